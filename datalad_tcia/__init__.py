@@ -1,0 +1,86 @@
+"""DataLad extension for The Cancer Imaging Archive (TCIA).
+
+Turns DICOM series served by TCIA's NBIA REST API into lightweight,
+versioned DataLad datasets whose files are retrieved from TCIA on demand.
+"""
+
+from __future__ import annotations
+
+from datalad.support.extensions import register_config
+from datalad_next.constraints import EnsureFloat, EnsureInt, EnsureStr
+
+from ._version import __version__
+from .nbia.endpoints import DEFAULT_API_URL, DEFAULT_DATACITE_URL
+
+__all__ = ['__version__', 'command_suite']
+
+command_suite = (
+    'Build DataLad datasets from The Cancer Imaging Archive (TCIA)',
+    [
+        ('datalad_tcia.commands.ls', 'TciaLs', 'tcia-ls', 'tcia_ls'),
+    ],
+)
+
+register_config(
+    'datalad.tcia.api-url',
+    'NBIA REST API base URL',
+    description='Base URL of the NBIA v4 REST API that TCIA commands query '
+    "and download from. The aliases 'nbia' and 'nlst' (NLST has its own "
+    'server) are accepted. Command options (--api-url) win over this.',
+    type=EnsureStr(),
+    default=DEFAULT_API_URL,
+    dialog='question',
+)
+register_config(
+    'datalad.tcia.datacite-url',
+    'DataCite REST API base URL',
+    description='Base URL of the DataCite REST API used to look up the DOI '
+    'record of a collection.',
+    type=EnsureStr(),
+    default=DEFAULT_DATACITE_URL,
+    dialog='question',
+)
+register_config(
+    'datalad.tcia.store',
+    'Default store directory',
+    description='Directory that holds downloaded archives, metadata, '
+    'dataset deposits and catalogs. Command options (--store) win over this.',
+    type=EnsureStr(),
+    default='./tcia-store',
+    dialog='question',
+)
+register_config(
+    'datalad.tcia.max-attempts',
+    'Attempts per NBIA request',
+    description='How often a request to NBIA is tried in total before it '
+    'fails (connection errors, timeouts, HTTP 429 and 5xx are retried; other '
+    '4xx are not).',
+    type=EnsureInt(),
+    default=5,
+    dialog='question',
+)
+register_config(
+    'datalad.tcia.retry-initial-delay',
+    'Seconds before the first retry',
+    description='Retries back off exponentially from this delay, with jitter, '
+    "and honour a server's Retry-After.",
+    type=EnsureFloat(),
+    default=1.0,
+    dialog='question',
+)
+register_config(
+    'datalad.tcia.retry-budget',
+    'Seconds after which no further retry starts',
+    type=EnsureFloat(),
+    default=300.0,
+    dialog='question',
+)
+register_config(
+    'datalad.tcia.timeout',
+    'Read timeout (seconds) of NBIA requests',
+    description='A response that stalls for longer than this, also in the '
+    'middle of a download, fails the attempt.',
+    type=EnsureFloat(),
+    default=120.0,
+    dialog='question',
+)

@@ -1,0 +1,29 @@
+"""A TCIA look-alike server (NBIA v4 + DataCite) for tests and the demo.
+
+.. currentmodule:: datalad_tcia.lookalike
+.. autosummary::
+   :toctree: generated
+
+   LookalikeServer
+   Archive
+   build_default_archive
+   FaultPlan
+   Quirks
+"""
+
+from .data import Archive, Collection, Series, build_default_archive
+from .faults import Fault, FaultPlan
+from .nbia_api import Quirks
+from .server import LoggedRequest, LookalikeServer
+
+__all__ = [
+    'Archive',
+    'Collection',
+    'Fault',
+    'FaultPlan',
+    'LoggedRequest',
+    'LookalikeServer',
+    'Quirks',
+    'Series',
+    'build_default_archive',
+]

@@ -1,0 +1,66 @@
+"""Run the TCIA look-alike server from the command line.
+
+``python -m datalad_tcia.lookalike [--port N] [--url-file FILE]`` serves
+until interrupted and prints the NBIA and DataCite base URLs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from .server import LookalikeServer
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(
+        prog='tcia-lookalike',
+        description='Serve a TCIA look-alike (NBIA v4 REST + DataCite) on '
+        'loopback for tests and demos.',
+    )
+    parser.add_argument('--host', default='127.0.0.1')
+    parser.add_argument('--port', type=int, default=0, help='0 picks a free port')
+    parser.add_argument(
+        '--url-file',
+        type=Path,
+        help='write the NBIA API base URL to this file once serving',
+    )
+    parser.add_argument(
+        '--string-numbers',
+        action='store_true',
+        help='render JSON numbers as strings (a quirk of some NBIA answers)',
+    )
+    args = parser.parse_args(argv)
+
+    from .nbia_api import Quirks
+
+    srv = LookalikeServer(
+        host=args.host,
+        port=args.port,
+        quirks=Quirks(string_numbers=args.string_numbers),
+    ).start()
+    print(f'NBIA v4 API: {srv.api_url}', flush=True)
+    print(f'DataCite:    {srv.datacite_url}', flush=True)
+    for coll in srv.archive.collections:
+        print(f'collection:  {coll.name}', flush=True)
+    if args.url_file:
+        tmp = args.url_file.with_name(args.url_file.name + '.tmp')
+        tmp.write_text(srv.api_url + '\n')
+        tmp.replace(args.url_file)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        done.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        srv.stop()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

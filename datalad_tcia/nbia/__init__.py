@@ -1,0 +1,81 @@
+"""NBIA REST API client (no DataLad inside).
+
+.. currentmodule:: datalad_tcia.nbia
+.. autosummary::
+   :toctree: generated
+
+   NbiaClient
+   RetryPolicy
+   SeriesInfo
+   StudyInfo
+   PatientInfo
+   SeriesSize
+   ArchiveDownload
+   Manifest
+   read_manifest
+   NbiaError
+   NbiaRequestError
+   ManifestError
+"""
+
+from .client import USER_AGENT, NbiaClient
+from .endpoints import (
+    API_ALIASES,
+    DEFAULT_API_URL,
+    DEFAULT_DATACITE_URL,
+    ENDPOINTS,
+    resolve_api_url,
+)
+from .exceptions import (
+    ManifestError,
+    NbiaAccessDenied,
+    NbiaBadRequest,
+    NbiaClientError,
+    NbiaConnectionError,
+    NbiaError,
+    NbiaProtocolError,
+    NbiaRequestError,
+    NbiaServerError,
+)
+from .manifest import Manifest, is_uid, read_manifest
+from .records import (
+    ArchiveDownload,
+    PatientInfo,
+    SeriesInfo,
+    SeriesSize,
+    StudyInfo,
+    parse_date,
+    parse_int,
+)
+from .retry import RetryPolicy, parse_retry_after
+
+__all__ = [
+    'API_ALIASES',
+    'DEFAULT_API_URL',
+    'DEFAULT_DATACITE_URL',
+    'ENDPOINTS',
+    'USER_AGENT',
+    'ArchiveDownload',
+    'Manifest',
+    'ManifestError',
+    'NbiaAccessDenied',
+    'NbiaBadRequest',
+    'NbiaClient',
+    'NbiaClientError',
+    'NbiaConnectionError',
+    'NbiaError',
+    'NbiaProtocolError',
+    'NbiaRequestError',
+    'NbiaServerError',
+    'PatientInfo',
+    'RetryPolicy',
+    'SeriesInfo',
+    'SeriesSize',
+    'StudyInfo',
+    'is_uid',
+    'parse_date',
+    'parse_int',
+    'parse_retry_after',
+    'read_manifest',
+    'resolve_api_url',
+]

@@ -1,0 +1,493 @@
+"""A client for the NBIA v4 REST API of The Cancer Imaging Archive.
+
+The client knows nothing about DataLad: it turns API calls into typed
+records, handles NBIA's quirks (empty body for "no rows", omitted null
+columns, ``MM-DD-YYYY`` dates, numbers as strings), and retries transient
+failures within a bounded :class:`~datalad_tcia.nbia.retry.RetryPolicy`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from datalad_tcia._version import __version__
+
+from .endpoints import ENDPOINTS, DEFAULT_API_URL, Endpoint, resolve_api_url
+from .exceptions import (
+    NbiaAccessDenied,
+    NbiaBadRequest,
+    NbiaClientError,
+    NbiaConnectionError,
+    NbiaProtocolError,
+    NbiaRequestError,
+    NbiaServerError,
+)
+from .records import (
+    ArchiveDownload,
+    PatientInfo,
+    SeriesInfo,
+    SeriesSize,
+    StudyInfo,
+)
+from .retry import RetryPolicy, parse_retry_after
+
+lgr = logging.getLogger('datalad.tcia.nbia.client')
+
+USER_AGENT = f'datalad-tcia/{__version__} python-requests/{requests.__version__}'
+
+#: UIDs per ``getSeriesMetadata`` POST (tcia_utils uses 10,000; stay lower to
+#: keep single requests short)
+METADATA_CHUNK = 1000
+
+_CHUNK_SIZE = 1024 * 1024
+
+# transport-level failures worth another attempt
+_TRANSIENT = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+ProgressCallback = Callable[[int], None]
+
+
+class _Attempts:
+    """Attempt count and start time shared by all retries of one call."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.started = time.monotonic()
+
+
+class NbiaClient:
+    """Query and download from an NBIA v4 REST API.
+
+    Parameters
+    ----------
+    base_url: str
+      API base URL, e.g.
+      ``https://nbia.cancerimagingarchive.net/nbia-api/services/v4``, or one
+      of the aliases ``nbia`` and ``nlst``.
+    retry: RetryPolicy, optional
+      Retry discipline for connection errors, timeouts, 429 and 5xx.
+    timeout: tuple of float
+      Connect and read timeouts in seconds. The read timeout bounds a stall
+      anywhere in a response, also in the middle of a download.
+    session: requests.Session, optional
+      Session to use (one is created otherwise).
+    """
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_API_URL,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: tuple[float, float] = (30.0, 120.0),
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = resolve_api_url(base_url)
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self._sleep = sleep
+        if session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16)
+            session.mount('http://', adapter)
+            session.mount('https://', adapter)
+        session.headers['User-Agent'] = USER_AGENT
+        self.session = session
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}({self.base_url!r})'
+
+    # -- URLs ---------------------------------------------------------------
+    def endpoint_url(
+        self, name: str, params: Mapping[str, str] | None = None
+    ) -> str:
+        """Return the full URL of an endpoint call.
+
+        Raises
+        ------
+        ValueError
+          For an unknown endpoint or a parameter the endpoint does not accept
+          (NBIA v4 would answer 400).
+        """
+        ep = self._endpoint(name, params or {})
+        req = requests.Request('GET', f'{self.base_url}/{ep.name}', params=params)
+        url = req.prepare().url
+        if url is None:  # pragma: no cover - requests always sets it
+            msg = f'cannot build URL for {name}'
+            raise ValueError(msg)
+        return url
+
+    def image_url(
+        self,
+        series_uid: str,
+        *,
+        new_file_names: bool = True,
+        include_md5: bool = True,
+    ) -> str:
+        """URL of the ``getImage`` ZIP archive of a series."""
+        return self.endpoint_url('getImage', _image_params(
+            series_uid, new_file_names, include_md5))
+
+    def single_image_url(self, series_uid: str, sop_uid: str) -> str:
+        """URL of one DICOM file (``getSingleImage``)."""
+        return self.endpoint_url(
+            'getSingleImage',
+            {'SeriesInstanceUID': series_uid, 'SOPInstanceUID': sop_uid},
+        )
+
+    # -- queries ------------------------------------------------------------
+    def get_collection_values(self) -> list[str]:
+        """Names of all collections NBIA serves."""
+        rows = self._query('getCollectionValues', {})
+        # a null collection name comes as {} and is dropped
+        return [str(r['Collection']) for r in rows if r.get('Collection')]
+
+    def get_patients(
+        self, collection: str | None = None, patient_id: str | None = None
+    ) -> list[PatientInfo]:
+        """Patients of a collection (``getPatient``; note ``PatientId``)."""
+        params = _drop_none({'Collection': collection, 'PatientId': patient_id})
+        return [PatientInfo.from_json(r) for r in self._query('getPatient', params)]
+
+    def get_patient_studies(
+        self,
+        collection: str | None = None,
+        patient_id: str | None = None,
+        study_uid: str | None = None,
+    ) -> list[StudyInfo]:
+        """Studies matching the filters (``getPatientStudy``)."""
+        params = _drop_none(
+            {
+                'Collection': collection,
+                'PatientID': patient_id,
+                'StudyInstanceUID': study_uid,
+            }
+        )
+        return [
+            StudyInfo.from_json(r) for r in self._query('getPatientStudy', params)
+        ]
+
+    def get_series(
+        self,
+        *,
+        collection: str | None = None,
+        patient_id: str | None = None,
+        study_uid: str | None = None,
+        series_uid: str | None = None,
+        modality: str | None = None,
+        body_part: str | None = None,
+        manufacturer: str | None = None,
+        manufacturer_model: str | None = None,
+    ) -> list[SeriesInfo]:
+        """Series matching all given filters (``getSeries``).
+
+        NBIA matches collection, patient, modality, body part and
+        manufacturer case-insensitively, UIDs exactly. No filter at all lists
+        every public series, which on the real server is very large.
+        """
+        params = _drop_none(
+            {
+                'Collection': collection,
+                'PatientID': patient_id,
+                'StudyInstanceUID': study_uid,
+                'SeriesInstanceUID': series_uid,
+                'Modality': modality,
+                'BodyPartExamined': body_part,
+                'Manufacturer': manufacturer,
+                'ManufacturerModelName': manufacturer_model,
+            }
+        )
+        return [SeriesInfo.from_json(r) for r in self._query('getSeries', params)]
+
+    def get_series_size(self, series_uid: str) -> SeriesSize | None:
+        """Total bytes and file count of a series, ``None`` if unknown."""
+        rows = self._query('getSeriesSize', {'SeriesInstanceUID': series_uid})
+        return SeriesSize.from_json(rows[0]) if rows else None
+
+    def get_sop_instance_uids(self, series_uid: str) -> list[str]:
+        """SOPInstanceUIDs of a series (unordered; empty if unknown)."""
+        rows = self._query('getSOPInstanceUIDs', {'SeriesInstanceUID': series_uid})
+        return [str(r['SOPInstanceUID']) for r in rows if r.get('SOPInstanceUID')]
+
+    def get_updated_series(self, from_date: date) -> list[SeriesInfo]:
+        """Series released strictly after ``from_date``."""
+        rows = self._query(
+            'getUpdatedSeries', {'fromDate': from_date.strftime('%m-%d-%Y')}
+        )
+        return [SeriesInfo.from_json(r) for r in rows]
+
+    def get_series_metadata(self, series_uids: Iterable[str]) -> list[SeriesInfo]:
+        """Metadata of many series at once (``POST getSeriesMetadata``).
+
+        Unknown UIDs are simply missing from the result.
+        """
+        uids = list(dict.fromkeys(series_uids))
+        out: list[SeriesInfo] = []
+        for start in range(0, len(uids), METADATA_CHUNK):
+            chunk = uids[start : start + METADATA_CHUNK]
+            rows = self._query(
+                'getSeriesMetadata',
+                {'list': ','.join(chunk), 'format': 'json'},
+            )
+            out.extend(SeriesInfo.from_json(r) for r in rows)
+        return out
+
+    def get_single_image(self, series_uid: str, sop_uid: str) -> bytes:
+        """The raw DICOM file of one instance (``getSingleImage``)."""
+        resp = self._request(
+            'getSingleImage',
+            {'SeriesInstanceUID': series_uid, 'SOPInstanceUID': sop_uid},
+        )
+        return resp.content
+
+    # -- download -----------------------------------------------------------
+    def download_series(
+        self,
+        series_uid: str,
+        dest: str | Path,
+        *,
+        new_file_names: bool = True,
+        include_md5: bool = True,
+        progress: ProgressCallback | None = None,
+    ) -> ArchiveDownload:
+        """Stream the ``getImage`` ZIP of a series into ``dest``.
+
+        Memory use is constant: the archive is written in chunks while its
+        MD5 is computed. A failure before or in the middle of the stream is
+        retried from the start (NBIA cannot resume a series) within the retry
+        policy; ``dest`` then holds only the last attempt's bytes. The caller
+        verifies the archive: NBIA may end a stream "successfully" with
+        members missing.
+
+        Parameters
+        ----------
+        series_uid: str
+          The SeriesInstanceUID.
+        dest: str or Path
+          File to write (truncated first). Callers should pass a temporary
+          name and rename after verification.
+        new_file_names: bool
+          Ask for ``<acq>-<inst>.dcm`` member names (``NewFileNames=Yes``).
+        include_md5: bool
+          Ask for ``md5hashes.csv`` in the archive (``IncludeMD5=Yes``).
+        progress: callable, optional
+          Called with the number of bytes of the current attempt written so
+          far (it restarts at 0 when an attempt is retried).
+
+        Raises
+        ------
+        NbiaAccessDenied
+          The series is unknown or not public (HTTP 400).
+        NbiaServerError, NbiaConnectionError
+          Every attempt failed.
+        """
+        params = _image_params(series_uid, new_file_names, include_md5)
+        dest = Path(dest)
+        attempts = _Attempts()
+        while True:
+            # errors of the request itself are retried inside _request
+            resp = self._request('getImage', params, stream=True, attempts=attempts)
+            try:
+                return self._write_stream(resp, dest, progress)
+            except _TRANSIENT as e:
+                err = NbiaConnectionError(
+                    resp.url, f'download interrupted: {e}', None, attempts.count
+                )
+                if not self._may_retry(attempts, None, err):
+                    raise err from e
+            finally:
+                resp.close()
+
+    def _write_stream(
+        self,
+        resp: requests.Response,
+        dest: Path,
+        progress: ProgressCallback | None,
+    ) -> ArchiveDownload:
+        md5 = hashlib.md5()  # noqa: S324 - content identity, not security
+        size = 0
+        with dest.open('wb') as fp:
+            for chunk in resp.iter_content(chunk_size=_CHUNK_SIZE):
+                fp.write(chunk)
+                md5.update(chunk)
+                size += len(chunk)
+                if progress is not None:
+                    progress(size)
+        return ArchiveDownload(
+            path=str(dest), url=resp.url, size=size, md5=md5.hexdigest()
+        )
+
+    # -- plumbing -----------------------------------------------------------
+    def _endpoint(self, name: str, params: Mapping[str, str]) -> Endpoint:
+        try:
+            ep = ENDPOINTS[name]
+        except KeyError:
+            msg = f'unknown NBIA endpoint {name!r}'
+            raise ValueError(msg) from None
+        unknown = set(params) - ep.params
+        if unknown:
+            msg = f'{name} does not accept {sorted(unknown)}'
+            raise ValueError(msg)
+        return ep
+
+    def _query(self, name: str, params: Mapping[str, str]) -> list[dict[str, Any]]:
+        """Call a JSON endpoint and return its rows.
+
+        A body that is not JSON (an HTML error page of a proxy, say) is
+        retried like a 5xx.
+        """
+        attempts = _Attempts()
+        while True:
+            resp = self._request(name, params, attempts=attempts)
+            try:
+                return _parse_rows(resp)
+            except NbiaProtocolError as e:
+                if not self._may_retry(attempts, None, e):
+                    raise NbiaProtocolError(
+                        e.url, e.message, e.status_code, attempts.count
+                    ) from e
+
+    def _request(
+        self,
+        name: str,
+        params: Mapping[str, str],
+        *,
+        stream: bool = False,
+        attempts: _Attempts | None = None,
+    ) -> requests.Response:
+        """Send one API call, retrying transient failures.
+
+        Returns a response with a 2xx/3xx status.
+        """
+        ep = self._endpoint(name, params)
+        url = f'{self.base_url}/{ep.name}'
+        if ep.method == 'POST':
+            req_kwargs: dict[str, Any] = {'data': dict(params)}
+            shown = url
+        else:
+            req_kwargs = {'params': dict(params)}
+            shown = self.endpoint_url(name, params)
+        attempts = attempts or _Attempts()
+        while True:
+            attempts.count += 1
+            attempt = attempts.count
+            retry_after: float | None = None
+            try:
+                resp = self.session.request(
+                    ep.method,
+                    url,
+                    timeout=self.timeout,
+                    stream=stream,
+                    **req_kwargs,
+                )
+            except _TRANSIENT as e:
+                err: NbiaRequestError = NbiaConnectionError(
+                    shown, str(e), None, attempt
+                )
+                cause: BaseException = e
+            else:
+                if resp.status_code < 400:
+                    return resp
+                text = _short_text(resp)
+                resp.close()
+                if resp.status_code == 429 or resp.status_code >= 500:
+                    retry_after = parse_retry_after(resp.headers.get('Retry-After'))
+                    err = NbiaServerError(shown, text, resp.status_code, attempt)
+                    cause = err
+                else:
+                    raise _client_error(shown, text, resp.status_code)
+            if not self._may_retry(attempts, retry_after, err):
+                raise err from cause
+
+    def _may_retry(
+        self,
+        attempts: _Attempts,
+        retry_after: float | None,
+        err: NbiaRequestError,
+    ) -> bool:
+        """Sleep before the next attempt and return True, or return False."""
+        policy = self.retry
+        attempt = attempts.count
+        if attempt >= policy.max_attempts:
+            return False
+        wait = policy.delay(attempt, retry_after)
+        if time.monotonic() + wait - attempts.started > policy.budget:
+            lgr.debug('retry budget exhausted after %d attempts: %s', attempt, err)
+            return False
+        lgr.debug(
+            'attempt %d failed (%s), retrying in %.2fs', attempt, err, wait
+        )
+        self._sleep(wait)
+        return True
+
+
+def _image_params(
+    series_uid: str, new_file_names: bool, include_md5: bool
+) -> dict[str, str]:
+    params = {'SeriesInstanceUID': series_uid}
+    if new_file_names:
+        params['NewFileNames'] = 'Yes'
+    if include_md5:
+        params['IncludeMD5'] = 'Yes'
+    return params
+
+
+def _drop_none(params: Mapping[str, str | None]) -> dict[str, str]:
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def _short_text(resp: requests.Response, limit: int = 500) -> str:
+    try:
+        text = resp.text
+    except _TRANSIENT:
+        return ''
+    return text.strip()[:limit]
+
+
+def _client_error(url: str, text: str, status: int) -> NbiaRequestError:
+    if status == 400:
+        if 'not been granted the access' in text or 'not in public domain' in text:
+            return NbiaAccessDenied(url, text, status)
+        return NbiaBadRequest(url, text, status)
+    return NbiaClientError(url, text, status)
+
+
+def _parse_rows(resp: requests.Response) -> list[dict[str, Any]]:
+    body = resp.content
+    # NBIA's "no rows" is HTTP 200 with an empty body
+    if not body.strip():
+        return []
+    try:
+        data = json.loads(body)
+    except ValueError:
+        ctype = resp.headers.get('Content-Type', 'no content type')
+        snippet = body[:120].decode('utf-8', 'replace')
+        raise NbiaProtocolError(
+            resp.url, f'expected JSON, got {ctype}: {snippet!r}', resp.status_code
+        ) from None
+    if isinstance(data, dict):
+        # some servers answer a single row as an object
+        data = [data]
+    if not isinstance(data, list):
+        raise NbiaProtocolError(
+            resp.url, f'expected a JSON array, got {type(data).__name__}',
+            resp.status_code,
+        )
+    return [row for row in data if isinstance(row, dict)]
+
+

@@ -1,0 +1,105 @@
+"""The NBIA REST endpoints used by datalad-tcia, in one table.
+
+Paths are relative to the API base URL (for example
+``https://nbia.cancerimagingarchive.net/nbia-api/services/v4``). Parameter
+names are case-sensitive: NBIA v4 answers HTTP 400 to any parameter that is
+not in an endpoint's allowed set, so every name the client sends comes from
+here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_API_URL = 'https://nbia.cancerimagingarchive.net/nbia-api/services/v4'
+
+#: Short names accepted wherever an API URL is expected.
+API_ALIASES = {
+    'nbia': DEFAULT_API_URL,
+    # NLST lives on its own server
+    'nlst': 'https://nlst.cancerimagingarchive.net/nbia-api/services/v4',
+}
+
+DEFAULT_DATACITE_URL = 'https://api.datacite.org'
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One NBIA v4 REST endpoint.
+
+    Parameters
+    ----------
+    name: str
+      Path segment after the base URL (case-sensitive).
+    params: frozenset of str
+      Query (or form) parameters the server accepts.
+    method: str
+      HTTP method.
+    """
+
+    name: str
+    params: frozenset[str]
+    method: str = 'GET'
+
+
+def _ep(name: str, *params: str, method: str = 'GET') -> Endpoint:
+    return Endpoint(name, frozenset(params), method)
+
+
+ENDPOINTS: dict[str, Endpoint] = {
+    ep.name: ep
+    for ep in (
+        _ep('getCollectionValues', 'format'),
+        _ep('getModalityValues', 'Collection', 'BodyPartExamined', 'format'),
+        _ep('getBodyPartValues', 'Collection', 'Modality', 'format'),
+        _ep(
+            'getManufacturerValues',
+            'Collection',
+            'Modality',
+            'BodyPartExamined',
+            'format',
+        ),
+        # note the lower-case 'd' in PatientId
+        _ep('getPatient', 'Collection', 'PatientId', 'format'),
+        _ep(
+            'getPatientStudy',
+            'Collection',
+            'PatientID',
+            'StudyInstanceUID',
+            'format',
+        ),
+        _ep(
+            'getSeries',
+            'Collection',
+            'PatientID',
+            'StudyInstanceUID',
+            'Modality',
+            'BodyPartExamined',
+            'ManufacturerModelName',
+            'Manufacturer',
+            'SeriesInstanceUID',
+            'format',
+        ),
+        _ep('getSeriesSize', 'SeriesInstanceUID', 'format'),
+        _ep('getSOPInstanceUIDs', 'SeriesInstanceUID', 'format'),
+        _ep('getUpdatedSeries', 'fromDate', 'format'),
+        # POST form; path is case-sensitive (lower-case 'd')
+        _ep('getSeriesMetadata', 'list', 'format', method='POST'),
+        _ep('getImage', 'SeriesInstanceUID', 'NewFileNames', 'IncludeMD5'),
+        _ep('getSingleImage', 'SeriesInstanceUID', 'SOPInstanceUID'),
+    )
+}
+
+
+def resolve_api_url(url_or_alias: str) -> str:
+    """Return the API base URL for a URL or one of :data:`API_ALIASES`.
+
+    Trailing slashes are removed.
+
+    >>> resolve_api_url('nlst')
+    'https://nlst.cancerimagingarchive.net/nbia-api/services/v4'
+    >>> resolve_api_url('http://127.0.0.1:8080/nbia-api/services/v4/')
+    'http://127.0.0.1:8080/nbia-api/services/v4'
+    """
+    url = API_ALIASES.get(url_or_alias.strip().lower(), url_or_alias.strip())
+    return url.rstrip('/')

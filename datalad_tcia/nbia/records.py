@@ -1,0 +1,225 @@
+"""Typed records for NBIA v4 JSON rows.
+
+NBIA renders rows as flat JSON objects, omits null columns, formats dates as
+``MM-DD-YYYY`` (v4) and may send numbers as strings (``getSeriesMetadata``
+sends nearly everything as a string, ``SeriesNumber`` can be
+``"1.000000"``). The ``from_json`` constructors accept all of that; every
+record keeps the verbatim row in ``raw``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+_DATE_FORMATS = (
+    '%m-%d-%Y',  # v4
+    '%Y-%m-%d %H:%M:%S.%f',  # v1/v2
+    '%Y-%m-%d',
+    '%Y%m%d',  # DICOM DA
+)
+
+
+def parse_date(value: Any) -> date | None:
+    """Parse an NBIA date (``MM-DD-YYYY`` in v4, ``YYYY-MM-DD ...`` in v1).
+
+    Returns ``None`` for a missing or unparsable value.
+
+    >>> parse_date('08-29-2017')
+    datetime.date(2017, 8, 29)
+    >>> parse_date('2016-07-21 00:00:00.0')
+    datetime.date(2016, 7, 21)
+    >>> parse_date(None) is None
+    True
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def parse_int(value: Any) -> int | None:
+    """Parse a count or size that may come as a number or a string.
+
+    >>> parse_int('1.000000'), parse_int(27844690), parse_int(None)
+    (1, 27844690, None)
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        return int(float(str(value).strip()))
+    except ValueError:
+        return None
+
+
+def parse_str(value: Any) -> str | None:
+    """Return a stripped string, or ``None`` for null/empty values."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+_WS = re.compile(r'\s+')
+
+
+def _get(row: Mapping[str, Any], *keys: str) -> Any:
+    # columns are spelled differently across endpoints (StudyDesc vs
+    # StudyDescription, PatientId vs PatientID); take the first present
+    for key in keys:
+        if key in row:
+            return row[key]
+    return None
+
+
+@dataclass(frozen=True)
+class PatientInfo:
+    """A row of ``getPatient``."""
+
+    patient_id: str
+    collection: str | None
+    patient_name: str | None = None
+    patient_sex: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_json(cls, row: Mapping[str, Any]) -> PatientInfo:
+        return cls(
+            patient_id=str(_get(row, 'PatientId', 'PatientID') or ''),
+            collection=parse_str(row.get('Collection')),
+            patient_name=parse_str(row.get('PatientName')),
+            patient_sex=parse_str(row.get('PatientSex')),
+            raw=dict(row),
+        )
+
+
+@dataclass(frozen=True)
+class StudyInfo:
+    """A row of ``getPatientStudy``."""
+
+    study_uid: str
+    patient_id: str | None
+    collection: str | None
+    study_date: date | None = None
+    study_description: str | None = None
+    series_count: int | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_json(cls, row: Mapping[str, Any]) -> StudyInfo:
+        return cls(
+            study_uid=str(row.get('StudyInstanceUID') or ''),
+            patient_id=parse_str(_get(row, 'PatientID', 'PatientId')),
+            collection=parse_str(row.get('Collection')),
+            study_date=parse_date(row.get('StudyDate')),
+            study_description=parse_str(
+                _get(row, 'StudyDescription', 'StudyDesc')
+            ),
+            series_count=parse_int(row.get('SeriesCount')),
+            raw=dict(row),
+        )
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    """A row of ``getSeries``, ``getUpdatedSeries`` or ``getSeriesMetadata``.
+
+    ``image_count`` is NBIA's ``ImageCount`` (the number of DICOM files a
+    complete ``getImage`` archive holds); ``file_size`` is the total
+    uncompressed DICOM size in bytes (not the ZIP size).
+    """
+
+    series_uid: str
+    study_uid: str | None
+    patient_id: str | None
+    collection: str | None
+    modality: str | None = None
+    image_count: int | None = None
+    file_size: int | None = None
+    series_number: int | None = None
+    series_description: str | None = None
+    body_part: str | None = None
+    manufacturer: str | None = None
+    series_date: date | None = None
+    study_date: date | None = None
+    study_description: str | None = None
+    license_name: str | None = None
+    license_uri: str | None = None
+    data_description_uri: str | None = None
+    date_released: date | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_json(cls, row: Mapping[str, Any]) -> SeriesInfo:
+        return cls(
+            series_uid=str(row.get('SeriesInstanceUID') or ''),
+            study_uid=parse_str(row.get('StudyInstanceUID')),
+            patient_id=parse_str(_get(row, 'PatientID', 'PatientId')),
+            collection=parse_str(row.get('Collection')),
+            modality=parse_str(row.get('Modality')),
+            image_count=parse_int(row.get('ImageCount')),
+            file_size=parse_int(row.get('FileSize')),
+            series_number=parse_int(row.get('SeriesNumber')),
+            series_description=parse_str(row.get('SeriesDescription')),
+            body_part=parse_str(row.get('BodyPartExamined')),
+            manufacturer=parse_str(row.get('Manufacturer')),
+            series_date=parse_date(row.get('SeriesDate')),
+            study_date=parse_date(row.get('StudyDate')),
+            study_description=parse_str(
+                _get(row, 'StudyDesc', 'StudyDescription')
+            ),
+            license_name=parse_str(row.get('LicenseName')),
+            license_uri=parse_str(row.get('LicenseURI')),
+            data_description_uri=parse_str(
+                _get(row, 'DataDescriptionURI', 'CollectionURI')
+            ),
+            date_released=parse_date(row.get('DateReleased')),
+            raw=dict(row),
+        )
+
+
+@dataclass(frozen=True)
+class SeriesSize:
+    """A row of ``getSeriesSize``."""
+
+    total_size: int | None
+    object_count: int | None
+
+    @classmethod
+    def from_json(cls, row: Mapping[str, Any]) -> SeriesSize:
+        return cls(
+            total_size=parse_int(row.get('TotalSizeInBytes')),
+            object_count=parse_int(row.get('ObjectCount')),
+        )
+
+
+@dataclass(frozen=True)
+class ArchiveDownload:
+    """What :meth:`NbiaClient.download_series` wrote.
+
+    Attributes
+    ----------
+    path: str
+      The file written.
+    url: str
+      The URL the archive was downloaded from.
+    size: int
+      Bytes written.
+    md5: str
+      MD5 hex digest of the bytes written.
+    """
+
+    path: str
+    url: str
+    size: int
+    md5: str

@@ -1,0 +1,276 @@
+"""Resolve a user's selection (SPEC section 7) to NBIA series.
+
+A selection is any combination of a collection, a patient, a study, series
+UIDs and a ``.tcia`` manifest, narrowed by modality, body part or
+manufacturer. Every part acts as a filter: ``--collection X --modality CT``
+is the CT series of X. Inputs that name nothing are reported as
+:class:`Problem` objects (never silently dropped), so commands can yield one
+``impossible`` record per bad input.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from .nbia import ManifestError, NbiaClient, SeriesInfo, is_uid, read_manifest
+
+lgr = logging.getLogger('datalad.tcia.selection')
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a user asked for.
+
+    All given parts must match (they are combined with AND); series UIDs from
+    ``series`` and from the manifest are pooled.
+    """
+
+    collection: str | None = None
+    patient: str | None = None
+    study: str | None = None
+    series: tuple[str, ...] = ()
+    manifest: str | None = None
+    modality: str | None = None
+    body_part: str | None = None
+    manufacturer: str | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether nothing at all was selected."""
+        return not (
+            self.collection
+            or self.patient
+            or self.study
+            or self.series
+            or self.manifest
+        )
+
+    def describe(self) -> str:
+        """A short human-readable description, for messages."""
+        parts = []
+        for label, value in (
+            ('collection', self.collection),
+            ('patient', self.patient),
+            ('study', self.study),
+            ('manifest', self.manifest),
+            ('modality', self.modality),
+            ('body part', self.body_part),
+            ('manufacturer', self.manufacturer),
+        ):
+            if value:
+                parts.append(f'{label} {value!r}')
+        if self.series:
+            parts.append(f'{len(self.series)} series UID(s)')
+        return ', '.join(parts) or 'nothing'
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One part of a selection that selects nothing.
+
+    Attributes
+    ----------
+    kind: str
+      ``unknown-collection``, ``unknown-patient``, ``unknown-study``,
+      ``unknown-series``, ``malformed-uid``, ``bad-manifest`` or
+      ``no-match``.
+    value: str
+      The offending input.
+    message: str
+      What is wrong and what to do about it.
+    """
+
+    kind: str
+    value: str
+    message: str
+
+
+@dataclass
+class Resolution:
+    """The series a selection resolved to, and its problems."""
+
+    series: list[SeriesInfo] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def resolve_selection(
+    client: NbiaClient, selection: Selection, *, jobs: int = 4
+) -> Resolution:
+    """Resolve ``selection`` to the NBIA records of its series.
+
+    Parameters
+    ----------
+    client: NbiaClient
+      Where to look.
+    selection: Selection
+      What to look for.
+    jobs: int
+      Parallel requests when many series UIDs are looked up one by one.
+
+    Returns
+    -------
+    Resolution
+      Series sorted by collection, patient, study date and series number.
+      Unknown or malformed inputs are listed as problems; a selection with
+      problems may still have series (the parts that did resolve).
+
+    Raises
+    ------
+    NbiaRequestError
+      If NBIA cannot be queried.
+    """
+    res = Resolution()
+    uids = list(selection.series)
+    if selection.manifest:
+        try:
+            uids.extend(read_manifest(selection.manifest).series_uids)
+        except ManifestError as e:
+            res.problems.append(Problem('bad-manifest', selection.manifest, str(e)))
+            return res
+
+    collection = selection.collection
+    if collection is not None:
+        collection = _canonical_collection(client, collection, res)
+        if collection is None:
+            return res
+
+    if uids or selection.manifest:
+        series = _lookup_uids(client, list(dict.fromkeys(uids)), res, jobs)
+        series = [s for s in series if _matches(s, selection, collection)]
+        if not series and not res.problems:
+            res.problems.append(_no_match(selection))
+    elif selection.is_empty:
+        msg = 'empty selection: give a collection, patient, study, series or manifest'
+        raise ValueError(msg)
+    else:
+        series = client.get_series(
+            collection=collection,
+            patient_id=selection.patient,
+            study_uid=selection.study,
+            modality=selection.modality,
+            body_part=selection.body_part,
+            manufacturer=selection.manufacturer,
+        )
+        if not series:
+            res.problems.append(_explain_empty(client, selection, collection))
+    res.series = sorted(series, key=_sort_key)
+    return res
+
+
+def _canonical_collection(
+    client: NbiaClient, name: str, res: Resolution
+) -> str | None:
+    names = client.get_collection_values()
+    by_upper = {n.upper(): n for n in names}
+    # NBIA matches collection names case-insensitively; use its spelling
+    if name.upper() in by_upper:
+        return by_upper[name.upper()]
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    hint = f' Did you mean {", ".join(map(repr, close))}?' if close else ''
+    res.problems.append(
+        Problem(
+            'unknown-collection',
+            name,
+            f'unknown collection {name!r}: NBIA at {client.base_url} does not '
+            f'serve it.{hint} Run "datalad tcia-ls" to list all collections.',
+        )
+    )
+    return None
+
+
+def _lookup_uids(
+    client: NbiaClient, uids: list[str], res: Resolution, jobs: int
+) -> list[SeriesInfo]:
+    valid = []
+    for uid in uids:
+        if is_uid(uid):
+            valid.append(uid)
+        else:
+            res.problems.append(
+                Problem(
+                    'malformed-uid',
+                    uid,
+                    f'malformed SeriesInstanceUID {uid!r}: a DICOM UID is '
+                    'digits and dots, at most 64 characters',
+                )
+            )
+
+    def one(uid: str) -> list[SeriesInfo]:
+        return client.get_series(series_uid=uid)
+
+    found: list[SeriesInfo] = []
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for uid, rows in zip(valid, pool.map(one, valid)):
+            if rows:
+                found.extend(r for r in rows if r.series_uid == uid)
+            else:
+                res.problems.append(
+                    Problem(
+                        'unknown-series',
+                        uid,
+                        f'unknown series {uid!r}: NBIA at {client.base_url} has '
+                        'no public series with this SeriesInstanceUID (NLST '
+                        "series live on the 'nlst' server)",
+                    )
+                )
+    return found
+
+
+def _matches(s: SeriesInfo, sel: Selection, collection: str | None) -> bool:
+    checks: Iterable[tuple[str | None, str | None, Callable[[str], str]]] = (
+        (collection, s.collection, str.upper),
+        (sel.patient, s.patient_id, str.upper),
+        (sel.study, s.study_uid, str),
+        (sel.modality, s.modality, str.upper),
+        (sel.body_part, s.body_part, str.upper),
+        (sel.manufacturer, s.manufacturer, str.upper),
+    )
+    return all(
+        want is None or (have is not None and norm(want) == norm(have))
+        for want, have, norm in checks
+    )
+
+
+def _explain_empty(
+    client: NbiaClient, sel: Selection, collection: str | None
+) -> Problem:
+    # find the first part that selects nothing on its own, to name it
+    if sel.patient and not client.get_series(patient_id=sel.patient):
+        return Problem(
+            'unknown-patient',
+            sel.patient,
+            f'unknown patient {sel.patient!r}: NBIA at {client.base_url} has no '
+            'public series of this PatientID',
+        )
+    if sel.study and not client.get_series(study_uid=sel.study):
+        return Problem(
+            'unknown-study',
+            sel.study,
+            f'unknown study {sel.study!r}: NBIA at {client.base_url} has no '
+            'public series with this StudyInstanceUID',
+        )
+    return _no_match(sel)
+
+
+def _no_match(sel: Selection) -> Problem:
+    return Problem(
+        'no-match',
+        sel.describe(),
+        f'no series match {sel.describe()}: each part exists, but not in '
+        'this combination; drop a filter to see what is there',
+    )
+
+
+def _sort_key(s: SeriesInfo) -> tuple[str, str, str, str, int, str]:
+    return (
+        (s.collection or '').upper(),
+        s.patient_id or '',
+        s.study_date.isoformat() if s.study_date else '',
+        s.study_uid or '',
+        s.series_number if s.series_number is not None else -1,
+        s.series_uid,
+    )
