@@ -161,9 +161,7 @@ def resolve_selection(
     return res
 
 
-def _canonical_collection(
-    client: NbiaClient, name: str, res: Resolution
-) -> str | None:
+def _canonical_collection(client: NbiaClient, name: str, res: Resolution) -> str | None:
     names = client.get_collection_values()
     by_upper = {n.upper(): n for n in names}
     # NBIA matches collection names case-insensitively; use its spelling
@@ -204,7 +202,7 @@ def _lookup_uids(
 
     found: list[SeriesInfo] = []
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for uid, rows in zip(valid, pool.map(one, valid)):
+        for uid, rows in zip(valid, pool.map(one, valid), strict=True):
             if rows:
                 found.extend(r for r in rows if r.series_uid == uid)
             else:

@@ -31,7 +31,7 @@ from functools import cache
 import pydicom
 from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
-from pydicom.uid import generate_uid
+from pydicom.uid import UID, generate_uid
 
 #: pydicom's UID root; generate_uid keeps results within 64 characters
 UID_PREFIX = '1.2.826.0.1.3680043.8.498.'
@@ -199,9 +199,7 @@ class SeriesRecipe:
     variant: str | None = None
 
 
-def synthesise_instance(
-    recipe: SeriesRecipe, series: Series, number: int
-) -> Instance:
+def synthesise_instance(recipe: SeriesRecipe, series: Series, number: int) -> Instance:
     """Build the bytes of instance ``number`` (1-based) of ``series``."""
     sop_uid = make_uid(series.uid, 'instance', str(number))
     if recipe.variant == 'as-is':
@@ -218,7 +216,7 @@ def synthesise_instance(
             buf, ds, implicit_vr=True, little_endian=True, enforce_file_format=False
         )
     else:
-        ds.file_meta.MediaStorageSOPInstanceUID = sop_uid
+        ds.file_meta.MediaStorageSOPInstanceUID = UID(sop_uid)
         ds.save_as(buf, enforce_file_format=True)
     data = buf.getvalue()
     return Instance(sop_uid, number, 1, data, _md5(data))
@@ -320,7 +318,11 @@ _DEFAULT: list[dict] = [
                             SeriesRecipe('image_dfl.dcm', 'OT', 'Deflated', 1),
                             SeriesRecipe('MR_small_RLE.dcm', 'MR', 'RLE', 2, 'HEAD'),
                             SeriesRecipe(
-                                'MR_small_jp2klossless.dcm', 'MR', 'JPEG 2000', 2, 'HEAD'
+                                'MR_small_jp2klossless.dcm',
+                                'MR',
+                                'JPEG 2000',
+                                2,
+                                'HEAD',
                             ),
                             SeriesRecipe('JPEG2000.dcm', 'NM', 'JPEG 2000 lossy', 1),
                             SeriesRecipe(
@@ -353,7 +355,9 @@ _DEFAULT: list[dict] = [
                         date(2018, 1, 9),
                         'RT planning',
                         [
-                            SeriesRecipe('CT_small.dcm', 'CT', 'Planning CT', 2, 'PELVIS'),
+                            SeriesRecipe(
+                                'CT_small.dcm', 'CT', 'Planning CT', 2, 'PELVIS'
+                            ),
                             SeriesRecipe('rtstruct.dcm', 'RTSTRUCT', 'Structures'),
                             SeriesRecipe('rtdose.dcm', 'RTDOSE', 'Dose'),
                             SeriesRecipe('rtplan.dcm', 'RTPLAN', 'Plan'),

@@ -26,7 +26,9 @@ NOT_FOUND = {
 
 def _real_record() -> dict[str, Any]:
     text = (
-        files('datalad_tcia.lookalike') / 'resources' / 'datacite-10.7937_s17z-r072.json'
+        files('datalad_tcia.lookalike')
+        / 'resources'
+        / 'datacite-10.7937_s17z-r072.json'
     ).read_text(encoding='utf-8')
     return json.loads(text)
 
@@ -96,7 +98,8 @@ def datacite_records(archive: Archive) -> dict[str, dict[str, Any]]:
             continue
         doi = coll.doi.lower()
         attrs = (
-            _real_record() if doi == '10.7937/s17z-r072'
+            _real_record()
+            if doi == '10.7937/s17z-r072'
             else _made_up_record(doi, coll.name)
         )
         out[doi] = {

@@ -240,8 +240,9 @@ def _study_row(st: Study) -> Row:
 # -- rendering ---------------------------------------------------------------
 
 
-def render(rows: list[Row], fmt: str | None, quirks: Quirks, *,
-           default: str = 'json') -> Reply:
+def render(
+    rows: list[Row], fmt: str | None, quirks: Quirks, *, default: str = 'json'
+) -> Reply:
     """Render rows the way NBIA's ``FormatOutput`` does."""
     # null columns are omitted (Jettison drops null values)
     rows = [{k: v for k, v in r.items() if v is not None} for r in rows]
@@ -263,9 +264,7 @@ def render(rows: list[Row], fmt: str | None, quirks: Quirks, *,
             writer.writerow([r.get(c, '') for c in cols])
         headers = {}
         if fmt == 'csv-download':
-            headers['Content-Disposition'] = (
-                'attachment; filename="SeriesMetaData.csv"'
-            )
+            headers['Content-Disposition'] = 'attachment; filename="SeriesMetaData.csv"'
         return Reply(200, buf.getvalue().encode(), 'text/csv', headers)
     if fmt == 'xml':
         out = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Results>']
@@ -347,8 +346,10 @@ def _distinct(values: Iterable[str | None]) -> list[str | None]:
 def _get_modality_values(archive: Archive, q: Params, quirks: Quirks) -> Reply:
     series = _series_where(
         archive,
-        lambda s: _eq(_first(q, 'Collection'), s.collection.name)
-        and _eq(_first(q, 'BodyPartExamined'), s.body_part),
+        lambda s: (
+            _eq(_first(q, 'Collection'), s.collection.name)
+            and _eq(_first(q, 'BodyPartExamined'), s.body_part)
+        ),
     )
     rows = [{'Modality': m} for m in _distinct(s.modality for s in series)]
     return render(rows, _first(q, 'format'), quirks)
@@ -357,8 +358,10 @@ def _get_modality_values(archive: Archive, q: Params, quirks: Quirks) -> Reply:
 def _get_body_part_values(archive: Archive, q: Params, quirks: Quirks) -> Reply:
     series = _series_where(
         archive,
-        lambda s: _eq(_first(q, 'Collection'), s.collection.name)
-        and _eq(_first(q, 'Modality'), s.modality),
+        lambda s: (
+            _eq(_first(q, 'Collection'), s.collection.name)
+            and _eq(_first(q, 'Modality'), s.modality)
+        ),
     )
     # a NULL body part is rendered as {} (the null key is dropped)
     rows = [{'BodyPartExamined': b} for b in _distinct(s.body_part for s in series)]
@@ -368,9 +371,11 @@ def _get_body_part_values(archive: Archive, q: Params, quirks: Quirks) -> Reply:
 def _get_manufacturer_values(archive: Archive, q: Params, quirks: Quirks) -> Reply:
     series = _series_where(
         archive,
-        lambda s: _eq(_first(q, 'Collection'), s.collection.name)
-        and _eq(_first(q, 'Modality'), s.modality)
-        and _eq(_first(q, 'BodyPartExamined'), s.body_part),
+        lambda s: (
+            _eq(_first(q, 'Collection'), s.collection.name)
+            and _eq(_first(q, 'Modality'), s.modality)
+            and _eq(_first(q, 'BodyPartExamined'), s.body_part)
+        ),
     )
     rows = [{'Manufacturer': m} for m in _distinct(s.manufacturer for s in series)]
     return render(rows, _first(q, 'format'), quirks)
@@ -420,7 +425,9 @@ def _get_series(archive: Archive, q: Params, quirks: Quirks) -> Reply:
 def _required_series(q: Params) -> str | Reply:
     uid = _first(q, 'SeriesInstanceUID')
     if not uid:
-        return _text(400, 'A parameter, SeriesInstanceUID is required for this API call.')
+        return _text(
+            400, 'A parameter, SeriesInstanceUID is required for this API call.'
+        )
     return uid
 
 
@@ -429,7 +436,11 @@ def _get_series_size(archive: Archive, q: Params, quirks: Quirks) -> Reply:
     if isinstance(uid, Reply):
         return uid
     s = archive.series(uid)
-    rows = [{'TotalSizeInBytes': s.file_size, 'ObjectCount': len(s.instances)}] if s else []
+    rows = (
+        [{'TotalSizeInBytes': s.file_size, 'ObjectCount': len(s.instances)}]
+        if s
+        else []
+    )
     return render(rows, _first(q, 'format'), quirks)
 
 
@@ -452,8 +463,7 @@ def _get_updated_series(archive: Archive, q: Params, quirks: Quirks) -> Reply:
         # an unparsable date matches nothing
         return render([], None, quirks)
     rows = [
-        series_row(s)
-        for s in _series_where(archive, lambda s: s.date_released > since)
+        series_row(s) for s in _series_where(archive, lambda s: s.date_released > since)
     ]
     return render(rows, _first(q, 'format'), quirks)
 
@@ -478,7 +488,9 @@ def _get_series_metadata(archive: Archive, form: Params, quirks: Quirks) -> Repl
 def _get_image(archive: Archive, q: Params, quirks: Quirks) -> Reply:
     uid = _first(q, 'SeriesInstanceUID')
     if not uid:
-        return _text(400, 'A parameter, SeriesInstanceUID, is required for this API call.')
+        return _text(
+            400, 'A parameter, SeriesInstanceUID, is required for this API call.'
+        )
     s = archive.series(uid)
     if s is None:
         return _text(

@@ -21,6 +21,7 @@ import json
 import logging
 import socket
 import struct
+import sys
 import threading
 import time
 import warnings
@@ -57,14 +58,20 @@ class LoggedRequest:
 
     @property
     def series_uid(self) -> str | None:
-        return self.query.get('SeriesInstanceUID') or self.form.get(
-            'SeriesInstanceUID'
-        )
+        return self.query.get('SeriesInstanceUID') or self.form.get('SeriesInstanceUID')
 
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     lookalike: LookalikeServer
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # a client that hangs up mid-answer is normal here (timeouts,
+        # faults); keep it out of stderr, but keep it for inspection
+        exc = sys.exc_info()[1]
+        lgr.debug('error answering %s: %r', client_address, exc)
+        if exc is not None:
+            self.lookalike.errors.append(exc)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -272,6 +279,8 @@ class LookalikeServer:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._zip_counter = 0
+        #: exceptions raised while answering (for tests to inspect)
+        self.errors: list[BaseException] = []
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -363,5 +372,7 @@ class LookalikeServer:
         records = datacite_records(self.archive)
         doc = records.get(doi.strip('/').lower())
         if doc is None:
-            return Reply(404, json.dumps(NOT_FOUND).encode(), 'application/vnd.api+json')
+            return Reply(
+                404, json.dumps(NOT_FOUND).encode(), 'application/vnd.api+json'
+            )
         return Reply(200, json.dumps(doc).encode(), 'application/vnd.api+json')

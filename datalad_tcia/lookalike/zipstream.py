@@ -14,6 +14,7 @@ import random
 import zipfile
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import IO, cast
 
 from .data import Instance, Series
 from .faults import Fault
@@ -107,14 +108,15 @@ def write_series_zip(
     kind = fault.kind if fault else None
     instances = sorted(series.instances, key=lambda i: i.instance_number)
     names = member_names(instances, new_file_names)
-    members = list(zip(names, instances))
+    members = list(zip(names, instances, strict=True))
     write_md5 = include_md5
     if kind == 'drop_member' and members:
         members = members[:-1]
         write_md5 = include_md5 and bool(fault and fault.get('keep_md5'))
     date_time = when.timetuple()[:6]
 
-    zf = zipfile.ZipFile(sink, 'w', compression=zipfile.ZIP_DEFLATED)  # type: ignore[arg-type]
+    # ZipFile writes data descriptors to a stream it cannot seek
+    zf = zipfile.ZipFile(cast('IO[bytes]', sink), 'w', compression=zipfile.ZIP_DEFLATED)
     _add(zf, 'LICENSE', series.collection.license_text().encode(), date_time)
     for name, inst in members:
         _add(zf, name, inst.data, date_time)
@@ -122,7 +124,7 @@ def write_series_zip(
         for name, data in fault.get('members', [('extra.dcm', b'extra')]):
             _add(zf, name, data, date_time)
     if write_md5:
-        rows = [(name, inst.md5) for name, inst in zip(names, instances)]
+        rows = [(name, inst.md5) for name, inst in zip(names, instances, strict=True)]
         if kind == 'bad_md5' and rows:
             rows[0] = (rows[0][0], 'f' * 32)
         # NBIA writes the rows in Java HashMap order, i.e. unsorted

@@ -22,7 +22,7 @@ from requests.adapters import HTTPAdapter
 
 from datalad_tcia._version import __version__
 
-from .endpoints import ENDPOINTS, DEFAULT_API_URL, Endpoint, resolve_api_url
+from .endpoints import DEFAULT_API_URL, ENDPOINTS, Endpoint, resolve_api_url
 from .exceptions import (
     NbiaAccessDenied,
     NbiaBadRequest,
@@ -113,9 +113,7 @@ class NbiaClient:
         return f'{type(self).__name__}({self.base_url!r})'
 
     # -- URLs ---------------------------------------------------------------
-    def endpoint_url(
-        self, name: str, params: Mapping[str, str] | None = None
-    ) -> str:
+    def endpoint_url(self, name: str, params: Mapping[str, str] | None = None) -> str:
         """Return the full URL of an endpoint call.
 
         Raises
@@ -140,8 +138,9 @@ class NbiaClient:
         include_md5: bool = True,
     ) -> str:
         """URL of the ``getImage`` ZIP archive of a series."""
-        return self.endpoint_url('getImage', _image_params(
-            series_uid, new_file_names, include_md5))
+        return self.endpoint_url(
+            'getImage', _image_params(series_uid, new_file_names, include_md5)
+        )
 
     def single_image_url(self, series_uid: str, sop_uid: str) -> str:
         """URL of one DICOM file (``getSingleImage``)."""
@@ -178,9 +177,7 @@ class NbiaClient:
                 'StudyInstanceUID': study_uid,
             }
         )
-        return [
-            StudyInfo.from_json(r) for r in self._query('getPatientStudy', params)
-        ]
+        return [StudyInfo.from_json(r) for r in self._query('getPatientStudy', params)]
 
     def get_series(
         self,
@@ -429,9 +426,7 @@ class NbiaClient:
         if time.monotonic() + wait - attempts.started > policy.budget:
             lgr.debug('retry budget exhausted after %d attempts: %s', attempt, err)
             return False
-        lgr.debug(
-            'attempt %d failed (%s), retrying in %.2fs', attempt, err, wait
-        )
+        lgr.debug('attempt %d failed (%s), retrying in %.2fs', attempt, err, wait)
         self._sleep(wait)
         return True
 
@@ -485,9 +480,8 @@ def _parse_rows(resp: requests.Response) -> list[dict[str, Any]]:
         data = [data]
     if not isinstance(data, list):
         raise NbiaProtocolError(
-            resp.url, f'expected a JSON array, got {type(data).__name__}',
+            resp.url,
+            f'expected a JSON array, got {type(data).__name__}',
             resp.status_code,
         )
     return [row for row in data if isinstance(row, dict)]
-
-

@@ -79,15 +79,13 @@ def read_manifest(path: str | Path) -> Manifest:
     try:
         text = raw.decode('utf-8-sig')
     except UnicodeDecodeError as e:
-        raise ManifestError(
-            str(path), 'not a .tcia manifest (not a text file)'
-        ) from e
+        raise ManifestError(str(path), 'not a .tcia manifest (not a text file)') from e
 
     header: dict[str, str] = {}
     uids: list[str] = []
     in_list = False
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
+    for lineno, raw_line in enumerate(text.splitlines(), start=1):
+        line = raw_line.strip()
         if not line:
             continue
         if not in_list:
@@ -111,12 +109,12 @@ def read_manifest(path: str | Path) -> Manifest:
             )
         uids.append(line)
     if not in_list:
-        raise ManifestError(
-            str(path), f'not a .tcia manifest: no "{_LIST_KEY}=" line'
-        )
+        raise ManifestError(str(path), f'not a .tcia manifest: no "{_LIST_KEY}=" line')
     if not uids:
         raise ManifestError(str(path), 'the manifest lists no series')
-    return Manifest(path=str(path), series_uids=list(dict.fromkeys(uids)), header=header)
+    return Manifest(
+        path=str(path), series_uids=list(dict.fromkeys(uids)), header=header
+    )
 
 
 def _show(line: str, limit: int = 60) -> str:

@@ -122,9 +122,7 @@ class StudyInfo:
             patient_id=parse_str(_get(row, 'PatientID', 'PatientId')),
             collection=parse_str(row.get('Collection')),
             study_date=parse_date(row.get('StudyDate')),
-            study_description=parse_str(
-                _get(row, 'StudyDescription', 'StudyDesc')
-            ),
+            study_description=parse_str(_get(row, 'StudyDescription', 'StudyDesc')),
             series_count=parse_int(row.get('SeriesCount')),
             raw=dict(row),
         )
@@ -175,9 +173,7 @@ class SeriesInfo:
             manufacturer=parse_str(row.get('Manufacturer')),
             series_date=parse_date(row.get('SeriesDate')),
             study_date=parse_date(row.get('StudyDate')),
-            study_description=parse_str(
-                _get(row, 'StudyDesc', 'StudyDescription')
-            ),
+            study_description=parse_str(_get(row, 'StudyDesc', 'StudyDescription')),
             license_name=parse_str(row.get('LicenseName')),
             license_uri=parse_str(row.get('LicenseURI')),
             data_description_uri=parse_str(

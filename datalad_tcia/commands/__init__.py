@@ -1,0 +1,2 @@
+"""The ``datalad tcia-*`` commands: thin layers that validate, loop, and
+yield result records."""

@@ -1,0 +1,26 @@
+"""Helpers shared by the commands: configuration and client set-up."""
+
+from __future__ import annotations
+
+import datalad
+
+from datalad_tcia.nbia import NbiaClient, RetryPolicy
+
+
+def nbia_client(api_url: str | None = None) -> NbiaClient:
+    """An :class:`NbiaClient` configured from ``datalad.tcia.*``.
+
+    Parameters
+    ----------
+    api_url: str, optional
+      Wins over ``datalad.tcia.api-url``.
+    """
+    cfg = datalad.cfg
+    url = api_url or str(cfg.obtain('datalad.tcia.api-url'))
+    retry = RetryPolicy(
+        max_attempts=int(cfg.obtain('datalad.tcia.max-attempts')),
+        initial_delay=float(cfg.obtain('datalad.tcia.retry-initial-delay')),
+        budget=float(cfg.obtain('datalad.tcia.retry-budget')),
+    )
+    timeout = (30.0, float(cfg.obtain('datalad.tcia.timeout')))
+    return NbiaClient(url, retry=retry, timeout=timeout)

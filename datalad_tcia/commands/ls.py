@@ -1,0 +1,203 @@
+"""``datalad tcia-ls``: list what a selection holds on TCIA."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from datalad.interface.results import get_status_dict
+from datalad.interface.utils import generic_result_renderer
+from datalad.support.param import Parameter
+from datalad.ui import ui
+from datalad.utils import bytes2human
+from datalad_next.commands import (
+    EnsureCommandParameterization,
+    ValidatedInterface,
+    build_doc,
+    eval_results,
+)
+from datalad_next.constraints import EnsureChoice
+from datalad_next.exceptions import CapturedException
+
+from datalad_tcia.listing import LEVELS, summarize
+from datalad_tcia.nbia import NbiaError
+from datalad_tcia.selection import resolve_selection
+
+from .common import nbia_client
+from .params import (
+    api_url_param,
+    jobs_param,
+    make_selection,
+    output_format_param,
+    selection_constraints,
+    selection_params,
+)
+
+lgr = logging.getLogger('datalad.tcia.commands.ls')
+
+ACTION = 'tcia_ls'
+
+
+@build_doc
+class TciaLs(ValidatedInterface):
+    """List TCIA collections, patients, studies and series
+
+    For a selection (a collection, patient, study, series UIDs, or a
+    '.tcia' manifest, optionally narrowed by modality, body part or
+    manufacturer) one result is reported per collection, patient, study and
+    series, with the number of series and images and the total size
+    (uncompressed DICOM bytes, as NBIA reports it). Without a selection, the
+    names of all collections are listed.
+
+    Inputs that select nothing (an unknown collection or UID, a malformed
+    manifest) are reported as 'impossible' results that name them.
+    """
+
+    _params_ = {
+        **selection_params,
+        'api_url': api_url_param,
+        'level': Parameter(
+            args=('--level',),
+            doc="""report down to this level of the hierarchy.""",
+        ),
+        'jobs': jobs_param,
+        'output_format': output_format_param,
+    }
+
+    _validator_ = EnsureCommandParameterization(
+        {**selection_constraints, 'level': EnsureChoice(*LEVELS)},
+    )
+
+    _examples_ = [
+        {
+            'text': 'List all collections',
+            'code_py': 'tcia_ls()',
+            'code_cmd': 'datalad tcia-ls',
+        },
+        {
+            'text': 'List the series of a collection, as JSON',
+            'code_py': "tcia_ls(collection='Pseudo-PHI-DICOM-Data')",
+            'code_cmd': 'datalad -f json tcia-ls --collection Pseudo-PHI-DICOM-Data',
+        },
+        {
+            'text': 'Summarise the CT series of a manifest per patient',
+            'code_py': "tcia_ls(manifest='cart.tcia', modality='CT', level='patient')",
+            'code_cmd': 'datalad tcia-ls --manifest cart.tcia --modality CT '
+            '--level patient',
+        },
+    ]
+
+    @staticmethod
+    @eval_results
+    def __call__(
+        *,
+        collection: str | None = None,
+        patient: str | None = None,
+        study: str | None = None,
+        series: list[str] | None = None,
+        manifest: str | None = None,
+        modality: str | None = None,
+        body_part: str | None = None,
+        manufacturer: str | None = None,
+        api_url: str | None = None,
+        level: str = 'series',
+        jobs: int = 4,
+        output_format: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        client = nbia_client(api_url)
+        selection = make_selection(
+            collection,
+            patient,
+            study,
+            series,
+            manifest,
+            modality,
+            body_part,
+            manufacturer,
+        )
+        common = {'action': ACTION, 'logger': lgr, 'api_url': client.base_url}
+        try:
+            if selection.is_empty:
+                for name in client.get_collection_values():
+                    yield get_status_dict(
+                        status='ok', type='collection', Collection=name, **common
+                    )
+                return
+            resolved = resolve_selection(client, selection, jobs=jobs)
+        except NbiaError as e:
+            yield get_status_dict(
+                status='error',
+                message=(
+                    f'cannot query NBIA: {e}. Check the API URL '
+                    f'({client.base_url}) and the network, then run again'
+                ),
+                exception=CapturedException(e),
+                **common,
+            )
+            return
+        for problem in resolved.problems:
+            yield get_status_dict(
+                status='impossible',
+                type=problem.kind,
+                input=problem.value,
+                message=problem.message,
+                **common,
+            )
+        for row in summarize(resolved.series, level):
+            yield get_status_dict(status='ok', **row, **common)
+
+    @staticmethod
+    def custom_result_renderer(res: dict[str, Any], **kwargs: Any) -> None:
+        if res.get('action') != ACTION or res.get('status') != 'ok':
+            generic_result_renderer(res)
+            return
+        ui.message(format_row(res))
+
+
+_INDENT = {'collection': 0, 'patient': 2, 'study': 4, 'series': 6}
+
+
+def _counts(res: dict[str, Any]) -> str:
+    parts = []
+    for key, label in (
+        ('PatientCount', 'patients'),
+        ('StudyCount', 'studies'),
+        ('SeriesCount', 'series'),
+        ('ImageCount', 'images'),
+    ):
+        if key in res:
+            parts.append(f'{res[key]:>5} {label}')
+    if 'FileSize' in res:
+        parts.append(f'{bytes2human(res["FileSize"]):>10}')
+    return '  '.join(parts)
+
+
+def format_row(res: dict[str, Any]) -> str:
+    """One line of the human-readable listing."""
+    kind = res.get('type', '')
+    pad = ' ' * _INDENT.get(kind, 0)
+    if kind == 'collection':
+        head = str(res.get('Collection'))
+    elif kind == 'patient':
+        head = str(res.get('PatientID'))
+    elif kind == 'study':
+        head = ' '.join(
+            str(x)
+            for x in (
+                res.get('StudyDate', '----------'),
+                res.get('StudyDescription', ''),
+                res.get('StudyInstanceUID'),
+            )
+            if x
+        )
+    else:
+        head = '{:<4} #{:<4} {} ({})'.format(
+            res.get('Modality', '?'),
+            res.get('SeriesNumber', '-'),
+            res.get('SeriesInstanceUID'),
+            res.get('SeriesDescription', ''),
+        )
+    counts = _counts(res)
+    label = f'{pad}{kind:<10} {head}'
+    return f'{label}  {counts}' if counts else label

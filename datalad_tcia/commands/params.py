@@ -1,0 +1,145 @@
+"""Parameters shared by the TCIA commands (selection, API URL, jobs)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from datalad.support.param import Parameter
+from datalad_next.constraints import (
+    EnsureInt,
+    EnsureListOf,
+    EnsureRange,
+    EnsureStr,
+)
+
+from datalad_tcia.selection import Selection
+
+selection_params = {
+    'collection': Parameter(
+        args=('--collection',),
+        metavar='NAME',
+        doc="""NBIA collection name (case-insensitive), e.g.
+        'Pseudo-PHI-DICOM-Data'.""",
+    ),
+    'patient': Parameter(
+        args=('--patient',),
+        metavar='ID',
+        doc="""PatientID (case-insensitive).""",
+    ),
+    'study': Parameter(
+        args=('--study',),
+        metavar='UID',
+        doc="""StudyInstanceUID.""",
+    ),
+    'series': Parameter(
+        args=('--series',),
+        metavar='UID',
+        action='append',
+        doc="""SeriesInstanceUID. [CMD: This option can be given more than
+        once. CMD]""",
+    ),
+    'manifest': Parameter(
+        args=('--manifest',),
+        metavar='FILE',
+        doc="""a '.tcia' manifest file as the TCIA portal writes it; its
+        series are selected.""",
+    ),
+    'modality': Parameter(
+        args=('--modality',),
+        metavar='MODALITY',
+        doc="""only series of this modality (e.g. CT, MR, SEG).""",
+    ),
+    'body_part': Parameter(
+        args=('--body-part',),
+        metavar='PART',
+        doc="""only series with this BodyPartExamined (e.g. CHEST).""",
+    ),
+    'manufacturer': Parameter(
+        args=('--manufacturer',),
+        metavar='NAME',
+        doc="""only series of this manufacturer.""",
+    ),
+}
+
+api_url_param = Parameter(
+    args=('--api-url',),
+    metavar='URL',
+    doc="""NBIA REST API base URL, or 'nbia' or 'nlst'; default from the
+    'datalad.tcia.api-url' configuration
+    (https://nbia.cancerimagingarchive.net/nbia-api/services/v4).""",
+)
+
+RENDERERS = ('generic', 'json', 'json_pp', 'tailored', 'disabled')
+
+
+class _ResultRendererAction(argparse.Action):
+    """Let ``-f`` also follow the command name.
+
+    DataLad's ``-f/--output-format`` is an option of the main parser
+    (``datalad -f json tcia-ls``); this action sets the same destination from
+    the command's own parser, so ``datalad tcia-ls ... -f json`` works too.
+    """
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.common_result_renderer = values
+
+
+output_format_param = Parameter(
+    args=('-f', '--output-format'),
+    metavar='FORMAT',
+    action=_ResultRendererAction,
+    choices=RENDERERS,
+    doc="""[CMD: how to render results, as DataLad's global option of the
+    same name: 'json' gives one JSON record per line. CMD][PY: ignored; use
+    the result_renderer argument. PY]""",
+)
+
+jobs_param = Parameter(
+    args=('-J', '--jobs'),
+    metavar='N',
+    doc="""number of parallel requests.""",
+)
+
+selection_constraints = {
+    'collection': EnsureStr(min_len=1),
+    'patient': EnsureStr(min_len=1),
+    'study': EnsureStr(min_len=1),
+    'series': EnsureListOf(EnsureStr(min_len=1)),
+    'manifest': EnsureStr(min_len=1),
+    'modality': EnsureStr(min_len=1),
+    'body_part': EnsureStr(min_len=1),
+    'manufacturer': EnsureStr(min_len=1),
+    'api_url': EnsureStr(min_len=1),
+    'jobs': EnsureInt() & EnsureRange(min=1),
+}
+
+
+def make_selection(
+    collection: str | None = None,
+    patient: str | None = None,
+    study: str | None = None,
+    series: list[str] | None = None,
+    manifest: str | None = None,
+    modality: str | None = None,
+    body_part: str | None = None,
+    manufacturer: str | None = None,
+) -> Selection:
+    """Build a :class:`Selection` from command arguments."""
+    return Selection(
+        collection=collection,
+        patient=patient,
+        study=study,
+        series=tuple(s.strip() for s in (series or [])),
+        manifest=manifest,
+        modality=modality,
+        body_part=body_part,
+        manufacturer=manufacturer,
+    )

@@ -1,0 +1,98 @@
+"""Summaries of a list of series per collection, patient and study.
+
+Pure functions: used by ``tcia-ls`` to turn resolved series into rows with
+counts and sizes, ordered collection > patient > study > series.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from .nbia import SeriesInfo
+
+LEVELS = ('collection', 'patient', 'study', 'series')
+
+
+def _totals(series: list[SeriesInfo]) -> dict[str, int]:
+    return {
+        'SeriesCount': len(series),
+        'ImageCount': sum(s.image_count or 0 for s in series),
+        'FileSize': sum(s.file_size or 0 for s in series),
+    }
+
+
+def _group(series: Iterable[SeriesInfo], key: str) -> dict[str, list[SeriesInfo]]:
+    out: dict[str, list[SeriesInfo]] = {}
+    for s in series:
+        out.setdefault(getattr(s, key) or '', []).append(s)
+    return out
+
+
+def series_row(s: SeriesInfo) -> dict[str, Any]:
+    """The listing row of one series (NBIA column names as keys)."""
+    row: dict[str, Any] = {
+        'type': 'series',
+        'Collection': s.collection,
+        'PatientID': s.patient_id,
+        'StudyInstanceUID': s.study_uid,
+        'SeriesInstanceUID': s.series_uid,
+        'Modality': s.modality,
+        'SeriesNumber': s.series_number,
+        'SeriesDescription': s.series_description,
+        'BodyPartExamined': s.body_part,
+        'ImageCount': s.image_count,
+        'FileSize': s.file_size,
+    }
+    return {k: v for k, v in row.items() if v is not None}
+
+
+def summarize(
+    series: Iterable[SeriesInfo], level: str = 'series'
+) -> Iterator[dict[str, Any]]:
+    """Yield summary rows down to ``level`` (one of :data:`LEVELS`).
+
+    Series must be sorted by collection, patient and study (as
+    :func:`~datalad_tcia.selection.resolve_selection` returns them).
+    """
+    depth = LEVELS.index(level)
+    for coll, c_series in _group(series, 'collection').items():
+        patients = _group(c_series, 'patient_id')
+        yield {
+            'type': 'collection',
+            'Collection': coll,
+            'PatientCount': len(patients),
+            'StudyCount': len({s.study_uid for s in c_series}),
+            **_totals(c_series),
+        }
+        if depth < 1:
+            continue
+        for pid, p_series in patients.items():
+            studies = _group(p_series, 'study_uid')
+            yield {
+                'type': 'patient',
+                'Collection': coll,
+                'PatientID': pid,
+                'StudyCount': len(studies),
+                **_totals(p_series),
+            }
+            if depth < 2:
+                continue
+            for study_uid, st_series in studies.items():
+                first = st_series[0]
+                row = {
+                    'type': 'study',
+                    'Collection': coll,
+                    'PatientID': pid,
+                    'StudyInstanceUID': study_uid,
+                    'StudyDate': first.study_date.isoformat()
+                    if first.study_date
+                    else None,
+                    'StudyDescription': first.study_description,
+                    **_totals(st_series),
+                }
+                yield {k: v for k, v in row.items() if v is not None}
+                if depth < 3:
+                    continue
+                for s in st_series:
+                    yield series_row(s)

@@ -1,0 +1,72 @@
+"""Shared fixtures: DataLad's test set-up, and the TCIA look-alike server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+# DataLad core's session set-up: a throw-away HOME with a git identity
+from datalad.conftest import setup_package  # noqa: F401
+from datalad_next.tests.fixtures import (  # noqa: F401
+    check_gitconfig_global,
+    datalad_cfg,
+    no_result_rendering,
+    reduce_logging,
+)
+
+from datalad_tcia.lookalike import LookalikeServer
+from datalad_tcia.nbia import NbiaClient, RetryPolicy
+
+#: fast retries for tests: what matters is how many, not how long
+FAST_RETRY = RetryPolicy(max_attempts=4, initial_delay=0.01, max_delay=0.05, budget=30)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        '--run-network',
+        action='store_true',
+        default=False,
+        help='run tests marked "network" that reach live TCIA',
+    )
+
+
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    if config.getoption('--run-network'):
+        return
+    skip = pytest.mark.skip(reason='reaches live TCIA; opt in with --run-network')
+    for item in items:
+        if 'network' in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope='session')
+def lookalike_session() -> Iterator[LookalikeServer]:
+    """One look-alike server for the whole session."""
+    with LookalikeServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def tcia(lookalike_session: LookalikeServer) -> Iterator[LookalikeServer]:
+    """The look-alike, with faults off and an empty request log."""
+    lookalike_session.reset()
+    yield lookalike_session
+    lookalike_session.reset()
+
+
+@pytest.fixture
+def client(tcia: LookalikeServer) -> NbiaClient:
+    """An NBIA client for the look-alike with fast retries."""
+    return NbiaClient(tcia.api_url, retry=FAST_RETRY, timeout=(5.0, 5.0))
+
+
+@pytest.fixture
+def fast_retries(datalad_cfg):  # noqa: F811
+    """Make commands retry quickly (DataLad config, no patching)."""
+    datalad_cfg.set('datalad.tcia.retry-initial-delay', '0.01', scope='global')
+    datalad_cfg.set('datalad.tcia.max-attempts', '4', scope='global')
+    datalad_cfg.set('datalad.tcia.timeout', '5', scope='global')
+    return datalad_cfg
