@@ -33,7 +33,8 @@ datalad tcia-ls --api-url "$API_URL" --collection Pseudo-PHI-DICOM-Data
 
 echo
 echo "== the same as JSON records (first two)"
-datalad tcia-ls --api-url "$API_URL" --collection Pseudo-PHI-DICOM-Data -f json | head -n 2
+datalad tcia-ls --api-url "$API_URL" --collection Pseudo-PHI-DICOM-Data -f json > "$WORK/ls.json"
+head -n 2 "$WORK/ls.json"
 
 echo
 echo "== an unknown collection is reported, not ignored (exit status 1 expected)"
