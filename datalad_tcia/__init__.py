@@ -18,6 +18,12 @@ command_suite = (
     'Build DataLad datasets from The Cancer Imaging Archive (TCIA)',
     [
         ('datalad_tcia.commands.ls', 'TciaLs', 'tcia-ls', 'tcia_ls'),
+        (
+            'datalad_tcia.commands.download',
+            'TciaDownload',
+            'tcia-download',
+            'tcia_download',
+        ),
     ],
 )
 
@@ -47,6 +53,19 @@ register_config(
     'dataset deposits and catalogs. Command options (--store) win over this.',
     type=EnsureStr(),
     default='./tcia-store',
+    dialog='question',
+)
+register_config(
+    'datalad.tcia.dicom-tags',
+    'DICOM keywords recorded per file',
+    description='Comma- or space-separated DICOM keywords whose values the '
+    'metadata deposit records for every DICOM file (SOPInstanceUID and the '
+    'transfer syntax are always recorded). Default: SOPClassUID, Modality, '
+    'PatientID, StudyInstanceUID, SeriesInstanceUID, StudyDate, '
+    'StudyDescription, SeriesDescription, SeriesNumber, InstanceNumber, '
+    'AcquisitionNumber, BodyPartExamined, ProtocolName, Manufacturer, Rows, '
+    'Columns.',
+    type=EnsureStr(),
     dialog='question',
 )
 register_config(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import datalad
 
+from datalad_tcia.archive import DEFAULT_TAGS
 from datalad_tcia.nbia import NbiaClient, RetryPolicy
 
 
@@ -24,3 +28,17 @@ def nbia_client(api_url: str | None = None) -> NbiaClient:
     )
     timeout = (30.0, float(cfg.obtain('datalad.tcia.timeout')))
     return NbiaClient(url, retry=retry, timeout=timeout)
+
+
+def store_path(store: str | None = None) -> Path:
+    """The store directory (absolute): ``store`` or ``datalad.tcia.store``."""
+    value = store or str(datalad.cfg.obtain('datalad.tcia.store'))
+    return Path(value).expanduser().absolute()
+
+
+def dicom_tags() -> tuple[str, ...]:
+    """DICOM keywords to record per file (``datalad.tcia.dicom-tags``)."""
+    value = datalad.cfg.get('datalad.tcia.dicom-tags')
+    if not value:
+        return DEFAULT_TAGS
+    return tuple(t for t in re.split(r'[\s,]+', str(value)) if t)

@@ -102,6 +102,19 @@ output_format_param = Parameter(
     the result_renderer argument. PY]""",
 )
 
+store_param = Parameter(
+    args=('--store',),
+    metavar='DIR',
+    doc="""store directory; default from the 'datalad.tcia.store'
+    configuration (./tcia-store).""",
+)
+
+force_param = Parameter(
+    args=('--force',),
+    action='store_true',
+    doc="""redo work that is already done (download and deposit again).""",
+)
+
 jobs_param = Parameter(
     args=('-J', '--jobs'),
     metavar='N',
@@ -118,6 +131,7 @@ selection_constraints = {
     'body_part': EnsureStr(min_len=1),
     'manufacturer': EnsureStr(min_len=1),
     'api_url': EnsureStr(min_len=1),
+    'store': EnsureStr(min_len=1),
     'jobs': EnsureInt() & EnsureRange(min=1),
 }
 

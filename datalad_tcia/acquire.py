@@ -1,0 +1,281 @@
+"""Download, verify and deposit one series (SPEC 3, 8).
+
+The archive is streamed to a temporary name beside its final place,
+indexed in one pass (MD5, size and DICOM header of every member) and
+verified; only then is it renamed to ``archives/<uid>.zip`` and its
+metadata written (the archive record last: it marks the series done). A
+failed verification discards the download and tries again, a bounded
+number of times. Nothing partial ever carries a final name, and a re-run
+after an interruption picks up where the last one stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .archive import (
+    DEFAULT_TAGS,
+    ArchiveError,
+    ArchiveIndex,
+    index_archive,
+    verification_problems,
+)
+from .metadata import archive_record, deposit_state, write_series_metadata
+from .nbia import NbiaAccessDenied, NbiaClient, NbiaError, SeriesInfo
+from .store import StoreLayout, temp_path_for
+from .store.atomic import remove_stale_parts
+
+lgr = logging.getLogger('datalad.tcia.acquire')
+
+ByteCallback = Callable[[int], None]
+
+
+@dataclass
+class Outcome:
+    """The result of acquiring one series."""
+
+    status: str
+    message: str
+    series: SeriesInfo
+    archive: Path | None = None
+    metadata: Path | None = None
+    attempts: int = 0
+    archive_md5: str | None = None
+    archive_size: int | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def file_md5(path: Path) -> tuple[str, int]:
+    """MD5 and size of a file, read in chunks."""
+    md5 = hashlib.md5()  # noqa: S324 - content identity
+    size = 0
+    with path.open('rb') as fp:
+        while chunk := fp.read(4 * 1024 * 1024):
+            md5.update(chunk)
+            size += len(chunk)
+    return md5.hexdigest(), size
+
+
+def acquire_series(
+    client: NbiaClient,
+    layout: StoreLayout,
+    series: SeriesInfo,
+    *,
+    force: bool = False,
+    tags: Sequence[str] = DEFAULT_TAGS,
+    attempts: int = 3,
+    on_bytes: ByteCallback | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Outcome:
+    """Make sure ``series`` is downloaded, verified and deposited.
+
+    Parameters
+    ----------
+    client: NbiaClient
+      Where to download from.
+    layout: StoreLayout
+      The collection's place in the store.
+    series: SeriesInfo
+      NBIA's current record of the series.
+    force: bool
+      Download again even if the series is deposited.
+    tags: sequence of str
+      DICOM keywords to record per file.
+    attempts: int
+      Downloads to try before giving up on an archive that fails
+      verification (transport errors are retried inside the client).
+    on_bytes: callable, optional
+      Called with the number of bytes received since the last call.
+
+    Returns
+    -------
+    Outcome
+      ``ok``, ``notneeded``, ``impossible`` (changed upstream, no
+      ``force``) or ``error`` (with what to do).
+    """
+    uid = series.series_uid
+    meta = layout.archive_metadata(uid)
+    final = layout.archive(uid)
+    if not force:
+        state = deposit_state(layout, series)
+        if state.state == 'complete':
+            return Outcome(
+                'notneeded', 'already deposited and verified', series, None, meta
+            )
+        if state.state == 'changed':
+            return Outcome(
+                'impossible',
+                f'series {uid} changed on NBIA since it was deposited '
+                f'({state.reason}); run again with --force to replace the deposit',
+                series,
+                None,
+                meta,
+            )
+    layout.archives.mkdir(parents=True, exist_ok=True)
+    layout.metadata.mkdir(parents=True, exist_ok=True)
+    # leftovers of interrupted runs (we hold the store lock)
+    remove_stale_parts(layout.archives, f'{final.name}.')
+    remove_stale_parts(layout.metadata, uid)
+
+    if final.exists() and not force:
+        # an interrupted run may have renamed the archive but not written
+        # its metadata: verify what is there instead of downloading again
+        outcome = _adopt_existing(client, layout, series, final, tags)
+        if outcome is not None:
+            return outcome
+
+    problems: list[str] = []
+    for attempt in range(1, attempts + 1):
+        tmp = temp_path_for(final)
+        try:
+            dl = client.download_series(
+                uid, tmp, progress=_incremental(on_bytes) if on_bytes else None
+            )
+            index = index_archive(tmp, tags=tags, atype='zip')
+            problems = verification_problems(index, series.image_count)
+        except NbiaAccessDenied as e:
+            tmp.unlink(missing_ok=True)
+            return Outcome(
+                'error',
+                f'NBIA refuses series {uid}: {e.message}. It is unknown or not '
+                'public on this server (NLST series live on the "nlst" server)',
+                series,
+                attempts=attempt,
+            )
+        except NbiaError as e:
+            tmp.unlink(missing_ok=True)
+            return Outcome(
+                'error',
+                f'download of series {uid} failed: {e}. Nothing was kept; run '
+                'the command again to resume',
+                series,
+                attempts=attempt,
+            )
+        except ArchiveError as e:
+            problems = [str(e)]
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        if not problems:
+            tmp.replace(final)
+            _deposit(client, layout, series, final, index, dl.md5, dl.size, dl.url)
+            return Outcome(
+                'ok',
+                f'downloaded and verified {len(index.image_members)} file(s)'
+                + (f' after {attempt} attempts' if attempt > 1 else ''),
+                series,
+                final,
+                meta,
+                attempt,
+                dl.md5,
+                dl.size,
+            )
+        tmp.unlink(missing_ok=True)
+        lgr.debug(
+            'series %s attempt %d failed verification: %s', uid, attempt, problems
+        )
+        if attempt < attempts:
+            sleep(client.retry.delay(attempt))
+    return Outcome(
+        'error',
+        f'the archive of series {uid} failed verification {attempts} times: '
+        f'{"; ".join(problems[:3])}. Nothing was kept; run the command again to '
+        'retry',
+        series,
+        attempts=attempts,
+        problems=problems,
+    )
+
+
+def _adopt_existing(
+    client: NbiaClient,
+    layout: StoreLayout,
+    series: SeriesInfo,
+    final: Path,
+    tags: Sequence[str],
+) -> Outcome | None:
+    try:
+        index = index_archive(final, tags=tags, atype='zip')
+        problems = verification_problems(index, series.image_count)
+    except ArchiveError as e:
+        problems = [str(e)]
+    if problems:
+        lgr.debug('discarding unverifiable archive %s: %s', final, problems)
+        final.unlink()
+        return None
+    md5, size = file_md5(final)
+    when = datetime.fromtimestamp(final.stat().st_mtime, timezone.utc)
+    _deposit(
+        client,
+        layout,
+        series,
+        final,
+        index,
+        md5,
+        size,
+        client.image_url(series.series_uid),
+        downloaded=when.replace(microsecond=0).isoformat(),
+    )
+    return Outcome(
+        'ok',
+        f'verified {len(index.image_members)} file(s) of an archive already '
+        'in the store',
+        series,
+        final,
+        layout.archive_metadata(series.series_uid),
+        0,
+        md5,
+        size,
+    )
+
+
+def _deposit(
+    client: NbiaClient,
+    layout: StoreLayout,
+    series: SeriesInfo,
+    final: Path,
+    index: ArchiveIndex,
+    md5: str,
+    size: int,
+    url: str,
+    downloaded: str | None = None,
+) -> None:
+    record = archive_record(
+        collection=series.collection or layout.collection,
+        collection_id=layout.cid,
+        series_uid=series.series_uid,
+        patient_id=series.patient_id,
+        study_uid=series.study_uid,
+        image_count=series.image_count,
+        archive_size=size,
+        archive_md5=md5,
+        archive_type='zip',
+        member_count=len(index.members),
+        md5_verified=index.md5_manifest is not None,
+        archive_url=url,
+        api_url=client.base_url,
+        downloaded=downloaded,
+        license_text=index.license_text,
+        nbia_series=series.raw,
+    )
+    write_series_metadata(layout, series.series_uid, record, index.members)
+
+
+def _incremental(callback: ByteCallback) -> Callable[[int], None]:
+    """Turn "bytes so far in this attempt" into increments."""
+    last = 0
+
+    def progress(done: int) -> None:
+        nonlocal last
+        if done < last:  # a new attempt started
+            last = 0
+        callback(done - last)
+        last = done
+
+    return progress

@@ -1,0 +1,128 @@
+"""Read selected DICOM header values as plain JSON values.
+
+Header reading must survive real-world files: deflated, big endian,
+implicit VR, no preamble, truncated pixel data, odd character sets. Pixel
+data is never read. A member that pydicom cannot parse is reported as not
+DICOM, never dropped.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+from collections.abc import Sequence
+from typing import IO, Any
+
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+from pydicom.multival import MultiValue
+from pydicom.valuerep import PersonName
+
+lgr = logging.getLogger('datalad.tcia.archive.dicomtags')
+
+#: tags recorded per DICOM file unless configured otherwise
+DEFAULT_TAGS: tuple[str, ...] = (
+    'SOPClassUID',
+    'Modality',
+    'PatientID',
+    'StudyInstanceUID',
+    'SeriesInstanceUID',
+    'StudyDate',
+    'StudyDescription',
+    'SeriesDescription',
+    'SeriesNumber',
+    'InstanceNumber',
+    'AcquisitionNumber',
+    'BodyPartExamined',
+    'ProtocolName',
+    'Manufacturer',
+    'Rows',
+    'Columns',
+)
+
+
+def json_value(value: Any) -> Any:
+    """Turn a pydicom element value into a plain JSON value.
+
+    Strings, numbers and lists of them pass; person names and UIDs become
+    strings; ``DS``/``IS`` become numbers; bytes and sequences become
+    ``None`` (they do not belong in a flat record).
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, MultiValue | list | tuple):
+        return [json_value(v) for v in value]
+    if isinstance(value, PersonName):
+        return str(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        number = float(value)
+        return number if number == number else None  # NaN is not JSON
+    if isinstance(value, str):
+        return str(value)
+    return None
+
+
+def read_header(
+    data: bytes | memoryview | IO[bytes], tags: Sequence[str] = DEFAULT_TAGS
+) -> dict[str, Any] | None:
+    """Parse a DICOM header and return ``SOPInstanceUID`` and ``tags``.
+
+    Returns ``None`` if the bytes are not DICOM. Missing tags are left out.
+    ``TransferSyntaxUID`` is added from the file meta when present.
+    """
+    ds = _parse(data)
+    if ds is None:
+        return None
+    sop = ds.get('SOPInstanceUID')
+    if not sop:
+        return None
+    out: dict[str, Any] = {'SOPInstanceUID': str(sop)}
+    with warnings.catch_warnings():
+        # odd character sets and invalid values warn; the value still reads
+        warnings.simplefilter('ignore')
+        for keyword in tags:
+            try:
+                elem = ds.data_element(keyword)
+            except (KeyError, ValueError, TypeError, LookupError):
+                continue
+            if elem is None or elem.VR == 'SQ':
+                continue
+            try:
+                value = json_value(elem.value)
+            except (ValueError, TypeError, LookupError):  # undecodable value
+                continue
+            if value not in (None, '', []):
+                out[keyword] = value
+    meta = getattr(ds, 'file_meta', None)
+    if meta is not None and 'TransferSyntaxUID' in meta:
+        out['TransferSyntaxUID'] = str(meta.TransferSyntaxUID)
+    return out
+
+
+def _parse(data: bytes | memoryview | IO[bytes]) -> Dataset | None:
+    def source() -> IO[bytes]:
+        if isinstance(data, bytes | memoryview):
+            return io.BytesIO(data)
+        data.seek(0)
+        return data
+
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        try:
+            return pydicom.dcmread(source(), stop_before_pixels=True)
+        except InvalidDicomError:
+            pass
+        except Exception as e:  # noqa: BLE001 - any parse failure means "not DICOM"
+            lgr.debug('not readable as DICOM: %r', e)
+            return None
+        # no preamble / no 'DICM': only accept what parses into a dataset
+        # with an SOP instance (text files "parse" into garbage otherwise)
+        try:
+            return pydicom.dcmread(source(), stop_before_pixels=True, force=True)
+        except Exception as e:  # noqa: BLE001
+            lgr.debug('not readable as DICOM even with force: %r', e)
+            return None

@@ -1,0 +1,213 @@
+"""Index an archive in one pass: per member size, MD5 and DICOM header.
+
+Every member is read exactly once; its bytes feed the MD5 and, for
+candidate DICOM files, the header parser. Memory stays bounded: members up
+to :data:`IN_MEMORY_LIMIT` are held in memory for parsing, larger ones are
+spooled to a temporary file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import tarfile
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from datalad_next.iter_collections import FileSystemItemType, iter_tar, iter_zip
+
+from .dicomtags import DEFAULT_TAGS, read_header
+from .md5manifest import LICENSE, MD5_MANIFEST
+
+lgr = logging.getLogger('datalad.tcia.archive.members')
+
+IN_MEMORY_LIMIT = 64 * 1024 * 1024
+_CHUNK = 4 * 1024 * 1024
+_CONTROL = re.compile(r'[\x00-\x1f\x7f]')
+
+#: members that NBIA adds beside the DICOM files
+SPECIAL_MEMBERS = frozenset({LICENSE, MD5_MANIFEST})
+
+
+class ArchiveError(Exception):
+    """An archive cannot be read or fails verification."""
+
+
+def unsafe_member_name(name: str) -> str | None:
+    """Why a member name is unsafe to extract, or ``None`` if it is safe.
+
+    >>> unsafe_member_name('1-01.dcm') is None
+    True
+    >>> unsafe_member_name('../x'), unsafe_member_name('/etc/x')
+    ('it escapes the archive (..)', 'it is an absolute path')
+    """
+    if not name:
+        return 'it is empty'
+    if _CONTROL.search(name):
+        return 'it contains control characters'
+    if name.startswith(('/', '\\')) or re.match(r'^[A-Za-z]:', name):
+        return 'it is an absolute path'
+    if '..' in re.split(r'[\\/]', name):
+        return 'it escapes the archive (..)'
+    return None
+
+
+@dataclass
+class ArchiveIndex:
+    """What :func:`index_archive` found.
+
+    Attributes
+    ----------
+    members: list of dict
+      One record per file member (SPEC 3.2): ``path``, ``size``, ``md5``,
+      ``dicom`` and, for DICOM files, ``SOPInstanceUID`` and tags.
+    atype: str
+      ``zip`` or ``tar``.
+    license_text: str, optional
+      Content of the ``LICENSE`` member.
+    md5_manifest: str, optional
+      Content of ``md5hashes.csv``.
+    problems: list of str
+      Unsafe or duplicate member names, non-file members.
+    """
+
+    members: list[dict[str, Any]] = field(default_factory=list)
+    atype: str = 'zip'
+    license_text: str | None = None
+    md5_manifest: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def image_members(self) -> list[dict[str, Any]]:
+        """Members other than ``LICENSE`` and ``md5hashes.csv``."""
+        return [m for m in self.members if m['path'] not in SPECIAL_MEMBERS]
+
+
+def archive_type(path: Path) -> str:
+    """``zip`` or ``tar`` by content (not by name)."""
+    if zipfile.is_zipfile(path):
+        return 'zip'
+    if tarfile.is_tarfile(path):
+        return 'tar'
+    msg = f'{path} is neither a ZIP nor a tar archive'
+    raise ArchiveError(msg)
+
+
+def index_archive(
+    path: Path,
+    *,
+    tags: Sequence[str] = DEFAULT_TAGS,
+    atype: str | None = None,
+    on_member: Callable[[dict[str, Any]], None] | None = None,
+) -> ArchiveIndex:
+    """Read every member of a ZIP or tar archive once.
+
+    Parameters
+    ----------
+    path: Path
+      The archive.
+    tags: sequence of str
+      DICOM keywords to record per DICOM file.
+    atype: str, optional
+      ``zip`` or ``tar``; detected from the content if not given.
+    on_member: callable, optional
+      Called with each member record (for progress reporting).
+
+    Raises
+    ------
+    ArchiveError
+      If the archive cannot be opened or read (corrupt, truncated, CRC
+      error).
+    """
+    atype = atype or archive_type(path)
+    index = ArchiveIndex(atype=atype)
+    seen: set[str] = set()
+    try:
+        for name, kind, size, fp in _iter_members(path, atype):
+            if kind != 'file':
+                if kind != 'directory':
+                    index.problems.append(f'member {name!r} is a {kind}, not a file')
+                continue
+            reason = unsafe_member_name(name)
+            if reason:
+                index.problems.append(f'unsafe member name {name!r}: {reason}')
+            if name in seen:
+                index.problems.append(f'duplicate member name {name!r}')
+            seen.add(name)
+            record = _index_member(name, size, fp, tags, index)
+            index.members.append(record)
+            if on_member is not None:
+                on_member(record)
+    except (
+        zipfile.BadZipFile,
+        tarfile.TarError,
+        zlib.error,
+        EOFError,
+        OSError,
+        ValueError,
+    ) as e:
+        msg = f'cannot read {atype} archive {path.name}: {e}'
+        raise ArchiveError(msg) from e
+    return index
+
+
+def _iter_members(
+    path: Path, atype: str
+) -> Iterator[tuple[str, str, int, IO[bytes] | None]]:
+    items = iter_zip(path, fp=True) if atype == 'zip' else iter_tar(path, fp=True)
+    for item in items:
+        kind = (
+            item.type.value
+            if isinstance(item.type, FileSystemItemType)
+            else str(item.type)
+        )
+        yield item.name, kind, int(item.size or 0), getattr(item, 'fp', None)
+
+
+def _index_member(
+    name: str,
+    size: int,
+    fp: IO[bytes] | None,
+    tags: Sequence[str],
+    index: ArchiveIndex,
+) -> dict[str, Any]:
+    md5 = hashlib.md5()  # noqa: S324 - content identity, not security
+    nbytes = 0
+    header: dict[str, Any] | None = None
+    if fp is None:  # pragma: no cover - iterators give fp for files
+        msg = f'no content for member {name!r}'
+        raise ArchiveError(msg)
+    if size <= IN_MEMORY_LIMIT:
+        data = fp.read()
+        md5.update(data)
+        nbytes = len(data)
+        if name == LICENSE:
+            index.license_text = data.decode('utf-8', 'replace')
+        elif name == MD5_MANIFEST:
+            index.md5_manifest = data.decode('utf-8', 'replace')
+        else:
+            header = read_header(data, tags)
+    else:
+        with tempfile.TemporaryFile() as spool:
+            while chunk := fp.read(_CHUNK):
+                md5.update(chunk)
+                nbytes += len(chunk)
+                spool.write(chunk)
+            spool.seek(0)
+            if name not in SPECIAL_MEMBERS:
+                # the parser stops before the pixel data: only the header
+                # is read back
+                header = read_header(spool, tags)
+    record: dict[str, Any] = {'path': name, 'size': nbytes, 'md5': md5.hexdigest()}
+    if header is None:
+        record['dicom'] = False
+    else:
+        record['dicom'] = True
+        record.update(header)
+    return record

@@ -1,0 +1,26 @@
+"""The store: where archives, metadata, deposits and catalogs live.
+
+.. currentmodule:: datalad_tcia.store
+.. autosummary::
+   :toctree: generated
+
+   collection_id
+   StoreLayout
+   atomic_write_bytes
+   atomic_write_json
+   StoreLock
+"""
+
+from .atomic import atomic_write_bytes, atomic_write_json, temp_path_for
+from .layout import StoreLayout, collection_id
+from .lock import StoreLock, StoreLocked
+
+__all__ = [
+    'StoreLayout',
+    'StoreLock',
+    'StoreLocked',
+    'atomic_write_bytes',
+    'atomic_write_json',
+    'collection_id',
+    'temp_path_for',
+]
