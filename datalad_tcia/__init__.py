@@ -24,6 +24,12 @@ command_suite = (
             'tcia-download',
             'tcia_download',
         ),
+        (
+            'datalad_tcia.commands.deposit_metadata',
+            'TciaDepositMetadata',
+            'tcia-deposit-metadata',
+            'tcia_deposit_metadata',
+        ),
     ],
 )
 

@@ -131,12 +131,14 @@ def acquire_series(
             return outcome
 
     problems: list[str] = []
+    requests_made = 0
     for attempt in range(1, attempts + 1):
         tmp = temp_path_for(final)
         try:
             dl = client.download_series(
                 uid, tmp, progress=_incremental(on_bytes) if on_bytes else None
             )
+            requests_made += dl.attempts
             index = index_archive(tmp, tags=tags, atype='zip')
             problems = verification_problems(index, series.image_count)
         except NbiaAccessDenied as e:
@@ -168,11 +170,11 @@ def acquire_series(
             return Outcome(
                 'ok',
                 f'downloaded and verified {len(index.image_members)} file(s)'
-                + (f' after {attempt} attempts' if attempt > 1 else ''),
+                + (f' ({requests_made} requests)' if requests_made > 1 else ''),
                 series,
                 final,
                 meta,
-                attempt,
+                requests_made,
                 dl.md5,
                 dl.size,
             )

@@ -300,7 +300,10 @@ class NbiaClient:
             # errors of the request itself are retried inside _request
             resp = self._request('getImage', params, stream=True, attempts=attempts)
             try:
-                return self._write_stream(resp, dest, progress)
+                done = self._write_stream(resp, dest, progress)
+                return ArchiveDownload(
+                    done.path, done.url, done.size, done.md5, attempts.count
+                )
             except _TRANSIENT as e:
                 err = NbiaConnectionError(
                     resp.url, f'download interrupted: {e}', None, attempts.count

@@ -213,9 +213,12 @@ class ArchiveDownload:
       Bytes written.
     md5: str
       MD5 hex digest of the bytes written.
+    attempts: int
+      Requests made, retries included.
     """
 
     path: str
     url: str
     size: int
     md5: str
+    attempts: int = 1
