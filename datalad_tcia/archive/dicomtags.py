@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import warnings
 from collections.abc import Sequence
 from typing import IO, Any
@@ -60,7 +61,7 @@ def json_value(value: Any) -> Any:
         return int(value)
     if isinstance(value, float):
         number = float(value)
-        return number if number == number else None  # NaN is not JSON
+        return None if math.isnan(number) or math.isinf(number) else number
     if isinstance(value, str):
         return str(value)
     return None
@@ -74,29 +75,38 @@ def read_header(
     Returns ``None`` if the bytes are not DICOM. Missing tags are left out.
     ``TransferSyntaxUID`` is added from the file meta when present.
     """
-    ds = _parse(data)
-    if ds is None:
-        return None
-    sop = ds.get('SOPInstanceUID')
-    if not sop:
-        return None
-    out: dict[str, Any] = {'SOPInstanceUID': str(sop)}
     with warnings.catch_warnings():
         # odd character sets and invalid values warn; the value still reads
         warnings.simplefilter('ignore')
-        for keyword in tags:
-            try:
-                elem = ds.data_element(keyword)
-            except (KeyError, ValueError, TypeError, LookupError):
-                continue
-            if elem is None or elem.VR == 'SQ':
-                continue
-            try:
-                value = json_value(elem.value)
-            except (ValueError, TypeError, LookupError):  # undecodable value
-                continue
-            if value not in (None, '', []):
-                out[keyword] = value
+        return _header_values(data, tags)
+
+
+def _header_values(
+    data: bytes | memoryview | IO[bytes], tags: Sequence[str]
+) -> dict[str, Any] | None:
+    ds = _parse(data)
+    if ds is None:
+        return None
+    try:
+        sop = ds.get('SOPInstanceUID')
+    except (ValueError, TypeError, LookupError):
+        return None
+    if not sop:
+        return None
+    out: dict[str, Any] = {'SOPInstanceUID': str(sop)}
+    for keyword in tags:
+        try:
+            elem = ds.data_element(keyword)
+        except (KeyError, ValueError, TypeError, LookupError):
+            continue
+        if elem is None or elem.VR == 'SQ':
+            continue
+        try:
+            value = json_value(elem.value)
+        except (ValueError, TypeError, LookupError):  # undecodable value
+            continue
+        if value not in (None, '', []):
+            out[keyword] = value
     meta = getattr(ds, 'file_meta', None)
     if meta is not None and 'TransferSyntaxUID' in meta:
         out['TransferSyntaxUID'] = str(meta.TransferSyntaxUID)

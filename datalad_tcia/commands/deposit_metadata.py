@@ -240,12 +240,13 @@ def _deposit_archive(
             sub, int(expected) if expected is not None else None
         )
         dpath = layout.dicoms_metadata(uid)
+        n_dicoms = sum(1 for m in members if m.get('dicom'))
         res = {
             'path': str(dpath),
             'type': 'file',
             'archive': str(path),
             'SeriesInstanceUID': uid,
-            'files': len(sub.image_members),
+            'files': n_dicoms,
             **common,
         }
         if problems:
@@ -277,9 +278,7 @@ def _deposit_archive(
             patient_id=first.get('PatientID') or (prev or {}).get('PatientID'),
             study_uid=first.get('StudyInstanceUID')
             or (prev or {}).get('StudyInstanceUID'),
-            image_count=int(expected)
-            if expected is not None
-            else len(sub.image_members),
+            image_count=int(expected) if expected is not None else n_dicoms,
             archive_size=size,
             archive_md5=md5,
             archive_type=index.atype,
@@ -296,7 +295,7 @@ def _deposit_archive(
         write_series_metadata(layout, uid, record, members)
         yield get_status_dict(
             status='ok',
-            message=f'deposited metadata of {len(sub.image_members)} file(s)',
+            message=f'deposited metadata of {n_dicoms} DICOM file(s)',
             **res,
         )
 

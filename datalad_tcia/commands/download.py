@@ -12,7 +12,6 @@ from typing import Any
 
 from datalad.interface.results import get_status_dict
 from datalad.log import log_progress
-from datalad.support.param import Parameter
 from datalad_next.commands import (
     EnsureCommandParameterization,
     ValidatedInterface,

@@ -1,0 +1,215 @@
+"""One-pass archive indexing and verification."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pydicom
+import pytest
+from pydicom.data import get_testdata_file
+
+from datalad_tcia.archive import (
+    ArchiveError,
+    index_archive,
+    json_value,
+    parse_md5_manifest,
+    read_header,
+    unsafe_member_name,
+    verification_problems,
+)
+from datalad_tcia.lookalike import build_default_archive
+
+
+def _testfile(name: str) -> bytes:
+    path = get_testdata_file(name, download=False)
+    assert path is not None
+    return Path(path).read_bytes()
+
+
+def _zip(path: Path, members: list[tuple[str, bytes]]) -> Path:
+    with zipfile.ZipFile(path, 'w', compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members:
+            zf.writestr(name, data)
+    return path
+
+
+def _md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+@pytest.mark.parametrize(
+    'name',
+    [
+        'CT_small.dcm',  # explicit VR little endian
+        'MR_small_implicit.dcm',
+        'MR_small_bigendian.dcm',
+        'image_dfl.dcm',  # deflated
+        'MR_small_RLE.dcm',
+        'MR_small_jp2klossless.dcm',
+        'MR_truncated.dcm',  # truncated pixel data
+        'rtstruct.dcm',  # no preamble, ISO_IR 100
+        'SC_rgb_rle.dcm',  # ISO_IR 192 (UTF-8)
+        'test-SR.dcm',
+    ],
+)
+def test_header_survives_real_world_files(name: str) -> None:
+    data = _testfile(name)
+    header = read_header(data)
+    assert header is not None
+    ds = pydicom.dcmread(io.BytesIO(data), force=True)
+    assert header['SOPInstanceUID'] == ds.SOPInstanceUID
+    if 'Modality' in ds:
+        assert header['Modality'] == ds.Modality
+
+
+def test_odd_character_set() -> None:
+    ds = pydicom.dcmread(io.BytesIO(_testfile('CT_small.dcm')))
+    ds.SeriesDescription = 'Knochen'
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    # an unknown character set, patched into the bytes after writing
+    data = buf.getvalue().replace(b'ISO_IR 100', b'ISO_IR 999', 1)
+    assert b'ISO_IR 999' in data
+    header = read_header(data)
+    assert header is not None
+    assert header['SOPInstanceUID'] == ds.SOPInstanceUID
+    assert 'SeriesDescription' in header
+
+
+def test_not_dicom() -> None:
+    assert read_header(b'License Information. The X collection ...') is None
+    assert read_header(b'') is None
+    assert read_header(b'\x00' * 500) is None
+
+
+def test_json_values() -> None:
+    ds = pydicom.dcmread(io.BytesIO(_testfile('CT_small.dcm')))
+    header = read_header(
+        _testfile('CT_small.dcm'),
+        ['ImageType', 'SliceThickness', 'PatientName', 'Rows'],
+    )
+    assert header is not None
+    assert header['ImageType'] == list(ds.ImageType)
+    assert isinstance(header['SliceThickness'], float)
+    assert header['PatientName'] == str(ds.PatientName)
+    assert header['Rows'] == 128
+    assert json_value(b'bytes') is None
+    assert json_value(float('nan')) is None
+
+
+def test_index_nbia_zip(tmp_path: Path) -> None:
+    archive = build_default_archive()
+    series = next(iter(archive.iter_series()))
+    members = [('LICENSE', b'License Information.')]
+    members += [
+        (f'1-{i + 1}.dcm', inst.data) for i, inst in enumerate(series.instances)
+    ]
+    csv = 'Filename,MD5Hash\n' + ''.join(f'{n},{_md5(d)}\n' for n, d in members[1:])
+    members.append(('md5hashes.csv', csv.encode()))
+    index = index_archive(_zip(tmp_path / 'a.zip', members))
+    assert index.atype == 'zip'
+    assert [m['path'] for m in index.members] == [n for n, _ in members]
+    assert index.license_text == 'License Information.'
+    for (_name, data), rec in zip(members, index.members, strict=True):
+        assert rec['size'] == len(data)
+        assert rec['md5'] == _md5(data)
+    assert [m['dicom'] for m in index.members] == [False, True, True, True, False]
+    assert verification_problems(index, len(series.instances)) == []
+    # fewer files than NBIA says
+    assert 'ImageCount is 4' in verification_problems(index, 4)[0]
+
+
+def test_verification_catches_md5_and_missing(tmp_path: Path) -> None:
+    a, b = _testfile('CT_small.dcm'), _testfile('MR_small.dcm')
+    csv = f'Filename,MD5Hash\n1.dcm,{_md5(a)}\n2.dcm,{"0" * 32}\n3.dcm,{_md5(b)}\n'
+    index = index_archive(
+        _zip(
+            tmp_path / 'a.zip',
+            [('1.dcm', a), ('2.dcm', b), ('md5hashes.csv', csv.encode())],
+        )
+    )
+    problems = verification_problems(index, None)
+    assert any("MD5 of '2.dcm'" in p for p in problems)
+    assert any("missing member(s) '3.dcm'" in p for p in problems)
+
+
+def test_unsafe_and_duplicate_names(tmp_path: Path) -> None:
+    data = _testfile('CT_small.dcm')
+    with pytest.warns(UserWarning, match='Duplicate name'):
+        path = _zip(
+            tmp_path / 'a.zip',
+            [('../x.dcm', data), ('/etc/x', b'x'), ('ok.dcm', data), ('ok.dcm', data)],
+        )
+    index = index_archive(path)
+    problems = verification_problems(index, None)
+    assert any("'../x.dcm'" in p and '(..)' in p for p in problems)
+    assert any("'/etc/x'" in p and 'absolute' in p for p in problems)
+    assert any("duplicate member name 'ok.dcm'" in p for p in problems)
+    assert unsafe_member_name('a\\..\\b') is not None
+    assert unsafe_member_name('C:/x') is not None
+    assert unsafe_member_name('a\nb') is not None
+
+
+def test_corrupt_and_truncated(tmp_path: Path) -> None:
+    data = _testfile('CT_small.dcm')
+    good = _zip(tmp_path / 'a.zip', [('1.dcm', data)]).read_bytes()
+    (tmp_path / 'short.zip').write_bytes(good[: len(good) // 2])
+    with pytest.raises(ArchiveError):
+        index_archive(tmp_path / 'short.zip', atype='zip')
+    # flip a byte inside the compressed member: CRC error on read
+    bad = bytearray(good)
+    bad[100] ^= 0xFF
+    (tmp_path / 'crc.zip').write_bytes(bytes(bad))
+    with pytest.raises(ArchiveError):
+        index_archive(tmp_path / 'crc.zip', atype='zip')
+    (tmp_path / 'junk.bin').write_bytes(b'not an archive')
+    with pytest.raises(ArchiveError, match='neither a ZIP nor a tar'):
+        index_archive(tmp_path / 'junk.bin')
+
+
+def test_tar_archive(tmp_path: Path) -> None:
+    path = tmp_path / 'visit.tar'
+    with tarfile.open(path, 'w') as tf:
+        for name in ('CT_small.dcm', 'MR_small.dcm'):
+            data = _testfile(name)
+            info = tarfile.TarInfo(f'visit/{name}')
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo('visit/link')
+        link.type = tarfile.SYMTYPE
+        link.linkname = '/etc/passwd'
+        tf.addfile(link)
+    index = index_archive(path)
+    assert index.atype == 'tar'
+    assert [m['path'] for m in index.members] == [
+        'visit/CT_small.dcm',
+        'visit/MR_small.dcm',
+    ]
+    assert all(m['dicom'] for m in index.members)
+    assert any('symlink' in p for p in index.problems)
+
+
+def test_large_member_is_spooled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datalad_tcia.archive import members
+
+    monkeypatch.setattr(members, 'IN_MEMORY_LIMIT', 1000)
+    data = _testfile('CT_small.dcm')
+    index = index_archive(_zip(tmp_path / 'a.zip', [('1.dcm', data)]))
+    assert index.members[0]['md5'] == _md5(data)
+    assert index.members[0]['dicom'] is True
+
+
+def test_md5_manifest_parsing() -> None:
+    assert parse_md5_manifest('Filename,MD5Hash\r\na,b.dcm,' + 'A' * 32) == {
+        'a,b.dcm': 'a' * 32
+    }
+    with pytest.raises(ValueError, match='Filename,MD5Hash'):
+        parse_md5_manifest('name,hash\n')
+    with pytest.raises(ValueError, match='malformed row'):
+        parse_md5_manifest('Filename,MD5Hash\nx.dcm,nothex\n')
