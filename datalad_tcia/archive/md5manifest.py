@@ -16,8 +16,8 @@ def parse_md5_manifest(text: str) -> dict[str, str]:
     The file is ``Filename,MD5Hash`` followed by unquoted rows in no
     particular order.
 
-    >>> parse_md5_manifest('Filename,MD5Hash\\n1-1.dcm,ABC0\\n')
-    {'1-1.dcm': 'abc0'}
+    >>> parse_md5_manifest('Filename,MD5Hash\\n1-1.dcm,' + 'AB' * 16)
+    {'1-1.dcm': 'abababababababababababababababab'}
     """
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines or lines[0].replace(' ', '').lower() != 'filename,md5hash':
