@@ -15,13 +15,19 @@ import warnings
 from collections.abc import Sequence
 from typing import IO, Any
 
-import pydicom
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from pydicom.filereader import read_partial
+from pydicom.tag import BaseTag, Tag
 from pydicom.multival import MultiValue
 from pydicom.valuerep import PersonName
 
+from .fastheader import scan_header
+
 lgr = logging.getLogger('datalad.tcia.archive.dicomtags')
+
+PIXEL_DATA = 0x7FE00010
 
 #: tags recorded per DICOM file unless configured otherwise
 DEFAULT_TAGS: tuple[str, ...] = (
@@ -42,6 +48,15 @@ DEFAULT_TAGS: tuple[str, ...] = (
     'Rows',
     'Columns',
 )
+
+
+def known_keywords(tags: Sequence[str]) -> list[str]:
+    """The DICOM keywords among ``tags`` (unknown ones are dropped).
+
+    >>> known_keywords(['Modality', 'NoSuchKeyword'])
+    ['Modality']
+    """
+    return [t for t in tags if tag_for_keyword(t) is not None]
 
 
 def json_value(value: Any) -> Any:
@@ -68,7 +83,10 @@ def json_value(value: Any) -> Any:
 
 
 def read_header(
-    data: bytes | memoryview | IO[bytes], tags: Sequence[str] = DEFAULT_TAGS
+    data: bytes | memoryview | IO[bytes],
+    tags: Sequence[str] = DEFAULT_TAGS,
+    *,
+    fast: bool = True,
 ) -> dict[str, Any] | None:
     """Parse a DICOM header and return ``SOPInstanceUID`` and ``tags``.
 
@@ -78,13 +96,31 @@ def read_header(
     with warnings.catch_warnings():
         # odd character sets and invalid values warn; the value still reads
         warnings.simplefilter('ignore')
+        if fast and isinstance(data, bytes | memoryview):
+            try:
+                found = scan_header(bytes(data), known_keywords(tags))
+            except (ValueError, TypeError, LookupError):
+                found = None
+            if found is not None:
+                return _plain(found)
         return _header_values(data, tags)
+
+
+def _plain(found: dict[str, Any]) -> dict[str, Any] | None:
+    out: dict[str, Any] = {}
+    for key, raw in found.items():
+        value = json_value(raw)
+        if value not in (None, '', []):
+            out[key] = value
+    if not out.get('SOPInstanceUID'):
+        return None
+    return out
 
 
 def _header_values(
     data: bytes | memoryview | IO[bytes], tags: Sequence[str]
 ) -> dict[str, Any] | None:
-    ds = _parse(data)
+    ds = _parse(data, tags)
     if ds is None:
         return None
     try:
@@ -113,7 +149,18 @@ def _header_values(
     return out
 
 
-def _parse(data: bytes | memoryview | IO[bytes]) -> Dataset | None:
+def _parse(
+    data: bytes | memoryview | IO[bytes], tags: Sequence[str]
+) -> Dataset | None:
+    # only keep what we need, and stop reading after the last of it (and
+    # always before the pixel data): parsing elements is the cost
+    keywords = ['SOPInstanceUID', 'SpecificCharacterSet', *known_keywords(tags)]
+    wanted: list[BaseTag | int | str] = [Tag(k) for k in keywords]
+    last = max(int(t) for t in wanted)
+
+    def stop(tag: BaseTag, vr: str | None, length: int) -> bool:
+        return tag > last or tag >= PIXEL_DATA
+
     def source() -> IO[bytes]:
         if isinstance(data, bytes | memoryview):
             return io.BytesIO(data)
@@ -123,7 +170,7 @@ def _parse(data: bytes | memoryview | IO[bytes]) -> Dataset | None:
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         try:
-            return pydicom.dcmread(source(), stop_before_pixels=True)
+            return read_partial(source(), stop_when=stop, specific_tags=wanted)
         except InvalidDicomError:
             pass
         except Exception as e:  # noqa: BLE001 - any parse failure means "not DICOM"
@@ -132,7 +179,9 @@ def _parse(data: bytes | memoryview | IO[bytes]) -> Dataset | None:
         # no preamble / no 'DICM': only accept what parses into a dataset
         # with an SOP instance (text files "parse" into garbage otherwise)
         try:
-            return pydicom.dcmread(source(), stop_before_pixels=True, force=True)
+            return read_partial(
+                source(), stop_when=stop, force=True, specific_tags=wanted
+            )
         except Exception as e:  # noqa: BLE001
             lgr.debug('not readable as DICOM even with force: %r', e)
             return None

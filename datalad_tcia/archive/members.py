@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
+import os
 import re
 import tarfile
 import tempfile
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -105,6 +110,7 @@ def index_archive(
     tags: Sequence[str] = DEFAULT_TAGS,
     atype: str | None = None,
     on_member: Callable[[dict[str, Any]], None] | None = None,
+    workers: int | None = None,
 ) -> ArchiveIndex:
     """Read every member of a ZIP or tar archive once.
 
@@ -118,6 +124,10 @@ def index_archive(
       ``zip`` or ``tar``; detected from the content if not given.
     on_member: callable, optional
       Called with each member record (for progress reporting).
+    workers: int, optional
+      Processes that index slices of a large ZIP in parallel (parsing DICOM
+      headers is CPU-bound); default: the CPUs available. Tar archives are
+      read sequentially.
 
     Raises
     ------
@@ -126,6 +136,21 @@ def index_archive(
       error).
     """
     atype = atype or archive_type(path)
+    workers = available_cpus() if workers is None else workers
+    if atype == 'zip' and workers > 1 and not _POOL_BROKEN:
+        try:
+            parallel = _index_zip_parallel(path, tags, workers)
+        except BrokenProcessPool as e:
+            # e.g. a __main__ that worker processes cannot re-import
+            # (python -c, stdin); index in-process from now on
+            lgr.debug('worker processes unavailable (%s), indexing in-process', e)
+            _mark_pool_broken()
+            parallel = None
+        if parallel is not None:
+            if on_member is not None:
+                for record in parallel.members:
+                    on_member(record)
+            return parallel
     index = ArchiveIndex(atype=atype)
     seen: set[str] = set()
     try:
@@ -211,3 +236,106 @@ def _index_member(
         record['dicom'] = True
         record.update(header)
     return record
+
+
+# -- parallel indexing of large ZIP archives ---------------------------------
+
+#: below this many members a ZIP is indexed in-process
+PARALLEL_MIN_MEMBERS = 64
+
+_POOL: ProcessPoolExecutor | None = None
+_POOL_BROKEN = False
+_POOL_LOCK = threading.Lock()
+
+
+def _mark_pool_broken() -> None:
+    global _POOL, _POOL_BROKEN  # noqa: PLW0603
+    with _POOL_LOCK:
+        _POOL_BROKEN = True
+        if _POOL is not None:
+            _POOL.shutdown(wait=False, cancel_futures=True)
+            _POOL = None
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def _pool() -> ProcessPoolExecutor:
+    """A process pool shared by all callers, created on first use.
+
+    Workers come from a fork server (not ``fork``: the calling process may
+    run threads, and forking those is unsafe), with this module preloaded,
+    so starting them is cheap and they live for the session.
+    """
+    global _POOL  # noqa: PLW0603 - one pool per process, by design
+    with _POOL_LOCK:
+        if _POOL is None:
+            ctx = multiprocessing.get_context('forkserver')
+            ctx.set_forkserver_preload(['datalad_tcia.archive.members'])
+            _POOL = ProcessPoolExecutor(max_workers=available_cpus(), mp_context=ctx)
+        return _POOL
+
+
+def _index_zip_parallel(
+    path: Path, tags: Sequence[str], workers: int
+) -> ArchiveIndex | None:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        msg = f'cannot read zip archive {path.name}: {e}'
+        raise ArchiveError(msg) from e
+    count = len(infos)
+    if count < PARALLEL_MIN_MEMBERS:
+        return None
+    # a few slices per worker balance uneven member sizes
+    nslices = min(count, workers * 4)
+    bounds = [count * i // nslices for i in range(nslices + 1)]
+    pool = _pool()
+    futures = [
+        pool.submit(_index_zip_slice, str(path), bounds[i], bounds[i + 1], tuple(tags))
+        for i in range(nslices)
+    ]
+    index = ArchiveIndex(atype='zip')
+    seen: set[str] = set()
+    for future in futures:
+        part = future.result()
+        for record in part.members:
+            name = record['path']
+            reason = unsafe_member_name(name)
+            if reason:
+                index.problems.append(f'unsafe member name {name!r}: {reason}')
+            if name in seen:
+                index.problems.append(f'duplicate member name {name!r}')
+            seen.add(name)
+            index.members.append(record)
+        index.problems.extend(part.problems)
+        index.license_text = index.license_text or part.license_text
+        index.md5_manifest = index.md5_manifest or part.md5_manifest
+    return index
+
+
+def _index_zip_slice(
+    path: str, start: int, stop: int, tags: tuple[str, ...]
+) -> ArchiveIndex:
+    """Index members ``start:stop`` of a ZIP (runs in a worker process)."""
+    part = ArchiveIndex(atype='zip')
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist()[start:stop]:
+                if info.is_dir():
+                    continue
+                with zf.open(info) as fp:
+                    record = _index_member(
+                        info.filename, info.file_size, fp, tags, part
+                    )
+                part.members.append(record)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as e:
+        msg = f'cannot read zip archive {Path(path).name}: {e}'
+        raise ArchiveError(msg) from e
+    return part

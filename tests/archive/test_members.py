@@ -13,6 +13,7 @@ import pytest
 from pydicom.data import get_testdata_file
 
 from datalad_tcia.archive import (
+    DEFAULT_TAGS,
     ArchiveError,
     index_archive,
     json_value,
@@ -21,6 +22,7 @@ from datalad_tcia.archive import (
     unsafe_member_name,
     verification_problems,
 )
+from datalad_tcia.archive.fastheader import scan_header
 from datalad_tcia.lookalike import build_default_archive
 
 
@@ -213,3 +215,44 @@ def test_md5_manifest_parsing() -> None:
         parse_md5_manifest('name,hash\n')
     with pytest.raises(ValueError, match='malformed row'):
         parse_md5_manifest('Filename,MD5Hash\nx.dcm,nothex\n')
+
+
+def _all_pydicom_files() -> list[Path]:
+    first = get_testdata_file('CT_small.dcm', download=False)
+    assert first is not None
+    root = Path(first).parent
+    return sorted(p for p in root.rglob('*') if p.is_file())
+
+
+def test_fast_header_path_agrees_with_pydicom() -> None:
+    """The fast path must give exactly what pydicom's reader gives, on every
+    file pydicom ships and every file the look-alike serves."""
+    tags = [
+        *DEFAULT_TAGS,
+        'ImageType',
+        'PatientName',
+        'SliceThickness',
+        'PixelSpacing',
+        'WindowCenter',
+        'ImagePositionPatient',
+        'ReferencedImageSequence',
+        'NoSuchKeyword',
+    ]
+    samples = [p.read_bytes() for p in _all_pydicom_files()]
+    samples += [
+        i.data for s in build_default_archive().iter_series() for i in s.instances
+    ]
+    on_fast_path = 0
+    for data in samples:
+        assert read_header(data, tags, fast=True) == read_header(data, tags, fast=False)
+        on_fast_path += scan_header(data, tags) is not None
+    # the common encodings do take the fast path
+    assert on_fast_path > len(samples) // 2
+
+
+def test_fast_path_declines_what_it_does_not_handle() -> None:
+    for name in ('MR_small_bigendian.dcm', 'image_dfl.dcm', 'rtstruct.dcm'):
+        assert scan_header(_testfile(name), DEFAULT_TAGS) is None
+    assert scan_header(_testfile('CT_small.dcm'), DEFAULT_TAGS) is not None
+    truncated = _testfile('CT_small.dcm')[:400]
+    assert scan_header(truncated, DEFAULT_TAGS) is None
