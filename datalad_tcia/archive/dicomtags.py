@@ -13,14 +13,14 @@ import logging
 import math
 import warnings
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, Any, BinaryIO, cast
 
 from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.filereader import read_partial
-from pydicom.tag import BaseTag, Tag
 from pydicom.multival import MultiValue
+from pydicom.tag import BaseTag, Tag
 from pydicom.valuerep import PersonName
 
 from .fastheader import scan_header
@@ -87,20 +87,29 @@ def read_header(
     tags: Sequence[str] = DEFAULT_TAGS,
     *,
     fast: bool = True,
+    head: bytes | None = None,
 ) -> dict[str, Any] | None:
     """Parse a DICOM header and return ``SOPInstanceUID`` and ``tags``.
 
     Returns ``None`` if the bytes are not DICOM. Missing tags are left out.
     ``TransferSyntaxUID`` is added from the file meta when present.
+
+    ``data`` may be a seekable file object; ``head``, the first bytes of
+    that file, lets the fast path try first (the file is then only read if
+    the header does not fit into ``head``).
     """
     with warnings.catch_warnings():
         # odd character sets and invalid values warn; the value still reads
         warnings.simplefilter('ignore')
-        if fast and isinstance(data, bytes | memoryview):
-            try:
-                found = scan_header(bytes(data), known_keywords(tags))
-            except (ValueError, TypeError, LookupError):
-                found = None
+        if fast:
+            whole = isinstance(data, bytes | memoryview)
+            prefix = bytes(data) if whole else head  # type: ignore[arg-type]
+            found = None
+            if prefix is not None:
+                try:
+                    found = scan_header(prefix, known_keywords(tags), complete=whole)
+                except (ValueError, TypeError, LookupError):
+                    found = None
             if found is not None:
                 return _plain(found)
         return _header_values(data, tags)
@@ -149,23 +158,21 @@ def _header_values(
     return out
 
 
-def _parse(
-    data: bytes | memoryview | IO[bytes], tags: Sequence[str]
-) -> Dataset | None:
+def _parse(data: bytes | memoryview | IO[bytes], tags: Sequence[str]) -> Dataset | None:
     # only keep what we need, and stop reading after the last of it (and
     # always before the pixel data): parsing elements is the cost
     keywords = ['SOPInstanceUID', 'SpecificCharacterSet', *known_keywords(tags)]
-    wanted: list[BaseTag | int | str] = [Tag(k) for k in keywords]
+    wanted: list[BaseTag | int] = [Tag(k) for k in keywords]
     last = max(int(t) for t in wanted)
 
     def stop(tag: BaseTag, vr: str | None, length: int) -> bool:
         return tag > last or tag >= PIXEL_DATA
 
-    def source() -> IO[bytes]:
+    def source() -> BinaryIO:
         if isinstance(data, bytes | memoryview):
             return io.BytesIO(data)
         data.seek(0)
-        return data
+        return cast(BinaryIO, data)
 
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')

@@ -31,8 +31,21 @@ DEFLATED = '1.2.840.10008.1.2.1.99'
 
 # VRs whose explicit-VR header has a 4-byte length after 2 reserved bytes
 _LONG_VRS = frozenset(
-    {b'OB', b'OD', b'OF', b'OL', b'OV', b'OW', b'SQ', b'SV', b'UC', b'UN', b'UR',
-     b'UT', b'UV'}
+    {
+        b'OB',
+        b'OD',
+        b'OF',
+        b'OL',
+        b'OV',
+        b'OW',
+        b'SQ',
+        b'SV',
+        b'UC',
+        b'UN',
+        b'UR',
+        b'UT',
+        b'UV',
+    }
 )
 _ITEM = 0xFFFEE000
 _ITEM_END = 0xFFFEE00D
@@ -51,9 +64,15 @@ class _Unsupported(Exception):
     """The layout is not one this fast path handles."""
 
 
-def scan_header(data: bytes, keywords: Sequence[str]) -> dict[str, Any] | None:
+def scan_header(
+    data: bytes, keywords: Sequence[str], *, complete: bool = True
+) -> dict[str, Any] | None:
     """Values of ``keywords`` (plus ``SOPInstanceUID`` and the transfer
-    syntax), or ``None`` when the file needs pydicom's full reader."""
+    syntax), or ``None`` when the file needs pydicom's full reader.
+
+    With ``complete=False``, ``data`` is only the beginning of a file; if
+    the wanted elements may lie beyond it, ``None`` is returned.
+    """
     if len(data) < 144 or data[128:132] != b'DICM':
         return None
     wanted = {int(Tag(k)): k for k in keywords if tag_for_keyword(k) is not None}
@@ -69,7 +88,7 @@ def scan_header(data: bytes, keywords: Sequence[str]) -> dict[str, Any] | None:
         else:
             # explicit VR little endian, including every encapsulated syntax
             implicit = False
-        found = _scan(data, pos, implicit, wanted, last)
+        found = _scan(data, pos, implicit, wanted, last, complete)
     except (_Unsupported, struct.error, IndexError):
         return None
     if 0x00080018 not in found:
@@ -123,11 +142,21 @@ def _file_meta(data: bytes) -> tuple[int, str]:
 
 
 def _scan(
-    data: bytes, pos: int, implicit: bool, wanted: dict[int, str], last: int
+    data: bytes,
+    pos: int,
+    implicit: bool,
+    wanted: dict[int, str],
+    last: int,
+    complete: bool,
 ) -> dict[int, RawDataElement]:
     found: dict[int, RawDataElement] = {}
     end = len(data)
-    while pos + 8 <= end:
+    while True:
+        if pos + 8 > end:
+            if not complete:
+                # the prefix ended before the last wanted element
+                raise _Unsupported
+            break
         group, elem = _TAG.unpack_from(data, pos)
         tag = (group << 16) | elem
         if tag > last or tag >= _PIXEL_DATA:

@@ -14,7 +14,6 @@ import multiprocessing
 import os
 import re
 import tarfile
-import tempfile
 import threading
 import zipfile
 import zlib
@@ -32,8 +31,11 @@ from .md5manifest import LICENSE, MD5_MANIFEST
 
 lgr = logging.getLogger('datalad.tcia.archive.members')
 
-IN_MEMORY_LIMIT = 64 * 1024 * 1024
-_CHUNK = 4 * 1024 * 1024
+#: members up to this size are read whole; larger ones are streamed through
+#: the MD5 with only their first :data:`HEAD_BYTES` kept for the header
+IN_MEMORY_LIMIT = 4 * 1024 * 1024
+HEAD_BYTES = 1024 * 1024
+_CHUNK = 1024 * 1024
 _CONTROL = re.compile(r'[\x00-\x1f\x7f]')
 
 #: members that NBIA adds beside the DICOM files
@@ -219,16 +221,16 @@ def _index_member(
         else:
             header = read_header(data, tags)
     else:
-        with tempfile.TemporaryFile() as spool:
-            while chunk := fp.read(_CHUNK):
-                md5.update(chunk)
-                nbytes += len(chunk)
-                spool.write(chunk)
-            spool.seek(0)
-            if name not in SPECIAL_MEMBERS:
-                # the parser stops before the pixel data: only the header
-                # is read back
-                header = read_header(spool, tags)
+        head = bytearray()
+        while chunk := fp.read(_CHUNK):
+            md5.update(chunk)
+            nbytes += len(chunk)
+            if len(head) < HEAD_BYTES:
+                head.extend(chunk[: HEAD_BYTES - len(head)])
+        if name not in SPECIAL_MEMBERS:
+            # mostly the header lies in the head; if not, pydicom reads it
+            # from the (seekable) member again, stopping before the pixels
+            header = read_header(fp, tags, head=bytes(head))
     record: dict[str, Any] = {'path': name, 'size': nbytes, 'md5': md5.hexdigest()}
     if header is None:
         record['dicom'] = False
@@ -291,7 +293,9 @@ def _index_zip_parallel(
         msg = f'cannot read zip archive {path.name}: {e}'
         raise ArchiveError(msg) from e
     count = len(infos)
-    if count < PARALLEL_MIN_MEMBERS:
+    mean_size = sum(i.file_size for i in infos) / max(1, count)
+    if count < PARALLEL_MIN_MEMBERS or mean_size > IN_MEMORY_LIMIT:
+        # few or large members: I/O, not header parsing, is the cost
         return None
     # a few slices per worker balance uneven member sizes
     nslices = min(count, workers * 4)

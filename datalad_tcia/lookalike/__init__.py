@@ -11,7 +11,13 @@
    Quirks
 """
 
-from .data import Archive, Collection, Series, build_default_archive
+from .data import (
+    Archive,
+    Collection,
+    Series,
+    build_default_archive,
+    build_large_collection,
+)
 from .faults import Fault, FaultPlan
 from .nbia_api import Quirks
 from .server import LoggedRequest, LookalikeServer
@@ -26,4 +32,5 @@ __all__ = [
     'Quirks',
     'Series',
     'build_default_archive',
+    'build_large_collection',
 ]

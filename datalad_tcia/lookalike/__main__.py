@@ -30,15 +30,31 @@ def main(argv: list[str] | None = None) -> int:
         help='write the NBIA API base URL to this file once serving',
     )
     parser.add_argument(
+        '--large-series-gb',
+        type=float,
+        default=0,
+        metavar='GB',
+        help='also serve collection LOOKALIKE-LARGE with one series of this '
+        'many gigabytes (for memory benchmarks)',
+    )
+    parser.add_argument(
         '--string-numbers',
         action='store_true',
         help='render JSON numbers as strings (a quirk of some NBIA answers)',
     )
     args = parser.parse_args(argv)
 
+    from .data import build_default_archive, build_large_collection
     from .nbia_api import Quirks
 
+    archive = build_default_archive()
+    if args.large_series_gb > 0:
+        archive.collections.append(
+            build_large_collection(int(args.large_series_gb * 1e9))
+        )
+        archive.reindex()
     srv = LookalikeServer(
+        archive,
         host=args.host,
         port=args.port,
         quirks=Quirks(string_numbers=args.string_numbers),

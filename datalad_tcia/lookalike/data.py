@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import random
+import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -44,17 +46,26 @@ def make_uid(*parts: str) -> str:
 
 @dataclass(frozen=True)
 class Instance:
-    """One DICOM file as NBIA stores it."""
+    """One DICOM file as NBIA stores it.
+
+    The content is ``parts`` concatenated; large synthetic files share one
+    big part between instances, so that a multi-gigabyte series costs little
+    memory.
+    """
 
     sop_uid: str
     instance_number: int
     acquisition_number: int
-    data: bytes
+    parts: tuple[bytes, ...]
     md5: str
 
     @property
     def size(self) -> int:
-        return len(self.data)
+        return sum(len(p) for p in self.parts)
+
+    @property
+    def data(self) -> bytes:
+        return self.parts[0] if len(self.parts) == 1 else b''.join(self.parts)
 
 
 @dataclass
@@ -121,6 +132,8 @@ class Series:
     protocol: str | None
     date_released: date
     instances: list[Instance] = field(default_factory=list)
+    #: zlib level for the archive's members (None: zlib's default)
+    compresslevel: int | None = None
 
     @property
     def patient(self) -> Patient:
@@ -204,7 +217,7 @@ def synthesise_instance(recipe: SeriesRecipe, series: Series, number: int) -> In
     sop_uid = make_uid(series.uid, 'instance', str(number))
     if recipe.variant == 'as-is':
         data = _template(recipe.template)
-        return Instance(sop_uid, number, 1, data, _md5(data))
+        return Instance(sop_uid, number, 1, (data,), _md5(data))
     ds = pydicom.dcmread(io.BytesIO(_template(recipe.template)), force=True)
     _rewrite(ds, series, sop_uid, number)
     buf = io.BytesIO()
@@ -219,7 +232,7 @@ def synthesise_instance(recipe: SeriesRecipe, series: Series, number: int) -> In
         ds.file_meta.MediaStorageSOPInstanceUID = UID(sop_uid)
         ds.save_as(buf, enforce_file_format=True)
     data = buf.getvalue()
-    return Instance(sop_uid, number, 1, data, _md5(data))
+    return Instance(sop_uid, number, 1, (data,), _md5(data))
 
 
 def _rewrite(ds: Dataset, series: Series, sop_uid: str, number: int) -> None:
@@ -413,3 +426,65 @@ def build_collection(spec: dict) -> Collection:
 def build_default_archive() -> Archive:
     """The archive the tests and the demo use (see the module docstring)."""
     return Archive([build_collection(spec) for spec in _DEFAULT])
+
+
+def build_large_collection(
+    total_bytes: int,
+    *,
+    name: str = 'LOOKALIKE-LARGE',
+    file_bytes: int = 20 * 1024 * 1024,
+) -> Collection:
+    """A collection with one series of at least ``total_bytes`` of DICOM.
+
+    Every file is a CT header (its own SOP UID) followed by pixel data from
+    one shared block of incompressible bytes, so the server's memory does
+    not grow with the series. Members are stored without compression
+    (zlib level 0; still the DEFLATE method): compressing gigabytes of noise
+    would only slow the benchmark down.
+    """
+    lic_name, lic_uri = CC_BY_4
+    coll = Collection(name, lic_name, lic_uri)
+    patient = Patient('LARGE-001', coll)
+    coll.patients.append(patient)
+    study = Study(make_uid(name, 'study'), patient, date(2022, 2, 2), 'Large study')
+    patient.studies.append(study)
+    series = Series(
+        uid=make_uid(name, 'series'),
+        study=study,
+        modality='CT',
+        series_number=1,
+        description='Large series',
+        body_part='CHEST',
+        manufacturer='LOOKALIKE MEDICAL',
+        model='Synth 1',
+        software='datalad-tcia look-alike',
+        protocol=None,
+        date_released=date(2024, 5, 2),
+        compresslevel=0,
+    )
+    study.series.append(series)
+    # a square 16-bit image of about file_bytes
+    side = max(1, int((file_bytes / 2) ** 0.5))
+    block = random.Random(name).randbytes(side * side * 2)
+    count = max(1, -(-total_bytes // file_bytes))
+    for number in range(1, count + 1):
+        sop_uid = make_uid(series.uid, 'instance', str(number))
+        ds = pydicom.dcmread(io.BytesIO(_template('CT_small.dcm')))
+        _rewrite(ds, series, sop_uid, number)
+        ds.file_meta.MediaStorageSOPInstanceUID = UID(sop_uid)
+        ds.Rows = ds.Columns = side
+        del ds.PixelData
+        buf = io.BytesIO()
+        ds.save_as(buf, enforce_file_format=True)
+        # explicit VR little endian Pixel Data element header
+        head = (
+            buf.getvalue()
+            + b'\xe0\x7f\x10\x00OW\x00\x00'
+            + struct.pack('<L', len(block))
+        )
+        md5 = hashlib.md5(head)  # noqa: S324
+        md5.update(block)
+        series.instances.append(
+            Instance(sop_uid, number, 1, (head, block), md5.hexdigest())
+        )
+    return coll

@@ -117,12 +117,12 @@ def write_series_zip(
 
     # ZipFile writes data descriptors to a stream it cannot seek
     zf = zipfile.ZipFile(cast('IO[bytes]', sink), 'w', compression=zipfile.ZIP_DEFLATED)
-    _add(zf, 'LICENSE', series.collection.license_text().encode(), date_time)
+    _add(zf, 'LICENSE', (series.collection.license_text().encode(),), date_time)
     for name, inst in members:
-        _add(zf, name, inst.data, date_time)
+        _add(zf, name, inst.parts, date_time, series.compresslevel)
     if kind == 'extra_member' and fault is not None:
         for name, data in fault.get('members', [('extra.dcm', b'extra')]):
-            _add(zf, name, data, date_time)
+            _add(zf, name, (data,), date_time)
     if write_md5:
         rows = [(name, inst.md5) for name, inst in zip(names, instances, strict=True)]
         if kind == 'bad_md5' and rows:
@@ -130,7 +130,7 @@ def write_series_zip(
         # NBIA writes the rows in Java HashMap order, i.e. unsorted
         random.shuffle(rows)
         csv = 'Filename,MD5Hash\n' + ''.join(f'{n},{h}\n' for n, h in rows)
-        _add(zf, 'md5hashes.csv', csv.encode(), date_time)
+        _add(zf, 'md5hashes.csv', (csv.encode(),), date_time)
     if kind == 'truncate' and fault is not None and fault.get('after_bytes') is None:
         # cut right before the central directory
         sink.flush()
@@ -145,10 +145,19 @@ def write_series_zip(
 def _add(
     zf: zipfile.ZipFile,
     name: str,
-    data: bytes,
+    parts: tuple[bytes, ...],
     date_time: tuple[int, ...],
+    level: int | None = None,
 ) -> None:
     info = zipfile.ZipInfo(name, date_time=date_time)  # type: ignore[arg-type]
     info.compress_type = zipfile.ZIP_DEFLATED
-    with zf.open(info, 'w') as fp:
-        fp.write(data)
+    if level is not None:
+        # the per-entry level (Python 3.13 renamed the attribute)
+        if hasattr(info, 'compress_level'):
+            info.compress_level = level
+        else:
+            info._compresslevel = level  # type: ignore[attr-defined]
+    size = sum(len(p) for p in parts)
+    with zf.open(info, 'w', force_zip64=size > 2**31) as fp:
+        for part in parts:
+            fp.write(part)

@@ -195,16 +195,38 @@ def test_tar_archive(tmp_path: Path) -> None:
     assert any('symlink' in p for p in index.problems)
 
 
-def test_large_member_is_spooled(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize('head', [1024 * 1024, 300])
+def test_large_members_are_streamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, head: int
 ) -> None:
+    """Members above the in-memory limit are hashed in chunks; the header
+    comes from their head, or (if it does not fit) from a second read."""
     from datalad_tcia.archive import members
 
     monkeypatch.setattr(members, 'IN_MEMORY_LIMIT', 1000)
-    data = _testfile('CT_small.dcm')
-    index = index_archive(_zip(tmp_path / 'a.zip', [('1.dcm', data)]))
-    assert index.members[0]['md5'] == _md5(data)
-    assert index.members[0]['dicom'] is True
+    monkeypatch.setattr(members, '_CHUNK', 4096)
+    monkeypatch.setattr(members, 'HEAD_BYTES', head)
+    names = ['CT_small.dcm', 'MR_small_bigendian.dcm', 'rtstruct.dcm']
+    data = [_testfile(n) for n in names]
+    zpath = _zip(tmp_path / 'a.zip', list(zip(names, data, strict=True)))
+    tpath = tmp_path / 'a.tar'
+    with tarfile.open(tpath, 'w') as tf:
+        for n, d in zip(names, data, strict=True):
+            info = tarfile.TarInfo(n)
+            info.size = len(d)
+            tf.addfile(info, io.BytesIO(d))
+    for path in (zpath, tpath):
+        index = index_archive(path, workers=1)
+        for rec, d in zip(index.members, data, strict=True):
+            header = read_header(d)
+            assert header is not None
+            assert rec == {
+                'path': rec['path'],
+                'size': len(d),
+                'md5': _md5(d),
+                'dicom': True,
+                **header,
+            }
 
 
 def test_md5_manifest_parsing() -> None:
