@@ -42,5 +42,36 @@ if datalad tcia-ls --api-url "$API_URL" --collection Pseudo-PHI; then
     echo "unexpected success" >&2
     exit 1
 fi
+STORE="$WORK/tcia-store"
 echo
-echo "demo complete"
+echo "== datalad tcia-download --collection LOOKALIKE-MR-Encodings --store $STORE -J 2"
+datalad tcia-download --api-url "$API_URL" --collection LOOKALIKE-MR-Encodings \
+    --store "$STORE" -J 2
+
+echo
+echo "== a second run downloads nothing"
+datalad -f json tcia-download --api-url "$API_URL" --collection LOOKALIKE-MR-Encodings \
+    --store "$STORE" > "$WORK/download2.json"
+python - "$WORK/download2.json" <<'PY'
+import json, sys
+statuses = [json.loads(line)['status'] for line in open(sys.argv[1])]
+print(f"   {len(statuses)} series: {', '.join(sorted(set(statuses)))}")
+assert set(statuses) == {'notneeded'}
+PY
+
+echo
+echo "== what the store holds"
+python - "$STORE" <<'PY'
+import json, sys
+from pathlib import Path
+root = Path(sys.argv[1]) / 'lookalike_mr_encodings'
+for meta in sorted((root / 'metadata').glob('*_metadata_dicoms.json')):
+    for rec in json.loads(meta.read_text()):
+        if rec['dicom']:
+            print(f"   {rec['SeriesDescription']:<18} {rec['path']:<8} "
+                  f"{rec['size']:>6} B  md5 {rec['md5']}  {rec.get('TransferSyntaxUID', 'no file meta')}")
+print(f"   archives in {root / 'archives'}: {len(list((root / 'archives').glob('*.zip')))}")
+PY
+
+echo
+echo "demo complete; the store is in $STORE"
