@@ -163,24 +163,11 @@ def _scan(
             break
         if group == 0xFFFE:
             raise _Unsupported
-        if implicit:
-            vr = None
-            length = _U32.unpack_from(data, pos + 4)[0]
-            pos += 8
-        else:
-            vr_bytes = data[pos + 4 : pos + 6]
-            if vr_bytes in _LONG_VRS:
-                length = _U32.unpack_from(data, pos + 8)[0]
-                pos += 12
-            elif vr_bytes.isalpha() and vr_bytes.isupper():
-                length = _U16.unpack_from(data, pos + 6)[0]
-                pos += 8
-            else:
-                raise _Unsupported
-            vr = vr_bytes.decode('ascii')
-            if length == _UNDEFINED and vr_bytes != b'SQ':
-                # undefined-length UN/OB: its content may be implicit VR
-                raise _Unsupported
+        vr_bytes, length, pos = _element_header(data, pos, implicit)
+        vr = None if vr_bytes is None else vr_bytes.decode('ascii')
+        if length == _UNDEFINED and vr_bytes not in (None, b'SQ'):
+            # undefined-length UN/OB: its content may be implicit VR
+            raise _Unsupported
         if length == _UNDEFINED:
             if tag in wanted:
                 raise _Unsupported
@@ -194,6 +181,21 @@ def _scan(
             )
         pos += length
     return found
+
+
+def _element_header(
+    data: bytes, pos: int, implicit: bool
+) -> tuple[bytes | None, int, int]:
+    """(VR or None if implicit, value length, value offset) of the element
+    at ``pos``."""
+    if implicit:
+        return None, _U32.unpack_from(data, pos + 4)[0], pos + 8
+    vr_bytes = data[pos + 4 : pos + 6]
+    if vr_bytes in _LONG_VRS:
+        return vr_bytes, _U32.unpack_from(data, pos + 8)[0], pos + 12
+    if vr_bytes.isalpha() and vr_bytes.isupper():
+        return vr_bytes, _U16.unpack_from(data, pos + 6)[0], pos + 8
+    raise _Unsupported
 
 
 def _skip_sequence(data: bytes, pos: int, implicit: bool) -> int:
@@ -224,21 +226,9 @@ def _skip_item(data: bytes, pos: int, implicit: bool) -> int:
             return pos + 8
         if group == 0xFFFE:
             raise _Unsupported
-        if implicit:
-            length = _U32.unpack_from(data, pos + 4)[0]
-            pos += 8
-            is_sq = True  # only sequences may have undefined length here
-        else:
-            vr_bytes = data[pos + 4 : pos + 6]
-            if vr_bytes in _LONG_VRS:
-                length = _U32.unpack_from(data, pos + 8)[0]
-                pos += 12
-            elif vr_bytes.isalpha() and vr_bytes.isupper():
-                length = _U16.unpack_from(data, pos + 6)[0]
-                pos += 8
-            else:
-                raise _Unsupported
-            is_sq = vr_bytes == b'SQ'
+        vr_bytes, length, pos = _element_header(data, pos, implicit)
+        # in implicit VR only sequences may have an undefined length
+        is_sq = vr_bytes is None or vr_bytes == b'SQ'
         if length == _UNDEFINED:
             if not is_sq:
                 raise _Unsupported

@@ -161,12 +161,7 @@ def index_archive(
                 if kind != 'directory':
                     index.problems.append(f'member {name!r} is a {kind}, not a file')
                 continue
-            reason = unsafe_member_name(name)
-            if reason:
-                index.problems.append(f'unsafe member name {name!r}: {reason}')
-            if name in seen:
-                index.problems.append(f'duplicate member name {name!r}')
-            seen.add(name)
+            _check_name(name, seen, index.problems)
             record = _index_member(name, size, fp, tags, index)
             index.members.append(record)
             if on_member is not None:
@@ -182,6 +177,16 @@ def index_archive(
         msg = f'cannot read {atype} archive {path.name}: {e}'
         raise ArchiveError(msg) from e
     return index
+
+
+def _check_name(name: str, seen: set[str], problems: list[str]) -> None:
+    """Note an unsafe or repeated member name in ``problems``."""
+    reason = unsafe_member_name(name)
+    if reason:
+        problems.append(f'unsafe member name {name!r}: {reason}')
+    if name in seen:
+        problems.append(f'duplicate member name {name!r}')
+    seen.add(name)
 
 
 def _iter_members(
@@ -310,13 +315,7 @@ def _index_zip_parallel(
     for future in futures:
         part = future.result()
         for record in part.members:
-            name = record['path']
-            reason = unsafe_member_name(name)
-            if reason:
-                index.problems.append(f'unsafe member name {name!r}: {reason}')
-            if name in seen:
-                index.problems.append(f'duplicate member name {name!r}')
-            seen.add(name)
+            _check_name(record['path'], seen, index.problems)
             index.members.append(record)
         index.problems.extend(part.problems)
         index.license_text = index.license_text or part.license_text
