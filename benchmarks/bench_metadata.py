@@ -11,7 +11,7 @@ CT_small with its own SOP UID each), then times in one run, alternating:
 
 and prints throughputs and their ratio to MD5 alone (target >= 0.5).
 
-Run: ``python benchmarks/bench_metadata.py [--files 2000] [--repeat 3]``
+Run: ``python benchmarks/bench_metadata.py [--files 2000] [--repeat 5]``
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def timed(fn, *args, **kwargs) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--files', type=int, default=2000)
-    parser.add_argument('--repeat', type=int, default=3)
+    parser.add_argument('--repeat', type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / 'series.zip'
