@@ -30,6 +30,12 @@ command_suite = (
             'tcia-deposit-metadata',
             'tcia_deposit_metadata',
         ),
+        (
+            'datalad_tcia.commands.deposit_dataset',
+            'TciaDepositDataset',
+            'tcia-deposit-dataset',
+            'tcia_deposit_dataset',
+        ),
     ],
 )
 

@@ -1,0 +1,300 @@
+"""Build and update a patient dataset from the metadata deposit.
+
+No file content is needed: every DICOM file becomes an annexed file whose
+``MD5E`` key comes from the deposited MD5 and size, with three sources
+registered in the git-annex branch (archive member via ``archivist``,
+archive via ``uncurl`` under a ``VURL`` key, single file via ``uncurl``)
+and per-file git-annex metadata. Both branches are written by one
+``git fast-import`` run, so registration costs no process per file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import subprocess
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from datalad.distribution.dataset import Dataset
+
+from .annexbranch import (
+    hashdirlower,
+    merge_location_log,
+    merge_url_log,
+    metadata_line,
+)
+
+lgr = logging.getLogger('datalad.tcia.dataset.build')
+
+UNCURL = 'uncurl'
+ARCHIVIST = 'archivist'
+
+
+class GitError(RuntimeError):
+    """A git or git-annex command failed."""
+
+
+@dataclass(frozen=True)
+class AnnexedFile:
+    """One file of a dataset, as registered.
+
+    Attributes
+    ----------
+    path: str
+      Relative POSIX path in the dataset.
+    key: str
+      Its git-annex key.
+    urls: tuple of str
+      Source URLs (each claimed by ``archivist`` or ``uncurl``).
+    remotes: tuple of str
+      Names of the special remotes that can provide it.
+    metadata: mapping
+      git-annex metadata fields -> values.
+    """
+
+    path: str
+    key: str
+    urls: tuple[str, ...]
+    remotes: tuple[str, ...]
+    metadata: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SourceOnlyKey:
+    """A key with sources but no file in the tree (a series archive)."""
+
+    key: str
+    urls: tuple[str, ...]
+    remotes: tuple[str, ...]
+
+
+@dataclass
+class UpdateResult:
+    """What :func:`update_dataset` changed."""
+
+    added: int = 0
+    changed: int = 0
+    commit: str | None = None
+
+
+def git(repo: Path, *args: str, input: bytes | None = None) -> bytes:  # noqa: A002
+    """Run ``git args`` in ``repo``; return stdout.
+
+    Raises
+    ------
+    GitError
+      On a non-zero exit, with git's message.
+    """
+    proc = subprocess.run(
+        ['git', *args],
+        cwd=repo,
+        input=input,
+        capture_output=True,
+        check=False,
+    )
+    if proc.returncode:
+        msg = (
+            f'git {" ".join(args[:3])} failed in {repo}: '
+            f'{proc.stderr.decode(errors="replace").strip()}'
+        )
+        raise GitError(msg)
+    return proc.stdout
+
+
+def ensure_dataset(path: Path, description: str) -> Dataset:
+    """Create a DataLad dataset with autoenabled ``uncurl`` and
+    ``archivist`` special remotes, unless it exists."""
+    ds = Dataset(path)
+    if not ds.is_installed():
+        ds.create(result_renderer='disabled', description=description)
+        for name in (UNCURL, ARCHIVIST):
+            git(
+                path,
+                'annex',
+                'initremote',
+                name,
+                'type=external',
+                f'externaltype={name}',
+                'encryption=none',
+                'autoenable=true',
+            )
+    return ds
+
+
+def remote_uuid(repo: Path, name: str) -> str:
+    """The annex UUID of a remote."""
+    return git(repo, 'config', f'remote.{name}.annex-uuid').decode().strip()
+
+
+def _blob_sha(data: bytes) -> str:
+    return hashlib.sha1(b'blob %d\0' % len(data) + data).hexdigest()  # noqa: S324
+
+
+def _tree(repo: Path, ref: str) -> dict[str, tuple[str, str]]:
+    """path -> (mode, blob sha) of ``ref``."""
+    out = {}
+    for entry in git(repo, 'ls-tree', '-r', '-z', ref).split(b'\0'):
+        if not entry:
+            continue
+        meta, _, path = entry.partition(b'\t')
+        mode, _type, sha = meta.decode().split()
+        out[path.decode('utf-8', 'surrogateescape')] = (mode, sha)
+    return out
+
+
+def _object_paths(repo: Path, keys: Iterable[str]) -> dict[str, str]:
+    """key -> ``.git/annex/objects/...`` path (one git-annex process)."""
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return {}
+    out = git(
+        repo,
+        'annex',
+        'examinekey',
+        '--batch',
+        '--format=${objectpath}\n',
+        input=''.join(f'{k}\n' for k in keys).encode(),
+    )
+    paths = out.decode().splitlines()
+    if len(paths) != len(keys):
+        msg = f'git annex examinekey gave {len(paths)} paths for {len(keys)} keys'
+        raise GitError(msg)
+    return dict(zip(keys, paths, strict=True))
+
+
+def _read_blobs(repo: Path, ref: str, paths: Sequence[str]) -> dict[str, str]:
+    """Contents of ``paths`` in ``ref`` (missing ones are left out)."""
+    if not paths:
+        return {}
+    out = git(
+        repo,
+        'cat-file',
+        '--batch',
+        input=''.join(f'{ref}:{p}\n' for p in paths).encode(),
+    )
+    result = {}
+    pos = 0
+    for path in paths:
+        end = out.index(b'\n', pos)
+        header = out[pos:end].decode()
+        pos = end + 1
+        if header.endswith(' missing'):
+            continue
+        size = int(header.split()[2])
+        result[path] = out[pos : pos + size].decode('utf-8', 'replace')
+        pos += size + 1
+    return result
+
+
+def _data(payload: bytes) -> bytes:
+    return b'data %d\n%s\n' % (len(payload), payload)
+
+
+def update_dataset(
+    path: Path,
+    files: Sequence[AnnexedFile],
+    source_keys: Sequence[SourceOnlyKey],
+    git_files: Mapping[str, bytes],
+    message: str,
+) -> UpdateResult:
+    """Make the dataset at ``path`` hold ``files`` and ``git_files``.
+
+    Files whose path and key are already committed are left alone; new
+    paths are added and paths with another key become a new version. Both
+    the main branch and the git-annex branch get one commit each, or none
+    if nothing changed.
+    """
+    uuids = {name: remote_uuid(path, name) for name in (UNCURL, ARCHIVIST)}
+    current = _tree(path, 'HEAD')
+    keys = _object_paths(path, [f.key for f in files])
+    result = UpdateResult()
+    main_cmds: list[bytes] = []
+    touched: list[AnnexedFile] = []
+    for f in files:
+        depth = f.path.count('/')
+        target = ('../' * depth + keys[f.key]).encode()
+        old = current.get(f.path)
+        if old == ('120000', _blob_sha(target)):
+            continue
+        if old is None:
+            result.added += 1
+        else:
+            result.changed += 1
+        touched.append(f)
+        main_cmds.append(f'M 120000 inline {f.path}\n'.encode() + _data(target))
+    for name, content in sorted(git_files.items()):
+        if current.get(name) != ('100644', _blob_sha(content)):
+            main_cmds.append(f'M 100644 inline {name}\n'.encode() + _data(content))
+    if not main_cmds:
+        return result
+
+    now = int(time.time())
+    logs = _annex_logs(path, touched, source_keys, uuids, now)
+    ident = git(path, 'var', 'GIT_COMMITTER_IDENT').decode().strip()
+    head = git(path, 'rev-parse', 'HEAD').decode().strip()
+    annex_tip = git(path, 'rev-parse', 'refs/heads/git-annex').decode().strip()
+    stream = bytearray()
+    stream += b'commit refs/heads/git-annex\n'
+    stream += f'committer {ident}\n'.encode()
+    stream += _data(b'update (datalad-tcia)')
+    stream += f'from {annex_tip}\n'.encode()
+    for lpath, content in sorted(logs.items()):
+        stream += f'M 100644 inline {lpath}\n'.encode() + _data(content.encode())
+    stream += b'\n'
+    branch = git(path, 'symbolic-ref', '--short', 'HEAD').decode().strip()
+    stream += f'commit refs/heads/{branch}\n'.encode()
+    stream += f'committer {ident}\n'.encode()
+    stream += _data(message.encode())
+    stream += f'from {head}\n'.encode()
+    for cmd in main_cmds:
+        stream += cmd
+    stream += b'\n'
+    git(path, 'fast-import', '--quiet', input=bytes(stream))
+    # bring index and work tree to the new commit (symlinks only: fast)
+    git(path, 'reset', '--hard', '--quiet', 'HEAD')
+    result.commit = git(path, 'rev-parse', 'HEAD').decode().strip()
+    return result
+
+
+def _annex_logs(
+    path: Path,
+    files: Sequence[AnnexedFile],
+    source_keys: Sequence[SourceOnlyKey],
+    uuids: Mapping[str, str],
+    now: int,
+) -> dict[str, str]:
+    entries: list[tuple[str, tuple[str, ...], tuple[str, ...], Mapping[str, Any]]] = [
+        (f.key, f.urls, f.remotes, f.metadata) for f in files
+    ]
+    entries += [(s.key, s.urls, s.remotes, {}) for s in source_keys]
+    wanted = []
+    for key, _urls, _remotes, meta in entries:
+        base = hashdirlower(key) + key
+        wanted += [base + '.log', base + '.log.web']
+        if meta:
+            wanted.append(base + '.log.met')
+    old = _read_blobs(path, 'refs/heads/git-annex', wanted)
+    logs: dict[str, str] = {}
+    for key, urls, remotes, meta in entries:
+        base = hashdirlower(key) + key
+        loc = base + '.log'
+        web = base + '.log.web'
+        logs[loc] = merge_location_log(
+            logs.get(loc, old.get(loc, '')), now, [uuids[r] for r in remotes]
+        )
+        logs[web] = merge_url_log(logs.get(web, old.get(web, '')), now, urls)
+        if meta:
+            met = base + '.log.met'
+            line = metadata_line(now, meta)
+            before = logs.get(met, old.get(met, ''))
+            # an identical assignment (but for its time) is not repeated
+            if line.split(' ', 1)[1] not in {
+                ln.split(' ', 1)[1] + '\n' for ln in before.splitlines() if ' ' in ln
+            }:
+                logs[met] = before + line
+    # unchanged logs need no rewrite
+    return {p: c for p, c in logs.items() if old.get(p) != c}

@@ -1,0 +1,122 @@
+"""Names inside the store and the datasets: patient slugs, file paths.
+
+Paths follow the NBIA Data Retriever's "descriptive directory names", which
+TCIA users know::
+
+    <StudyDate>-<StudyDescription>-<last 5 of StudyUID>/
+        <SeriesNumber>-<SeriesDescription>-<last 5 of SeriesUID>/<member>
+
+Every component is sanitised: only letters, digits, space, ``.``, ``_``
+and ``-`` survive, runs of anything else become ``_``, no component starts
+with a dot, and descriptions are cut at 64 characters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+DEFAULT_LAYOUT = (
+    '{StudyDate}-{StudyDescription}-{StudyUID5}/'
+    '{SeriesNumber}-{SeriesDescription}-{SeriesUID5}/{member}'
+)
+
+_UNSAFE = re.compile(r'[^A-Za-z0-9 ._-]+')
+_SLUG_UNSAFE = re.compile(r'[^A-Za-z0-9._-]+')
+
+
+def sanitize(text: str, limit: int = 64, empty: str = 'NA') -> str:
+    """A path component made from arbitrary text.
+
+    >>> sanitize('CT CHEST/ABD w/o <contrast>')
+    'CT CHEST_ABD w_o _contrast_'
+    >>> sanitize('..'), sanitize('')
+    ('_.', 'NA')
+    """
+    out = _UNSAFE.sub('_', text).strip()[:limit].strip()
+    if out.startswith('.'):
+        out = '_' + out[1:]
+    return out or empty
+
+
+def patient_slug(patient_id: str, taken: Iterable[str] = ()) -> str:
+    """A path-safe, case-insensitively unique name for a PatientID.
+
+    IDs that are already safe stay as they are; others are sanitised and
+    get a short hash of the original ID, so that two IDs never share a
+    slug. ``taken`` are slugs already assigned (compared case-insensitively,
+    for case-insensitive file systems).
+
+    >>> patient_slug('LIDC-IDRI-0001')
+    'LIDC-IDRI-0001'
+    >>> patient_slug('a/b')
+    'a_b-5bd1c5a1'
+    """
+    digest = hashlib.md5(patient_id.encode('utf-8')).hexdigest()[:8]  # noqa: S324
+    base = _SLUG_UNSAFE.sub('_', patient_id).strip('._-')[:64] or 'patient'
+    if base.lower() == 'collection':
+        base = 'patient_collection'
+    taken_lower = {t.lower() for t in taken}
+    if base == patient_id and base.lower() not in taken_lower:
+        return base
+    slug = f'{base}-{digest}'
+    n = 0
+    while slug.lower() in taken_lower:
+        n += 1
+        slug = f'{base}-{digest}-{n}'
+    return slug
+
+
+def assign_slugs(
+    patient_ids: Iterable[str], existing: Mapping[str, str]
+) -> dict[str, str]:
+    """Slugs for all ``patient_ids``, keeping every ``existing`` assignment
+    (a deposit URL must never change)."""
+    out = dict(existing)
+    for pid in sorted(set(patient_ids)):
+        if pid not in out:
+            out[pid] = patient_slug(pid, out.values())
+    return out
+
+
+def _last5(uid: Any) -> str:
+    return str(uid or '')[-5:] or 'NA'
+
+
+def _number(value: Any) -> str:
+    try:
+        return str(int(float(value)))
+    except (TypeError, ValueError):
+        return 'NA'
+
+
+def file_path(
+    layout: str,
+    series: Mapping[str, Any],
+    member: str,
+) -> str:
+    """The path of archive member ``member`` of a series in a dataset.
+
+    ``series`` is NBIA's series record (``nbia_series`` of the archive
+    metadata); the layout's fields are ``StudyDate`` (NBIA's
+    ``MM-DD-YYYY``), ``StudyDescription``, ``StudyUID5``, ``SeriesNumber``,
+    ``SeriesDescription``, ``SeriesUID5``, ``Modality``, ``SeriesUID``,
+    ``StudyUID`` and ``member``.
+    """
+    fields = {
+        'StudyDate': sanitize(str(series.get('StudyDate') or ''), 10),
+        'StudyDescription': sanitize(
+            str(series.get('StudyDesc') or series.get('StudyDescription') or '')
+        ),
+        'StudyUID5': _last5(series.get('StudyInstanceUID')),
+        'StudyUID': sanitize(str(series.get('StudyInstanceUID') or '')),
+        'SeriesNumber': _number(series.get('SeriesNumber')),
+        'SeriesDescription': sanitize(str(series.get('SeriesDescription') or '')),
+        'SeriesUID5': _last5(series.get('SeriesInstanceUID')),
+        'SeriesUID': sanitize(str(series.get('SeriesInstanceUID') or '')),
+        'Modality': sanitize(str(series.get('Modality') or '')),
+        'member': '/'.join(sanitize(p, 128) for p in member.split('/') if p),
+    }
+    return layout.format(**fields)
