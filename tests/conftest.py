@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+# git-annex (from the PyPI wheel), datalad and the special remotes live
+# beside the interpreter of the virtual environment; git-annex subprocesses
+# must find them even when the venv is not activated
+os.environ['PATH'] = f'{Path(sys.executable).parent}{os.pathsep}{os.environ["PATH"]}'
 
 # DataLad core's session set-up: a throw-away HOME with a git identity
 from datalad.conftest import setup_package  # noqa: F401

@@ -161,7 +161,12 @@ class TciaDepositDataset(ValidatedInterface):
         try:
             with StoreLock(slay.lock):
                 yield from _build_all(
-                    slay, deposits, base_url, layout or DEFAULT_LAYOUT, jobs, force,
+                    slay,
+                    deposits,
+                    base_url,
+                    layout or DEFAULT_LAYOUT,
+                    jobs,
+                    force,
                     common,
                 )
         except StoreLocked as e:
@@ -233,8 +238,15 @@ def _build_all(
 
     def one(pid: str) -> tuple[dict[str, Any], PatientEntry | None]:
         return _build_patient(
-            slay, pid, slugs[pid], deposits[pid], base_url, layout, git_files,
-            force, common,
+            slay,
+            pid,
+            slugs[pid],
+            deposits[pid],
+            base_url,
+            layout,
+            git_files,
+            force,
+            common,
         )
 
     entries: list[PatientEntry] = []

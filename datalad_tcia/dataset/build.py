@@ -33,6 +33,13 @@ lgr = logging.getLogger('datalad.tcia.dataset.build')
 UNCURL = 'uncurl'
 ARCHIVIST = 'archivist'
 
+#: uncurl claims only http(s) URLs and passes them on unchanged. Without a
+#: template, uncurl would try every URL of a key in turn and stop at the
+#: first it cannot handle (a ``dl+archive:`` URL meant for archivist).
+#: Users repair moved TCIA URLs by replacing ``match``/``url`` (see docs).
+UNCURL_MATCH = '(?P<tciaurl>https?://.+)'
+UNCURL_URL = '{tciaurl}'
+
 
 class GitError(RuntimeError):
     """A git or git-annex command failed."""
@@ -111,7 +118,10 @@ def ensure_dataset(path: Path, description: str) -> Dataset:
     ds = Dataset(path)
     if not ds.is_installed():
         ds.create(result_renderer='disabled', description=description)
-        for name in (UNCURL, ARCHIVIST):
+        for name, extra in (
+            (UNCURL, [f'match={UNCURL_MATCH}', f'url={UNCURL_URL}']),
+            (ARCHIVIST, []),
+        ):
             git(
                 path,
                 'annex',
@@ -121,6 +131,7 @@ def ensure_dataset(path: Path, description: str) -> Dataset:
                 f'externaltype={name}',
                 'encryption=none',
                 'autoenable=true',
+                *extra,
             )
     return ds
 

@@ -87,6 +87,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._dispatch('POST')
 
+    def do_HEAD(self) -> None:
+        # answered like GET, without a body (as Jersey does)
+        self._dispatch('GET')
+
     # -- dispatch -------------------------------------------------------------
     def _dispatch(self, method: str) -> None:
         srv = self.server.lookalike
@@ -99,7 +103,7 @@ class _Handler(BaseHTTPRequestHandler):
             form = parse_qs(body, keep_blank_values=True)
         endpoint, arg = _route(parts.path)
         entry = LoggedRequest(
-            method=method,
+            method=self.command,
             endpoint=endpoint,
             path=self.path,
             query={k: v[0] for k, v in query.items()},
@@ -172,7 +176,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.send_header('Content-Length', str(len(reply.body)))
         self.end_headers()
-        self.wfile.write(reply.body)
+        if self.command != 'HEAD':
+            self.wfile.write(reply.body)
 
     def _reset(self) -> None:
         # SO_LINGER 0: close() sends a TCP RST instead of a FIN
@@ -198,6 +203,8 @@ class _Handler(BaseHTTPRequestHandler):
         # built on the fly: no Content-Length
         self.send_header('Transfer-Encoding', 'chunked')
         self.end_headers()
+        if self.command == 'HEAD':
+            return
 
         def send(chunk: bytes) -> None:
             self.wfile.write(b'%X\r\n%s\r\n' % (len(chunk), chunk))

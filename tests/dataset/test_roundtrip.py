@@ -1,0 +1,287 @@
+"""Round trip on real git-annex: look-alike -> download -> metadata ->
+datasets -> deposits -> archives deleted -> clone in a fresh HOME -> get."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from datalad_tcia.lookalike import LookalikeServer
+from datalad_tcia.store import collection_id
+
+PHI = 'Pseudo-PHI-DICOM-Data'
+ENC = 'LOOKALIKE-MR-Encodings'
+DATALAD = str(Path(sys.executable).parent / 'datalad')
+
+
+def _api(name: str):
+    from datalad import api
+
+    fn = getattr(api, name)
+    return partial(fn, on_failure='ignore', result_renderer='disabled')
+
+
+def _fresh_env(home: Path) -> dict[str, str]:
+    """A fresh HOME with nothing but a git identity."""
+    home.mkdir(parents=True, exist_ok=True)
+    gitconfig = home / '.gitconfig'
+    gitconfig.write_text(
+        '[user]\n\tname = Someone Else\n\temail = else@example.org\n'
+        '[init]\n\tdefaultBranch = main\n'
+    )
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(('GIT_', 'DATALAD_'))
+    }
+    env.update(
+        HOME=str(home), GIT_CONFIG_GLOBAL=str(gitconfig), GIT_CONFIG_NOSYSTEM='1'
+    )
+    return env
+
+
+def _run(args: list[str], cwd: Path, env: dict[str, str]) -> str:
+    proc = subprocess.run(
+        args, cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, f'{args}\n{proc.stdout}\n{proc.stderr}'
+    return proc.stdout
+
+
+def _truth(srv: LookalikeServer, *collections: str) -> dict[str, str]:
+    """SOPInstanceUID -> MD5 of every file the server holds."""
+    return {
+        i.sop_uid: i.md5
+        for s in srv.archive.iter_series()
+        if s.collection.name in collections
+        for i in s.instances
+    }
+
+
+def _check_files(root: Path, truth: dict[str, str], collection: str) -> int:
+    """Every DICOM file under ``root`` is present and has the server's
+    content; returns how many were checked."""
+    checked = 0
+    for path in root.rglob('*.dcm'):
+        if '.git' in path.relative_to(root).parts:
+            continue
+        data = path.read_bytes()
+        sop = pydicom.dcmread(io.BytesIO(data), force=True).SOPInstanceUID
+        assert hashlib.md5(data).hexdigest() == truth[sop], path
+        checked += 1
+    return checked
+
+
+def _check_one(path: Path, truth: dict[str, str]) -> None:
+    data = path.read_bytes()
+    sop = pydicom.dcmread(io.BytesIO(data), force=True).SOPInstanceUID
+    assert hashlib.md5(data).hexdigest() == truth[sop]
+
+
+@pytest.fixture(scope='module')
+def built(lookalike_session: LookalikeServer, tmp_path_factory) -> Iterator[dict]:
+    """Two collections downloaded, built into datasets and deposited, then
+    the archives deleted."""
+    srv = lookalike_session
+    srv.reset()
+    store = tmp_path_factory.mktemp('store')
+    for coll in (PHI, ENC):
+        res = _api('tcia_download')(
+            api_url=srv.api_url, collection=coll, store=str(store), jobs=2
+        )
+        assert {r['status'] for r in res} == {'ok'}
+    results = {}
+    for coll in (PHI, ENC):
+        res = _api('tcia_deposit_dataset')(store=str(store), collection=coll)
+        assert {r['status'] for r in res} == {'ok'}, res
+        results[coll] = res
+        shutil.rmtree(store / collection_id(coll) / 'archives')
+    yield {'store': store, 'results': results}
+    srv.reset()
+
+
+def test_results_carry_clone_urls(built: dict) -> None:
+    store = built['store']
+    res = built['results'][PHI]
+    patients = [r for r in res if 'PatientID' in r]
+    assert {r['PatientID'] for r in patients} == {'Pseudo-PHI-001', 'Pseudo-PHI-002'}
+    cid = collection_id(PHI)
+    for r in patients:
+        assert r['url'] == (
+            'datalad-annex::?type=external&externaltype=uncurl&encryption=none'
+            f'&url={store.as_uri()}/{cid}/datasets/{r["patient_slug"]}_{{{{annex_key}}}}'
+        )
+        assert (store / cid / 'datasets' / f'{r["patient_slug"]}_XDLRA--refs').exists()
+    coll = [r for r in res if r['path'].endswith('/collection')][0]
+    assert coll['url'].endswith(f'/{cid}/collection_{{{{annex_key}}}}')
+    assert (store / cid / 'collection_XDLRA--repo-export').exists()
+
+
+def test_rerun_changes_nothing(built: dict) -> None:
+    store = built['store']
+    cid = collection_id(PHI)
+    deposits = {p: p.read_bytes() for p in (store / cid).rglob('*_XDLRA--*')}
+    heads = {
+        p.name: (p / '.git' / 'refs' / 'heads').iterdir().__next__().read_text()
+        for p in (store / cid / 'repos').iterdir()
+    }
+    res = _api('tcia_deposit_dataset')(store=str(store), collection=PHI)
+    assert {r['status'] for r in res} == {'notneeded'}
+    assert {p: p.read_bytes() for p in (store / cid).rglob('*_XDLRA--*')} == deposits
+    assert {
+        p.name: (p / '.git' / 'refs' / 'heads').iterdir().__next__().read_text()
+        for p in (store / cid / 'repos').iterdir()
+    } == heads
+
+
+def test_dataset_content(built: dict) -> None:
+    """Keys, sources, metadata, LICENSE, commit message, gitmodules."""
+    store = built['store']
+    repo = store / collection_id(PHI) / 'repos' / 'Pseudo-PHI-001'
+    env = dict(os.environ)
+    files = _run(['git', 'ls-files'], repo, env).splitlines()
+    dcm = sorted(f for f in files if f.endswith('.dcm'))
+    assert dcm == [
+        '03-14-2019-CT CHEST W CONTRAST-75724/1-AXIAL 5mm-82017/1-1.dcm',
+        '03-14-2019-CT CHEST W CONTRAST-75724/1-AXIAL 5mm-82017/1-2.dcm',
+        '03-14-2019-CT CHEST W CONTRAST-75724/1-AXIAL 5mm-82017/1-3.dcm',
+        '03-14-2019-CT CHEST W CONTRAST-75724/2-Dose Report-78867/1-1.dcm',
+    ]
+    assert 'License Information' in (repo / 'LICENSE').read_text()
+    # LICENSE is in git, the DICOM files are annexed without content
+    assert not (repo / 'LICENSE').is_symlink()
+    assert all((repo / f).is_symlink() and not (repo / f).exists() for f in dcm)
+    whereis = json.loads(
+        _run(['git', 'annex', 'whereis', '--json', dcm[0]], repo, env).splitlines()[0]
+    )
+    remotes = {w['description'] for w in whereis['whereis']}
+    assert remotes == {'[uncurl]', '[archivist]'}
+    urls = [u for w in whereis['whereis'] for u in w['urls']]
+    assert any(
+        u.startswith('dl+archive:VURL--tcia-series-') and 'atype=zip' in u for u in urls
+    )
+    assert any('/getSingleImage?SeriesInstanceUID=' in u for u in urls)
+    meta = json.loads(_run(['git', 'annex', 'metadata', '--json', dcm[0]], repo, env))[
+        'fields'
+    ]
+    assert meta['modality'] == ['CT']
+    assert meta['seriesdescription'] == ['AXIAL 5mm']
+    assert meta['studydescription'] == ['CT CHEST W CONTRAST']
+    assert meta['bodypartexamined'] == ['CHEST']
+    assert meta['collection'] == [PHI]
+    assert 'sopinstanceuid' in meta
+    # the archive key has its getImage URL (fsck records its findings in
+    # the git-annex branch: this test runs after the re-run test)
+    fsck = _run(
+        ['git', 'annex', 'fsck', '--fast', '--from', 'archivist', '--json'], repo, env
+    )
+    assert all(json.loads(line)['success'] for line in fsck.splitlines())
+    log = _run(['git', 'log', '-1', '--format=%B'], repo, env)
+    assert 'Register 4 DICOM file(s) of TCIA Pseudo-PHI-DICOM-Data' in log
+    assert '/nbia-api/services/v4' in log
+    superds = store / collection_id(PHI) / 'repos' / 'collection'
+    gitmodules = (superds / '.gitmodules').read_text()
+    assert 'url = datalad-annex::?type=external&externaltype=uncurl' in gitmodules
+    assert 'datalad-id = ' in gitmodules
+
+
+def test_clone_from_file_store_and_get_everything(
+    built: dict, lookalike_session: LookalikeServer, tmp_path: Path
+) -> None:
+    store = built['store']
+    env = _fresh_env(tmp_path / 'home')
+    for coll in (PHI, ENC):
+        url = [r for r in built['results'][coll] if r['path'].endswith('/collection')][
+            0
+        ]['url']
+        target = tmp_path / collection_id(coll)
+        _run([DATALAD, 'clone', url, str(target)], tmp_path, env)
+        _run([DATALAD, 'get', '-r', '.'], target, env)
+        n = _check_files(target, _truth(lookalike_session, coll), coll)
+        assert n == len(_truth(lookalike_session, coll))
+    assert not (store / collection_id(PHI) / 'archives').exists()
+
+
+@pytest.fixture
+def http_store(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    root = tmp_path / 'www'
+    root.mkdir()
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    handler = partial(Quiet, directory=str(root))
+    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield root, f'http://127.0.0.1:{httpd.server_address[1]}'
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_clone_from_http_store(
+    lookalike_session: LookalikeServer, http_store: tuple[Path, str], tmp_path: Path
+) -> None:
+    srv = lookalike_session
+    srv.reset()
+    root, base = http_store
+    store = root / 'tcia'
+    res = _api('tcia_download')(api_url=srv.api_url, collection=PHI, store=str(store))
+    assert {r['status'] for r in res} == {'ok'}
+    res = _api('tcia_deposit_dataset')(
+        store=str(store), collection=PHI, store_url=f'{base}/tcia'
+    )
+    assert {r['status'] for r in res} == {'ok'}
+    shutil.rmtree(store / collection_id(PHI) / 'archives')
+    url = [r for r in res if r['path'].endswith('/collection')][0]['url']
+    assert url.startswith(
+        f'datalad-annex::?type=external&externaltype=uncurl'
+        f'&encryption=none&url={base}/tcia/'
+    )
+    env = _fresh_env(tmp_path / 'home')
+    target = tmp_path / 'clone'
+    _run([DATALAD, 'clone', url, str(target)], tmp_path, env)
+    _run([DATALAD, 'get', '-r', '.'], target, env)
+    assert _check_files(target, _truth(srv, PHI), PHI) == len(_truth(srv, PHI))
+
+
+def test_sources_fall_back(
+    built: dict, lookalike_session: LookalikeServer, tmp_path: Path
+) -> None:
+    """getImage down: single files still come via getSingleImage; and
+    getSingleImage down: via the archive."""
+    srv = lookalike_session
+    env = _fresh_env(tmp_path / 'home')
+    url = [
+        r
+        for r in built['results'][PHI]
+        if 'PatientID' in r and r['PatientID'] == 'Pseudo-PHI-001'
+    ][0]['url']
+    target = tmp_path / 'p1'
+    _run([DATALAD, 'clone', url, str(target)], tmp_path, env)
+    ct = sorted(target.glob('*/1-AXIAL*/*.dcm'))
+    sr = sorted(target.glob('*/2-Dose*/*.dcm'))
+    truth = _truth(srv, PHI)
+    srv.reset()
+    srv.faults.add('status', 'getImage', status=500, times=None)
+    _run([DATALAD, 'get', str(ct[0])], target, env)
+    _check_one(ct[0], truth)
+    assert srv.requests('getSingleImage')
+    srv.reset()
+    srv.faults.add('status', 'getSingleImage', status=500, times=None)
+    _run([DATALAD, 'get', str(sr[0])], target, env)
+    _check_one(sr[0], truth)
+    assert [e.status for e in srv.requests('getImage') if e.method == 'GET'] == [200]
+    srv.reset()
