@@ -112,12 +112,26 @@ def git(repo: Path, *args: str, input: bytes | None = None) -> bytes:  # noqa: A
     return proc.stdout
 
 
+BRANCH = 'main'
+
+
+def create_dataset(path: Path, description: str) -> Dataset:
+    """A new DataLad dataset whose branch is ``main`` whatever git's
+    ``init.defaultBranch`` (deposits look the same from every machine)."""
+    ds = Dataset(path)
+    ds.create(result_renderer='disabled', description=description)
+    current = git(path, 'symbolic-ref', '--short', 'HEAD').decode().strip()
+    if current != BRANCH:
+        git(path, 'branch', '-m', current, BRANCH)
+    return ds
+
+
 def ensure_dataset(path: Path, description: str) -> Dataset:
     """Create a DataLad dataset with autoenabled ``uncurl`` and
     ``archivist`` special remotes, unless it exists."""
     ds = Dataset(path)
     if not ds.is_installed():
-        ds.create(result_renderer='disabled', description=description)
+        ds = create_dataset(path, description)
         for name, extra in (
             (UNCURL, [f'match={UNCURL_MATCH}', f'url={UNCURL_URL}']),
             (ARCHIVIST, []),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from datalad.distribution.dataset import Dataset
 
-from .build import GitError, git
+from .build import GitError, create_dataset, git
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ def ensure_superdataset(path: Path, description: str) -> Dataset:
     """Create the collection dataset unless it exists."""
     ds = Dataset(path)
     if not ds.is_installed():
-        ds.create(result_renderer='disabled', description=description)
+        ds = create_dataset(path, description)
     return ds
 
 

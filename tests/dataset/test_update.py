@@ -1,0 +1,101 @@
+"""Updating datasets: new series, files changed upstream."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+
+from datalad_tcia.export import deposit_refs
+from datalad_tcia.lookalike import LookalikeServer
+from datalad_tcia.store import collection_id
+
+PHI = 'Pseudo-PHI-DICOM-Data'
+
+
+def _api(name: str):
+    from datalad import api
+
+    return partial(getattr(api, name), on_failure='ignore', result_renderer='disabled')
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ['git', *args], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def test_new_series_and_changed_files(tmp_path: Path) -> None:
+    with LookalikeServer() as srv:
+        store = tmp_path / 'store'
+        cid = collection_id(PHI)
+        coll = srv.archive.collection(PHI)
+        assert coll is not None
+        ct = coll.patients[0].studies[0].series[0]
+        # first only one series of one patient
+        res = _api('tcia_download')(
+            api_url=srv.api_url, series=[ct.uid], store=str(store)
+        )
+        assert [r['status'] for r in res] == ['ok']
+        res = _api('tcia_deposit_dataset')(store=str(store), collection=PHI)
+        assert {r['status'] for r in res} == {'ok'}
+        p1 = store / cid / 'repos' / 'Pseudo-PHI-001'
+        first = _git(p1, 'rev-parse', 'HEAD')
+        refs_before = deposit_refs(store / cid / 'datasets' / 'Pseudo-PHI-001')
+        assert refs_before is not None
+        superds = store / cid / 'repos' / 'collection'
+        super_first = _git(superds, 'rev-parse', 'HEAD')
+
+        # then the whole collection: one new commit for patient 1, a new
+        # dataset for patient 2, refreshed deposits
+        res = _api('tcia_download')(
+            api_url=srv.api_url, collection=PHI, store=str(store)
+        )
+        assert sorted(r['status'] for r in res) == ['notneeded', 'ok', 'ok', 'ok']
+        res = _api('tcia_deposit_dataset')(store=str(store), collection=PHI)
+        by_pid = {r.get('PatientID'): r for r in res}
+        assert by_pid['Pseudo-PHI-001']['status'] == 'ok'
+        assert by_pid['Pseudo-PHI-001']['message'].startswith('1 file(s) added')
+        assert by_pid['Pseudo-PHI-002']['status'] == 'ok'
+        assert _git(p1, 'rev-parse', 'HEAD~1') == first
+        assert _git(p1, 'rev-list', '--count', 'HEAD') == '3'  # create + 2
+        refs_after = deposit_refs(store / cid / 'datasets' / 'Pseudo-PHI-001')
+        assert refs_after is not None
+        assert refs_after['refs/heads/main'] == _git(p1, 'rev-parse', 'HEAD')
+        assert refs_after != refs_before
+        assert _git(superds, 'rev-parse', 'HEAD~1') == super_first
+        gitmodules = (superds / '.gitmodules').read_text()
+        assert 'Pseudo-PHI-002' in gitmodules
+
+        # a file changes upstream: download --force, then a new version
+        inst = ct.instances[0]
+        data = inst.data + b'\x00\x00'
+        ct.instances[0] = replace(
+            inst, parts=(data,), md5=hashlib.md5(data).hexdigest()
+        )
+        srv.archive.reindex()
+        res = _api('tcia_download')(
+            api_url=srv.api_url, series=[ct.uid], store=str(store)
+        )
+        # NBIA reports another FileSize: the deposit is not replaced silently
+        assert [r['status'] for r in res] == ['impossible']
+        assert '--force' in res[0]['message']
+        res = _api('tcia_download')(
+            api_url=srv.api_url, series=[ct.uid], store=str(store), force=True
+        )
+        assert [r['status'] for r in res] == ['ok']
+        before = _git(p1, 'rev-parse', 'HEAD')
+        res = _api('tcia_deposit_dataset')(store=str(store), collection=PHI)
+        by_pid = {r.get('PatientID'): r for r in res}
+        assert by_pid['Pseudo-PHI-001']['message'].startswith(
+            '0 file(s) added, 1 changed'
+        )
+        assert by_pid['Pseudo-PHI-002']['status'] == 'notneeded'
+        # the old version stays in the history
+        changed = _git(p1, 'diff', '--name-only', before, 'HEAD').splitlines()
+        assert len(changed) == 1
+        assert changed[0].endswith('1-1.dcm')
+        link = (p1 / changed[0]).readlink()
+        assert hashlib.md5(data).hexdigest() in str(link)
