@@ -27,8 +27,8 @@ _PLAIN = re.compile(r'^[A-Za-z0-9._:/@,+=-]+$')
 def hashdirlower(key: str) -> str:
     """The git-annex branch directory of ``key`` (``abc/def/``).
 
-    >>> hashdirlower('SHA256E-s0--e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')
-    '2a6/d4c/'
+    >>> hashdirlower('MD5E-s3--acbd18db4cc2f85cedef654fccc4a4d8.dcm')
+    '228/a20/'
     """
     digest = hashlib.md5(key.encode()).hexdigest()  # noqa: S324 - git-annex's own rule
     return f'{digest[:3]}/{digest[3:6]}/'
@@ -68,8 +68,8 @@ def merge_location_log(old: str, timestamp: int, uuids: Iterable[str]) -> str:
         if len(fields) == 3:
             present[fields[2]] = line
     for uuid in uuids:
-        line = present.get(uuid)
-        if line is None or line.split()[1] != '1':
+        known = present.get(uuid)
+        if known is None or known.split()[1] != '1':
             present[uuid] = f'{timestamp}s 1 {uuid}'
     return ''.join(f'{line}\n' for _, line in sorted(present.items()))
 
@@ -84,7 +84,7 @@ def merge_url_log(old: str, timestamp: int, urls: Iterable[str]) -> str:
             entries[fields[2]] = line
     for url in urls:
         loc = f':{url}'
-        line = entries.get(loc)
-        if line is None or line.split(' ', 2)[1] != '1':
+        known = entries.get(loc)
+        if known is None or known.split(' ', 2)[1] != '1':
             entries[loc] = f'{timestamp}s 1 {loc}'
     return ''.join(f'{line}\n' for _, line in sorted(entries.items()))

@@ -267,8 +267,8 @@ def update_dataset(
     stream += f'committer {ident}\n'.encode()
     stream += _data(b'update (datalad-tcia)')
     stream += f'from {annex_tip}\n'.encode()
-    for lpath, content in sorted(logs.items()):
-        stream += f'M 100644 inline {lpath}\n'.encode() + _data(content.encode())
+    for lpath, text in sorted(logs.items()):
+        stream += f'M 100644 inline {lpath}\n'.encode() + _data(text.encode())
     stream += b'\n'
     branch = git(path, 'symbolic-ref', '--short', 'HEAD').decode().strip()
     stream += f'commit refs/heads/{branch}\n'.encode()

@@ -52,7 +52,7 @@ def patient_slug(patient_id: str, taken: Iterable[str] = ()) -> str:
     >>> patient_slug('LIDC-IDRI-0001')
     'LIDC-IDRI-0001'
     >>> patient_slug('a/b')
-    'a_b-5bd1c5a1'
+    'a_b-a7e86136'
     """
     digest = hashlib.md5(patient_id.encode('utf-8')).hexdigest()[:8]  # noqa: S324
     base = _SLUG_UNSAFE.sub('_', patient_id).strip('._-')[:64] or 'patient'

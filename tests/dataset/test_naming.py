@@ -1,0 +1,135 @@
+"""Slugs, paths, keys and git-annex branch formats (checked against
+git-annex itself where it has an opinion)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from datalad_tcia.dataset import (
+    DEFAULT_LAYOUT,
+    assign_slugs,
+    file_path,
+    key_extension,
+    md5e_key,
+    patient_slug,
+    sanitize,
+)
+from datalad_tcia.dataset.annexbranch import (
+    hashdirlower,
+    merge_location_log,
+    merge_url_log,
+    metadata_line,
+)
+
+
+@pytest.fixture(scope='module')
+def annex_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    repo = tmp_path_factory.mktemp('annex')
+    subprocess.run(['git', 'init', '-q'], cwd=repo, check=True)
+    subprocess.run(['git', 'annex', 'init', '-q'], cwd=repo, check=True)
+    return repo
+
+
+def _examine(repo: Path, fmt: str, key: str) -> str:
+    return subprocess.run(
+        ['git', 'annex', 'examinekey', f'--format={fmt}', key],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+@pytest.mark.parametrize(
+    'key',
+    [
+        'MD5E-s39326--bd45ba8060340dc3971be8536ecff535.dcm',
+        'VURL--tcia-series-1.2.826.0.1.3680043.8.498.749',
+        'MD5E-s1--00000000000000000000000000000000',
+    ],
+)
+def test_hashdirlower_matches_git_annex(annex_repo: Path, key: str) -> None:
+    assert hashdirlower(key) == _examine(annex_repo, '${hashdirlower}', key)
+
+
+@pytest.mark.parametrize(
+    ('name', 'ext'),
+    [
+        ('1-01.dcm', '.dcm'),
+        ('x.nii.gz', '.nii.gz'),
+        ('a.b.c.d', '.c.d'),
+        ('noext', ''),
+        ('weird.toolong', ''),
+        ('dir.x/file.dcm', '.dcm'),
+        ('a.ä', ''),
+    ],
+)
+def test_key_extension(name: str, ext: str) -> None:
+    assert key_extension(name) == ext
+    assert str(md5e_key(5, 'f' * 32, name)) == f'MD5E-s5--{"f" * 32}{ext}'
+
+
+def test_slugs_are_safe_and_unique() -> None:
+    ids = [
+        'LIDC-IDRI-0001',
+        'a/b',
+        'a_b',
+        '../etc',
+        '.hidden',
+        'ABC',
+        'abc',
+        'collection',
+        'Ünïcode ID',
+        '',
+        'x' * 300,
+    ]
+    slugs = assign_slugs(ids, {})
+    assert slugs['LIDC-IDRI-0001'] == 'LIDC-IDRI-0001'
+    values = list(slugs.values())
+    assert len({v.lower() for v in values}) == len(values)
+    for v in values:
+        assert v == sanitize(v, 200)
+        assert not v.startswith('.')
+        assert '/' not in v
+        assert len(v) <= 80
+    assert slugs['collection'] != 'collection'
+    # existing assignments never change, new IDs avoid them
+    again = assign_slugs([*ids, 'ABC '], slugs)
+    assert {k: again[k] for k in slugs} == slugs
+    assert again['ABC '].lower() not in {v.lower() for v in values}
+    assert patient_slug('abc', taken=['ABC']) != 'abc'
+
+
+def test_descriptive_paths() -> None:
+    series = {
+        'StudyDate': '03-14-2019',
+        'StudyDesc': 'CT CHEST/ABD <w> contrast',
+        'StudyInstanceUID': '1.2.3.4.56789',
+        'SeriesNumber': '2.000000',
+        'SeriesDescription': '../../etc',
+        'SeriesInstanceUID': '1.2.3.4.98765',
+    }
+    path = file_path(DEFAULT_LAYOUT, series, '1-01.dcm')
+    assert path == (
+        '03-14-2019-CT CHEST_ABD _w_ contrast-56789/2-_._.._etc-98765/1-01.dcm'
+    )
+    assert '..' not in path.split('/')
+    assert file_path(
+        '{Modality}/{SeriesUID}/{member}',
+        {'Modality': 'CT', 'SeriesInstanceUID': '1.2'},
+        'a/../b.dcm',
+    ) == ('CT/1.2/a/_./b.dcm')
+    assert file_path(DEFAULT_LAYOUT, {}, 'x.dcm') == 'NA-NA-NA/NA-NA-NA/x.dcm'
+
+
+def test_log_formats() -> None:
+    assert merge_location_log('', 7, ['u1', 'u2']) == '7s 1 u1\n7s 1 u2\n'
+    # present entries are kept as they are
+    assert merge_location_log('3s 1 u1\n', 7, ['u1']) == '3s 1 u1\n'
+    assert merge_location_log('3s 0 u1\n', 7, ['u1']) == '7s 1 u1\n'
+    assert merge_url_log('', 7, ['http://x/a']) == '7s 1 :http://x/a\n'
+    line = metadata_line(7, {'b': ['x y'], 'a': ['1'], 'c': []})
+    assert line == '7s a +1 b +!eCB5\n'
