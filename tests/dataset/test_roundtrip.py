@@ -285,3 +285,67 @@ def test_sources_fall_back(
     _check_one(sr[0], truth)
     assert [e.status for e in srv.requests('getImage') if e.method == 'GET'] == [200]
     srv.reset()
+
+
+def test_url_substitution_shortcut(built: dict, tmp_path: Path) -> None:
+    store = built['store']
+    env = _fresh_env(tmp_path / 'home')
+    rule = (
+        r',^tcia://([^/]+)/(.+)$,datalad-annex::?type=external&externaltype=uncurl'
+        rf'&encryption=none&url={store.as_uri()}/\1/\2_{{{{annex_key}}}}'
+    )
+    target = tmp_path / 'short'
+    _run(
+        [
+            DATALAD,
+            '-c',
+            f'datalad.clone.url-substitute.tcia={rule}',
+            'clone',
+            f'tcia://{collection_id(PHI)}/collection',
+            str(target),
+        ],
+        tmp_path,
+        env,
+    )
+    assert (target / '.gitmodules').exists()
+
+
+def test_repair_urls_after_tcia_moves(
+    built: dict, lookalike_session: LookalikeServer, tmp_path: Path
+) -> None:
+    """The API moves to another host: uncurl's match/url repair a clone
+    without rewriting history."""
+    old = lookalike_session
+    env = _fresh_env(tmp_path / 'home')
+    url = [r for r in built['results'][PHI] if r.get('PatientID') == 'Pseudo-PHI-002'][
+        0
+    ]['url']
+    target = tmp_path / 'p2'
+    _run([DATALAD, 'clone', url, str(target)], tmp_path, env)
+    files = sorted(
+        p for p in target.rglob('*.dcm') if '.git' not in p.relative_to(target).parts
+    )
+    truth = _truth(old, PHI)
+    with LookalikeServer() as moved:
+        old.reset()
+        for endpoint in ('getImage', 'getSingleImage'):
+            old.faults.add('status', endpoint, status=500, times=None)
+        pattern = old.api_url.replace('.', r'\.') + '/(?P<call>.+)'
+        _run(
+            [
+                'git',
+                'annex',
+                'enableremote',
+                'uncurl',
+                f'match={pattern}',
+                f'url={moved.api_url}/{{call}}',
+            ],
+            target,
+            env,
+        )
+        _run([DATALAD, 'get', str(files[0]), str(files[-1])], target, env)
+        _check_one(files[0], truth)
+        _check_one(files[-1], truth)
+        assert moved.requests('getImage') or moved.requests('getSingleImage')
+        assert not [e for e in old.requests() if e.status == 200]
+    old.reset()
