@@ -6,7 +6,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=scripts/setup.sh
 source "$ROOT/scripts/setup.sh"
 
-WORK="${TCIA_DEMO_DIR:-$ROOT/demo-output}"
+# outside the project's own git repository: cloning a datalad-annex:: URL
+# into a directory inside another git repository makes datalad-next's
+# remote helper initialise git-annex in that outer repository
+WORK="${TCIA_DEMO_DIR:-${TMPDIR:-/tmp}/datalad-tcia-demo}"
 mkdir -p "$WORK"
 URL_FILE="$WORK/lookalike.url"
 rm -f "$URL_FILE"
@@ -74,4 +77,42 @@ print(f"   archives in {root / 'archives'}: {len(list((root / 'archives').glob('
 PY
 
 echo
-echo "demo complete; the store is in $STORE"
+echo "== datalad tcia-deposit-dataset --store $STORE --collection LOOKALIKE-MR-Encodings"
+datalad tcia-deposit-dataset --store "$STORE" --collection LOOKALIKE-MR-Encodings -f json \
+    > "$WORK/datasets.json"
+CLONE_URL="$(python - "$WORK/datasets.json" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    rec = json.loads(line)
+    print(f"   {rec['status']:<9} {rec['path']}", file=sys.stderr)
+    if rec['path'].endswith('/collection'):
+        print(rec['url'])
+PY
+)"
+echo "   clone URL: $CLONE_URL"
+
+echo
+echo "== the archives are no longer needed"
+rm -rf "$STORE/lookalike_mr_encodings/archives"
+
+CLONE="$WORK/clone"
+rm -rf "$CLONE"
+echo
+echo "== datalad clone <collection deposit> $CLONE; datalad get one file from the look-alike"
+datalad clone "$CLONE_URL" "$CLONE"
+datalad -C "$CLONE" get -n ENC-01
+FILE="$(cd "$CLONE/ENC-01" && git ls-files '*.dcm' | head -n 1)"
+datalad -C "$CLONE/ENC-01" get "$FILE"
+python - "$CLONE/ENC-01/$FILE" "$STORE" <<'PY'
+import hashlib, json, sys
+from pathlib import Path
+path, store = Path(sys.argv[1]), Path(sys.argv[2])
+md5 = hashlib.md5(path.read_bytes()).hexdigest()
+deposited = {r['md5'] for m in (store / 'lookalike_mr_encodings' / 'metadata').glob('*_dicoms.json')
+             for r in json.loads(m.read_text())}
+assert md5 in deposited, 'content differs from the deposit'
+print(f"   {path}\n   md5 {md5}: verified against the metadata deposit")
+PY
+
+echo
+echo "demo complete; the store is in $STORE, the clone in $CLONE"

@@ -17,7 +17,7 @@ from datalad_next.commands import (
     build_doc,
     eval_results,
 )
-from datalad_next.constraints import EnsureBool, EnsureStr
+from datalad_next.constraints import EnsureBool, EnsureInt, EnsureRange, EnsureStr
 from datalad_next.exceptions import CapturedException
 
 from datalad_tcia.dataset import (
@@ -104,6 +104,7 @@ class TciaDepositDataset(ValidatedInterface):
             'collection': EnsureStr(min_len=1),
             'store_url': EnsureStr(min_len=1),
             'layout': EnsureStr(min_len=1),
+            'jobs': EnsureInt() & EnsureRange(min=1),
             'force': EnsureBool(),
         },
     )
