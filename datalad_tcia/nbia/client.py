@@ -11,27 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
-
-from datalad_tcia._version import __version__
 
 from .endpoints import DEFAULT_API_URL, ENDPOINTS, Endpoint, resolve_api_url
-from .exceptions import (
-    NbiaAccessDenied,
-    NbiaBadRequest,
-    NbiaClientError,
-    NbiaConnectionError,
-    NbiaProtocolError,
-    NbiaRequestError,
-    NbiaServerError,
-)
+from .exceptions import NbiaConnectionError, NbiaProtocolError
 from .records import (
     ArchiveDownload,
     PatientInfo,
@@ -39,11 +27,12 @@ from .records import (
     SeriesSize,
     StudyInfo,
 )
-from .retry import RetryPolicy, parse_retry_after
+from .retry import RetryPolicy
+from .transport import TRANSIENT, USER_AGENT, Attempts, RetryingClient
 
 lgr = logging.getLogger('datalad.tcia.nbia.client')
 
-USER_AGENT = f'datalad-tcia/{__version__} python-requests/{requests.__version__}'
+__all__ = ['USER_AGENT', 'NbiaClient']
 
 #: UIDs per ``getSeriesMetadata`` POST (tcia_utils uses 10,000; stay lower to
 #: keep single requests short)
@@ -51,26 +40,10 @@ METADATA_CHUNK = 1000
 
 _CHUNK_SIZE = 1024 * 1024
 
-# transport-level failures worth another attempt
-_TRANSIENT = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
-
 ProgressCallback = Callable[[int], None]
 
 
-class _Attempts:
-    """Attempt count and start time shared by all retries of one call."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.started = time.monotonic()
-
-
-class NbiaClient:
+class NbiaClient(RetryingClient):
     """Query and download from an NBIA v4 REST API.
 
     Parameters
@@ -95,19 +68,13 @@ class NbiaClient:
         retry: RetryPolicy | None = None,
         timeout: tuple[float, float] = (30.0, 120.0),
         session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
+        kwargs: dict[str, Any] = {}
+        if sleep is not None:
+            kwargs['sleep'] = sleep
+        super().__init__(retry=retry, timeout=timeout, session=session, **kwargs)
         self.base_url = resolve_api_url(base_url)
-        self.retry = retry or RetryPolicy()
-        self.timeout = timeout
-        self._sleep = sleep
-        if session is None:
-            session = requests.Session()
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16)
-            session.mount('http://', adapter)
-            session.mount('https://', adapter)
-        session.headers['User-Agent'] = USER_AGENT
-        self.session = session
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}({self.base_url!r})'
@@ -295,7 +262,7 @@ class NbiaClient:
         """
         params = _image_params(series_uid, new_file_names, include_md5)
         dest = Path(dest)
-        attempts = _Attempts()
+        attempts = Attempts()
         while True:
             # errors of the request itself are retried inside _request
             resp = self._request('getImage', params, stream=True, attempts=attempts)
@@ -304,7 +271,7 @@ class NbiaClient:
                 return ArchiveDownload(
                     done.path, done.url, done.size, done.md5, attempts.count
                 )
-            except _TRANSIENT as e:
+            except TRANSIENT as e:
                 err = NbiaConnectionError(
                     resp.url, f'download interrupted: {e}', None, attempts.count
                 )
@@ -351,7 +318,7 @@ class NbiaClient:
         A body that is not JSON (an HTML error page of a proxy, say) is
         retried like a 5xx.
         """
-        attempts = _Attempts()
+        attempts = Attempts()
         while True:
             resp = self._request(name, params, attempts=attempts)
             try:
@@ -368,7 +335,7 @@ class NbiaClient:
         params: Mapping[str, str],
         *,
         stream: bool = False,
-        attempts: _Attempts | None = None,
+        attempts: Attempts | None = None,
     ) -> requests.Response:
         """Send one API call, retrying transient failures.
 
@@ -382,56 +349,7 @@ class NbiaClient:
         else:
             req_kwargs = {'params': dict(params)}
             shown = self.endpoint_url(name, params)
-        attempts = attempts or _Attempts()
-        while True:
-            attempts.count += 1
-            attempt = attempts.count
-            retry_after: float | None = None
-            try:
-                resp = self.session.request(
-                    ep.method,
-                    url,
-                    timeout=self.timeout,
-                    stream=stream,
-                    **req_kwargs,
-                )
-            except _TRANSIENT as e:
-                err: NbiaRequestError = NbiaConnectionError(
-                    shown, str(e), None, attempt
-                )
-                cause: BaseException = e
-            else:
-                if resp.status_code < 400:
-                    return resp
-                text = _short_text(resp)
-                resp.close()
-                if resp.status_code == 429 or resp.status_code >= 500:
-                    retry_after = parse_retry_after(resp.headers.get('Retry-After'))
-                    err = NbiaServerError(shown, text, resp.status_code, attempt)
-                    cause = err
-                else:
-                    raise _client_error(shown, text, resp.status_code)
-            if not self._may_retry(attempts, retry_after, err):
-                raise err from cause
-
-    def _may_retry(
-        self,
-        attempts: _Attempts,
-        retry_after: float | None,
-        err: NbiaRequestError,
-    ) -> bool:
-        """Sleep before the next attempt and return True, or return False."""
-        policy = self.retry
-        attempt = attempts.count
-        if attempt >= policy.max_attempts:
-            return False
-        wait = policy.delay(attempt, retry_after)
-        if time.monotonic() + wait - attempts.started > policy.budget:
-            lgr.debug('retry budget exhausted after %d attempts: %s', attempt, err)
-            return False
-        lgr.debug('attempt %d failed (%s), retrying in %.2fs', attempt, err, wait)
-        self._sleep(wait)
-        return True
+        return self._send(ep.method, url, shown, req_kwargs, stream, attempts)
 
 
 def _image_params(
@@ -447,22 +365,6 @@ def _image_params(
 
 def _drop_none(params: Mapping[str, str | None]) -> dict[str, str]:
     return {k: v for k, v in params.items() if v is not None}
-
-
-def _short_text(resp: requests.Response, limit: int = 500) -> str:
-    try:
-        text = resp.text
-    except _TRANSIENT:
-        return ''
-    return text.strip()[:limit]
-
-
-def _client_error(url: str, text: str, status: int) -> NbiaRequestError:
-    if status == 400:
-        if 'not been granted the access' in text or 'not in public domain' in text:
-            return NbiaAccessDenied(url, text, status)
-        return NbiaBadRequest(url, text, status)
-    return NbiaClientError(url, text, status)
 
 
 def _parse_rows(resp: requests.Response) -> list[dict[str, Any]]:

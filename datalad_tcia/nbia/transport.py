@@ -1,0 +1,166 @@
+"""HTTP requests with bounded retries, shared by the NBIA and DataCite
+clients."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from datalad_tcia._version import __version__
+
+from .exceptions import (
+    NbiaAccessDenied,
+    NbiaBadRequest,
+    NbiaClientError,
+    NbiaConnectionError,
+    NbiaRequestError,
+    NbiaServerError,
+)
+from .retry import RetryPolicy, parse_retry_after
+
+lgr = logging.getLogger('datalad.tcia.nbia.transport')
+
+USER_AGENT = f'datalad-tcia/{__version__} python-requests/{requests.__version__}'
+
+# transport-level failures worth another attempt
+TRANSIENT = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+
+class Attempts:
+    """Attempt count and start time shared by all retries of one call."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.started = time.monotonic()
+
+
+class RetryingClient:
+    """Base of the REST clients: a session, a retry policy, timeouts.
+
+    Parameters
+    ----------
+    retry: RetryPolicy, optional
+      Retry discipline for connection errors, timeouts, 429 and 5xx.
+    timeout: tuple of float
+      Connect and read timeouts in seconds.
+    session: requests.Session, optional
+      Session to use (one is created otherwise).
+    sleep: callable
+      How to wait between attempts (tests pass a recorder).
+    """
+
+    def __init__(
+        self,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: tuple[float, float] = (30.0, 120.0),
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self._sleep = sleep
+        if session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16)
+            session.mount('http://', adapter)
+            session.mount('https://', adapter)
+        session.headers['User-Agent'] = USER_AGENT
+        self.session = session
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        shown: str,
+        req_kwargs: dict[str, Any],
+        stream: bool = False,
+        attempts: Attempts | None = None,
+    ) -> requests.Response:
+        """Send a request, retrying transient failures.
+
+        Returns a response with a status below 400.
+
+        Raises
+        ------
+        NbiaConnectionError, NbiaServerError
+          When every allowed attempt failed.
+        NbiaBadRequest, NbiaClientError
+          On a 4xx other than 429 (never retried).
+        """
+        attempts = attempts or Attempts()
+        while True:
+            attempts.count += 1
+            attempt = attempts.count
+            retry_after: float | None = None
+            try:
+                resp = self.session.request(
+                    method,
+                    url,
+                    timeout=self.timeout,
+                    stream=stream,
+                    **req_kwargs,
+                )
+            except TRANSIENT as e:
+                err: NbiaRequestError = NbiaConnectionError(
+                    shown, str(e), None, attempt
+                )
+                cause: BaseException = e
+            else:
+                if resp.status_code < 400:
+                    return resp
+                text = _short_text(resp)
+                resp.close()
+                if resp.status_code == 429 or resp.status_code >= 500:
+                    retry_after = parse_retry_after(resp.headers.get('Retry-After'))
+                    err = NbiaServerError(shown, text, resp.status_code, attempt)
+                    cause = err
+                else:
+                    raise _client_error(shown, text, resp.status_code)
+            if not self._may_retry(attempts, retry_after, err):
+                raise err from cause
+
+    def _may_retry(
+        self,
+        attempts: Attempts,
+        retry_after: float | None,
+        err: NbiaRequestError,
+    ) -> bool:
+        """Sleep before the next attempt and return True, or return False."""
+        policy = self.retry
+        attempt = attempts.count
+        if attempt >= policy.max_attempts:
+            return False
+        wait = policy.delay(attempt, retry_after)
+        if time.monotonic() + wait - attempts.started > policy.budget:
+            lgr.debug('retry budget exhausted after %d attempts: %s', attempt, err)
+            return False
+        lgr.debug('attempt %d failed (%s), retrying in %.2fs', attempt, err, wait)
+        self._sleep(wait)
+        return True
+
+
+def _short_text(resp: requests.Response, limit: int = 500) -> str:
+    try:
+        text = resp.text
+    except TRANSIENT:
+        return ''
+    return text.strip()[:limit]
+
+
+def _client_error(url: str, text: str, status: int) -> NbiaRequestError:
+    if status == 400:
+        if 'not been granted the access' in text or 'not in public domain' in text:
+            return NbiaAccessDenied(url, text, status)
+        return NbiaBadRequest(url, text, status)
+    return NbiaClientError(url, text, status)
