@@ -36,6 +36,7 @@ command_suite = (
             'tcia-deposit-dataset',
             'tcia_deposit_dataset',
         ),
+        ('datalad_tcia.commands.catalog', 'TciaCatalog', 'tcia-catalog', 'tcia_catalog'),
     ],
 )
 

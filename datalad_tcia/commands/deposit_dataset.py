@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from datalad.interface.results import get_status_dict
@@ -22,6 +20,7 @@ from datalad_next.exceptions import CapturedException
 
 from datalad_tcia.dataset import (
     DEFAULT_LAYOUT,
+    LAYOUT_CONFIG,
     GitError,
     PatientEntry,
     PlanError,
@@ -30,12 +29,13 @@ from datalad_tcia.dataset import (
     ensure_dataset,
     ensure_superdataset,
     git,
+    load_slugs,
     plan_patient,
+    read_collection,
     update_dataset,
     update_superdataset,
 )
 from datalad_tcia.export import clone_url, push_deposit
-from datalad_tcia.metadata import MetadataError, read_series_metadata
 from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked, atomic_write_json
 
 from .common import store_path
@@ -145,7 +145,7 @@ class TciaDepositDataset(ValidatedInterface):
                 status='impossible', message='give --collection', **common
             )
             return
-        deposits, name, problems = _read_deposits(store_dir, collection)
+        deposits, name, problems = read_collection(store_dir, collection)
         for problem in problems:
             yield get_status_dict(status='error', message=problem, **common)
         if not deposits:
@@ -176,41 +176,6 @@ class TciaDepositDataset(ValidatedInterface):
             )
 
 
-def _read_deposits(
-    store: Path, collection: str
-) -> tuple[dict[str, list[SeriesDeposit]], str, list[str]]:
-    """Deposited series per PatientID, the collection name, problems."""
-    from datalad_tcia.store import collection_id
-
-    cid = collection_id(collection)
-    root = StoreLayout(store, collection)
-    name = collection
-    by_patient: dict[str, list[SeriesDeposit]] = {}
-    problems = []
-    for apath in sorted((store / cid / 'metadata').glob('*_metadata_archive.json')):
-        uid = apath.name[: -len('_metadata_archive.json')]
-        try:
-            arec, drecs = read_series_metadata(root, uid)
-        except (FileNotFoundError, MetadataError) as e:
-            problems.append(
-                f'skipping series {uid}: {e}; run "datalad tcia-download" or '
-                '"datalad tcia-deposit-metadata" again'
-            )
-            continue
-        name = str(arec.get('Collection') or name)
-        pid = str(arec.get('PatientID') or 'unknown')
-        by_patient.setdefault(pid, []).append(SeriesDeposit(arec, drecs))
-    return by_patient, name, problems
-
-
-def _load_slugs(slay: StoreLayout) -> dict[str, str]:
-    try:
-        data = json.loads((slay.metadata / 'patients.json').read_text())
-    except (FileNotFoundError, ValueError):
-        return {}
-    return {str(k): str(v) for k, v in data.items()}
-
-
 def _build_all(
     slay: StoreLayout,
     deposits: dict[str, list[SeriesDeposit]],
@@ -220,7 +185,7 @@ def _build_all(
     force: bool,
     common: dict[str, Any],
 ) -> Iterator[dict[str, Any]]:
-    old_slugs = _load_slugs(slay)
+    old_slugs = load_slugs(slay.metadata)
     slugs = assign_slugs(deposits, old_slugs)
     if slugs != old_slugs:
         # the mapping is part of the deposit: deposit URLs depend on it
@@ -322,6 +287,8 @@ def _build_patient(
     try:
         files, sources = plan_patient(deposits, layout, slay.collection)
         ds = ensure_dataset(path, f'TCIA {slay.collection} patient {pid}')
+        # the catalog lays files out the same way
+        git(path, 'config', LAYOUT_CONFIG, layout)
         api = next((str(d.archive.get('api_url')) for d in deposits), 'NBIA')
         update = update_dataset(
             path,

@@ -24,12 +24,28 @@ from .build import (
 )
 from .collection import PatientEntry, ensure_superdataset, update_superdataset
 from .keys import archive_key, key_extension, md5e_key, member_locator
-from .naming import DEFAULT_LAYOUT, assign_slugs, file_path, patient_slug, sanitize
-from .plan import PlanError, SeriesDeposit, plan_patient, plan_series, single_image_url
+from .naming import (
+    DEFAULT_LAYOUT,
+    LAYOUT_CONFIG,
+    assign_slugs,
+    file_path,
+    patient_slug,
+    sanitize,
+)
+from .plan import (
+    PlanError,
+    SeriesDeposit,
+    load_slugs,
+    plan_patient,
+    plan_series,
+    read_collection,
+    single_image_url,
+)
 
 __all__ = [
     'ARCHIVIST',
     'DEFAULT_LAYOUT',
+    'LAYOUT_CONFIG',
     'UNCURL',
     'AnnexedFile',
     'GitError',
@@ -45,6 +61,8 @@ __all__ = [
     'file_path',
     'git',
     'key_extension',
+    'load_slugs',
+    'read_collection',
     'md5e_key',
     'member_locator',
     'patient_slug',

@@ -18,6 +18,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+#: git config item of a patient dataset's working copy naming its layout
+LAYOUT_CONFIG = 'datalad-tcia.layout'
+
 DEFAULT_LAYOUT = (
     '{StudyDate}-{StudyDescription}-{StudyUID5}/'
     '{SeriesNumber}-{SeriesDescription}-{SeriesUID5}/{member}'

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from datalad_tcia.archive import SPECIAL_MEMBERS
+from datalad_tcia.metadata import MetadataError, read_series_metadata
+from datalad_tcia.store import StoreLayout, collection_id
 
 from .build import ARCHIVIST, UNCURL, AnnexedFile, SourceOnlyKey
 from .keys import archive_key, md5e_key, member_locator
@@ -145,3 +149,38 @@ def plan_patient(
     # a file listed twice with the same key (same path) is kept once
     unique = {f.path: f for f in files}
     return sorted(unique.values(), key=lambda f: f.path), sources
+
+
+def read_collection(
+    store: Path, collection: str
+) -> tuple[dict[str, list[SeriesDeposit]], str, list[str]]:
+    """Deposited series per PatientID, the collection name, and problems
+    (unreadable deposits, which are skipped)."""
+    cid = collection_id(collection)
+    root = StoreLayout(store, collection)
+    name = collection
+    by_patient: dict[str, list[SeriesDeposit]] = {}
+    problems = []
+    for apath in sorted((store / cid / 'metadata').glob('*_metadata_archive.json')):
+        uid = apath.name[: -len('_metadata_archive.json')]
+        try:
+            arec, drecs = read_series_metadata(root, uid)
+        except (FileNotFoundError, MetadataError) as e:
+            problems.append(
+                f'skipping series {uid}: {e}; run "datalad tcia-download" or '
+                '"datalad tcia-deposit-metadata" again'
+            )
+            continue
+        name = str(arec.get('Collection') or name)
+        pid = str(arec.get('PatientID') or 'unknown')
+        by_patient.setdefault(pid, []).append(SeriesDeposit(arec, drecs))
+    return by_patient, name, problems
+
+
+def load_slugs(metadata_dir: Path) -> dict[str, str]:
+    """The PatientID -> slug mapping recorded in the store."""
+    try:
+        data = json.loads((metadata_dir / 'patients.json').read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()}

@@ -1,0 +1,33 @@
+"""datalad-catalog pages of a collection.
+
+.. currentmodule:: datalad_tcia.catalog
+.. autosummary::
+   :toctree: generated
+
+   collection_record
+   patient_record
+   file_records
+   publish
+"""
+
+from .publish import CatalogError, publish, validate
+from .translate import (
+    CollectionCatalog,
+    PatientCatalog,
+    collection_record,
+    file_records,
+    patient_record,
+    text,
+)
+
+__all__ = [
+    'CatalogError',
+    'CollectionCatalog',
+    'PatientCatalog',
+    'collection_record',
+    'file_records',
+    'patient_record',
+    'publish',
+    'text',
+    'validate',
+]

@@ -1,0 +1,281 @@
+"""Catalog records (datalad-catalog 1.1 schema) from the store (pure).
+
+Text from DataCite, NBIA or DICOM headers is data, never markup: the only
+field datalad-catalog renders as HTML is the dataset description (it is
+passed through a Markdown renderer into ``v-html``), so every piece of
+foreign text that goes into a description is HTML-escaped and Markdown
+punctuation is backslash-escaped. All other fields are rendered by Vue as
+text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from datalad.utils import bytes2human
+
+from datalad_tcia._version import __version__
+from datalad_tcia.archive import SPECIAL_MEMBERS
+from datalad_tcia.datacite import Citation
+from datalad_tcia.dataset import SeriesDeposit, file_path, single_image_url
+
+_MD_SPECIAL = re.compile(r'([\\`*_{}\[\]()#+\-.!|>~])')
+
+SOURCES = {
+    'sources': [
+        {'source_name': 'datalad-tcia', 'source_version': __version__},
+    ]
+}
+
+
+def text(value: Any) -> str:
+    """Foreign text made safe for the (HTML-rendered) description.
+
+    >>> text('<script>alert(1)</script> *x*')
+    '&lt;script&gt;alert\\\\(1\\\\)&lt;/script&gt; \\\\*x\\\\*'
+    """
+    escaped = html.escape(str(value), quote=True)
+    return _MD_SPECIAL.sub(r'\\\1', escaped)
+
+
+@dataclass
+class PatientCatalog:
+    """What the catalog needs to know about one patient dataset."""
+
+    patient_id: str
+    slug: str
+    dataset_id: str
+    dataset_version: str
+    clone_url: str
+    deposits: Sequence[SeriesDeposit]
+    layout: str
+
+
+@dataclass
+class CollectionCatalog:
+    """What the catalog needs to know about the collection."""
+
+    name: str
+    dataset_id: str
+    dataset_version: str
+    clone_url: str
+    patients: list[PatientCatalog] = field(default_factory=list)
+    citation: Citation | None = None
+    doi: str | None = None
+    license_name: str | None = None
+    license_url: str | None = None
+    datacite_note: str | None = None
+
+
+def _images(dep: SeriesDeposit) -> list[Mapping[str, Any]]:
+    return [r for r in dep.dicoms if r['path'] not in SPECIAL_MEMBERS]
+
+
+def _size(deps: Sequence[SeriesDeposit]) -> int:
+    return sum(int(r['size']) for d in deps for r in _images(d))
+
+
+def _count(deps: Sequence[SeriesDeposit]) -> int:
+    return sum(len(_images(d)) for d in deps)
+
+
+def _values(deps: Sequence[SeriesDeposit], key: str) -> list[str]:
+    found = {str((d.archive.get('nbia_series') or {}).get(key) or '') for d in deps} - {
+        ''
+    }
+    return sorted(found)
+
+
+def _studies(deps: Sequence[SeriesDeposit]) -> set[str]:
+    return {str(d.archive.get('StudyInstanceUID')) for d in deps}
+
+
+def collection_record(coll: CollectionCatalog) -> dict[str, Any]:
+    """The collection's dataset record (the catalog's home page)."""
+    deps = [d for p in coll.patients for d in p.deposits]
+    modalities = _values(deps, 'Modality')
+    bodyparts = _values(deps, 'BodyPartExamined')
+    cit = coll.citation
+    lines = []
+    if cit and cit.abstract:
+        lines += [text(cit.abstract), '']
+    lines.append(
+        f'{len(coll.patients)} patients, {len(_studies(deps))} studies, '
+        f'{len(deps)} series, {_count(deps)} DICOM files, '
+        f'{text(bytes2human(_size(deps)))} from The Cancer Imaging Archive.'
+    )
+    if coll.datacite_note:
+        lines += ['', text(coll.datacite_note)]
+    tcia = {
+        'Collection': coll.name,
+        'DOI': f'https://doi.org/{coll.doi}' if coll.doi else 'none',
+        'Modalities': modalities,
+        'Body parts': bodyparts,
+        'Patients': len(coll.patients),
+        'Studies': len(_studies(deps)),
+        'Series': len(deps),
+        'Files': _count(deps),
+        'Size': bytes2human(_size(deps)),
+        'Clone URL': coll.clone_url,
+    }
+    if cit:
+        tcia.update(
+            {
+                'Title': cit.title,
+                'Publisher': cit.publisher,
+                'Publication year': cit.publication_year,
+                'Version': cit.version,
+                'TCIA short name': cit.short_name,
+            }
+        )
+    rec: dict[str, Any] = {
+        'type': 'dataset',
+        'dataset_id': coll.dataset_id,
+        'dataset_version': coll.dataset_version,
+        'name': (cit.title if cit and cit.title else coll.name),
+        'short_name': coll.name,
+        'description': '\n'.join(lines),
+        'url': [coll.clone_url],
+        'keywords': sorted({*modalities, *bodyparts}),
+        'subdatasets': [
+            {
+                'dataset_id': p.dataset_id,
+                'dataset_version': p.dataset_version,
+                'dataset_path': p.slug,
+            }
+            for p in coll.patients
+        ],
+        'top_display': [
+            {'name': 'Patients', 'value': len(coll.patients)},
+            {'name': 'Series', 'value': len(deps)},
+            {'name': 'Files', 'value': _count(deps)},
+            {'name': 'Size', 'value': bytes2human(_size(deps))},
+        ],
+        'additional_display': [
+            {'name': 'TCIA', 'icon': 'fas fa-database', 'content': _clean(tcia)}
+        ],
+        'metadata_sources': SOURCES,
+    }
+    if coll.doi:
+        rec['doi'] = f'https://doi.org/{coll.doi}'
+    lic_name = (cit.license_name if cit else None) or coll.license_name
+    lic_url = (cit.license_url if cit else None) or coll.license_url
+    if lic_name or lic_url:
+        rec['license'] = _clean({'name': lic_name, 'url': lic_url})
+    if cit and cit.creators:
+        rec['authors'] = [
+            _clean(
+                {
+                    'name': c.name,
+                    'givenName': c.given_name,
+                    'familyName': c.family_name,
+                    'identifiers': [
+                        {'type': 'ORCID', 'identifier': f'https://orcid.org/{c.orcid}'}
+                    ]
+                    if c.orcid
+                    else None,
+                }
+            )
+            for c in cit.creators
+        ]
+    return rec
+
+
+def _series_label(dep: SeriesDeposit) -> str:
+    nbia = dep.archive.get('nbia_series') or {}
+    return (
+        f'{nbia.get("StudyDate", "")} {nbia.get("StudyDesc", "")} / '
+        f'#{nbia.get("SeriesNumber", "?")} {nbia.get("SeriesDescription", "")} '
+        f'({nbia.get("Modality", "?")})'
+    ).strip()
+
+
+def patient_record(p: PatientCatalog, collection: str) -> dict[str, Any]:
+    """A patient dataset's record: studies and series with counts/sizes."""
+    deps = sorted(p.deposits, key=_series_label)
+    series = {
+        _series_label(d): (
+            f'{len(_images(d))} files, {bytes2human(_size([d]))}, '
+            f'SeriesInstanceUID {d.archive["SeriesInstanceUID"]}'
+        )
+        for d in deps
+    }
+    lines = [
+        f'Patient {text(p.patient_id)} of TCIA collection {text(collection)}: '
+        f'{len(_studies(deps))} studies, {len(deps)} series, {_count(deps)} files, '
+        f'{text(bytes2human(_size(deps)))}.',
+        '',
+    ]
+    lines += [f'- {text(label)}: {text(desc)}' for label, desc in series.items()]
+    return {
+        'type': 'dataset',
+        'dataset_id': p.dataset_id,
+        'dataset_version': p.dataset_version,
+        'name': f'{collection} {p.patient_id}',
+        'short_name': p.patient_id,
+        'description': '\n'.join(lines),
+        'url': [p.clone_url],
+        'keywords': sorted(set(_values(deps, 'Modality'))),
+        'top_display': [
+            {'name': 'Studies', 'value': len(_studies(deps))},
+            {'name': 'Series', 'value': len(deps)},
+            {'name': 'Files', 'value': _count(deps)},
+            {'name': 'Size', 'value': bytes2human(_size(deps))},
+        ],
+        'additional_display': [
+            {'name': 'Series', 'icon': 'fas fa-images', 'content': series}
+        ],
+        'metadata_sources': SOURCES,
+    }
+
+
+_FILE_TAGS = (
+    'Modality',
+    'SeriesDescription',
+    'SeriesNumber',
+    'InstanceNumber',
+    'StudyDate',
+    'BodyPartExamined',
+    'SOPInstanceUID',
+    'TransferSyntaxUID',
+    'Rows',
+    'Columns',
+)
+
+
+def file_records(p: PatientCatalog) -> list[dict[str, Any]]:
+    """One record per file of a patient dataset."""
+    out = []
+    for dep in p.deposits:
+        nbia = dep.archive.get('nbia_series') or {}
+        uid = str(dep.archive['SeriesInstanceUID'])
+        api = dep.archive.get('api_url')
+        for rec in _images(dep):
+            path = file_path(
+                p.layout, {**nbia, 'SeriesInstanceUID': uid}, str(rec['path'])
+            )
+            item: dict[str, Any] = {
+                'type': 'file',
+                'dataset_id': p.dataset_id,
+                'dataset_version': p.dataset_version,
+                'path': path,
+                'contentbytesize': int(rec['size']),
+                'metadata_sources': SOURCES,
+            }
+            if api and rec.get('SOPInstanceUID'):
+                item['url'] = single_image_url(
+                    str(api), uid, str(rec['SOPInstanceUID'])
+                )
+            dicom = _clean({t: rec.get(t) for t in _FILE_TAGS})
+            dicom['MD5'] = rec['md5']
+            item['additional_display'] = [{'name': 'DICOM', 'content': dicom}]
+            out.append(item)
+    return out
+
+
+def _clean(obj: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if v not in (None, '', [])}

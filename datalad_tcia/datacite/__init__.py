@@ -1,0 +1,22 @@
+"""DataCite DOI records of collections.
+
+.. currentmodule:: datalad_tcia.datacite
+.. autosummary::
+   :toctree: generated
+
+   DataCiteClient
+   Citation
+   doi_from_uri
+"""
+
+from .client import DEFAULT_DATACITE_URL, DataCiteClient
+from .record import Citation, Creator, doi_from_uri, orcid
+
+__all__ = [
+    'DEFAULT_DATACITE_URL',
+    'Citation',
+    'Creator',
+    'DataCiteClient',
+    'doi_from_uri',
+    'orcid',
+]

@@ -1,0 +1,73 @@
+"""A client for the DataCite REST API (``GET /dois/<doi>``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from urllib.parse import quote
+
+import requests
+
+from datalad_tcia.nbia.exceptions import NbiaClientError, NbiaProtocolError
+from datalad_tcia.nbia.retry import RetryPolicy
+from datalad_tcia.nbia.transport import RetryingClient
+
+from .record import Citation
+
+lgr = logging.getLogger('datalad.tcia.datacite.client')
+
+DEFAULT_DATACITE_URL = 'https://api.datacite.org'
+
+
+class DataCiteClient(RetryingClient):
+    """Look up DOI records, with the NBIA client's retry discipline.
+
+    Parameters
+    ----------
+    base_url: str
+      DataCite REST base URL.
+    """
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_DATACITE_URL,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: tuple[float, float] = (30.0, 60.0),
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        kwargs = {'sleep': sleep} if sleep is not None else {}
+        super().__init__(retry=retry, timeout=timeout, session=session, **kwargs)
+        self.base_url = base_url.rstrip('/')
+
+    def citation(self, doi: str) -> Citation | None:
+        """The record of ``doi``, or ``None`` if DataCite does not know it.
+
+        Raises
+        ------
+        NbiaRequestError
+          If DataCite cannot be reached or fails (after retries).
+        """
+        url = f'{self.base_url}/dois/{quote(doi, safe="/")}'
+        try:
+            resp = self._send(
+                'GET',
+                url,
+                url,
+                {'headers': {'Accept': 'application/vnd.api+json'}},
+            )
+        except NbiaClientError as e:
+            if e.status_code == 404:
+                return None
+            raise
+        try:
+            doc = json.loads(resp.content)
+        except ValueError:
+            msg = f'expected JSON, got {resp.headers.get("Content-Type")}'
+            raise NbiaProtocolError(url, msg, resp.status_code) from None
+        if not isinstance(doc, dict):
+            msg = 'expected a JSON:API document'
+            raise NbiaProtocolError(url, msg, resp.status_code)
+        return Citation.from_jsonapi(doc)
