@@ -36,7 +36,12 @@ command_suite = (
             'tcia-deposit-dataset',
             'tcia_deposit_dataset',
         ),
-        ('datalad_tcia.commands.catalog', 'TciaCatalog', 'tcia-catalog', 'tcia_catalog'),
+        (
+            'datalad_tcia.commands.catalog',
+            'TciaCatalog',
+            'tcia-catalog',
+            'tcia_catalog',
+        ),
     ],
 )
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from datalad_tcia.store import atomic_write_bytes, temp_path_for
 
 
 class CatalogError(RuntimeError):
@@ -19,6 +23,27 @@ def _failures(results: Sequence[dict[str, Any]]) -> list[str]:
         for r in results
         if r.get('status') not in ('ok', 'notneeded')
     ]
+
+
+_CDN_VUE = re.compile(r'<script src="https://unpkg\.com/vue@[^"]*"></script>')
+_LOCAL_VUE = 'assets/vue.2.6.14.min.js'
+
+
+def use_bundled_vue(catalog: Path) -> None:
+    """Load Vue from the catalog's own assets instead of a CDN.
+
+    datalad-catalog 1.1.1 writes an ``index.html`` that fetches Vue from
+    unpkg.com although it ships the same version in ``assets/``: such a
+    site stays blank without internet (an HPC file system, a closed
+    network) and tells a third party about every visit.
+    """
+    index = catalog / 'index.html'
+    page = index.read_text(encoding='utf-8')
+    if not (catalog / _LOCAL_VUE).exists():
+        return
+    fixed = _CDN_VUE.sub(f'<script src="{_LOCAL_VUE}"></script>', page)
+    if fixed != page:
+        atomic_write_bytes(index, fixed.encode('utf-8'))
 
 
 def validate(records: Sequence[dict[str, Any]]) -> None:
@@ -44,16 +69,42 @@ def validate(records: Sequence[dict[str, Any]]) -> None:
 def publish(
     catalog: Path, records: Sequence[dict[str, Any]], home: dict[str, Any]
 ) -> None:
-    """Create ``catalog`` if needed, add ``records`` (validated first) and
-    make ``home`` its home page. Re-running updates the catalog in place.
+    """Write a catalog of ``records`` (validated first) with ``home`` as its
+    home page to ``catalog``.
+
+    The site is built in a fresh directory beside ``catalog`` and then
+    swapped in, so that a re-run replaces it (datalad-catalog would merge a
+    re-added record with the old one, e.g. doubling its tabs) and readers
+    never see a half-written site.
 
     Raises
     ------
     CatalogError
     """
+    validate(records)
+    catalog.parent.mkdir(parents=True, exist_ok=True)
+    for stale in catalog.parent.glob(f'.{catalog.name}.*.part'):
+        shutil.rmtree(stale, ignore_errors=True)
+    build = temp_path_for(catalog)
+    try:
+        _write(build, records, home)
+        if catalog.exists():
+            old = temp_path_for(catalog)
+            catalog.rename(old)
+            build.rename(catalog)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            build.rename(catalog)
+    finally:
+        if build.exists():
+            shutil.rmtree(build, ignore_errors=True)
+
+
+def _write(
+    catalog: Path, records: Sequence[dict[str, Any]], home: dict[str, Any]
+) -> None:
     from datalad.api import catalog_add, catalog_create, catalog_set
 
-    validate(records)
     if not (catalog / 'index.html').exists():
         results = catalog_create(
             catalog=catalog,
@@ -64,6 +115,7 @@ def publish(
         problems = _failures(results)
         if problems:
             raise CatalogError('; '.join(problems[:3]))
+    use_bundled_vue(catalog)
     with tempfile.NamedTemporaryFile('w', suffix='.jsonl', delete=False) as fp:
         for rec in records:
             fp.write(json.dumps(rec) + '\n')

@@ -1,17 +1,16 @@
 """Catalog records (datalad-catalog 1.1 schema) from the store (pure).
 
-Text from DataCite, NBIA or DICOM headers is data, never markup: the only
-field datalad-catalog renders as HTML is the dataset description (it is
-passed through a Markdown renderer into ``v-html``), so every piece of
-foreign text that goes into a description is HTML-escaped and Markdown
-punctuation is backslash-escaped. All other fields are rendered by Vue as
-text.
+Text from DataCite, NBIA or DICOM headers is data, never markup.
+datalad-catalog 1.1.1 renders every field given here as text (Vue
+interpolation); the one exception, a description that starts with
+``path:`` (the catalog then fetches that file and renders it as Markdown
+into HTML), is avoided: descriptions always start with our own words. The
+browser test puts markup into titles, names, abstracts and DICOM headers
+and checks that it shows as text and that no script runs.
 """
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,8 +22,6 @@ from datalad_tcia.archive import SPECIAL_MEMBERS
 from datalad_tcia.datacite import Citation
 from datalad_tcia.dataset import SeriesDeposit, file_path, single_image_url
 
-_MD_SPECIAL = re.compile(r'([\\`*_{}\[\]()#+\-.!|>~])')
-
 SOURCES = {
     'sources': [
         {'source_name': 'datalad-tcia', 'source_version': __version__},
@@ -33,13 +30,12 @@ SOURCES = {
 
 
 def text(value: Any) -> str:
-    """Foreign text made safe for the (HTML-rendered) description.
+    """Foreign text for a description: stripped, whitespace kept.
 
-    >>> text('<script>alert(1)</script> *x*')
-    '&lt;script&gt;alert\\\\(1\\\\)&lt;/script&gt; \\\\*x\\\\*'
+    >>> text('  <b>x</b>\\n')
+    '<b>x</b>'
     """
-    escaped = html.escape(str(value), quote=True)
-    return _MD_SPECIAL.sub(r'\\\1', escaped)
+    return str(value).strip()
 
 
 @dataclass
@@ -100,14 +96,14 @@ def collection_record(coll: CollectionCatalog) -> dict[str, Any]:
     modalities = _values(deps, 'Modality')
     bodyparts = _values(deps, 'BodyPartExamined')
     cit = coll.citation
-    lines = []
-    if cit and cit.abstract:
-        lines += [text(cit.abstract), '']
-    lines.append(
+    # starts with our own words: never "path:"
+    lines = [
         f'{len(coll.patients)} patients, {len(_studies(deps))} studies, '
         f'{len(deps)} series, {_count(deps)} DICOM files, '
-        f'{text(bytes2human(_size(deps)))} from The Cancer Imaging Archive.'
-    )
+        f'{text(bytes2human(_size(deps)))} of TCIA collection {text(coll.name)}.'
+    ]
+    if cit and cit.abstract:
+        lines += ['', text(cit.abstract)]
     if coll.datacite_note:
         lines += ['', text(coll.datacite_note)]
     tcia = {
@@ -137,7 +133,8 @@ def collection_record(coll: CollectionCatalog) -> dict[str, Any]:
         'dataset_id': coll.dataset_id,
         'dataset_version': coll.dataset_version,
         'name': (cit.title if cit and cit.title else coll.name),
-        'short_name': coll.name,
+        # the catalog shows short_name as the page title
+        'short_name': (cit.title if cit and cit.title else coll.name),
         'description': '\n'.join(lines),
         'url': [coll.clone_url],
         'keywords': sorted({*modalities, *bodyparts}),
@@ -194,8 +191,14 @@ def _series_label(dep: SeriesDeposit) -> str:
     ).strip()
 
 
-def patient_record(p: PatientCatalog, collection: str) -> dict[str, Any]:
-    """A patient dataset's record: studies and series with counts/sizes."""
+def patient_record(
+    p: PatientCatalog, collection: str, extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """A patient dataset's record: studies and series with counts/sizes.
+
+    ``extra`` adds fields shared with the collection (licence, DOI).
+    """
+    extra = dict(extra or {})
     deps = sorted(p.deposits, key=_series_label)
     series = {
         _series_label(d): (
@@ -210,7 +213,7 @@ def patient_record(p: PatientCatalog, collection: str) -> dict[str, Any]:
         f'{text(bytes2human(_size(deps)))}.',
         '',
     ]
-    lines += [f'- {text(label)}: {text(desc)}' for label, desc in series.items()]
+    lines += [f'{text(label)}: {text(desc)}' for label, desc in series.items()]
     return {
         'type': 'dataset',
         'dataset_id': p.dataset_id,
@@ -230,6 +233,7 @@ def patient_record(p: PatientCatalog, collection: str) -> dict[str, Any]:
             {'name': 'Series', 'icon': 'fas fa-images', 'content': series}
         ],
         'metadata_sources': SOURCES,
+        **extra,
     }
 
 

@@ -144,8 +144,11 @@ class TciaCatalog(ValidatedInterface):
                 coll = _collection(slay, deposits, base_url)
                 _add_citation(coll, datacite_url)
                 records = [collection_record(coll)]
+                shared: dict[str, Any] = {
+                    k: records[0][k] for k in ('license', 'doi') if k in records[0]
+                }
                 for p in coll.patients:
-                    records.append(patient_record(p, coll.name))
+                    records.append(patient_record(p, coll.name, shared))
                     records.extend(file_records(p))
                 publish(catalog_dir, records, records[0])
         except StoreLocked as e:

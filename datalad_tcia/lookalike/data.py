@@ -337,7 +337,14 @@ _DEFAULT: list[dict] = [
                                 2,
                                 'HEAD',
                             ),
-                            SeriesRecipe('JPEG2000.dcm', 'NM', 'JPEG 2000 lossy', 1),
+                            SeriesRecipe(
+                                'JPEG2000.dcm',
+                                'NM',
+                                # markup in a DICOM header: data, not HTML
+                                'JPEG 2000 lossy <img src=x '
+                                'onerror=window.__tcia_xss.push(1)>',
+                                1,
+                            ),
                             SeriesRecipe(
                                 'MR_small.dcm',
                                 'MR',

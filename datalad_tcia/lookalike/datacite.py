@@ -76,7 +76,8 @@ def _made_up_record(doi: str, name: str) -> dict[str, Any]:
         'descriptions': [
             {
                 'description': (
-                    'A look-alike collection for testing.\n\n'
+                    'A look-alike collection for testing '
+                    '<img src=x onerror="window.__tcia_xss.push(\'abstract\')">.\n\n'
                     'Each series uses another DICOM encoding:\n'
                     '- explicit VR big endian\n- deflated\n- RLE\n- JPEG 2000'
                 ),

@@ -1,0 +1,265 @@
+"""``datalad tcia-catalog``: records, schema validation, and the site in a
+real headless Chromium."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from datalad_tcia.catalog import text, validate
+from datalad_tcia.lookalike import LookalikeServer
+from datalad_tcia.store import collection_id
+
+ENC = 'LOOKALIKE-MR-Encodings'
+RT = 'LOOKALIKE-RT'
+ARTIFACTS = Path(__file__).parents[2] / 'test-artifacts'
+
+
+def _api(name: str):
+    from datalad import api
+
+    return partial(getattr(api, name), on_failure='ignore', result_renderer='disabled')
+
+
+@pytest.fixture(scope='module')
+def catalogued(lookalike_session: LookalikeServer, tmp_path_factory) -> Iterator[dict]:
+    srv = lookalike_session
+    srv.reset()
+    store = tmp_path_factory.mktemp('store')
+    out = {}
+    for coll in (ENC, RT):
+        assert {
+            r['status']
+            for r in _api('tcia_download')(
+                api_url=srv.api_url, collection=coll, store=str(store)
+            )
+        } == {'ok'}
+        assert {
+            r['status']
+            for r in _api('tcia_deposit_dataset')(store=str(store), collection=coll)
+        } == {'ok'}
+        out[coll] = _api('tcia_catalog')(
+            store=str(store), collection=coll, datacite_url=srv.datacite_url
+        )
+    yield {'store': store, 'results': out, 'srv': srv}
+    srv.reset()
+
+
+def _records(catalog: Path) -> list[dict]:
+    """All metadata JSON the catalog holds."""
+    return [
+        json.loads(p.read_text())
+        for p in (catalog / 'metadata').rglob('*.json')
+        if p.name != 'super.json'
+    ]
+
+
+def test_results(catalogued: dict) -> None:
+    res = catalogued['results'][ENC]
+    assert [r['status'] for r in res] == ['ok']
+    assert res[0]['doi'] == '10.7937/tcia.lookalike.mrenc'
+    assert res[0]['url'].startswith('datalad-annex::')
+    # a collection without a DOI is catalogued and says so
+    rt = catalogued['results'][RT]
+    assert [r['status'] for r in rt] == ['ok']
+    assert 'no DOI' in rt[0]['message']
+    assert (catalogued['store'] / collection_id(RT) / 'catalog' / 'index.html').exists()
+
+
+def test_home_record(catalogued: dict) -> None:
+    catalog = catalogued['store'] / collection_id(ENC) / 'catalog'
+    super_ = json.loads((catalog / 'metadata' / 'super.json').read_text())
+    nodes = _records(catalog)
+    home = next(
+        n
+        for n in nodes
+        if n.get('dataset_id') == super_['dataset_id'] and n.get('type') == 'dataset'
+    )
+    assert home['doi'] == 'https://doi.org/10.7937/tcia.lookalike.mrenc'
+    assert home['name'].startswith('Encodings of DICOM files <b>')
+    assert home['short_name'] == home['name']
+    names = [a['name'] for a in home['authors']]
+    assert 'Lovelace, Ada' in names
+    assert any('<script>' in n for n in names)
+    orcids = [
+        i['identifier'] for a in home['authors'] for i in a.get('identifiers', [])
+    ]
+    assert 'https://orcid.org/0000-0002-1825-0097' in orcids
+    # empty DataCite rights list: the licence NBIA reports
+    assert home['license']['name'].startswith('Creative Commons Attribution 3.0')
+    # foreign text is kept as it is (the catalog shows it as text)
+    assert '<img src=x onerror=' in home['description']
+    tcia = home['additional_display'][0]['content']
+    assert tcia['Patients'] == 1
+    assert set(tcia['Modalities']) >= {'MR', 'NM', 'OT'}
+    assert tcia['Clone URL'].startswith('datalad-annex::')
+
+
+def test_generated_metadata_validates(catalogued: dict) -> None:
+    catalog = catalogued['store'] / collection_id(ENC) / 'catalog'
+    super_ = json.loads((catalog / 'metadata' / 'super.json').read_text())
+    assert super_['dataset_id']
+    from datalad_tcia.catalog import collection_record, file_records, patient_record
+    from datalad_tcia.commands.catalog import _add_citation, _collection
+    from datalad_tcia.dataset import read_collection
+    from datalad_tcia.store import StoreLayout
+
+    deposits, name, _ = read_collection(catalogued['store'], ENC)
+    coll = _collection(StoreLayout(catalogued['store'], name), deposits, 'file:///x')
+    _add_citation(coll, catalogued['srv'].datacite_url)
+    records = [collection_record(coll)]
+    for p in coll.patients:
+        records.append(patient_record(p, coll.name))
+        records.extend(file_records(p))
+    validate(records)  # raises on any schema violation
+    from datalad.api import catalog_validate
+
+    res = catalog_validate(
+        metadata=[json.dumps(r) for r in records],
+        result_renderer='disabled',
+        return_type='list',
+    )
+    assert {r['status'] for r in res} == {'ok'}
+    assert len(res) == len(records)
+
+
+def test_rerun_updates_in_place(catalogued: dict) -> None:
+    store = catalogued['store']
+    res = _api('tcia_catalog')(
+        store=str(store), collection=ENC, datacite_url=catalogued['srv'].datacite_url
+    )
+    assert [r['status'] for r in res] == ['ok']
+
+
+def test_datacite_down_still_catalogues(catalogued: dict, fast_retries) -> None:
+    srv = catalogued['srv']
+    srv.faults.add('status', 'dois', status=503, times=None)
+    try:
+        res = _api('tcia_catalog')(
+            store=str(catalogued['store']),
+            collection=ENC,
+            datacite_url=srv.datacite_url,
+        )
+    finally:
+        srv.reset()
+    assert [r['status'] for r in res] == ['ok']
+    assert 'DataCite could not be reached' in res[0]['message']
+    # put the full catalog back for the browser test
+    _api('tcia_catalog')(
+        store=str(catalogued['store']), collection=ENC, datacite_url=srv.datacite_url
+    )
+
+
+def test_descriptions_never_start_with_path(catalogued: dict) -> None:
+    catalog = catalogued['store'] / collection_id(ENC) / 'catalog'
+    for rec in _records(catalog):
+        assert not str(rec.get('description', '')).startswith('path:')
+    assert text('  path: x ') == 'path: x'
+
+
+def _chromium() -> str:
+    for name in ('chromium', 'chromium-browser', 'google-chrome'):
+        path = shutil.which(name)
+        if path:
+            return path
+    if os.environ.get('TCIA_SKIP_BROWSER'):
+        pytest.skip('no Chromium and TCIA_SKIP_BROWSER is set')
+    pytest.fail('Chromium is needed for the catalog test (apt-get install chromium)')
+
+
+@pytest.fixture
+def served_catalog(catalogued: dict) -> Iterator[str]:
+    root = catalogued['store'] / collection_id(ENC) / 'catalog'
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(
+        ('127.0.0.1', 0), partial(Quiet, directory=str(root))
+    )
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f'http://127.0.0.1:{httpd.server_address[1]}'
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_catalog_in_headless_chromium(catalogued: dict, served_catalog: str) -> None:
+    """Must-show: DataCite title, DOI link, creators, licence on the home
+    page; a patient page with its series; hostile text stays text."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    dialogs: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=_chromium(),
+            headless=True,
+            args=[
+                '--no-sandbox',
+                '--disable-gpu',
+                '--disable-quic',
+                '--no-first-run',
+                '--disable-background-networking',
+                '--disable-component-update',
+                '--disable-sync',
+            ],
+        )
+        page = browser.new_page(viewport={'width': 1280, 'height': 1600})
+        page.on('dialog', lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.add_init_script('window.__tcia_xss = []')
+        page.goto(served_catalog + '/', wait_until='networkidle')
+        page.wait_for_selector('text=Encodings of DICOM files', timeout=30000)
+        body = page.inner_text('body')
+        # the DataCite title, with its markup shown as text
+        assert 'Encodings of DICOM files <b>LOOKALIKE-MR-Encodings</b>' in body
+        # the DOI as a link
+        doi = page.locator('a[href*="doi.org/10.7937/tcia.lookalike.mrenc"]')
+        assert doi.count() >= 1
+        # creators, the hostile one as literal text
+        assert 'Lovelace' in body
+        assert '<script>alert("creator")</script>' in body
+        assert 'Creative Commons Attribution 3.0' in body
+        # markup in the DataCite abstract: shown as text
+        assert '<img src=x onerror="window.__tcia_xss.push(\'abstract\')">' in body
+        page.screenshot(path=str(ARTIFACTS / 'catalog-home.png'), full_page=True)
+
+        # to the patient
+        store = catalogued['store']
+        cid = collection_id(ENC)
+        super_ = json.loads(
+            (store / cid / 'catalog' / 'metadata' / 'super.json').read_text()
+        )
+        home = next(
+            n
+            for n in _records(store / cid / 'catalog')
+            if n.get('dataset_id') == super_['dataset_id']
+            and n.get('type') == 'dataset'
+            and n.get('subdatasets')
+        )
+        sub = home['subdatasets'][0]
+        page.goto(
+            f'{served_catalog}/#/dataset/{sub["dataset_id"]}/{sub["dataset_version"]}',
+            wait_until='networkidle',
+        )
+        page.wait_for_selector('text=ENC-01', timeout=30000)
+        body = page.inner_text('body')
+        for series in ('Big endian', 'Deflated', 'RLE', 'JPEG 2000', 'No preamble'):
+            assert series in body
+        # markup in a DICOM header (SeriesDescription): shown as text
+        assert '<img src=x onerror=window.__tcia_xss.push(1)>' in body
+        assert 'files' in body
+        page.screenshot(path=str(ARTIFACTS / 'catalog-patient.png'), full_page=True)
+        xss = page.evaluate('window.__tcia_xss')
+        browser.close()
+    assert dialogs == []
+    assert xss == []
