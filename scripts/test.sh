@@ -7,6 +7,18 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 
+# the catalog is checked in a real headless Chromium (Debian's package;
+# playwright only drives it, it downloads no browser)
+if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "== installing chromium (Debian) for the catalog browser test"
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        echo "!! chromium is missing: install Debian's chromium package" >&2
+    fi
+fi
+
 echo "== ruff"
 ruff check datalad_tcia tests benchmarks
 ruff format --check datalad_tcia tests benchmarks
