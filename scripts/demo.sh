@@ -7,7 +7,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh"
 
 # outside the project's own git repository: cloning a datalad-annex:: URL
-# into a directory inside another git repository makes datalad-next's
+# from a directory inside another git repository makes datalad-next's
 # remote helper initialise git-annex in that outer repository
 WORK="${TCIA_DEMO_DIR:-${TMPDIR:-/tmp}/datalad-tcia-demo}"
 mkdir -p "$WORK"
@@ -99,7 +99,9 @@ CLONE="$WORK/clone"
 rm -rf "$CLONE"
 echo
 echo "== datalad clone <collection deposit> $CLONE; datalad get one file from the look-alike"
-datalad clone "$CLONE_URL" "$CLONE"
+# from inside $WORK: datalad-next's remote helper runs git-annex in the
+# repository of the current directory while it clones
+(cd "$WORK" && datalad clone "$CLONE_URL" "$CLONE")
 datalad -C "$CLONE" get -n ENC-01
 FILE="$(cd "$CLONE/ENC-01" && git ls-files '*.dcm' | head -n 1)"
 datalad -C "$CLONE/ENC-01" get "$FILE"
@@ -113,6 +115,12 @@ deposited = {r['md5'] for m in (store / 'lookalike_mr_encodings' / 'metadata').g
 assert md5 in deposited, 'content differs from the deposit'
 print(f"   {path}\n   md5 {md5}: verified against the metadata deposit")
 PY
+
+echo
+echo "== datalad tcia-catalog --store $STORE --collection LOOKALIKE-MR-Encodings"
+datalad tcia-catalog --store "$STORE" --collection LOOKALIKE-MR-Encodings \
+    --datacite-url "${API_URL%/nbia-api/services/v4}"
+echo "   open it with: python -m http.server --directory $STORE/lookalike_mr_encodings/catalog"
 
 echo
 echo "demo complete; the store is in $STORE, the clone in $CLONE"
