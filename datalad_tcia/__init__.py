@@ -42,6 +42,7 @@ command_suite = (
             'tcia-catalog',
             'tcia_catalog',
         ),
+        ('datalad_tcia.commands.add', 'TciaAdd', 'tcia-add', 'tcia_add'),
     ],
 )
 

@@ -117,65 +117,74 @@ class TciaCatalog(ValidatedInterface):
         datacite_url: str | None = None,
         output_format: str | None = None,
     ) -> Iterator[dict[str, Any]]:
-        common = {'action': ACTION, 'logger': lgr}
-        store_dir = store_path(store)
-        if not collection:
-            yield get_status_dict(
-                status='impossible', message='give --collection', **common
-            )
-            return
-        deposits, name, _problems = read_collection(store_dir, collection)
-        slay = StoreLayout(store_dir, name)
-        repos = slay.root / 'repos'
-        if not deposits or not (repos / 'collection' / '.git').exists():
-            yield get_status_dict(
-                status='impossible',
-                path=str(slay.root),
-                message=f'no datasets of collection {collection!r} in {store_dir}; '
-                'run "datalad tcia-download" and "datalad tcia-deposit-dataset" '
-                'first',
-                **common,
-            )
-            return
-        base_url = (store_url or store_dir.as_uri()).rstrip('/')
-        catalog_dir = slay.root / 'catalog'
-        try:
-            with StoreLock(slay.lock):
-                coll = _collection(slay, deposits, base_url)
-                _add_citation(coll, datacite_url)
-                records = [collection_record(coll)]
-                shared: dict[str, Any] = {
-                    k: records[0][k] for k in ('license', 'doi') if k in records[0]
-                }
-                for p in coll.patients:
-                    records.append(patient_record(p, coll.name, shared))
-                    records.extend(file_records(p))
-                publish(catalog_dir, records, records[0])
-        except StoreLocked as e:
-            yield get_status_dict(
-                status='impossible', path=str(slay.root), message=str(e), **common
-            )
-            return
-        except (CatalogError, GitError) as e:
-            yield get_status_dict(
-                status='error',
-                path=str(catalog_dir),
-                message=f'writing the catalog failed: {e}',
-                exception=CapturedException(e),
-                **common,
-            )
-            return
-        note = f'; {coll.datacite_note}' if coll.datacite_note else ''
+        yield from write_catalog(store_path(store), collection, store_url, datacite_url)
+
+
+def write_catalog(
+    store_dir: Path,
+    collection: str | None,
+    store_url: str | None = None,
+    datacite_url: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Write the catalog of ``collection``; yield result records."""
+    common = {'action': ACTION, 'logger': lgr}
+    if not collection:
         yield get_status_dict(
-            status='ok',
-            path=str(catalog_dir),
-            type='directory',
-            message=f'catalog of {len(coll.patients)} patient dataset(s), '
-            f'{len(records)} records{note}',
-            url=coll.clone_url,
-            doi=coll.doi,
+            status='impossible', message='give --collection', **common
+        )
+        return
+    deposits, name, _problems = read_collection(store_dir, collection)
+    slay = StoreLayout(store_dir, name)
+    repos = slay.root / 'repos'
+    if not deposits or not (repos / 'collection' / '.git').exists():
+        yield get_status_dict(
+            status='impossible',
+            path=str(slay.root),
+            message=f'no datasets of collection {collection!r} in {store_dir}; '
+            'run "datalad tcia-download" and "datalad tcia-deposit-dataset" '
+            'first',
             **common,
         )
+        return
+    base_url = (store_url or store_dir.as_uri()).rstrip('/')
+    catalog_dir = slay.root / 'catalog'
+    try:
+        with StoreLock(slay.lock):
+            coll = _collection(slay, deposits, base_url)
+            _add_citation(coll, datacite_url)
+            records = [collection_record(coll)]
+            shared: dict[str, Any] = {
+                k: records[0][k] for k in ('license', 'doi') if k in records[0]
+            }
+            for p in coll.patients:
+                records.append(patient_record(p, coll.name, shared))
+                records.extend(file_records(p))
+            publish(catalog_dir, records, records[0])
+    except StoreLocked as e:
+        yield get_status_dict(
+            status='impossible', path=str(slay.root), message=str(e), **common
+        )
+        return
+    except (CatalogError, GitError) as e:
+        yield get_status_dict(
+            status='error',
+            path=str(catalog_dir),
+            message=f'writing the catalog failed: {e}',
+            exception=CapturedException(e),
+            **common,
+        )
+        return
+    note = f'; {coll.datacite_note}' if coll.datacite_note else ''
+    yield get_status_dict(
+        status='ok',
+        path=str(catalog_dir),
+        type='directory',
+        message=f'catalog of {len(coll.patients)} patient dataset(s), '
+        f'{len(records)} records{note}',
+        url=coll.clone_url,
+        doi=coll.doi,
+        **common,
+    )
 
 
 def _dataset_id(repo: Path) -> str:

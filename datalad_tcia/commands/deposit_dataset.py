@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from datalad.interface.results import get_status_dict
@@ -138,42 +139,55 @@ class TciaDepositDataset(ValidatedInterface):
         force: bool = False,
         output_format: str | None = None,
     ) -> Iterator[dict[str, Any]]:
-        common = {'action': ACTION, 'logger': lgr}
-        store_dir = store_path(store)
-        if not collection:
-            yield get_status_dict(
-                status='impossible', message='give --collection', **common
+        yield from deposit_datasets(
+            store_path(store), collection, store_url, layout, jobs, force
+        )
+
+
+def deposit_datasets(
+    store_dir: Path,
+    collection: str | None,
+    store_url: str | None = None,
+    layout: str | None = None,
+    jobs: int = 1,
+    force: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """Build and deposit the datasets of ``collection``; yield results."""
+    common = {'action': ACTION, 'logger': lgr}
+    if not collection:
+        yield get_status_dict(
+            status='impossible', message='give --collection', **common
+        )
+        return
+    deposits, name, problems = read_collection(store_dir, collection)
+    for problem in problems:
+        yield get_status_dict(status='error', message=problem, **common)
+    if not deposits:
+        yield get_status_dict(
+            status='impossible',
+            path=str(store_dir),
+            message=f'no metadata of collection {collection!r} in the store '
+            f'{store_dir}; run "datalad tcia-download" first',
+            **common,
+        )
+        return
+    slay = StoreLayout(store_dir, name)
+    base_url = (store_url or store_dir.as_uri()).rstrip('/')
+    try:
+        with StoreLock(slay.lock):
+            yield from _build_all(
+                slay,
+                deposits,
+                base_url,
+                layout or DEFAULT_LAYOUT,
+                jobs,
+                force,
+                common,
             )
-            return
-        deposits, name, problems = read_collection(store_dir, collection)
-        for problem in problems:
-            yield get_status_dict(status='error', message=problem, **common)
-        if not deposits:
-            yield get_status_dict(
-                status='impossible',
-                path=str(store_dir),
-                message=f'no metadata of collection {collection!r} in the store '
-                f'{store_dir}; run "datalad tcia-download" first',
-                **common,
-            )
-            return
-        slay = StoreLayout(store_dir, name)
-        base_url = (store_url or store_dir.as_uri()).rstrip('/')
-        try:
-            with StoreLock(slay.lock):
-                yield from _build_all(
-                    slay,
-                    deposits,
-                    base_url,
-                    layout or DEFAULT_LAYOUT,
-                    jobs,
-                    force,
-                    common,
-                )
-        except StoreLocked as e:
-            yield get_status_dict(
-                status='impossible', path=str(slay.root), message=str(e), **common
-            )
+    except StoreLocked as e:
+        yield get_status_dict(
+            status='impossible', path=str(slay.root), message=str(e), **common
+        )
 
 
 def _build_all(

@@ -22,8 +22,8 @@ from datalad_next.constraints import EnsureBool
 from datalad_next.exceptions import CapturedException
 
 from datalad_tcia.acquire import Outcome, acquire_series
-from datalad_tcia.nbia import NbiaError, SeriesInfo
-from datalad_tcia.selection import resolve_selection
+from datalad_tcia.nbia import NbiaClient, NbiaError, SeriesInfo
+from datalad_tcia.selection import Selection, resolve_selection
 from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked
 
 from .common import dicom_tags, nbia_client, store_path
@@ -107,9 +107,6 @@ class TciaDownload(ValidatedInterface):
         force: bool = False,
         output_format: str | None = None,
     ) -> Iterator[dict[str, Any]]:
-        client = nbia_client(api_url)
-        store_dir = store_path(store)
-        common = {'action': ACTION, 'logger': lgr}
         selection = make_selection(
             collection,
             patient,
@@ -120,45 +117,63 @@ class TciaDownload(ValidatedInterface):
             body_part,
             manufacturer,
         )
-        if selection.is_empty:
+        yield from download_selection(
+            nbia_client(api_url), store_path(store), selection, jobs, force
+        )
+
+
+def download_selection(
+    client: NbiaClient,
+    store_dir: Path,
+    selection: Selection,
+    jobs: int = 1,
+    force: bool = False,
+    resolved_out: list[SeriesInfo] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Download and deposit the series of ``selection``; yield results.
+
+    The resolved series are appended to ``resolved_out``, if given.
+    """
+    common = {'action': ACTION, 'logger': lgr}
+    if selection.is_empty:
+        yield get_status_dict(
+            status='impossible',
+            message='nothing selected: give --collection, --patient, --study, '
+            '--series or --manifest',
+            **common,
+        )
+        return
+    problem = _unusable_store(store_dir)
+    if problem:
+        yield get_status_dict(
+            status='impossible', path=str(store_dir), message=problem, **common
+        )
+        return
+    try:
+        resolved = resolve_selection(client, selection, jobs=jobs)
+    except NbiaError as e:
+        yield get_status_dict(
+            status='error',
+            message=f'cannot query NBIA: {e}. Nothing was downloaded; check '
+            f'the API URL ({client.base_url}) and run again',
+            exception=CapturedException(e),
+            **common,
+        )
+        return
+    if resolved.problems:
+        # bad input changes nothing: report every bad part, download none
+        for p in resolved.problems:
             yield get_status_dict(
                 status='impossible',
-                message='nothing selected: give --collection, --patient, --study, '
-                '--series or --manifest',
+                type=p.kind,
+                input=p.value,
+                message=f'{p.message}. Nothing was downloaded',
                 **common,
             )
-            return
-        problem = _unusable_store(store_dir)
-        if problem:
-            yield get_status_dict(
-                status='impossible', path=str(store_dir), message=problem, **common
-            )
-            return
-        try:
-            resolved = resolve_selection(client, selection, jobs=jobs)
-        except NbiaError as e:
-            yield get_status_dict(
-                status='error',
-                message=f'cannot query NBIA: {e}. Nothing was downloaded; check '
-                f'the API URL ({client.base_url}) and run again',
-                exception=CapturedException(e),
-                **common,
-            )
-            return
-        if resolved.problems:
-            # bad input changes nothing: report every bad part, download none
-            for p in resolved.problems:
-                yield get_status_dict(
-                    status='impossible',
-                    type=p.kind,
-                    input=p.value,
-                    message=f'{p.message}. Nothing was downloaded',
-                    **common,
-                )
-            return
-        yield from _download_all(
-            client, store_dir, resolved.series, jobs, force, common
-        )
+        return
+    if resolved_out is not None:
+        resolved_out.extend(resolved.series)
+    yield from _download_all(client, store_dir, resolved.series, jobs, force, common)
 
 
 def _unusable_store(store: Path) -> str | None:
