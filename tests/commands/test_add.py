@@ -1,0 +1,178 @@
+"""``datalad tcia-add`` end to end."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pydicom
+
+from datalad_tcia.lookalike import LookalikeServer
+from datalad_tcia.store import collection_id
+
+RT = 'LOOKALIKE-RT'
+DATALAD = str(Path(sys.executable).parent / 'datalad')
+
+
+def _env(home: Path) -> dict[str, str]:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / '.gitconfig').write_text(
+        '[user]\n\tname = Someone\n\temail = someone@example.org\n'
+    )
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(('GIT_', 'DATALAD_'))
+    }
+    env.update(
+        HOME=str(home),
+        GIT_CONFIG_GLOBAL=str(home / '.gitconfig'),
+        GIT_CONFIG_NOSYSTEM='1',
+    )
+    return env
+
+
+def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None):
+    return subprocess.run(
+        args, cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def test_add_with_faults_then_clone_and_get_everything(
+    tcia: LookalikeServer, tmp_path: Path, fast_retries
+) -> None:
+    store = tmp_path / 'store'
+    coll = tcia.archive.collection(RT)
+    assert coll is not None
+    series = [s for p in coll.patients for st in p.studies for s in st.series]
+    for s, kind in zip(
+        series,
+        ['status', 'truncate', 'corrupt', 'drop_member', 'bad_md5'],
+        strict=False,
+    ):
+        tcia.faults.add(kind, 'getImage', series_uid=s.uid, status=503)
+    tcia.faults.add('status', 'dois', status=500)
+    target = tmp_path / 'clone'
+    proc = _run(
+        [
+            DATALAD,
+            '-f',
+            'json',
+            'tcia-add',
+            '--api-url',
+            tcia.api_url,
+            '--datacite-url',
+            tcia.datacite_url,
+            '--collection',
+            RT,
+            '--store',
+            str(store),
+            '-J',
+            '2',
+            str(target),
+        ],
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = [json.loads(line) for line in proc.stdout.splitlines()]
+    summary = results[-1]
+    assert summary['action'] == 'tcia_add'
+    assert summary['type'] == 'summary'
+    assert summary['status'] == 'ok'
+    assert summary['series_downloaded'] == len(series)
+    assert summary['series_failed'] == 0
+    assert summary['files_registered'] == sum(len(s.instances) for s in series)
+    assert summary['archives_deleted'] == len(series)
+    assert summary['clone_urls']
+    # every faulted series needed a second request
+    for s in series[:5]:
+        assert len(tcia.requests('getImage', series_uid=s.uid)) == 2
+    cid = collection_id(RT)
+    assert not (store / cid / 'archives').exists()
+    assert (store / cid / 'catalog' / 'index.html').exists()
+    # the clone at PATH has the patients as installable subdatasets
+    assert (target / '.gitmodules').exists()
+
+    # a fresh HOME clones the deposit and gets every file from the look-alike
+    env = _env(tmp_path / 'home')
+    fresh = tmp_path / 'fresh'
+    proc = _run([DATALAD, 'clone', summary['clone_urls'][0], str(fresh)], tmp_path, env)
+    assert proc.returncode == 0, proc.stderr
+    proc = _run([DATALAD, 'get', '-r', '.'], fresh, env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    truth = {i.sop_uid: i.md5 for s in series for i in s.instances}
+    seen = 0
+    for path in fresh.rglob('*.dcm'):
+        if '.git' in path.relative_to(fresh).parts:
+            continue
+        data = path.read_bytes()
+        sop = pydicom.dcmread(io.BytesIO(data), force=True).SOPInstanceUID
+        assert hashlib.md5(data).hexdigest() == truth[sop]
+        seen += 1
+    assert seen == len(truth)
+
+    # re-running changes nothing and downloads nothing
+    tcia.reset()
+    proc = _run(
+        [
+            DATALAD,
+            '-f',
+            'json',
+            'tcia-add',
+            '--api-url',
+            tcia.api_url,
+            '--datacite-url',
+            tcia.datacite_url,
+            '--collection',
+            RT,
+            '--store',
+            str(store),
+        ],
+        tmp_path,
+    )
+    assert proc.returncode == 0
+    again = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert again[-1]['series_skipped'] == len(series)
+    assert tcia.requests('getImage') == []
+    assert {r['status'] for r in again if r['action'] == 'tcia_deposit_dataset'} == {
+        'notneeded'
+    }
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    if not root.exists():
+        return {}
+    return {
+        str(p.relative_to(root)): p.read_bytes() if p.is_file() else b''
+        for p in sorted(root.rglob('*'))
+    }
+
+
+def test_add_unknown_input(tcia: LookalikeServer, tmp_path: Path) -> None:
+    store = tmp_path / 'store'
+    store.mkdir()
+    (store / 'keep.txt').write_text('earlier work')
+    before = _snapshot(store)
+    for args, named in (
+        (['--collection', 'No-Such-Collection'], 'No-Such-Collection'),
+        (['--series', '1.2.3.4.5.6'], '1.2.3.4.5.6'),
+    ):
+        proc = _run(
+            [
+                DATALAD,
+                'tcia-add',
+                '--api-url',
+                tcia.api_url,
+                '--store',
+                str(store),
+                *args,
+            ],
+            tmp_path,
+        )
+        assert proc.returncode != 0
+        assert named in proc.stdout + proc.stderr
+        assert _snapshot(store) == before
+    assert tcia.requests('getImage') == []
