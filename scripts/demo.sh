@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# Set everything up and run datalad-tcia offline against the bundled TCIA
-# look-alike server (NBIA v4 REST + DataCite on 127.0.0.1).
+# Set everything up and run the whole datalad-tcia story offline, against
+# the bundled TCIA look-alike (NBIA v4 REST + DataCite on 127.0.0.1):
+# tcia-add a collection (download, verify, metadata, datasets, deposits,
+# catalog, archives deleted), clone the deposit into a fresh directory, get a
+# file from the look-alike and check it.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=scripts/setup.sh
 source "$ROOT/scripts/setup.sh"
 
-# outside the project's own git repository: cloning a datalad-annex:: URL
-# from a directory inside another git repository makes datalad-next's
-# remote helper initialise git-annex in that outer repository
+# outside the project's own git repository: datalad-next's datalad-annex::
+# helper initialises git-annex in the repository of the current directory
+# while it clones
 WORK="${TCIA_DEMO_DIR:-${TMPDIR:-/tmp}/datalad-tcia-demo}"
+rm -rf "$WORK"
 mkdir -p "$WORK"
+cd "$WORK"
 URL_FILE="$WORK/lookalike.url"
-rm -f "$URL_FILE"
 
 echo "== starting the TCIA look-alike"
 python -m datalad_tcia.lookalike --url-file "$URL_FILE" > "$WORK/lookalike.log" 2>&1 &
@@ -24,103 +28,62 @@ for _ in $(seq 1 300); do
     sleep 0.1
 done
 API_URL="$(cat "$URL_FILE")"
-echo "   NBIA v4 API at $API_URL"
+DATACITE_URL="${API_URL%/nbia-api/services/v4}"
+echo "   NBIA v4 API at $API_URL, DataCite at $DATACITE_URL"
+# the same settings any user would make for another NBIA or DataCite
+export DATALAD_TCIA_API__URL="$API_URL" DATALAD_TCIA_DATACITE__URL="$DATACITE_URL"
 
 echo
-echo "== datalad tcia-ls --api-url $API_URL"
-datalad tcia-ls --api-url "$API_URL"
+echo "== datalad tcia-ls --collection LOOKALIKE-MR-Encodings"
+datalad tcia-ls --collection LOOKALIKE-MR-Encodings
 
-echo
-echo "== datalad tcia-ls --api-url $API_URL --collection Pseudo-PHI-DICOM-Data"
-datalad tcia-ls --api-url "$API_URL" --collection Pseudo-PHI-DICOM-Data
-
-echo
-echo "== the same as JSON records (first two)"
-datalad tcia-ls --api-url "$API_URL" --collection Pseudo-PHI-DICOM-Data -f json > "$WORK/ls.json"
-head -n 2 "$WORK/ls.json"
-
-echo
-echo "== an unknown collection is reported, not ignored (exit status 1 expected)"
-if datalad tcia-ls --api-url "$API_URL" --collection Pseudo-PHI; then
-    echo "unexpected success" >&2
-    exit 1
-fi
 STORE="$WORK/tcia-store"
 echo
-echo "== datalad tcia-download --collection LOOKALIKE-MR-Encodings --store $STORE -J 2"
-datalad tcia-download --api-url "$API_URL" --collection LOOKALIKE-MR-Encodings \
-    --store "$STORE" -J 2
-
-echo
-echo "== a second run downloads nothing"
-datalad -f json tcia-download --api-url "$API_URL" --collection LOOKALIKE-MR-Encodings \
-    --store "$STORE" > "$WORK/download2.json"
-python - "$WORK/download2.json" <<'PY'
+echo "== datalad tcia-add --collection LOOKALIKE-MR-Encodings --store $STORE -J 2"
+datalad tcia-add --collection LOOKALIKE-MR-Encodings --store "$STORE" -J 2 \
+    2> "$WORK/tcia-add.log"
+datalad -f json tcia-add --collection LOOKALIKE-MR-Encodings --store "$STORE" \
+    2>> "$WORK/tcia-add.log" > "$WORK/tcia-add-again.json"
+CLONE_URL="$(python - "$WORK/tcia-add-again.json" <<'PY'
 import json, sys
-statuses = [json.loads(line)['status'] for line in open(sys.argv[1])]
-print(f"   {len(statuses)} series: {', '.join(sorted(set(statuses)))}")
-assert set(statuses) == {'notneeded'}
-PY
-
-echo
-echo "== what the store holds"
-python - "$STORE" <<'PY'
-import json, sys
-from pathlib import Path
-root = Path(sys.argv[1]) / 'lookalike_mr_encodings'
-for meta in sorted((root / 'metadata').glob('*_metadata_dicoms.json')):
-    for rec in json.loads(meta.read_text()):
-        if rec['dicom']:
-            print(f"   {rec['SeriesDescription']:<18} {rec['path']:<8} "
-                  f"{rec['size']:>6} B  md5 {rec['md5']}  {rec.get('TransferSyntaxUID', 'no file meta')}")
-print(f"   archives in {root / 'archives'}: {len(list((root / 'archives').glob('*.zip')))}")
-PY
-
-echo
-echo "== datalad tcia-deposit-dataset --store $STORE --collection LOOKALIKE-MR-Encodings"
-datalad tcia-deposit-dataset --store "$STORE" --collection LOOKALIKE-MR-Encodings -f json \
-    > "$WORK/datasets.json"
-CLONE_URL="$(python - "$WORK/datasets.json" <<'PY'
-import json, sys
-for line in open(sys.argv[1]):
-    rec = json.loads(line)
-    print(f"   {rec['status']:<9} {rec['path']}", file=sys.stderr)
-    if rec['path'].endswith('/collection'):
-        print(rec['url'])
+summary = [json.loads(line) for line in open(sys.argv[1])][-1]
+print(f"== running it again changes nothing: {summary['message'].split(';')[0]}",
+      file=sys.stderr)
+print(summary['clone_urls'][0])
 PY
 )"
-echo "   clone URL: $CLONE_URL"
-
-echo
-echo "== the archives are no longer needed"
-rm -rf "$STORE/lookalike_mr_encodings/archives"
+echo "   the store: $(ls "$STORE/lookalike_mr_encodings" | tr '\n' ' ')(archives deleted)"
 
 CLONE="$WORK/clone"
-rm -rf "$CLONE"
 echo
-echo "== datalad clone <collection deposit> $CLONE; datalad get one file from the look-alike"
-# from inside $WORK: datalad-next's remote helper runs git-annex in the
-# repository of the current directory while it clones
-(cd "$WORK" && datalad clone "$CLONE_URL" "$CLONE")
-datalad -C "$CLONE" get -n ENC-01
+echo "== datalad clone <the collection deposit> $CLONE"
+echo "   $CLONE_URL"
+datalad clone "$CLONE_URL" "$CLONE" 2> "$WORK/clone.log"
+datalad -C "$CLONE" get -n ENC-01 2>> "$WORK/clone.log"
 FILE="$(cd "$CLONE/ENC-01" && git ls-files '*.dcm' | head -n 1)"
-datalad -C "$CLONE/ENC-01" get "$FILE"
+echo
+echo "== datalad get '$FILE' (from the look-alike; the store has no archives)"
+datalad -C "$CLONE/ENC-01" get "$FILE" 2>> "$WORK/clone.log"
 python - "$CLONE/ENC-01/$FILE" "$STORE" <<'PY'
 import hashlib, json, sys
 from pathlib import Path
+import pydicom
 path, store = Path(sys.argv[1]), Path(sys.argv[2])
-md5 = hashlib.md5(path.read_bytes()).hexdigest()
+data = path.read_bytes()
+md5 = hashlib.md5(data).hexdigest()
 deposited = {r['md5'] for m in (store / 'lookalike_mr_encodings' / 'metadata').glob('*_dicoms.json')
              for r in json.loads(m.read_text())}
 assert md5 in deposited, 'content differs from the deposit'
+ds = pydicom.dcmread(path, stop_before_pixels=True)
 print(f"   {path}\n   md5 {md5}: verified against the metadata deposit")
+print(f"   {ds.Modality} {ds.SeriesDescription!r}, SOPInstanceUID {ds.SOPInstanceUID}")
 PY
 
 echo
-echo "== datalad tcia-catalog --store $STORE --collection LOOKALIKE-MR-Encodings"
-datalad tcia-catalog --store "$STORE" --collection LOOKALIKE-MR-Encodings \
-    --datacite-url "${API_URL%/nbia-api/services/v4}"
-echo "   open it with: python -m http.server --directory $STORE/lookalike_mr_encodings/catalog"
-
+echo "== where to look"
+echo "   store:   $STORE"
+echo "   clone:   $CLONE"
+echo "   catalog: $STORE/lookalike_mr_encodings/catalog"
+echo "            (python -m http.server --directory $STORE/lookalike_mr_encodings/catalog)"
 echo
-echo "demo complete; the store is in $STORE, the clone in $CLONE"
+echo "demo complete"
