@@ -24,5 +24,8 @@ ruff check datalad_tcia tests benchmarks
 ruff format --check datalad_tcia tests benchmarks
 echo "== mypy"
 mypy
+echo "== docs (Sphinx, warnings are errors)"
+rm -rf docs/build
+python -m sphinx -W --keep-going -q -b html docs/source docs/build/html
 echo "== pytest"
 python -m pytest "$@"

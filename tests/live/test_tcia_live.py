@@ -18,3 +18,21 @@ def test_live_collection_listing() -> None:
     assert series
     assert all(s.image_count for s in series)
     assert all(s.collection == COLLECTION for s in series)
+
+
+def test_live_tcia_add_smallest_series(tmp_path) -> None:
+    """tcia-add of the smallest public series of Pseudo-PHI-DICOM-Data."""
+    from datalad.api import tcia_add
+
+    series = NbiaClient('nbia').get_series(collection=COLLECTION)
+    smallest = min(series, key=lambda s: s.file_size or 0)
+    res = tcia_add(
+        series=[smallest.series_uid],
+        store=str(tmp_path / 'store'),
+        result_renderer='disabled',
+        on_failure='ignore',
+    )
+    summary = res[-1]
+    assert summary['status'] == 'ok', res
+    assert summary['series_downloaded'] == 1
+    assert summary['files_registered'] == smallest.image_count
