@@ -32,12 +32,14 @@ from .deposit_dataset import deposit_datasets
 from .download import download_selection
 from .params import (
     api_url_param,
+    datacite_url_param,
     jobs_param,
     make_selection,
     output_format_param,
     selection_constraints,
     selection_params,
     store_param,
+    store_url_param,
 )
 
 lgr = logging.getLogger('datalad.tcia.commands.add')
@@ -72,19 +74,9 @@ class TciaAdd(ValidatedInterface):
         ),
         **selection_params,
         'store': store_param,
-        'store_url': Parameter(
-            args=('--store-url',),
-            metavar='URL',
-            doc="""base URL under which others reach the store; goes into
-            the clone URLs (default: the store's file:// URL).""",
-        ),
+        'store_url': store_url_param,
         'api_url': api_url_param,
-        'datacite_url': Parameter(
-            args=('--datacite-url',),
-            metavar='URL',
-            doc="""DataCite REST API base URL (default: configuration
-            'datalad.tcia.datacite-url').""",
-        ),
+        'datacite_url': datacite_url_param,
         'keep_archives': Parameter(
             args=('--keep-archives',),
             action='store_true',

@@ -38,11 +38,16 @@ from datalad_tcia.dataset import (
     read_collection,
 )
 from datalad_tcia.export import clone_url
-from datalad_tcia.nbia import NbiaError, RetryPolicy
+from datalad_tcia.nbia import NbiaError
 from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked
 
-from .common import store_path
-from .params import output_format_param, store_param
+from .common import retry_policy, store_path, timeouts
+from .params import (
+    datacite_url_param,
+    output_format_param,
+    store_param,
+    store_url_param,
+)
 
 lgr = logging.getLogger('datalad.tcia.commands.catalog')
 
@@ -73,18 +78,8 @@ class TciaCatalog(ValidatedInterface):
             metavar='NAME',
             doc="""NBIA collection (name or collection id) in the store.""",
         ),
-        'store_url': Parameter(
-            args=('--store-url',),
-            metavar='URL',
-            doc="""base URL of the store, as given to tcia-deposit-dataset;
-            the clone URLs shown are built from it.""",
-        ),
-        'datacite_url': Parameter(
-            args=('--datacite-url',),
-            metavar='URL',
-            doc="""DataCite REST API base URL; default from the
-            'datalad.tcia.datacite-url' configuration.""",
-        ),
+        'store_url': store_url_param,
+        'datacite_url': datacite_url_param,
         'output_format': output_format_param,
     }
 
@@ -247,15 +242,10 @@ def _add_citation(coll: CollectionCatalog, datacite_url: str | None) -> None:
             'NBIA gives no DOI for this collection: no DataCite record shown'
         )
         return
-    cfg = datalad.cfg
     client = DataCiteClient(
-        datacite_url or str(cfg.obtain('datalad.tcia.datacite-url')),
-        retry=RetryPolicy(
-            max_attempts=int(cfg.obtain('datalad.tcia.max-attempts')),
-            initial_delay=float(cfg.obtain('datalad.tcia.retry-initial-delay')),
-            budget=float(cfg.obtain('datalad.tcia.retry-budget')),
-        ),
-        timeout=(30.0, float(cfg.obtain('datalad.tcia.timeout'))),
+        datacite_url or str(datalad.cfg.obtain('datalad.tcia.datacite-url')),
+        retry=retry_policy(),
+        timeout=timeouts(),
     )
     try:
         coll.citation = client.citation(coll.doi)

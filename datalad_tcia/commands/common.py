@@ -19,15 +19,23 @@ def nbia_client(api_url: str | None = None) -> NbiaClient:
     api_url: str, optional
       Wins over ``datalad.tcia.api-url``.
     """
+    url = api_url or str(datalad.cfg.obtain('datalad.tcia.api-url'))
+    return NbiaClient(url, retry=retry_policy(), timeout=timeouts())
+
+
+def retry_policy() -> RetryPolicy:
+    """The retry discipline configured with ``datalad.tcia.*``."""
     cfg = datalad.cfg
-    url = api_url or str(cfg.obtain('datalad.tcia.api-url'))
-    retry = RetryPolicy(
+    return RetryPolicy(
         max_attempts=int(cfg.obtain('datalad.tcia.max-attempts')),
         initial_delay=float(cfg.obtain('datalad.tcia.retry-initial-delay')),
         budget=float(cfg.obtain('datalad.tcia.retry-budget')),
     )
-    timeout = (30.0, float(cfg.obtain('datalad.tcia.timeout')))
-    return NbiaClient(url, retry=retry, timeout=timeout)
+
+
+def timeouts() -> tuple[float, float]:
+    """Connect and read timeouts (``datalad.tcia.timeout``)."""
+    return (30.0, float(datalad.cfg.obtain('datalad.tcia.timeout')))
 
 
 def store_path(store: str | None = None) -> Path:

@@ -40,7 +40,13 @@ from datalad_tcia.export import clone_url, push_deposit
 from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked, atomic_write_json
 
 from .common import store_path
-from .params import force_param, jobs_param, output_format_param, store_param
+from .params import (
+    force_param,
+    jobs_param,
+    output_format_param,
+    store_param,
+    store_url_param,
+)
 
 lgr = logging.getLogger('datalad.tcia.commands.deposit_dataset')
 
@@ -79,13 +85,7 @@ class TciaDepositDataset(ValidatedInterface):
             metavar='NAME',
             doc="""NBIA collection (name or collection id) in the store.""",
         ),
-        'store_url': Parameter(
-            args=('--store-url',),
-            metavar='URL',
-            doc="""base URL under which others reach the store (file://,
-            http(s)://); goes into the clone URLs. Default: the store's
-            file:// URL.""",
-        ),
+        'store_url': store_url_param,
         'layout': Parameter(
             args=('--layout',),
             metavar='TEMPLATE',

@@ -109,6 +109,21 @@ store_param = Parameter(
     configuration (./tcia-store).""",
 )
 
+store_url_param = Parameter(
+    args=('--store-url',),
+    metavar='URL',
+    doc="""base URL under which others reach the store (file://,
+    http(s)://); goes into the clone URLs. Default: the store's file://
+    URL.""",
+)
+
+datacite_url_param = Parameter(
+    args=('--datacite-url',),
+    metavar='URL',
+    doc="""DataCite REST API base URL; default from the
+    'datalad.tcia.datacite-url' configuration (https://api.datacite.org).""",
+)
+
 force_param = Parameter(
     args=('--force',),
     action='store_true',

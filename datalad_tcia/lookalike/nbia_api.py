@@ -15,14 +15,20 @@ import json
 import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
-from .data import Archive, Patient, Series, Study
+from .data import Archive, Series
+from .rows import (
+    Row,
+    patient_row,
+    series_metadata_row,
+    series_row,
+    study_row,
+)
 
 Params = Mapping[str, list[str]]
-Row = dict[str, Any]
 
 ERROR_500 = 'Server was not able to process your request'
 
@@ -102,139 +108,12 @@ def _first(params: Params, name: str) -> str | None:
     return values[0] if values else None
 
 
-def _fmt_date(d: date | None) -> str | None:
-    return d.strftime('%m-%d-%Y') if d else None
-
-
 def _eq(want: str | None, have: str | None) -> bool:
     return want is None or (have is not None and want.upper() == have.upper())
 
 
 def _exact(want: str | None, have: str | None) -> bool:
     return want is None or want == have
-
-
-# -- row builders ------------------------------------------------------------
-
-
-def series_row(s: Series) -> Row:
-    """The 30 v4 ``getSeries`` columns (nulls dropped later)."""
-    st, p, c = s.study, s.patient, s.collection
-    return {
-        'SeriesInstanceUID': s.uid,
-        'StudyInstanceUID': st.uid,
-        'Modality': s.modality,
-        'ProtocolName': s.protocol,
-        'SeriesDate': _fmt_date(st.study_date),
-        'SeriesDescription': s.description,
-        'BodyPartExamined': s.body_part,
-        'SeriesNumber': s.series_number,
-        'AnnotationsFlag': None,
-        'Collection': c.name,
-        'Site': c.site,
-        'PatientID': p.patient_id,
-        'PatientSex': p.sex,
-        'PatientAge': p.age,
-        'AdmittingDiagnosisDescription': None,
-        'Manufacturer': s.manufacturer,
-        'ManufacturerModelName': s.model,
-        'SoftwareVersions': s.software,
-        'ImageCount': len(s.instances),
-        'MaxSubmissionTimestamp': _fmt_date(s.date_released),
-        'LicenseName': c.license_name,
-        'LicenseURI': c.license_uri,
-        'DataDescriptionURI': c.data_description_uri,
-        'FileSize': s.file_size,
-        'ReleasedStatus': 'Released',
-        'DateReleased': _fmt_date(s.date_released),
-        'StudyDesc': st.description,
-        'StudyDate': _fmt_date(st.study_date),
-        'ThirdPartyAnalysis': 'NO',
-        'Authorized': 1,
-    }
-
-
-def series_metadata_row(s: Series) -> Row:
-    """The 40 v4 ``getSeriesMetadata`` columns: strings but for counts."""
-    st, p, c = s.study, s.patient, s.collection
-    row: Row = {
-        'PatientID': p.patient_id,
-        'PatientName': p.name or p.patient_id,
-        'PatientSex': p.sex,
-        'EthnicGroup': None,
-        'Phantom': 'NO',
-        'SpeciesCode': '337915000',
-        'SpeciesDescription': 'Homo sapiens',
-        'StudyInstanceUID': st.uid,
-        'StudyDate': _fmt_date(st.study_date),
-        'StudyDesc': st.description,
-        'AdmittingDiagnosisDescription': None,
-        'StudyID': None,
-        'PatientAge': p.age,
-        'LongitudinalTemporalEventType': None,
-        'LongitudinalTemporalOffsetFromEvent': None,
-        'SeriesInstanceUID': s.uid,
-        'Collection': c.name,
-        'Site': c.site,
-        'Modality': s.modality,
-        'ProtocolName': s.protocol,
-        'SeriesDate': _fmt_date(st.study_date),
-        'SeriesDescription': s.description,
-        'BodyPartExamined': s.body_part,
-        'SeriesNumber': f'{s.series_number}.000000',
-        'AnnotationsFlag': None,
-        'Manufacturer': s.manufacturer,
-        'ManufacturerModelName': s.model,
-        'PixelSpacing(mm)-Row': None,
-        'SliceThickness(mm)': None,
-        'SoftwareVersions': s.software,
-        'ImageCount': len(s.instances),
-        'MaxSubmissionTimestamp': _fmt_date(s.date_released),
-        'LicenseName': c.license_name,
-        'LicenseURI': c.license_uri,
-        'DataDescriptionURI': c.data_description_uri,
-        'FileSize': s.file_size,
-        'ReleasedStatus': 'Released',
-        'DateReleased': _fmt_date(s.date_released),
-        'ThirdPartyAnalysis': 'NO',
-        'Authorized': '1',
-    }
-    return row
-
-
-def _patient_row(p: Patient) -> Row:
-    return {
-        'PatientId': p.patient_id,
-        'PatientName': p.name or p.patient_id,
-        'PatientSex': p.sex,
-        'EthnicGroup': None,
-        'Collection': p.collection.name,
-        'Phantom': 'NO',
-        'SpeciesCode': '337915000',
-        'SpeciesDescription': 'Homo sapiens',
-        'Authorized': 1,
-    }
-
-
-def _study_row(st: Study) -> Row:
-    p = st.patient
-    return {
-        'StudyInstanceUID': st.uid,
-        'StudyDate': _fmt_date(st.study_date),
-        'StudyDescription': st.description,
-        'AdmittingDiagnosesDescription': None,
-        'StudyID': None,
-        'PatientAge': p.age,
-        'PatientID': p.patient_id,
-        'PatientName': p.name or p.patient_id,
-        'PatientSex': p.sex,
-        'EthnicGroup': None,
-        'Collection': p.collection.name,
-        'SeriesCount': len(st.series),
-        'LongitudinalTemporalEventType': None,
-        'LongitudinalTemporalOffsetFromEvent': None,
-        'Authorized': 1,
-    }
 
 
 # -- rendering ---------------------------------------------------------------
@@ -383,7 +262,7 @@ def _get_manufacturer_values(archive: Archive, q: Params, quirks: Quirks) -> Rep
 
 def _get_patient(archive: Archive, q: Params, quirks: Quirks) -> Reply:
     rows = [
-        _patient_row(p)
+        patient_row(p)
         for c in archive.collections
         if _eq(_first(q, 'Collection'), c.name)
         for p in c.patients
@@ -394,7 +273,7 @@ def _get_patient(archive: Archive, q: Params, quirks: Quirks) -> Reply:
 
 def _get_patient_study(archive: Archive, q: Params, quirks: Quirks) -> Reply:
     rows = [
-        _study_row(st)
+        study_row(st)
         for c in archive.collections
         if _eq(_first(q, 'Collection'), c.name)
         for p in c.patients

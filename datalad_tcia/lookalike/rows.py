@@ -1,0 +1,134 @@
+"""NBIA v4 rows (column names and order as the server source gives them)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from .data import Patient, Series, Study
+
+Row = dict[str, Any]
+
+
+def _fmt_date(d: date | None) -> str | None:
+    return d.strftime('%m-%d-%Y') if d else None
+
+
+def series_row(s: Series) -> Row:
+    """The 30 v4 ``getSeries`` columns (nulls dropped later)."""
+    st, p, c = s.study, s.patient, s.collection
+    return {
+        'SeriesInstanceUID': s.uid,
+        'StudyInstanceUID': st.uid,
+        'Modality': s.modality,
+        'ProtocolName': s.protocol,
+        'SeriesDate': _fmt_date(st.study_date),
+        'SeriesDescription': s.description,
+        'BodyPartExamined': s.body_part,
+        'SeriesNumber': s.series_number,
+        'AnnotationsFlag': None,
+        'Collection': c.name,
+        'Site': c.site,
+        'PatientID': p.patient_id,
+        'PatientSex': p.sex,
+        'PatientAge': p.age,
+        'AdmittingDiagnosisDescription': None,
+        'Manufacturer': s.manufacturer,
+        'ManufacturerModelName': s.model,
+        'SoftwareVersions': s.software,
+        'ImageCount': len(s.instances),
+        'MaxSubmissionTimestamp': _fmt_date(s.date_released),
+        'LicenseName': c.license_name,
+        'LicenseURI': c.license_uri,
+        'DataDescriptionURI': c.data_description_uri,
+        'FileSize': s.file_size,
+        'ReleasedStatus': 'Released',
+        'DateReleased': _fmt_date(s.date_released),
+        'StudyDesc': st.description,
+        'StudyDate': _fmt_date(st.study_date),
+        'ThirdPartyAnalysis': 'NO',
+        'Authorized': 1,
+    }
+
+
+def series_metadata_row(s: Series) -> Row:
+    """The 40 v4 ``getSeriesMetadata`` columns: strings but for counts."""
+    st, p, c = s.study, s.patient, s.collection
+    row: Row = {
+        'PatientID': p.patient_id,
+        'PatientName': p.name or p.patient_id,
+        'PatientSex': p.sex,
+        'EthnicGroup': None,
+        'Phantom': 'NO',
+        'SpeciesCode': '337915000',
+        'SpeciesDescription': 'Homo sapiens',
+        'StudyInstanceUID': st.uid,
+        'StudyDate': _fmt_date(st.study_date),
+        'StudyDesc': st.description,
+        'AdmittingDiagnosisDescription': None,
+        'StudyID': None,
+        'PatientAge': p.age,
+        'LongitudinalTemporalEventType': None,
+        'LongitudinalTemporalOffsetFromEvent': None,
+        'SeriesInstanceUID': s.uid,
+        'Collection': c.name,
+        'Site': c.site,
+        'Modality': s.modality,
+        'ProtocolName': s.protocol,
+        'SeriesDate': _fmt_date(st.study_date),
+        'SeriesDescription': s.description,
+        'BodyPartExamined': s.body_part,
+        'SeriesNumber': f'{s.series_number}.000000',
+        'AnnotationsFlag': None,
+        'Manufacturer': s.manufacturer,
+        'ManufacturerModelName': s.model,
+        'PixelSpacing(mm)-Row': None,
+        'SliceThickness(mm)': None,
+        'SoftwareVersions': s.software,
+        'ImageCount': len(s.instances),
+        'MaxSubmissionTimestamp': _fmt_date(s.date_released),
+        'LicenseName': c.license_name,
+        'LicenseURI': c.license_uri,
+        'DataDescriptionURI': c.data_description_uri,
+        'FileSize': s.file_size,
+        'ReleasedStatus': 'Released',
+        'DateReleased': _fmt_date(s.date_released),
+        'ThirdPartyAnalysis': 'NO',
+        'Authorized': '1',
+    }
+    return row
+
+
+def patient_row(p: Patient) -> Row:
+    return {
+        'PatientId': p.patient_id,
+        'PatientName': p.name or p.patient_id,
+        'PatientSex': p.sex,
+        'EthnicGroup': None,
+        'Collection': p.collection.name,
+        'Phantom': 'NO',
+        'SpeciesCode': '337915000',
+        'SpeciesDescription': 'Homo sapiens',
+        'Authorized': 1,
+    }
+
+
+def study_row(st: Study) -> Row:
+    p = st.patient
+    return {
+        'StudyInstanceUID': st.uid,
+        'StudyDate': _fmt_date(st.study_date),
+        'StudyDescription': st.description,
+        'AdmittingDiagnosesDescription': None,
+        'StudyID': None,
+        'PatientAge': p.age,
+        'PatientID': p.patient_id,
+        'PatientName': p.name or p.patient_id,
+        'PatientSex': p.sex,
+        'EthnicGroup': None,
+        'Collection': p.collection.name,
+        'SeriesCount': len(st.series),
+        'LongitudinalTemporalEventType': None,
+        'LongitudinalTemporalOffsetFromEvent': None,
+        'Authorized': 1,
+    }
