@@ -258,7 +258,15 @@ def _delete_archives(
             **common,
         )
         return
-    archives = sorted(layout.archives.glob('*.zip')) if layout.archives.is_dir() else []
+    # only archives of series whose metadata the datasets were built from
+    archives = [
+        a
+        for a in (
+            sorted(layout.archives.glob('*.zip')) if layout.archives.is_dir() else []
+        )
+        if layout.archive_metadata(a.stem).exists()
+        and layout.dicoms_metadata(a.stem).exists()
+    ]
     for archive in archives:
         archive.unlink()
     summary.deleted += len(archives)
