@@ -161,12 +161,19 @@ def acquire_series(
             )
         except ArchiveError as e:
             problems = [str(e)]
+        except OSError as e:
+            tmp.unlink(missing_ok=True)
+            return _write_failed(series, tmp, e, attempt)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
         if not problems:
-            tmp.replace(final)
-            _deposit(client, layout, series, final, index, dl.md5, dl.size, dl.url)
+            try:
+                tmp.replace(final)
+                _deposit(client, layout, series, final, index, dl.md5, dl.size, dl.url)
+            except OSError as e:
+                tmp.unlink(missing_ok=True)
+                return _write_failed(series, final, e, attempt)
             return Outcome(
                 'ok',
                 f'downloaded and verified {len(index.image_members)} file(s)'
@@ -192,6 +199,17 @@ def acquire_series(
         series,
         attempts=attempts,
         problems=problems,
+    )
+
+
+def _write_failed(series: SeriesInfo, path: Path, e: OSError, attempts: int) -> Outcome:
+    return Outcome(
+        'error',
+        f'cannot write {path.parent}: {e.strerror or e} (disk full or not '
+        'writable?); nothing partial was kept; make room and run the command '
+        'again',
+        series,
+        attempts=attempts,
     )
 
 

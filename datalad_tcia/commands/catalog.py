@@ -39,7 +39,7 @@ from datalad_tcia.dataset import (
 )
 from datalad_tcia.export import clone_url
 from datalad_tcia.nbia import NbiaError
-from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked
+from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked, unwritable
 
 from .common import retry_policy, store_path, timeouts
 from .params import (
@@ -158,6 +158,13 @@ def write_catalog(
     except StoreLocked as e:
         yield get_status_dict(
             status='impossible', path=str(slay.root), message=str(e), **common
+        )
+    except OSError as e:
+        yield get_status_dict(
+            status='impossible',
+            path=str(slay.root),
+            message=unwritable(slay.root, e),
+            **common,
         )
         return
     except (CatalogError, GitError) as e:

@@ -37,7 +37,13 @@ from datalad_tcia.dataset import (
     update_superdataset,
 )
 from datalad_tcia.export import clone_url, push_deposit
-from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked, atomic_write_json
+from datalad_tcia.store import (
+    StoreLayout,
+    StoreLock,
+    StoreLocked,
+    atomic_write_json,
+    unwritable,
+)
 
 from .common import store_path
 from .params import (
@@ -187,6 +193,13 @@ def deposit_datasets(
     except StoreLocked as e:
         yield get_status_dict(
             status='impossible', path=str(slay.root), message=str(e), **common
+        )
+    except OSError as e:
+        yield get_status_dict(
+            status='impossible',
+            path=str(slay.root),
+            message=unwritable(slay.root, e),
+            **common,
         )
 
 

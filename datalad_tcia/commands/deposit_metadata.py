@@ -32,7 +32,13 @@ from datalad_tcia.metadata import (
     same_dicoms,
     write_series_metadata,
 )
-from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked, collection_id
+from datalad_tcia.store import (
+    StoreLayout,
+    StoreLock,
+    StoreLocked,
+    collection_id,
+    unwritable,
+)
 
 from .common import dicom_tags, store_path
 from .params import force_param, output_format_param, store_param
@@ -138,6 +144,13 @@ class TciaDepositMetadata(ValidatedInterface):
             except StoreLocked as e:
                 yield get_status_dict(
                     status='impossible', path=str(path), message=str(e), **common
+                )
+            except OSError as e:
+                yield get_status_dict(
+                    status='impossible',
+                    path=str(path),
+                    message=unwritable(layout.root, e),
+                    **common,
                 )
 
 

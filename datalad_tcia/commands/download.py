@@ -24,7 +24,7 @@ from datalad_next.exceptions import CapturedException
 from datalad_tcia.acquire import Outcome, acquire_series
 from datalad_tcia.nbia import NbiaClient, NbiaError, SeriesInfo
 from datalad_tcia.selection import Selection, resolve_selection
-from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked
+from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked, unwritable
 
 from .common import dicom_tags, nbia_client, store_path
 from .params import (
@@ -223,6 +223,14 @@ def _download_all(
                     status='impossible',
                     path=str(layout.root),
                     message=str(e),
+                    **common,
+                )
+            except OSError as e:
+                locked.add(name)
+                yield get_status_dict(
+                    status='impossible',
+                    path=str(layout.root),
+                    message=unwritable(layout.root, e),
                     **common,
                 )
         todo = [s for s in series_list if (s.collection or '') not in locked]

@@ -13,7 +13,7 @@
 
 from .atomic import atomic_write_bytes, atomic_write_json, temp_path_for
 from .layout import StoreLayout, collection_id
-from .lock import StoreLock, StoreLocked
+from .lock import StoreLock, StoreLocked, unwritable
 
 __all__ = [
     'StoreLayout',
@@ -23,4 +23,5 @@ __all__ = [
     'atomic_write_json',
     'collection_id',
     'temp_path_for',
+    'unwritable',
 ]

@@ -8,6 +8,14 @@ from pathlib import Path
 from types import TracebackType
 
 
+def unwritable(path: Path, e: OSError) -> str:
+    """A message for a store directory that cannot be written."""
+    return (
+        f'cannot write to the store at {path}: {e.strerror or e}; give --store '
+        'a writable directory (or make room) and run again'
+    )
+
+
 class StoreLocked(Exception):
     """Another process holds the lock."""
 

@@ -341,3 +341,56 @@ def test_concurrent_run_is_refused(tcia: LookalikeServer, tmp_path: Path) -> Non
     assert [r['status'] for r in res] == ['impossible']
     assert 'another datalad-tcia process' in res[0]['message']
     assert tcia.requests('getImage') == []
+
+
+def test_unwritable_store(tcia: LookalikeServer) -> None:
+    # /proc takes no new directories, not even from root
+    store = Path('/proc/self/tcia-store')
+    res = _download(api_url=tcia.api_url, collection=PHI, store=str(store))
+    assert [r['status'] for r in res] == ['impossible']
+    assert 'cannot write to the store' in res[0]['message']
+    assert tcia.requests('getImage') == []
+
+
+def test_disk_full_then_resume(tcia: LookalikeServer, tmp_path: Path) -> None:
+    """A write that fails (here: a file size limit, as a full disk would)
+    is an error naming the place; nothing partial stays; a re-run with
+    room completes."""
+    import resource
+
+    store = tmp_path / 'store'
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (60_000, 60_000))
+
+    proc = subprocess.run(
+        [
+            str(Path(sys.executable).parent / 'datalad'),
+            '-f',
+            'json',
+            'tcia-download',
+            '--api-url',
+            tcia.api_url,
+            '--collection',
+            PHI,
+            '--store',
+            str(store),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=limit,
+    )
+    assert proc.returncode != 0
+    results = [json.loads(line) for line in proc.stdout.splitlines()]
+    errors = [r for r in results if r['status'] == 'error']
+    assert errors
+    assert all('cannot write' in r['message'] for r in errors)
+    assert not list(store.rglob('*.part'))
+    for path in store.rglob('*.zip'):
+        with zipfile.ZipFile(path) as zf:
+            assert zf.testzip() is None
+    res = _download(api_url=tcia.api_url, collection=PHI, store=str(store))
+    assert {r['status'] for r in res} <= {'ok', 'notneeded'}
+    _check_deposit(store, tcia, PHI)
