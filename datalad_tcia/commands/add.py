@@ -58,8 +58,9 @@ class TciaAdd(ValidatedInterface):
     (tcia-catalog), and then -- unless --keep-archives -- delete the
     archives, but only after checking that every DICOM file of each
     affected dataset has its TCIA sources registered and that the
-    collection deposit clones. With PATH, the collection dataset is cloned
-    there (patients install with 'datalad get -n').
+    collection deposit clones. With PATH (and a selection within one
+    collection), the collection dataset is cloned there (patients install
+    with 'datalad get -n').
 
     Re-running is cheap: what is done is skipped. One summary result comes
     last; the exit status is non-zero when anything failed.
