@@ -115,7 +115,7 @@ class RetryingClient:
                 err: NbiaRequestError = NbiaConnectionError(
                     shown, str(e), None, attempt
                 )
-                cause: BaseException = e
+                cause: BaseException | None = e
             else:
                 if resp.status_code < 400:
                     return resp
@@ -124,7 +124,7 @@ class RetryingClient:
                 if resp.status_code == 429 or resp.status_code >= 500:
                     retry_after = parse_retry_after(resp.headers.get('Retry-After'))
                     err = NbiaServerError(shown, text, resp.status_code, attempt)
-                    cause = err
+                    cause = None
                 else:
                     raise _client_error(shown, text, resp.status_code)
             if not self._may_retry(attempts, retry_after, err):
