@@ -234,6 +234,7 @@ def update_dataset(
     if nothing changed.
     """
     uuids = {name: remote_uuid(path, name) for name in (UNCURL, ARCHIVIST)}
+    _restore_worktree(path)
     current = _tree(path, 'HEAD')
     keys = _object_paths(path, [f.key for f in files])
     result = UpdateResult()
@@ -283,6 +284,16 @@ def update_dataset(
     git(path, 'reset', '--hard', '--quiet', 'HEAD')
     result.commit = git(path, 'rev-parse', 'HEAD').decode().strip()
     return result
+
+
+def _restore_worktree(path: Path) -> None:
+    """Bring a working copy left behind by an interrupted run (killed
+    between ``fast-import`` and ``reset``) back to its commit."""
+    try:
+        git(path, 'diff', '--quiet', 'HEAD', '--')
+    except GitError:
+        lgr.debug('resetting interrupted working copy %s', path)
+        git(path, 'reset', '--hard', '--quiet', 'HEAD')
 
 
 def _annex_logs(

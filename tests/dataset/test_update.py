@@ -99,3 +99,28 @@ def test_new_series_and_changed_files(tmp_path: Path) -> None:
         assert changed[0].endswith('1-1.dcm')
         link = (p1 / changed[0]).readlink()
         assert hashlib.md5(data).hexdigest() in str(link)
+
+
+def test_interrupted_working_copy_is_restored(tmp_path: Path) -> None:
+    """Killed between fast-import and reset, a working copy is behind its
+    commit; the next run brings it back and changes nothing else."""
+    with LookalikeServer() as srv:
+        store = tmp_path / 'store'
+        coll = srv.archive.collection(PHI)
+        assert coll is not None
+        uid = coll.patients[0].studies[0].series[0].uid
+        _api('tcia_download')(api_url=srv.api_url, series=[uid], store=str(store))
+        res = _api('tcia_deposit_dataset')(store=str(store), collection=PHI)
+        assert {r['status'] for r in res} == {'ok'}
+        repo = store / collection_id(PHI) / 'repos' / 'Pseudo-PHI-001'
+        head = _git(repo, 'rev-parse', 'HEAD')
+        # what a kill after fast-import leaves: the index and tree lag behind
+        _git(repo, 'read-tree', 'HEAD~1')
+        subprocess.run(['git', 'checkout-index', '-a', '-f'], cwd=repo, check=True)
+        victim = next(repo.rglob('*.dcm'))
+        victim.unlink()
+        res = _api('tcia_deposit_dataset')(store=str(store), collection=PHI)
+        assert {r['status'] for r in res} == {'notneeded'}
+        assert _git(repo, 'rev-parse', 'HEAD') == head
+        assert _git(repo, 'status', '--porcelain') == ''
+        assert victim.is_symlink()
