@@ -17,7 +17,7 @@ import tarfile
 import threading
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -111,7 +111,6 @@ def index_archive(
     *,
     tags: Sequence[str] = DEFAULT_TAGS,
     atype: str | None = None,
-    on_member: Callable[[dict[str, Any]], None] | None = None,
     workers: int | None = None,
 ) -> ArchiveIndex:
     """Read every member of a ZIP or tar archive once.
@@ -124,8 +123,6 @@ def index_archive(
       DICOM keywords to record per DICOM file.
     atype: str, optional
       ``zip`` or ``tar``; detected from the content if not given.
-    on_member: callable, optional
-      Called with each member record (for progress reporting).
     workers: int, optional
       Processes that index slices of a large ZIP in parallel (parsing DICOM
       headers is CPU-bound); default: the CPUs available. Tar archives are
@@ -149,9 +146,6 @@ def index_archive(
             _mark_pool_broken()
             parallel = None
         if parallel is not None:
-            if on_member is not None:
-                for record in parallel.members:
-                    on_member(record)
             return parallel
     index = ArchiveIndex(atype=atype)
     seen: set[str] = set()
@@ -164,8 +158,6 @@ def index_archive(
             _check_name(name, seen, index.problems)
             record = _index_member(name, size, fp, tags, index)
             index.members.append(record)
-            if on_member is not None:
-                on_member(record)
     except (
         zipfile.BadZipFile,
         tarfile.TarError,

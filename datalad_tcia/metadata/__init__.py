@@ -24,7 +24,6 @@ from .schema import (
     archive_record,
     check_archive_record,
     check_dicoms_records,
-    count_dicoms,
     now_utc,
 )
 
@@ -35,7 +34,6 @@ __all__ = [
     'archive_record',
     'check_archive_record',
     'check_dicoms_records',
-    'count_dicoms',
     'deposit_state',
     'load_json',
     'now_utc',

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -111,8 +111,3 @@ def check_dicoms_records(obj: Any) -> list[dict[str, Any]]:
             msg = f'record {i} lacks path, size, md5 or dicom'
             raise MetadataError(msg)
     return obj
-
-
-def count_dicoms(records: Sequence[Mapping[str, Any]]) -> int:
-    """Number of records that describe DICOM files."""
-    return sum(1 for r in records if r.get('dicom'))
