@@ -78,3 +78,17 @@ def fast_retries(datalad_cfg):  # noqa: F811
     datalad_cfg.set('datalad.tcia.max-attempts', '4', scope='global')
     datalad_cfg.set('datalad.tcia.timeout', '5', scope='global')
     return datalad_cfg
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001, ARG001
+    """Print the fault suite's table, and keep it in test-artifacts/."""
+    from tests.faults.harness import ROWS, table
+
+    if not ROWS:
+        return
+    text = table(ROWS)
+    out = Path(config.rootpath) / 'test-artifacts' / 'fault-table.md'
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(text)
+    terminalreporter.section('fault suite')
+    terminalreporter.write(text)

@@ -4,11 +4,23 @@ A deposit is two files, ``<name>_XDLRA--refs`` and
 ``<name>_XDLRA--repo-export``, written by datalad-next's ``datalad-annex``
 git remote helper through its ``uncurl`` special remote. Anyone can
 ``datalad clone`` it from the store's URL (``file://`` or ``http(s)://``).
+
+The remote helper replaces a deposit by first deleting both files and then
+uploading the new ones, so a run killed in between would leave no deposit
+at all. Pushes therefore go to a staging deposit beside the real one
+(``.<name>.staging_XDLRA--*``), which is then published by two renames:
+the repository export first, the refs second. At every instant the final
+names hold a deposit that clones: the old one, the new one, or (between
+the renames) the new export with the old refs, whose commits the new
+export contains. A staging deposit left by a killed run is discarded by
+the next push.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -18,6 +30,8 @@ from datalad_tcia.dataset.build import GitError, git
 lgr = logging.getLogger('datalad.tcia.export.deposit')
 
 REMOTE = 'tcia-store'
+STAGING_REMOTE = 'tcia-store-staging'
+SUFFIXES = ('_XDLRA--repo-export', '_XDLRA--refs')
 
 
 def clone_url(base_url: str, relpath: str) -> str:
@@ -86,19 +100,57 @@ def push_deposit(repo: Path, prefix: Path, *, force: bool = False) -> DepositRes
                 f'the deposit {prefix}_XDLRA--refs holds another history; '
                 'refusing to overwrite it (use --force to replace it)',
             )
-    url = clone_url(prefix.parent.absolute().as_uri(), prefix.name)
-    remotes = git(repo, 'remote').decode().split()
-    if REMOTE in remotes:
-        git(repo, 'remote', 'set-url', REMOTE, url)
-    else:
-        git(repo, 'remote', 'add', REMOTE, url)
+    base = prefix.parent.absolute().as_uri()
+    staging = staging_prefix(prefix)
+    discard_staging(prefix)
+    # the helper's cache of the staging remote describes an older staging
+    # deposit; start it afresh
+    shutil.rmtree(repo / '.git' / 'dl-repoannex' / STAGING_REMOTE, ignore_errors=True)
+    # the real deposit stays a remote for fetching; pushes go to staging
+    _set_remote(repo, REMOTE, clone_url(base, prefix.name))
+    _set_remote(repo, STAGING_REMOTE, clone_url(base, staging.name))
     # a plain git push: datalad push fails on a deposit that does not exist
     # yet (see the project's datalad-mechanics notes)
-    args = ['push', '--quiet']
-    if force:
-        args.append('--force')
-    git(repo, *args, REMOTE, branch, 'git-annex')
+    git(repo, 'push', '--quiet', '--force', STAGING_REMOTE, branch, 'git-annex')
+    publish(staging, prefix)
     return DepositResult('ok', 'deposit written')
+
+
+def staging_prefix(prefix: Path) -> Path:
+    """Where a new deposit for ``prefix`` is written before publication."""
+    return prefix.with_name(f'.{prefix.name}.staging')
+
+
+def discard_staging(prefix: Path) -> None:
+    """Delete a staging deposit of ``prefix`` left by an interrupted run.
+
+    Call only while holding the collection's store lock.
+    """
+    staging = staging_prefix(prefix)
+    for suffix in SUFFIXES:
+        staging.with_name(staging.name + suffix).unlink(missing_ok=True)
+
+
+def publish(staging: Path, prefix: Path) -> None:
+    """Move the staging deposit to the final names: export, then refs."""
+    for suffix in SUFFIXES:
+        src = staging.with_name(staging.name + suffix)
+        with src.open('rb') as fp:
+            os.fsync(fp.fileno())
+        os.replace(src, prefix.with_name(prefix.name + suffix))
+    fd = os.open(prefix.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    lgr.debug('published deposit %s', prefix)
+
+
+def _set_remote(repo: Path, name: str, url: str) -> None:
+    if name in git(repo, 'remote').decode().split():
+        git(repo, 'remote', 'set-url', name, url)
+    else:
+        git(repo, 'remote', 'add', name, url)
 
 
 def _is_ancestor(repo: Path, old: str, new: str) -> bool:

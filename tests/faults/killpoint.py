@@ -1,0 +1,194 @@
+"""Run ``datalad ARGS`` and SIGKILL its whole process group at a named point.
+
+Used by the fault suite as ``python killpoint.py POINT N -- ARGS``: the N-th
+time the program reaches POINT, every process of the run (this one, git,
+git-annex, the remote helpers) is killed at once, as a power cut or an
+out-of-memory killer would. The run must have been started in a session of
+its own. Points:
+
+``download``
+  a series archive is streaming in under its temporary name (the N-th
+  archive of the run that does).
+``metadata``
+  fsync of a metadata JSON under its temporary name (written, not renamed).
+``assembly``
+  half of the ``git fast-import`` stream of a dataset is fed to git.
+``push``
+  a deposit in the store starts to change during ``git push``.
+``publish``
+  between the two renames that publish a new deposit.
+
+If the point is never reached the run ends normally and prints
+``killpoint: not reached`` to stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+
+def die(point: str) -> None:
+    sys.stderr.write(f'killpoint: killed at {point}\n')
+    sys.stderr.flush()
+    os.killpg(os.getpgid(0), signal.SIGKILL)
+
+
+class Counter:
+    def __init__(self, point: str, nth: int) -> None:
+        self.point = point
+        self.nth = nth
+        self.seen = 0
+        self.lock = threading.Lock()
+
+    def hit(self) -> bool:
+        with self.lock:
+            self.seen += 1
+            return self.seen == self.nth
+
+
+def at_download(counter: Counter) -> None:
+    store = Path(sys.argv[sys.argv.index('--store') + 1])  # set before main
+
+    def watch() -> None:
+        seen: set[str] = set()
+        while True:
+            for part in store.glob('*/archives/.*.part'):
+                if part.name not in seen:
+                    seen.add(part.name)
+                    if counter.hit():
+                        die('download')
+            time.sleep(0.005)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def at_metadata(counter: Counter) -> None:
+    real = os.fsync
+
+    def fsync(fd: Any) -> None:
+        real(fd)
+        try:
+            name = os.readlink(f'/proc/self/fd/{int(fd)}')
+        except (OSError, TypeError, ValueError):
+            return
+        if '_metadata_' in name and name.endswith('.part') and counter.hit():
+            die('metadata')
+
+    os.fsync = fsync  # type: ignore[assignment]
+
+
+def at_assembly(counter: Counter) -> None:
+    from datalad_tcia.dataset import build
+
+    real = build.git
+
+    def git(repo: Path, *args: str, input: bytes | None = None) -> bytes:  # noqa: A002
+        if args and args[0] == 'fast-import' and input and counter.hit():
+            proc = subprocess.Popen(['git', *args], cwd=repo, stdin=subprocess.PIPE)
+            assert proc.stdin is not None
+            proc.stdin.write(input[: len(input) // 2])
+            proc.stdin.flush()
+            time.sleep(0.3)
+            die('assembly')
+        return real(repo, *args, input=input)
+
+    build.git = git  # type: ignore[assignment]
+
+
+def _deposit_dir(repo: Path, remote: str) -> Path | None:
+    url = subprocess.run(
+        ['git', 'remote', 'get-url', remote],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    for part in url.split('&'):
+        if part.startswith('url=file://'):
+            return Path(unquote(urlparse(part[4:]).path)).parent
+    return None
+
+
+def _listing(directory: Path) -> dict[str, tuple[int, int, int]]:
+    try:
+        return {
+            p.name: (p.stat().st_ino, p.stat().st_size, p.stat().st_mtime_ns)
+            for p in directory.iterdir()
+        }
+    except OSError:
+        return {}
+
+
+def at_push(counter: Counter) -> None:
+    from datalad_tcia.export import deposit
+
+    real = deposit.git
+
+    def git(repo: Path, *args: str, input: bytes | None = None) -> bytes:  # noqa: A002
+        if not (args and args[0] == 'push') or not counter.hit():
+            return real(repo, *args, input=input)
+        remote = next(a for a in args[1:] if not a.startswith('-'))
+        directory = _deposit_dir(repo, remote)
+        before = _listing(directory) if directory else {}
+        done = threading.Event()
+
+        def push() -> None:
+            try:
+                real(repo, *args, input=input)
+            finally:
+                done.set()
+
+        threading.Thread(target=push, daemon=True).start()
+        while not done.is_set():
+            if directory and _listing(directory) != before:
+                die('push')
+            time.sleep(0.002)
+        sys.stderr.write('killpoint: push ended before the deposit changed\n')
+        return b''
+
+    deposit.git = git  # type: ignore[assignment]
+
+
+def at_publish(counter: Counter) -> None:
+    real = os.replace
+
+    def replace(src: Any, dst: Any, **kwargs: Any) -> None:
+        real(src, dst, **kwargs)
+        if str(dst).endswith('_XDLRA--repo-export') and counter.hit():
+            die('publish')
+
+    os.replace = replace  # type: ignore[assignment]
+
+
+POINTS = {
+    'download': at_download,
+    'metadata': at_metadata,
+    'assembly': at_assembly,
+    'push': at_push,
+    'publish': at_publish,
+}
+
+
+def main() -> None:
+    point, nth, sep, *args = sys.argv[1:]
+    assert sep == '--'
+    POINTS[point](Counter(point, int(nth)))
+    from datalad.cli.main import main as datalad_main
+
+    sys.argv = ['datalad', *args]
+    try:
+        datalad_main(sys.argv)
+    finally:
+        sys.stderr.write('killpoint: not reached\n')
+
+
+if __name__ == '__main__':
+    main()

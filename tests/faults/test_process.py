@@ -1,0 +1,202 @@
+"""Process faults: SIGKILL of a whole ``tcia-add`` run at every stage, and
+two runs on one store at once.
+
+After every kill: nothing under a final name is partial, the last good
+deposit still clones, and a re-run completes without downloading again
+what was done; finally a fresh clone gets every file right.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from datalad_tcia.lookalike import LookalikeServer
+from datalad_tcia.store import collection_id
+
+from .harness import (
+    DATALAD,
+    ROWS,
+    Row,
+    Run,
+    deposit_clones,
+    deposit_refs,
+    expected_md5s,
+    lost_files,
+    partial_files,
+    tcia_add,
+)
+
+pytestmark = pytest.mark.slow
+
+PHI = 'Pseudo-PHI-DICOM-Data'
+CID = collection_id(PHI)
+
+
+def _series(srv: LookalikeServer) -> list[str]:
+    coll = srv.archive.collection(PHI)
+    assert coll is not None
+    return [s.uid for p in coll.patients for st in p.studies for s in st.series]
+
+
+def _finish(
+    row: Row, srv: LookalikeServer, store: Path, tmp: Path, *, done_before: set[str]
+) -> None:
+    """Re-run without faults; it completes, downloads nothing done before,
+    and a fresh clone gets every file."""
+    srv.reset()
+    run = row.add(tcia_add(srv, store, '--collection', PHI, cwd=tmp))
+    assert run.complete(), run.stdout + run.stderr
+    again = {r.series_uid for r in srv.requests('getImage')}
+    assert not again & done_before, 'work finished before the kill was redone'
+    row.partial += len(partial_files(store))
+    row.lost = lost_files(store, CID, expected_md5s(srv, PHI), tmp / 'verify')
+    assert row.partial == 0
+    assert row.lost == 0
+    ROWS.append(row)
+
+
+def _done_series(store: Path) -> set[str]:
+    meta = store / CID / 'metadata'
+    return (
+        {p.name.split('_')[0] for p in meta.glob('*_metadata_archive.json')}
+        if meta.exists()
+        else set()
+    )
+
+
+def _after_kill(row: Row, run: Run, store: Path, point: str) -> None:
+    assert run.killed, run.stdout + run.stderr
+    assert f'killed at {point}' in run.stderr
+    bad = partial_files(store)
+    row.partial += len(bad)
+    assert bad == []
+
+
+def test_kill_during_download(
+    tcia: LookalikeServer, tmp_path: Path, fast_retries
+) -> None:
+    row = Row('process', 'SIGKILL during a download', 1)
+    store = tmp_path / 'store'
+    uids = _series(tcia)
+    # the first series arrives at once, the others trickle in
+    for uid in uids[1:]:
+        tcia.faults.add('slow', 'getImage', series_uid=uid, times=None, delay=1.0)
+    run = row.add(
+        tcia_add(tcia, store, '--collection', PHI, cwd=tmp_path, kill=('download', 2))
+    )
+    _after_kill(row, run, store, 'download')
+    done = _done_series(store)
+    assert done < set(uids), 'the kill came after every download'
+    _finish(row, tcia, store, tmp_path, done_before=done)
+
+
+@pytest.mark.parametrize('nth', [1, 3])
+def test_kill_during_metadata_deposit(
+    tcia: LookalikeServer, tmp_path: Path, nth: int, fast_retries
+) -> None:
+    row = Row('process', f'SIGKILL during metadata deposit (write {nth})', 1)
+    store = tmp_path / 'store'
+    run = row.add(
+        tcia_add(tcia, store, '--collection', PHI, cwd=tmp_path, kill=('metadata', nth))
+    )
+    _after_kill(row, run, store, 'metadata')
+    _finish(row, tcia, store, tmp_path, done_before=_done_series(store))
+
+
+@pytest.mark.parametrize('nth', [1, 2])
+def test_kill_during_dataset_assembly(
+    tcia: LookalikeServer, tmp_path: Path, nth: int, fast_retries
+) -> None:
+    row = Row('process', f'SIGKILL during dataset assembly (dataset {nth})', 1)
+    store = tmp_path / 'store'
+    run = row.add(
+        tcia_add(tcia, store, '--collection', PHI, cwd=tmp_path, kill=('assembly', nth))
+    )
+    _after_kill(row, run, store, 'assembly')
+    done = _done_series(store)
+    assert len(done) == len(_series(tcia))
+    _finish(row, tcia, store, tmp_path, done_before=done)
+
+
+@pytest.mark.parametrize('point', ['push', 'publish'])
+def test_kill_during_deposit_push(
+    tcia: LookalikeServer, tmp_path: Path, point: str, fast_retries
+) -> None:
+    """An update of a deposit is killed; the last good deposit clones."""
+    row = Row('process', f'SIGKILL during the deposit {point} of an update', 1)
+    store = tmp_path / 'store'
+    first = _series(tcia)[0]
+    run = row.add(tcia_add(tcia, store, '--series', first, cwd=tmp_path))
+    assert run.complete(), run.stdout + run.stderr
+    patient = store / CID / 'datasets' / 'Pseudo-PHI-001'
+    good = deposit_refs(patient)['refs/heads/main']
+    assert deposit_clones(patient, tmp_path / 'probe') == good
+    run = row.add(
+        tcia_add(tcia, store, '--collection', PHI, cwd=tmp_path, kill=(point, 1))
+    )
+    _after_kill(row, run, store, point)
+    # the deposit is the last good one or the new one, and it clones
+    head = deposit_clones(patient, tmp_path / 'probe')
+    assert head is not None, 'the deposit no longer clones'
+    new = subprocess.run(
+        ['git', 'rev-parse', 'HEAD'],
+        cwd=store / CID / 'repos' / 'Pseudo-PHI-001',
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert head in (good, new)
+    assert deposit_clones(store / CID / 'collection', tmp_path / 'probe')
+    _finish(row, tcia, store, tmp_path, done_before=_done_series(store))
+
+
+def test_two_runs_at_once(tcia: LookalikeServer, tmp_path: Path, fast_retries) -> None:
+    """Two ``tcia-add`` on one store: each completes or refuses clearly;
+    the store stays consistent; a later run completes."""
+    row = Row('process', 'two tcia-add runs on one store at once', 1)
+    store = tmp_path / 'store'
+    tcia.faults.add('slow', 'getImage', times=2, delay=0.2)
+    procs = [
+        subprocess.Popen(
+            [
+                DATALAD,
+                '-f',
+                'json',
+                'tcia-add',
+                '--api-url',
+                tcia.api_url,
+                '--datacite-url',
+                tcia.datacite_url,
+                '--store',
+                str(store),
+                '--collection',
+                PHI,
+            ],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        for _ in range(2)
+    ]
+    runs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=900)
+        runs.append(row.add(Run.parse(proc.returncode, out, err)))
+    assert set(row.runs) <= {'complete', 'error'}, [r.stdout for r in runs]
+    for run in runs:
+        if not run.complete():
+            assert any(
+                'another datalad-tcia process' in str(r.get('message'))
+                for r in run.failures
+            ), run.stdout
+    assert 'complete' in row.runs or all(
+        'another datalad-tcia process' in r.stdout for r in runs
+    )
+    row.partial += len(partial_files(store))
+    assert row.partial == 0
+    _finish(row, tcia, store, tmp_path, done_before=set())
