@@ -163,6 +163,10 @@ class TciaAdd(ValidatedInterface):
                     clone = res.get('url')
                 yield res
             summary.clone_urls[name] = clone
+            if clone is None:
+                # no collection dataset: the errors above say why; a
+                # catalog of nothing would only add noise
+                continue
             for res in write_catalog(store_dir, name, store_url, datacite_url):
                 summary.catalog(res)
                 yield res
@@ -227,6 +231,11 @@ class _Summary:
             message += f'; clone: {urls[0]}'
         if self.catalogs:
             message += f'; catalog: {self.catalogs[0]}'
+        if self.failed:
+            message += (
+                '; not complete: see the records above, then run the same '
+                'command again (what is done is kept)'
+            )
         return get_status_dict(
             action=ACTION,
             status='error' if self.failed else 'ok',

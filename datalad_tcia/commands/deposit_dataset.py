@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -9,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from datalad.interface.results import get_status_dict
+from datalad.runner.exception import CommandError
+from datalad.support.exceptions import IncompleteResultsError
 from datalad.support.param import Parameter
 from datalad_next.commands import (
     EnsureCommandParameterization,
@@ -33,6 +36,7 @@ from datalad_tcia.dataset import (
     load_slugs,
     plan_patient,
     read_collection,
+    remove_stale_datasets,
     update_dataset,
     update_superdataset,
 )
@@ -203,6 +207,27 @@ def deposit_datasets(
         )
 
 
+#: what building or depositing a dataset can raise besides a bad plan
+BUILD_ERRORS = (GitError, CommandError, IncompleteResultsError, OSError)
+
+
+def failure_message(what: str, e: Exception) -> str:
+    """What failed, why, and what to do about it."""
+    text = str(e)
+    if isinstance(e, OSError) and e.filename:
+        text = f'{e.strerror or e} ({e.filename})'
+    if getattr(e, 'errno', None) == errno.ENOSPC or any(
+        sign in text for sign in ('No space left on device', 'OutOfSpaceError')
+    ):
+        advice = (
+            'the store is full (git-annex also keeps annex.diskreserve, '
+            '100 MB by default, free): make room and run again'
+        )
+    else:
+        advice = 'run again; the datasets and deposits done so far are kept'
+    return f'{what}: {text}; {advice}'
+
+
 def _build_all(
     slay: StoreLayout,
     deposits: dict[str, list[SeriesDeposit]],
@@ -212,6 +237,8 @@ def _build_all(
     force: bool,
     common: dict[str, Any],
 ) -> Iterator[dict[str, Any]]:
+    for stale in remove_stale_datasets(slay.root / 'repos'):
+        lgr.info('removed %s, left unfinished by an interrupted run', stale)
     old_slugs = load_slugs(slay.metadata)
     slugs = assign_slugs(deposits, old_slugs)
     if slugs != old_slugs:
@@ -274,11 +301,11 @@ def _build_all(
             f'{base_url}/{slay.cid}/datasets/',
         )
         pushed = push_deposit(path, slay.root / 'collection', force=force)
-    except GitError as e:
+    except BUILD_ERRORS as e:
         yield {
             **res,
             'status': 'error',
-            'message': f'building the collection dataset failed: {e}',
+            'message': failure_message('building the collection dataset', e),
             'exception': CapturedException(e),
         }
         return
@@ -326,11 +353,11 @@ def _build_patient(
         )
         pushed = push_deposit(path, slay.root / 'datasets' / slug, force=force)
         commit = git(path, 'rev-parse', 'HEAD').decode().strip()
-    except (PlanError, GitError) as e:
+    except (PlanError, *BUILD_ERRORS) as e:
         return {
             **res,
             'status': 'error',
-            'message': f'patient {pid}: {e}',
+            'message': failure_message(f'patient {pid}', e),
             'exception': CapturedException(e),
         }, None
     if pushed.status == 'impossible':

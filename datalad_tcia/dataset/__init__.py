@@ -20,6 +20,7 @@ from .build import (
     UpdateResult,
     ensure_dataset,
     git,
+    remove_stale_datasets,
     update_dataset,
 )
 from .collection import PatientEntry, ensure_superdataset, update_superdataset
@@ -63,6 +64,7 @@ __all__ = [
     'key_extension',
     'load_slugs',
     'read_collection',
+    'remove_stale_datasets',
     'md5e_key',
     'member_locator',
     'patient_slug',

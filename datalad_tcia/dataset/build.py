@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import secrets
+import shutil
 import subprocess
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -126,28 +129,60 @@ def create_dataset(path: Path, description: str) -> Dataset:
     return ds
 
 
-def ensure_dataset(path: Path, description: str) -> Dataset:
-    """Create a DataLad dataset with autoenabled ``uncurl`` and
-    ``archivist`` special remotes, unless it exists."""
+def ensure_dataset(
+    path: Path, description: str, *, special_remotes: bool = True
+) -> Dataset:
+    """Create a DataLad dataset, unless it exists; with
+    ``special_remotes``, with autoenabled ``uncurl`` and ``archivist``.
+
+    The dataset is made complete under a temporary name beside ``path``
+    (``.<name>.<pid>-<hex>.part``) and then renamed, so a dataset at
+    ``path`` is never one whose creation was interrupted (a kill, a full
+    disk): such leftovers keep their temporary name and are removed by
+    :func:`remove_stale_datasets`.
+    """
     ds = Dataset(path)
-    if not ds.is_installed():
-        ds = create_dataset(path, description)
-        for name, extra in (
-            (UNCURL, [f'match={UNCURL_MATCH}', f'url={UNCURL_URL}']),
-            (ARCHIVIST, []),
-        ):
-            git(
-                path,
-                'annex',
-                'initremote',
-                name,
-                'type=external',
-                f'externaltype={name}',
-                'encryption=none',
-                'autoenable=true',
-                *extra,
-            )
-    return ds
+    if ds.is_installed():
+        return ds
+    tmp = path.with_name(f'.{path.name}.{os.getpid()}-{secrets.token_hex(4)}.part')
+    try:
+        create_dataset(tmp, description)
+        if special_remotes:
+            for name, extra in (
+                (UNCURL, [f'match={UNCURL_MATCH}', f'url={UNCURL_URL}']),
+                (ARCHIVIST, []),
+            ):
+                git(
+                    tmp,
+                    'annex',
+                    'initremote',
+                    name,
+                    'type=external',
+                    f'externaltype={name}',
+                    'encryption=none',
+                    'autoenable=true',
+                    *extra,
+                )
+        os.rename(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return Dataset(path)
+
+
+def remove_stale_datasets(directory: Path) -> list[Path]:
+    """Delete datasets whose creation an interrupted run left unfinished
+    (temporary names ``.*.part`` in ``directory``).
+
+    Call only while holding the store lock.
+    """
+    removed = []
+    if directory.is_dir():
+        for path in directory.glob('.*.part'):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+    return removed
 
 
 def remote_uuid(repo: Path, name: str) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from datalad.distribution.dataset import Dataset
 
-from .build import GitError, create_dataset, git
+from .build import GitError, ensure_dataset, git
 
 
 @dataclass(frozen=True)
@@ -23,10 +23,7 @@ class PatientEntry:
 
 def ensure_superdataset(path: Path, description: str) -> Dataset:
     """Create the collection dataset unless it exists."""
-    ds = Dataset(path)
-    if not ds.is_installed():
-        ds = create_dataset(path, description)
-    return ds
+    return ensure_dataset(path, description, special_remotes=False)
 
 
 def update_superdataset(

@@ -11,6 +11,8 @@ its own. Points:
   archive of the run that does).
 ``metadata``
   fsync of a metadata JSON under its temporary name (written, not renamed).
+``create``
+  a dataset has been created but not yet given its special remotes.
 ``assembly``
   half of the ``git fast-import`` stream of a dataset is fed to git.
 ``push``
@@ -83,6 +85,20 @@ def at_metadata(counter: Counter) -> None:
             die('metadata')
 
     os.fsync = fsync  # type: ignore[assignment]
+
+
+def at_create(counter: Counter) -> None:
+    from datalad_tcia.dataset import build
+
+    real = build.create_dataset
+
+    def create_dataset(path: Path, description: str) -> Any:
+        ds = real(path, description)
+        if counter.hit():
+            die('create')
+        return ds
+
+    build.create_dataset = create_dataset  # type: ignore[assignment]
 
 
 def at_assembly(counter: Counter) -> None:
@@ -171,6 +187,7 @@ def at_publish(counter: Counter) -> None:
 POINTS = {
     'download': at_download,
     'metadata': at_metadata,
+    'create': at_create,
     'assembly': at_assembly,
     'push': at_push,
     'publish': at_publish,

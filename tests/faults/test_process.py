@@ -106,6 +106,22 @@ def test_kill_during_metadata_deposit(
     _finish(row, tcia, store, tmp_path, done_before=_done_series(store))
 
 
+def test_kill_during_dataset_creation(
+    tcia: LookalikeServer, tmp_path: Path, fast_retries
+) -> None:
+    """Killed after ``datalad create``, before the special remotes: the
+    next run must not take the unfinished dataset for a finished one."""
+    row = Row('process', 'SIGKILL during dataset creation', 1)
+    store = tmp_path / 'store'
+    run = row.add(
+        tcia_add(tcia, store, '--collection', PHI, cwd=tmp_path, kill=('create', 1))
+    )
+    _after_kill(row, run, store, 'create')
+    assert not [p for p in (store / CID / 'repos').iterdir() if p.name[0] != '.']
+    _finish(row, tcia, store, tmp_path, done_before=_done_series(store))
+    assert not list((store / CID / 'repos').glob('.*'))
+
+
 @pytest.mark.parametrize('nth', [1, 2])
 def test_kill_during_dataset_assembly(
     tcia: LookalikeServer, tmp_path: Path, nth: int, fast_retries
