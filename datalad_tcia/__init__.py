@@ -66,6 +66,15 @@ register_config(
     dialog='question',
 )
 register_config(
+    'datalad.tcia.token',
+    'Bearer token for the NBIA API',
+    description='Sent as "Authorization: Bearer" with every NBIA request, '
+    'for a deployment that wants one (NBIA v4 at TCIA needs none). Keep it '
+    'in your user configuration or DATALAD_TCIA_TOKEN, never in a dataset; '
+    'it is never written into the store, a dataset, a result or a log.',
+    type=EnsureStr(),
+)
+register_config(
     'datalad.tcia.store',
     'Default store directory',
     description='Directory that holds downloaded archives, metadata, '

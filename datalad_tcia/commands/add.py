@@ -27,7 +27,7 @@ from datalad_tcia.nbia import SeriesInfo
 from datalad_tcia.store import StoreLayout
 
 from .catalog import write_catalog
-from .common import nbia_client, store_path
+from .common import nbia_client, store_path, store_url_problem
 from .deposit_dataset import deposit_datasets
 from .download import download_selection
 from .params import (
@@ -132,6 +132,12 @@ class TciaAdd(ValidatedInterface):
         jobs: int = 1,
         output_format: str | None = None,
     ) -> Iterator[dict[str, Any]]:
+        problem = store_url_problem(store_url)
+        if problem:
+            yield get_status_dict(
+                action=ACTION, status='impossible', message=problem, logger=lgr
+            )
+            return
         store_dir = store_path(store)
         selection = make_selection(
             collection,

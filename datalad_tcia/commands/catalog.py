@@ -41,7 +41,7 @@ from datalad_tcia.export import clone_url
 from datalad_tcia.nbia import NbiaError
 from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked, unwritable
 
-from .common import retry_policy, store_path, timeouts
+from .common import retry_policy, store_path, store_url_problem, timeouts
 from .params import (
     datacite_url_param,
     output_format_param,
@@ -123,6 +123,10 @@ def write_catalog(
 ) -> Iterator[dict[str, Any]]:
     """Write the catalog of ``collection``; yield result records."""
     common = {'action': ACTION, 'logger': lgr}
+    problem = store_url_problem(store_url)
+    if problem:
+        yield get_status_dict(status='impossible', message=problem, **common)
+        return
     if not collection:
         yield get_status_dict(
             status='impossible', message='give --collection', **common

@@ -9,6 +9,7 @@ import datalad
 
 from datalad_tcia.archive import DEFAULT_TAGS
 from datalad_tcia.nbia import NbiaClient, RetryPolicy
+from datalad_tcia.nbia.credentials import has_credentials, redact
 
 
 def nbia_client(api_url: str | None = None) -> NbiaClient:
@@ -20,7 +21,28 @@ def nbia_client(api_url: str | None = None) -> NbiaClient:
       Wins over ``datalad.tcia.api-url``.
     """
     url = api_url or str(datalad.cfg.obtain('datalad.tcia.api-url'))
-    return NbiaClient(url, retry=retry_policy(), timeout=timeouts())
+    token = datalad.cfg.get('datalad.tcia.token')
+    return NbiaClient(
+        url,
+        retry=retry_policy(),
+        timeout=timeouts(),
+        token=str(token) if token else None,
+    )
+
+
+def store_url_problem(store_url: str | None) -> str | None:
+    """Why ``store_url`` cannot be used, if it cannot.
+
+    Store URLs are written into every deposit (subdataset URLs) and result,
+    so they must not carry a user name or password.
+    """
+    if store_url and has_credentials(store_url):
+        return (
+            f'--store-url {redact(store_url)} carries credentials, which would '
+            'be recorded in every deposit; give the URL without them and let '
+            'those who clone use DataLad credentials ("datalad credentials")'
+        )
+    return None
 
 
 def retry_policy() -> RetryPolicy:

@@ -49,7 +49,7 @@ from datalad_tcia.store import (
     unwritable,
 )
 
-from .common import store_path
+from .common import store_path, store_url_problem
 from .params import (
     force_param,
     jobs_param,
@@ -164,6 +164,10 @@ def deposit_datasets(
 ) -> Iterator[dict[str, Any]]:
     """Build and deposit the datasets of ``collection``; yield results."""
     common = {'action': ACTION, 'logger': lgr}
+    problem = store_url_problem(store_url)
+    if problem:
+        yield get_status_dict(status='impossible', message=problem, **common)
+        return
     if not collection:
         yield get_status_dict(
             status='impossible', message='give --collection', **common

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 import requests
 
+from datalad_tcia.nbia.credentials import split_credentials
 from datalad_tcia.nbia.exceptions import NbiaClientError, NbiaProtocolError
 from datalad_tcia.nbia.retry import RetryPolicy
 from datalad_tcia.nbia.transport import RetryingClient
@@ -38,9 +40,12 @@ class DataCiteClient(RetryingClient):
         session: requests.Session | None = None,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
-        kwargs = {'sleep': sleep} if sleep is not None else {}
-        super().__init__(retry=retry, timeout=timeout, session=session, **kwargs)
-        self.base_url = base_url.rstrip('/')
+        kwargs: dict[str, Any] = {'sleep': sleep} if sleep is not None else {}
+        url, auth = split_credentials(base_url.rstrip('/'))
+        super().__init__(
+            retry=retry, timeout=timeout, session=session, auth=auth, **kwargs
+        )
+        self.base_url = url
 
     def citation(self, doi: str) -> Citation | None:
         """The record of ``doi``, or ``None`` if DataCite does not know it.

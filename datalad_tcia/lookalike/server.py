@@ -51,6 +51,7 @@ class LoggedRequest:
     query: dict[str, str]
     form: dict[str, str]
     user_agent: str | None
+    authorization: str | None = None
     fault: str | None = None
     status: int | None = None
     bytes_sent: int = 0
@@ -109,6 +110,7 @@ class _Handler(BaseHTTPRequestHandler):
             query={k: v[0] for k, v in query.items()},
             form={k: v[0] for k, v in form.items()},
             user_agent=self.headers.get('User-Agent'),
+            authorization=self.headers.get('Authorization'),
         )
         srv._log(entry)
         fault = srv.faults.take(endpoint, entry.series_uid)

@@ -18,6 +18,7 @@ from typing import Any
 
 import requests
 
+from .credentials import split_credentials
 from .endpoints import DEFAULT_API_URL, ENDPOINTS, Endpoint, resolve_api_url
 from .exceptions import NbiaConnectionError, NbiaProtocolError
 from .records import (
@@ -51,7 +52,9 @@ class NbiaClient(RetryingClient):
     base_url: str
       API base URL, e.g.
       ``https://nbia.cancerimagingarchive.net/nbia-api/services/v4``, or one
-      of the aliases ``nbia`` and ``nlst``.
+      of the aliases ``nbia`` and ``nlst``. A user name and password in
+      it (``https://user:password@host/...``) are sent as HTTP basic
+      authentication and dropped from :attr:`base_url`.
     retry: RetryPolicy, optional
       Retry discipline for connection errors, timeouts, 429 and 5xx.
     timeout: tuple of float
@@ -59,6 +62,8 @@ class NbiaClient(RetryingClient):
       anywhere in a response, also in the middle of a download.
     session: requests.Session, optional
       Session to use (one is created otherwise).
+    token: str, optional
+      Bearer token for an NBIA deployment that wants one (v4 needs none).
     """
 
     def __init__(
@@ -69,12 +74,22 @@ class NbiaClient(RetryingClient):
         timeout: tuple[float, float] = (30.0, 120.0),
         session: requests.Session | None = None,
         sleep: Callable[[float], None] | None = None,
+        token: str | None = None,
     ) -> None:
         kwargs: dict[str, Any] = {}
         if sleep is not None:
             kwargs['sleep'] = sleep
-        super().__init__(retry=retry, timeout=timeout, session=session, **kwargs)
-        self.base_url = resolve_api_url(base_url)
+        # the kept URL has no credentials; they go with each request
+        url, auth = split_credentials(resolve_api_url(base_url))
+        super().__init__(
+            retry=retry,
+            timeout=timeout,
+            session=session,
+            auth=auth,
+            token=token,
+            **kwargs,
+        )
+        self.base_url = url
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}({self.base_url!r})'

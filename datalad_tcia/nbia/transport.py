@@ -57,6 +57,11 @@ class RetryingClient:
       Session to use (one is created otherwise).
     sleep: callable
       How to wait between attempts (tests pass a recorder).
+    auth: tuple of str, optional
+      User name and password for HTTP basic authentication.
+    token: str, optional
+      Bearer token sent as ``Authorization`` (wins over ``auth``).
+      ``requests`` drops it when a redirect leaves the host.
     """
 
     def __init__(
@@ -66,6 +71,8 @@ class RetryingClient:
         timeout: tuple[float, float] = (30.0, 120.0),
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        auth: tuple[str, str] | None = None,
+        token: str | None = None,
     ) -> None:
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
@@ -76,6 +83,10 @@ class RetryingClient:
             session.mount('http://', adapter)
             session.mount('https://', adapter)
         session.headers['User-Agent'] = USER_AGENT
+        if token:
+            session.headers['Authorization'] = f'Bearer {token}'
+        elif auth:
+            session.auth = auth
         self.session = session
 
     def _send(
