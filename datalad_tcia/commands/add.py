@@ -24,7 +24,7 @@ from datalad_next.constraints import EnsureBool, EnsureStr
 
 from datalad_tcia.dataset import GitError, git
 from datalad_tcia.nbia import SeriesInfo
-from datalad_tcia.store import StoreLayout
+from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked
 
 from .catalog import write_catalog
 from .common import nbia_client, store_path, store_url_problem
@@ -263,8 +263,25 @@ class _Summary:
 def _delete_archives(
     layout: StoreLayout, clone_url: str | None, summary: _Summary
 ) -> Iterator[dict[str, Any]]:
-    """Delete the collection's archives once the datasets are verified."""
+    """Delete the collection's archives once the datasets are verified,
+    holding the collection's lock (another run may be downloading)."""
     common = {'action': ACTION, 'logger': lgr, 'path': str(layout.archives)}
+    try:
+        with StoreLock(layout.lock):
+            yield from _delete_verified(layout, clone_url, summary, common)
+    except StoreLocked as e:
+        summary.failed = True
+        yield get_status_dict(
+            status='impossible', message=f'archives kept: {e}', **common
+        )
+
+
+def _delete_verified(
+    layout: StoreLayout,
+    clone_url: str | None,
+    summary: _Summary,
+    common: dict[str, Any],
+) -> Iterator[dict[str, Any]]:
     problems = _verify_sources(layout) + _verify_clone(clone_url)
     if problems:
         summary.failed = True

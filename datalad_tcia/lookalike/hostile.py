@@ -25,6 +25,8 @@ HOSTILE_PATIENT_IDS = (
     'tab\there',
     'Ünïcødé Pätiënt 患者 ' + 'x' * 20,
     'collection',
+    'V' * 300,
+    'ctl\x01\x1b[31mred\x7f',
 )
 
 
