@@ -80,15 +80,31 @@ def fast_retries(datalad_cfg):  # noqa: F811
     return datalad_cfg
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Give the fault suite a fresh file for its table's rows (the
+    controller sets it; xdist workers inherit it)."""
+    from tests.faults.harness import ROWS_ENV
+
+    if hasattr(config, 'workerinput'):
+        return
+    path = Path(config.rootpath) / 'test-artifacts' / 'fault-rows.jsonl'
+    path.parent.mkdir(exist_ok=True)
+    path.write_text('')
+    os.environ[ROWS_ENV] = str(path)
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001, ARG001
     """Print the fault suite's table, and keep it in test-artifacts/."""
-    from tests.faults.harness import ROWS, table
+    from tests.faults.harness import ROWS_ENV, recorded, table, table_rst
 
-    if not ROWS:
+    if hasattr(config, 'workerinput') or not os.environ.get(ROWS_ENV):
         return
-    text = table(ROWS)
-    out = Path(config.rootpath) / 'test-artifacts' / 'fault-table.md'
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(text)
+    rows = recorded(Path(os.environ[ROWS_ENV]))
+    if not rows:
+        return
+    text = table(rows)
+    out = Path(config.rootpath) / 'test-artifacts'
+    (out / 'fault-table.md').write_text(text)
+    (out / 'fault-table.rst').write_text(table_rst(rows))
     terminalreporter.section('fault suite')
     terminalreporter.write(text)

@@ -21,7 +21,7 @@ from datalad_tcia.lookalike.hostile import (
     build_hostile_collection,
 )
 from datalad_tcia.store import collection_id
-from tests.faults.harness import ROWS, Row, partial_files
+from tests.faults.harness import Row, partial_files, record
 
 DATALAD = str(Path(sys.executable).parent / 'datalad')
 
@@ -151,4 +151,4 @@ def test_hostile_names_end_to_end(tmp_path: Path) -> None:
         row.lost = len(set(truth.items()) - set(got.items()))
         row.partial = len(partial_files(store))
         assert row.partial == 0
-        ROWS.append(row)
+        record(row)

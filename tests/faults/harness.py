@@ -11,7 +11,7 @@ outside on what a run left behind:
   deposit and ``datalad get -r`` give every file of the selection with the
   server's MD5.
 
-Each scenario adds a :class:`Row` to :data:`ROWS`; the suite prints them as
+Each scenario records a :class:`Row` (:func:`record`); the suite prints them as
 the table of ``docs/source/faults.rst`` (``tests/conftest.py``).
 """
 
@@ -24,7 +24,7 @@ import subprocess
 import sys
 import zipfile
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -323,8 +323,29 @@ class Row:
         return run
 
 
-#: the rows of this pytest session, in the order the scenarios ran
-ROWS: list[Row] = []
+#: where the scenarios of this pytest session write their rows (one JSON
+#: line each), so that the rows of every xdist worker reach the table
+ROWS_ENV = 'TCIA_FAULT_ROWS'
+
+
+def record(row: Row) -> None:
+    """Add ``row`` to this session's table."""
+    path = os.environ.get(ROWS_ENV)
+    if path:
+        with open(path, 'a') as fp:
+            fp.write(json.dumps(asdict(row)) + '\n')
+
+
+def recorded(path: Path) -> list[Row]:
+    """The rows recorded in ``path``."""
+    if not path.exists():
+        return []
+    rows = [Row(**json.loads(line)) for line in path.read_text().splitlines()]
+    order = ['server', 'process', 'input', 'secrets']
+    return sorted(
+        rows, key=lambda r: order.index(r.group) if r.group in order else len(order)
+    )
+
 
 HEADER = (
     '| group | scenario | faults injected | runs | complete and verified '
@@ -333,20 +354,39 @@ HEADER = (
 )
 
 
+def _cells(label: tuple[str, str], rs: list[Row]) -> list[str]:
+    runs = [r for row in rs for r in row.runs]
+    return [
+        label[0],
+        label[1],
+        str(sum(r.injected for r in rs)),
+        str(len(runs)),
+        str(runs.count('complete')),
+        str(runs.count('error')),
+        str(runs.count('killed')),
+        str(sum(r.lost for r in rs)),
+        str(sum(r.partial for r in rs)),
+    ]
+
+
+def _lines(rows: list[Row]) -> list[list[str]]:
+    return [_cells((r.group, r.scenario), [r]) for r in rows] + [
+        _cells(('**all**', f'{len(rows)} scenarios'), rows)
+    ]
+
+
 def table(rows: list[Row]) -> str:
     """The rows as a Markdown table, with a total line."""
     lines = [HEADER, '|' + '---|' * 9]
-
-    def cells(label: tuple[str, str], rs: list[Row]) -> str:
-        runs = [r for row in rs for r in row.runs]
-        return (
-            f'| {label[0]} | {label[1]} | {sum(r.injected for r in rs)} '
-            f'| {len(runs)} | {runs.count("complete")} | {runs.count("error")} '
-            f'| {runs.count("killed")} | {sum(r.lost for r in rs)} '
-            f'| {sum(r.partial for r in rs)} |'
-        )
-
-    for row in rows:
-        lines.append(cells((row.group, row.scenario), [row]))
-    lines.append(cells(('**all**', f'{len(rows)} scenarios'), rows))
+    lines += ['| ' + ' | '.join(cells) + ' |' for cells in _lines(rows)]
     return '\n'.join(lines) + '\n'
+
+
+def table_rst(rows: list[Row]) -> str:
+    """The rows as a reStructuredText list table (for the docs)."""
+    heads = [h.strip() for h in HEADER.strip('|').split('|')]
+    out = ['.. list-table::', '   :header-rows: 1', '']
+    for cells in [heads, *_lines(rows)]:
+        out.append(f'   * - {cells[0]}')
+        out += [f'     - {c}' for c in cells[1:]]
+    return '\n'.join(out) + '\n'

@@ -19,12 +19,12 @@ from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
 
 from .harness import (
-    ROWS,
     Row,
     Run,
     expected_md5s,
     lost_files,
     partial_files,
+    record,
     tcia_add,
 )
 
@@ -67,7 +67,7 @@ def _verify(row: Row, srv: LookalikeServer, store: Path, tmp: Path) -> None:
     )
     assert row.partial == 0
     assert row.lost == 0
-    ROWS.append(row)
+    record(row)
 
 
 def _complete(row: Row, srv: LookalikeServer, store: Path, tmp: Path) -> Run:

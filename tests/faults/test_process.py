@@ -18,7 +18,6 @@ from datalad_tcia.store import collection_id
 
 from .harness import (
     DATALAD,
-    ROWS,
     Row,
     Run,
     deposit_clones,
@@ -26,6 +25,7 @@ from .harness import (
     expected_md5s,
     lost_files,
     partial_files,
+    record,
     tcia_add,
 )
 
@@ -55,7 +55,7 @@ def _finish(
     row.lost = lost_files(store, CID, expected_md5s(srv, PHI), tmp / 'verify')
     assert row.partial == 0
     assert row.lost == 0
-    ROWS.append(row)
+    record(row)
 
 
 def _done_series(store: Path) -> set[str]:

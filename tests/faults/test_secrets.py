@@ -23,7 +23,6 @@ from datalad_tcia.store import collection_id
 
 from .harness import (
     DATALAD,
-    ROWS,
     Row,
     Run,
     deposit_url,
@@ -31,6 +30,7 @@ from .harness import (
     fresh_env,
     lost_files,
     partial_files,
+    record,
 )
 
 pytestmark = pytest.mark.slow
@@ -152,7 +152,7 @@ def test_credentials_never_leak(tcia: LookalikeServer, tmp_path: Path) -> None:
     )
     assert row.partial == 0
     assert row.lost == 0
-    ROWS.append(row)
+    record(row)
 
 
 def test_store_url_with_credentials_is_refused(

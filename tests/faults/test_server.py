@@ -17,7 +17,15 @@ from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.lookalike.zipstream import member_names
 from datalad_tcia.store import collection_id
 
-from .harness import ROWS, Row, Run, expected_md5s, lost_files, partial_files, tcia_add
+from .harness import (
+    Row,
+    Run,
+    expected_md5s,
+    lost_files,
+    partial_files,
+    record,
+    tcia_add,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +48,7 @@ def _verify(
     )
     assert row.partial == 0
     assert row.lost == 0
-    ROWS.append(row)
+    record(row)
 
 
 def _rerun(
