@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,25 +13,10 @@ import pydicom
 
 from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
+from tests.faults.harness import fresh_env, snapshot
 
 RT = 'LOOKALIKE-RT'
 DATALAD = str(Path(sys.executable).parent / 'datalad')
-
-
-def _env(home: Path) -> dict[str, str]:
-    home.mkdir(parents=True, exist_ok=True)
-    (home / '.gitconfig').write_text(
-        '[user]\n\tname = Someone\n\temail = someone@example.org\n'
-    )
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(('GIT_', 'DATALAD_'))
-    }
-    env.update(
-        HOME=str(home),
-        GIT_CONFIG_GLOBAL=str(home / '.gitconfig'),
-        GIT_CONFIG_NOSYSTEM='1',
-    )
-    return env
 
 
 def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None):
@@ -97,7 +81,7 @@ def test_add_with_faults_then_clone_and_get_everything(
     assert (target / '.gitmodules').exists()
 
     # a fresh HOME clones the deposit and gets every file from the look-alike
-    env = _env(tmp_path / 'home')
+    env = fresh_env(tmp_path / 'home')
     fresh = tmp_path / 'fresh'
     proc = _run([DATALAD, 'clone', summary['clone_urls'][0], str(fresh)], tmp_path, env)
     assert proc.returncode == 0, proc.stderr
@@ -142,20 +126,11 @@ def test_add_with_faults_then_clone_and_get_everything(
     }
 
 
-def _snapshot(root: Path) -> dict[str, bytes]:
-    if not root.exists():
-        return {}
-    return {
-        str(p.relative_to(root)): p.read_bytes() if p.is_file() else b''
-        for p in sorted(root.rglob('*'))
-    }
-
-
 def test_add_unknown_input(tcia: LookalikeServer, tmp_path: Path) -> None:
     store = tmp_path / 'store'
     store.mkdir()
     (store / 'keep.txt').write_text('earlier work')
-    before = _snapshot(store)
+    before = snapshot(store)
     for args, named in (
         (['--collection', 'No-Such-Collection'], 'No-Such-Collection'),
         (['--series', '1.2.3.4.5.6'], '1.2.3.4.5.6'),
@@ -174,5 +149,5 @@ def test_add_unknown_input(tcia: LookalikeServer, tmp_path: Path) -> None:
         )
         assert proc.returncode != 0
         assert named in proc.stdout + proc.stderr
-        assert _snapshot(store) == before
+        assert snapshot(store) == before
     assert tcia.requests('getImage') == []

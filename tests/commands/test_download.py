@@ -15,6 +15,7 @@ import pytest
 
 from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
+from tests.faults.harness import snapshot
 
 PHI = 'Pseudo-PHI-DICOM-Data'
 ENC = 'LOOKALIKE-MR-Encodings'
@@ -34,15 +35,6 @@ def _datalad(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:
         check=False,
         **kwargs,
     )
-
-
-def _snapshot(root: Path) -> dict[str, bytes]:
-    if not root.exists():
-        return {}
-    return {
-        str(p.relative_to(root)): p.read_bytes() if p.is_file() else b''
-        for p in sorted(root.rglob('*'))
-    }
 
 
 def _check_deposit(store: Path, srv: LookalikeServer, collection: str) -> None:
@@ -244,7 +236,7 @@ def test_bad_input_leaves_the_store_unchanged(
     # a store with earlier work in it
     uid = next(iter(tcia.archive.iter_series())).uid
     _download(api_url=tcia.api_url, series=[uid], store=str(store))
-    before = _snapshot(store)
+    before = snapshot(store)
     manifest = tmp_path / 'bad.tcia'
     manifest.write_text(
         'downloadServerUrl=x\nincludeAnnotation=true\nnoOfrRetry=4\n'
@@ -259,7 +251,7 @@ def test_bad_input_leaves_the_store_unchanged(
     assert proc.returncode != 0
     assert named in proc.stdout + proc.stderr
     assert 'Nothing was downloaded' in proc.stdout + proc.stderr
-    assert _snapshot(store) == before
+    assert snapshot(store) == before
     assert tcia.requests('getImage') == []
 
 

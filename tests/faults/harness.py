@@ -105,6 +105,34 @@ class Run:
         )
 
 
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every path below ``root`` with its bytes (directories: empty), git
+    internals left out; to show that a failed run changed nothing."""
+    if not root.exists():
+        return {}
+    return {
+        str(p.relative_to(root)): p.read_bytes() if p.is_file() else b''
+        for p in sorted(root.rglob('*'))
+        if '.git' not in p.relative_to(root).parts
+    }
+
+
+def add_args(srv: LookalikeServer, store: Path, *selection: str) -> list[str]:
+    """``datalad`` arguments of a JSON-reporting ``tcia-add`` run."""
+    return [
+        '-f',
+        'json',
+        'tcia-add',
+        '--api-url',
+        srv.api_url,
+        '--datacite-url',
+        srv.datacite_url,
+        '--store',
+        str(store),
+        *selection,
+    ]
+
+
 def tcia_add(
     srv: LookalikeServer,
     store: Path,
@@ -119,18 +147,7 @@ def tcia_add(
     With ``kill=(point, n)`` the run is SIGKILLed the ``n``-th time it
     reaches ``point`` (see ``killpoint.py``).
     """
-    args = [
-        '-f',
-        'json',
-        'tcia-add',
-        '--api-url',
-        srv.api_url,
-        '--datacite-url',
-        srv.datacite_url,
-        '--store',
-        str(store),
-        *selection,
-    ]
+    args = add_args(srv, store, *selection)
     if kill:
         cmd = [sys.executable, KILLPOINT, kill[0], str(kill[1]), '--', *args]
     else:

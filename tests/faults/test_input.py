@@ -25,6 +25,7 @@ from .harness import (
     lost_files,
     partial_files,
     record,
+    snapshot,
     tcia_add,
 )
 
@@ -48,16 +49,6 @@ def tmpfs(path: Path, size: str) -> Iterator[Path]:
         yield path
     finally:
         subprocess.run(['umount', '-l', str(path)], check=False)
-
-
-def _snapshot(root: Path) -> dict[str, bytes]:
-    if not root.exists():
-        return {}
-    return {
-        str(p.relative_to(root)): p.read_bytes() if p.is_file() else b''
-        for p in sorted(root.rglob('*'))
-        if '.git' not in p.relative_to(root).parts
-    }
 
 
 def _verify(row: Row, srv: LookalikeServer, store: Path, tmp: Path) -> None:
@@ -104,14 +95,14 @@ def test_malformed_manifests(
     store = tmp_path / 'store'
     store.mkdir()
     (store / 'keep.txt').write_text('earlier work')
-    before = _snapshot(store)
+    before = snapshot(store)
     for name, (text, named) in bad.items():
         path = tmp_path / name
         path.write_bytes(text if isinstance(text, bytes) else text.encode())
         run = row.add(tcia_add(tcia, store, '--manifest', str(path), cwd=tmp_path))
         assert run.clear_error(), run.stdout + run.stderr
         assert named in run.stdout, run.stdout
-        assert _snapshot(store) == before
+        assert snapshot(store) == before
     assert tcia.requests('getImage') == []
     good = tmp_path / 'good.tcia'
     good.write_text(MANIFEST_HEADER + '\n'.join(uids) + '\n')

@@ -20,6 +20,7 @@ from .harness import (
     DATALAD,
     Row,
     Run,
+    add_args,
     deposit_clones,
     deposit_refs,
     expected_md5s,
@@ -177,20 +178,7 @@ def test_two_runs_at_once(tcia: LookalikeServer, tmp_path: Path, fast_retries) -
     tcia.faults.add('slow', 'getImage', times=2, delay=0.2)
     procs = [
         subprocess.Popen(
-            [
-                DATALAD,
-                '-f',
-                'json',
-                'tcia-add',
-                '--api-url',
-                tcia.api_url,
-                '--datacite-url',
-                tcia.datacite_url,
-                '--store',
-                str(store),
-                '--collection',
-                PHI,
-            ],
+            [DATALAD, *add_args(tcia, store, '--collection', PHI)],
             cwd=tmp_path,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
