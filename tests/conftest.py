@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,10 +88,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if hasattr(config, 'workerinput'):
         return
-    path = Path(config.rootpath) / 'test-artifacts' / 'fault-rows.jsonl'
-    path.parent.mkdir(exist_ok=True)
-    path.write_text('')
-    os.environ[ROWS_ENV] = str(path)
+    fd, path = tempfile.mkstemp(prefix='tcia-fault-rows-', suffix='.jsonl')
+    os.close(fd)
+    os.environ[ROWS_ENV] = path
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001, ARG001
@@ -100,10 +100,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # no
     if hasattr(config, 'workerinput') or not os.environ.get(ROWS_ENV):
         return
     rows = recorded(Path(os.environ[ROWS_ENV]))
+    Path(os.environ[ROWS_ENV]).unlink(missing_ok=True)
     if not rows:
         return
     text = table(rows)
     out = Path(config.rootpath) / 'test-artifacts'
+    out.mkdir(exist_ok=True)
     (out / 'fault-table.md').write_text(text)
     (out / 'fault-table.rst').write_text(table_rst(rows))
     terminalreporter.section('fault suite')

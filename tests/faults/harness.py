@@ -89,11 +89,13 @@ class Run:
         return self.returncode == -9
 
     def complete(self) -> bool:
-        """Exit 0, no failure record, a summary that says ok."""
+        """Exit 0, no failure record, a summary (if any: tcia-add ends with
+        one) that says ok."""
         return (
             self.returncode == 0
+            and bool(self.results)
             and not self.failures
-            and self.summary.get('status') == 'ok'
+            and self.summary.get('status', 'ok') == 'ok'
         )
 
     def clear_error(self) -> bool:
@@ -147,7 +149,20 @@ def tcia_add(
     With ``kill=(point, n)`` the run is SIGKILLed the ``n``-th time it
     reaches ``point`` (see ``killpoint.py``).
     """
-    args = add_args(srv, store, *selection)
+    return datalad(
+        add_args(srv, store, *selection), cwd=cwd, kill=kill, env=env, timeout=timeout
+    )
+
+
+def datalad(
+    args: list[str],
+    *,
+    cwd: Path,
+    kill: tuple[str, int] | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 900,
+) -> Run:
+    """Run ``datalad ARGS`` in a session of its own (see :func:`tcia_add`)."""
     if kill:
         cmd = [sys.executable, KILLPOINT, kill[0], str(kill[1]), '--', *args]
     else:
@@ -346,7 +361,9 @@ ROWS_ENV = 'TCIA_FAULT_ROWS'
 
 
 def record(row: Row) -> None:
-    """Add ``row`` to this session's table."""
+    """Add ``row`` to this session's table; every run of it must have ended
+    complete, killed, or with a clear error."""
+    assert 'unclear' not in row.runs, row
     path = os.environ.get(ROWS_ENV)
     if path:
         with open(path, 'a') as fp:

@@ -8,6 +8,7 @@ what was done; finally a fresh clone gets every file right.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from .harness import (
     Row,
     Run,
     add_args,
+    datalad,
     deposit_clones,
     deposit_refs,
     expected_md5s,
@@ -204,3 +206,52 @@ def test_two_runs_at_once(tcia: LookalikeServer, tmp_path: Path, fast_retries) -
     row.partial += len(partial_files(store))
     assert row.partial == 0
     _finish(row, tcia, store, tmp_path, done_before=set())
+
+
+def test_kill_during_deposit_of_local_archives(tmp_path: Path) -> None:
+    """``tcia-deposit-metadata`` of a tarball on disk, killed while writing
+    metadata: the re-run deposits exactly what an uninterrupted run does."""
+    from tests.commands.test_deposit_metadata import _visit_tar
+
+    row = Row('process', 'SIGKILL during tcia-deposit-metadata of a tarball', 1)
+    tar = tmp_path / 'visit.tar'
+    members = _visit_tar(tar)
+    args = ['-f', 'json', 'tcia-deposit-metadata', '--collection', 'ICF-Study']
+
+    def deposit(store: Path, kill: tuple[str, int] | None = None) -> Run:
+        return row.add(
+            datalad([*args, '--store', str(store), str(tar)], cwd=tmp_path, kill=kill)
+        )
+
+    reference = tmp_path / 'reference'
+    assert deposit(reference).returncode == 0
+    row.runs.pop()  # the reference run is not part of the scenario
+    store = tmp_path / 'store'
+    _after_kill(row, deposit(store, ('metadata', 2)), store, 'metadata')
+    run = deposit(store)
+    assert run.complete(), run.stdout + run.stderr
+
+    def records(root: Path) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for path in sorted((root / 'icf_study' / 'metadata').glob('*.json')):
+            data = json.loads(path.read_text())
+            if isinstance(data, dict):
+                data.pop('downloaded', None)
+            out[path.name] = data
+        return out
+
+    got, want = records(store), records(reference)
+    assert got.keys() == want.keys()
+    deposited = {
+        r['path']
+        for name, recs in got.items()
+        if name.endswith('_dicoms.json')
+        for r in recs  # type: ignore[attr-defined]
+        if r['dicom']
+    }
+    row.lost = len(set(members) - deposited)
+    assert row.lost == 0
+    assert got == want
+    row.partial = len(partial_files(store))
+    assert row.partial == 0
+    record(row)
