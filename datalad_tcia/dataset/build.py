@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import secrets
 import shutil
 import subprocess
 import time
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from datalad.distribution.dataset import Dataset
+
+from datalad_tcia.store import temp_path_for
 
 from .annexbranch import (
     hashdirlower,
@@ -144,7 +145,7 @@ def ensure_dataset(
     ds = Dataset(path)
     if ds.is_installed():
         return ds
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}-{secrets.token_hex(4)}.part')
+    tmp = temp_path_for(path)
     try:
         create_dataset(tmp, description)
         if special_remotes:
