@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from datalad_tcia.lookalike import LookalikeServer
+from datalad_tcia.store import collection_id
 
 DATALAD = str(Path(sys.executable).parent / 'datalad')
 KILLPOINT = str(Path(__file__).with_name('killpoint.py'))
@@ -326,6 +327,32 @@ def lost_files(
             continue
         got[hashlib.md5(path.read_bytes()).hexdigest()] += 1
     return sum((expected - got).values())
+
+
+# -- ending a scenario ---------------------------------------------------------
+
+
+def rerun(
+    row: Row, srv: LookalikeServer, store: Path, collection: str, tmp: Path
+) -> Run:
+    """Faults off, ``tcia-add`` the collection again: it must complete."""
+    srv.reset()
+    run = row.add(tcia_add(srv, store, '--collection', collection, cwd=tmp))
+    assert run.complete(), run.stdout + run.stderr
+    return run
+
+
+def verify(
+    row: Row, srv: LookalikeServer, store: Path, collection: str, tmp: Path
+) -> None:
+    """Count partial files and files lost (both must be 0); record ``row``."""
+    row.partial += len(partial_files(store))
+    row.lost = lost_files(
+        store, collection_id(collection), expected_md5s(srv, collection), tmp / 'verify'
+    )
+    assert row.partial == 0
+    assert row.lost == 0
+    record(row)
 
 
 # -- the table ----------------------------------------------------------------

@@ -16,17 +16,14 @@ from pathlib import Path
 import pytest
 
 from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.store import collection_id
 
 from .harness import (
     Row,
-    Run,
-    expected_md5s,
-    lost_files,
     partial_files,
-    record,
+    rerun,
     snapshot,
     tcia_add,
+    verify,
 )
 
 pytestmark = pytest.mark.slow
@@ -49,23 +46,6 @@ def tmpfs(path: Path, size: str) -> Iterator[Path]:
         yield path
     finally:
         subprocess.run(['umount', '-l', str(path)], check=False)
-
-
-def _verify(row: Row, srv: LookalikeServer, store: Path, tmp: Path) -> None:
-    row.partial += len(partial_files(store))
-    row.lost = lost_files(
-        store, collection_id(PHI), expected_md5s(srv, PHI), tmp / 'verify'
-    )
-    assert row.partial == 0
-    assert row.lost == 0
-    record(row)
-
-
-def _complete(row: Row, srv: LookalikeServer, store: Path, tmp: Path) -> Run:
-    srv.reset()
-    run = row.add(tcia_add(srv, store, '--collection', PHI, cwd=tmp))
-    assert run.complete(), run.stdout + run.stderr
-    return run
 
 
 MANIFEST_HEADER = (
@@ -108,7 +88,7 @@ def test_malformed_manifests(
     good.write_text(MANIFEST_HEADER + '\n'.join(uids) + '\n')
     run = row.add(tcia_add(tcia, store, '--manifest', str(good), cwd=tmp_path))
     assert run.complete(), run.stdout + run.stderr
-    _verify(row, tcia, store, tmp_path)
+    verify(row, tcia, store, PHI, tmp_path)
 
 
 def test_store_is_a_file(tcia: LookalikeServer, tmp_path: Path, fast_retries) -> None:
@@ -121,8 +101,8 @@ def test_store_is_a_file(tcia: LookalikeServer, tmp_path: Path, fast_retries) ->
     assert store.read_text() == 'not a directory'
     assert tcia.requests('getImage') == []
     store.unlink()
-    _complete(row, tcia, store, tmp_path)
-    _verify(row, tcia, store, tmp_path)
+    rerun(row, tcia, store, PHI, tmp_path)
+    verify(row, tcia, store, PHI, tmp_path)
 
 
 def test_read_only_store(tcia: LookalikeServer, tmp_path: Path, fast_retries) -> None:
@@ -141,8 +121,8 @@ def test_read_only_store(tcia: LookalikeServer, tmp_path: Path, fast_retries) ->
         assert tcia.requests('getImage') == []
         assert _mount('-o', 'remount,rw', str(mnt)).returncode == 0
         assert sorted(p.name for p in store.iterdir()) == ['keep.txt']
-        _complete(row, tcia, store, tmp_path)
-        _verify(row, tcia, store, tmp_path)
+        rerun(row, tcia, store, PHI, tmp_path)
+        verify(row, tcia, store, PHI, tmp_path)
 
 
 @pytest.mark.parametrize('size', ['48k', '400k'])
@@ -164,5 +144,5 @@ def test_nearly_full_disk(
             assert 'again' in r['message']
         assert partial_files(store) == []
         assert _mount('-o', 'remount,size=256m', str(mnt)).returncode == 0
-        _complete(row, tcia, store, tmp_path)
-        _verify(row, tcia, store, tmp_path)
+        rerun(row, tcia, store, PHI, tmp_path)
+        verify(row, tcia, store, PHI, tmp_path)

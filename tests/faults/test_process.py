@@ -25,11 +25,11 @@ from .harness import (
     datalad,
     deposit_clones,
     deposit_refs,
-    expected_md5s,
-    lost_files,
     partial_files,
     record,
+    rerun,
     tcia_add,
+    verify,
 )
 
 pytestmark = pytest.mark.slow
@@ -49,16 +49,10 @@ def _finish(
 ) -> None:
     """Re-run without faults; it completes, downloads nothing done before,
     and a fresh clone gets every file."""
-    srv.reset()
-    run = row.add(tcia_add(srv, store, '--collection', PHI, cwd=tmp))
-    assert run.complete(), run.stdout + run.stderr
+    rerun(row, srv, store, PHI, tmp)
     again = {r.series_uid for r in srv.requests('getImage')}
     assert not again & done_before, 'work finished before the kill was redone'
-    row.partial += len(partial_files(store))
-    row.lost = lost_files(store, CID, expected_md5s(srv, PHI), tmp / 'verify')
-    assert row.partial == 0
-    assert row.lost == 0
-    record(row)
+    verify(row, srv, store, PHI, tmp)
 
 
 def _done_series(store: Path) -> set[str]:

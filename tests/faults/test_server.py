@@ -15,16 +15,13 @@ import pytest
 
 from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.lookalike.zipstream import member_names
-from datalad_tcia.store import collection_id
 
 from .harness import (
     Row,
-    Run,
-    expected_md5s,
-    lost_files,
     partial_files,
-    record,
+    rerun,
     tcia_add,
+    verify,
 )
 
 pytestmark = pytest.mark.slow
@@ -37,27 +34,6 @@ def _uids(srv: LookalikeServer) -> list[str]:
     coll = srv.archive.collection(RT)
     assert coll is not None
     return [s.uid for p in coll.patients for st in p.studies for s in st.series]
-
-
-def _verify(
-    row: Row, srv: LookalikeServer, store: Path, tmp: Path, name: str = RT
-) -> None:
-    row.partial += len(partial_files(store))
-    row.lost = lost_files(
-        store, collection_id(name), expected_md5s(srv, name), tmp / 'v'
-    )
-    assert row.partial == 0
-    assert row.lost == 0
-    record(row)
-
-
-def _rerun(
-    row: Row, srv: LookalikeServer, store: Path, tmp: Path, name: str = RT
-) -> Run:
-    srv.reset()
-    run = row.add(tcia_add(srv, store, '--collection', name, cwd=tmp))
-    assert run.complete(), run.stdout + run.stderr
-    return run
 
 
 def test_transient_faults_are_retried(
@@ -85,7 +61,7 @@ def test_transient_faults_are_retried(
     run = row.add(tcia_add(tcia, store, '--collection', RT, cwd=tmp_path))
     assert run.complete(), run.stdout + run.stderr
     assert all(r.hits == 1 for r in rules), [(r.kind, r.hits) for r in rules]
-    _verify(row, tcia, store, tmp_path)
+    verify(row, tcia, store, RT, tmp_path)
 
 
 def test_bad_archives_are_retried(
@@ -108,7 +84,7 @@ def test_bad_archives_are_retried(
     assert all(r.hits == 1 for r in rules)
     for uid in uids:
         assert len(tcia.requests('getImage', series_uid=uid)) == 2
-    _verify(row, tcia, store, tmp_path)
+    verify(row, tcia, store, RT, tmp_path)
 
 
 def test_storm_longer_than_the_retry_budget(
@@ -129,8 +105,8 @@ def test_storm_longer_than_the_retry_budget(
     # bounded: max-attempts (4) per series, then a series-level retry at most
     assert len(tcia.requests('getImage')) <= 8 * len(_uids(tcia))
     assert partial_files(store) == []
-    _rerun(row, tcia, store, tmp_path)
-    _verify(row, tcia, store, tmp_path)
+    rerun(row, tcia, store, RT, tmp_path)
+    verify(row, tcia, store, RT, tmp_path)
 
 
 def test_hostile_members_are_refused(
@@ -162,8 +138,8 @@ def test_hostile_members_are_refused(
     assert not (tmp_path / 'x').exists()
     assert not (store / 'x').exists()
     assert not Path('/etc/x').exists()
-    _rerun(row, tcia, store, tmp_path)
-    _verify(row, tcia, store, tmp_path)
+    rerun(row, tcia, store, RT, tmp_path)
+    verify(row, tcia, store, RT, tmp_path)
 
 
 def test_empty_answer_and_datacite_down(
@@ -189,8 +165,8 @@ def test_empty_answer_and_datacite_down(
     assert 'DataCite could not be reached' in catalog['message']
     assert 'again' in catalog['message']
     row.runs.append('error')
-    again = _rerun(row, tcia, store, tmp_path, PHI)
+    again = rerun(row, tcia, store, PHI, tmp_path)
     catalog = next(r for r in again.results if r['action'] == 'tcia_catalog')
     assert 'DataCite' not in catalog['message']
     assert tcia.requests('dois')
-    _verify(row, tcia, store, tmp_path, PHI)
+    verify(row, tcia, store, PHI, tmp_path)
