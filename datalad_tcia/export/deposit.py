@@ -107,8 +107,12 @@ def push_deposit(repo: Path, prefix: Path, *, force: bool = False) -> DepositRes
     # deposit; start it afresh
     shutil.rmtree(repo / '.git' / 'dl-repoannex' / STAGING_REMOTE, ignore_errors=True)
     # the real deposit stays a remote for fetching; pushes go to staging
-    _set_remote(repo, REMOTE, clone_url(base, prefix.name))
-    _set_remote(repo, STAGING_REMOTE, clone_url(base, staging.name))
+    remotes = git(repo, 'remote').decode().split()
+    for name, url in (
+        (REMOTE, clone_url(base, prefix.name)),
+        (STAGING_REMOTE, clone_url(base, staging.name)),
+    ):
+        git(repo, 'remote', 'set-url' if name in remotes else 'add', name, url)
     # a plain git push: datalad push fails on a deposit that does not exist
     # yet (see the project's datalad-mechanics notes)
     git(repo, 'push', '--quiet', '--force', STAGING_REMOTE, branch, 'git-annex')
@@ -144,13 +148,6 @@ def publish(staging: Path, prefix: Path) -> None:
     finally:
         os.close(fd)
     lgr.debug('published deposit %s', prefix)
-
-
-def _set_remote(repo: Path, name: str, url: str) -> None:
-    if name in git(repo, 'remote').decode().split():
-        git(repo, 'remote', 'set-url', name, url)
-    else:
-        git(repo, 'remote', 'add', name, url)
 
 
 def _is_ancestor(repo: Path, old: str, new: str) -> bool:

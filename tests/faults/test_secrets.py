@@ -24,7 +24,7 @@ from datalad_tcia.store import collection_id
 from .harness import (
     DATALAD,
     Row,
-    Run,
+    datalad,
     deposit_url,
     expected_md5s,
     fresh_env,
@@ -74,9 +74,8 @@ def test_credentials_never_leak(tcia: LookalikeServer, tmp_path: Path) -> None:
     # which the token wins over); run 2: the URL password alone
     for collection, extra in ((PHI, {'DATALAD_TCIA_TOKEN': token}), (RT, {})):
         tcia.reset()
-        proc = subprocess.run(
+        run = datalad(
             [
-                DATALAD,
                 '-l',
                 'debug',
                 '-f',
@@ -92,12 +91,10 @@ def test_credentials_never_leak(tcia: LookalikeServer, tmp_path: Path) -> None:
             ],
             cwd=tmp_path,
             env={**env, **extra},
-            capture_output=True,
-            check=False,
         )
-        run = row.add(Run.parse(proc.returncode, proc.stdout.decode(), ''))
-        assert run.complete(), proc.stdout.decode() + proc.stderr.decode()
-        outputs += [proc.stdout, proc.stderr]
+        row.add(run)
+        assert run.complete(), run.stdout + run.stderr
+        outputs += [run.stdout.encode(), run.stderr.encode()]
         # the credentials were used, and only with NBIA
         nbia = [r for r in tcia.requests() if r.endpoint != 'dois']
         assert nbia
