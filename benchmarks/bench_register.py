@@ -31,12 +31,13 @@ from datalad.distribution.dataset import Dataset
 
 from datalad_tcia.dataset import (
     DEFAULT_LAYOUT,
-    SeriesDeposit,
     ensure_dataset,
     plan_patient,
     update_dataset,
 )
 from datalad_tcia.dataset.build import remote_uuid
+from datalad_tcia.metadata import SeriesDeposit
+from datalad_tcia.store import temp_path_for
 
 API = 'https://nbia.cancerimagingarchive.net/nbia-api/services/v4'
 PER_SERIES = 200
@@ -59,6 +60,7 @@ def deposits(n: int) -> list[SeriesDeposit]:
             'PatientID': 'BENCH-1',
         }
         archive = {
+            'Collection': 'BENCH',
             'SeriesInstanceUID': uid,
             'api_url': API,
             'archive_url': f'{API}/getImage?SeriesInstanceUID={uid}',
@@ -81,13 +83,13 @@ def deposits(n: int) -> list[SeriesDeposit]:
                     'InstanceNumber': i + 1,
                 }
             )
-        out.append(SeriesDeposit(archive, dicoms))
+        out.append(SeriesDeposit.from_json(archive, dicoms))
     return out
 
 
 def run_ours(path: Path, n: int) -> tuple[float, float]:
     start = time.perf_counter()
-    ensure_dataset(path, 'bench')
+    ensure_dataset(path, 'bench', temp_path_for(path))
     created = time.perf_counter() - start
     files, sources = plan_patient(deposits(n), DEFAULT_LAYOUT, 'BENCH')
     start = time.perf_counter()
@@ -97,7 +99,7 @@ def run_ours(path: Path, n: int) -> tuple[float, float]:
 
 def run_naive(path: Path, n: int) -> tuple[float, float]:
     start = time.perf_counter()
-    ds = ensure_dataset(path, 'bench')
+    ds = ensure_dataset(path, 'bench', temp_path_for(path))
     created = time.perf_counter() - start
     files, _ = plan_patient(deposits(n), DEFAULT_LAYOUT, 'BENCH')
     records = []

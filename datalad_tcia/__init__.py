@@ -10,7 +10,8 @@ from datalad.support.extensions import register_config
 from datalad_next.constraints import EnsureFloat, EnsureInt, EnsureStr
 
 from ._version import __version__
-from .nbia.endpoints import DEFAULT_API_URL, DEFAULT_DATACITE_URL
+from .datacite import DEFAULT_DATACITE_URL
+from .nbia import DEFAULT_API_URL
 
 __all__ = ['__version__', 'command_suite']
 

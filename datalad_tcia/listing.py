@@ -1,13 +1,16 @@
 """Summaries of a list of series per collection, patient and study.
 
 Pure functions: used by ``tcia-ls`` to turn resolved series into rows with
-counts and sizes, ordered collection > patient > study > series.
+counts and sizes, ordered collection > patient > study > series, and to
+render a row as one line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from typing import Any
+
+from datalad.utils import bytes2human
 
 from .nbia import SeriesInfo
 
@@ -96,3 +99,51 @@ def summarize(
                     continue
                 for s in st_series:
                     yield series_row(s)
+
+
+_INDENT = {'collection': 0, 'patient': 2, 'study': 4, 'series': 6}
+
+
+def _counts(res: dict[str, Any]) -> str:
+    parts = []
+    for key, label in (
+        ('PatientCount', 'patients'),
+        ('StudyCount', 'studies'),
+        ('SeriesCount', 'series'),
+        ('ImageCount', 'images'),
+    ):
+        if key in res:
+            parts.append(f'{res[key]:>5} {label}')
+    if 'FileSize' in res:
+        parts.append(f'{bytes2human(res["FileSize"]):>10}')
+    return '  '.join(parts)
+
+
+def format_row(res: dict[str, Any]) -> str:
+    """One line of the human-readable listing."""
+    kind = res.get('type', '')
+    pad = ' ' * _INDENT.get(kind, 0)
+    if kind == 'collection':
+        head = str(res.get('Collection'))
+    elif kind == 'patient':
+        head = str(res.get('PatientID'))
+    elif kind == 'study':
+        head = ' '.join(
+            str(x)
+            for x in (
+                res.get('StudyDate', '----------'),
+                res.get('StudyDescription', ''),
+                res.get('StudyInstanceUID'),
+            )
+            if x
+        )
+    else:
+        head = '{:<4} #{:<4} {} ({})'.format(
+            res.get('Modality', '?'),
+            res.get('SeriesNumber', '-'),
+            res.get('SeriesInstanceUID'),
+            res.get('SeriesDescription', ''),
+        )
+    counts = _counts(res)
+    label = f'{pad}{kind:<10} {head}'
+    return f'{label}  {counts}' if counts else label

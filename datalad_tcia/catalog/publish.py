@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from datalad_tcia.store import atomic_write_bytes, temp_path_for
+from datalad_tcia.store import StoreLayout, atomic_write_bytes
 
 
 class CatalogError(RuntimeError):
@@ -85,11 +85,11 @@ def publish(
     catalog.parent.mkdir(parents=True, exist_ok=True)
     for stale in catalog.parent.glob(f'.{catalog.name}.*.part'):
         shutil.rmtree(stale, ignore_errors=True)
-    build = temp_path_for(catalog)
+    build = StoreLayout.temp_path(catalog)
     try:
         _write(build, records, home)
         if catalog.exists():
-            old = temp_path_for(catalog)
+            old = StoreLayout.temp_path(catalog)
             catalog.rename(old)
             build.rename(catalog)
             shutil.rmtree(old, ignore_errors=True)

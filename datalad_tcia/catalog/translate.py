@@ -18,9 +18,10 @@ from typing import Any
 from datalad.utils import bytes2human
 
 from datalad_tcia._version import __version__
-from datalad_tcia.archive import SPECIAL_MEMBERS
 from datalad_tcia.datacite import Citation
-from datalad_tcia.dataset import SeriesDeposit, file_path, single_image_url
+from datalad_tcia.dataset import file_path, series_label
+from datalad_tcia.metadata import SeriesDeposit
+from datalad_tcia.nbia import single_image_url
 
 SOURCES = {
     'sources': [
@@ -67,34 +68,31 @@ class CollectionCatalog:
     datacite_note: str | None = None
 
 
-def _images(dep: SeriesDeposit) -> list[Mapping[str, Any]]:
-    return [r for r in dep.dicoms if r['path'] not in SPECIAL_MEMBERS]
-
-
 def _size(deps: Sequence[SeriesDeposit]) -> int:
-    return sum(int(r['size']) for d in deps for r in _images(d))
+    return sum(r.size for d in deps for r in d.images)
 
 
 def _count(deps: Sequence[SeriesDeposit]) -> int:
-    return sum(len(_images(d)) for d in deps)
+    return sum(len(d.images) for d in deps)
 
 
-def _values(deps: Sequence[SeriesDeposit], key: str) -> list[str]:
-    found = {str((d.archive.get('nbia_series') or {}).get(key) or '') for d in deps} - {
-        ''
-    }
-    return sorted(found)
+def _modalities(deps: Sequence[SeriesDeposit]) -> list[str]:
+    return sorted({d.series.modality for d in deps if d.series.modality})
+
+
+def _body_parts(deps: Sequence[SeriesDeposit]) -> list[str]:
+    return sorted({d.series.body_part for d in deps if d.series.body_part})
 
 
 def _studies(deps: Sequence[SeriesDeposit]) -> set[str]:
-    return {str(d.archive.get('StudyInstanceUID')) for d in deps}
+    return {str(d.archive.study_uid) for d in deps}
 
 
 def collection_record(coll: CollectionCatalog) -> dict[str, Any]:
     """The collection's dataset record (the catalog's home page)."""
     deps = [d for p in coll.patients for d in p.deposits]
-    modalities = _values(deps, 'Modality')
-    bodyparts = _values(deps, 'BodyPartExamined')
+    modalities = _modalities(deps)
+    bodyparts = _body_parts(deps)
     cit = coll.citation
     # starts with our own words: never "path:"
     lines = [
@@ -183,12 +181,7 @@ def collection_record(coll: CollectionCatalog) -> dict[str, Any]:
 
 
 def _series_label(dep: SeriesDeposit) -> str:
-    nbia = dep.archive.get('nbia_series') or {}
-    return (
-        f'{nbia.get("StudyDate", "")} {nbia.get("StudyDesc", "")} / '
-        f'#{nbia.get("SeriesNumber", "?")} {nbia.get("SeriesDescription", "")} '
-        f'({nbia.get("Modality", "?")})'
-    ).strip()
+    return series_label(dep.series)
 
 
 def patient_record(
@@ -202,8 +195,8 @@ def patient_record(
     deps = sorted(p.deposits, key=_series_label)
     series = {
         _series_label(d): (
-            f'{len(_images(d))} files, {bytes2human(_size([d]))}, '
-            f'SeriesInstanceUID {d.archive["SeriesInstanceUID"]}'
+            f'{len(d.images)} files, {bytes2human(_size([d]))}, '
+            f'SeriesInstanceUID {d.archive.series_uid}'
         )
         for d in deps
     }
@@ -222,7 +215,7 @@ def patient_record(
         'short_name': p.patient_id,
         'description': '\n'.join(lines),
         'url': [p.clone_url],
-        'keywords': sorted(set(_values(deps, 'Modality'))),
+        'keywords': _modalities(deps),
         'top_display': [
             {'name': 'Studies', 'value': len(_studies(deps))},
             {'name': 'Series', 'value': len(deps)},
@@ -255,27 +248,20 @@ def file_records(p: PatientCatalog) -> list[dict[str, Any]]:
     """One record per file of a patient dataset."""
     out = []
     for dep in p.deposits:
-        nbia = dep.archive.get('nbia_series') or {}
-        uid = str(dep.archive['SeriesInstanceUID'])
-        api = dep.archive.get('api_url')
-        for rec in _images(dep):
-            path = file_path(
-                p.layout, {**nbia, 'SeriesInstanceUID': uid}, str(rec['path'])
-            )
+        api = dep.archive.api_url
+        for rec in dep.images:
             item: dict[str, Any] = {
                 'type': 'file',
                 'dataset_id': p.dataset_id,
                 'dataset_version': p.dataset_version,
-                'path': path,
-                'contentbytesize': int(rec['size']),
+                'path': file_path(p.layout, dep.series, rec.path),
+                'contentbytesize': rec.size,
                 'metadata_sources': SOURCES,
             }
-            if api and rec.get('SOPInstanceUID'):
-                item['url'] = single_image_url(
-                    str(api), uid, str(rec['SOPInstanceUID'])
-                )
-            dicom = _clean({t: rec.get(t) for t in _FILE_TAGS})
-            dicom['MD5'] = rec['md5']
+            if api and rec.sop_uid:
+                item['url'] = single_image_url(api, dep.archive.series_uid, rec.sop_uid)
+            dicom = _clean({t: rec.tags.get(t) for t in _FILE_TAGS})
+            dicom['MD5'] = rec.md5
             item['additional_display'] = [{'name': 'DICOM', 'content': dicom}]
             out.append(item)
     return out

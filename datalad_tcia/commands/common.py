@@ -1,4 +1,4 @@
-"""Helpers shared by the commands: configuration and client set-up."""
+"""Configuration shared by the commands: clients, store, tags."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from pathlib import Path
 import datalad
 
 from datalad_tcia.archive import DEFAULT_TAGS
-from datalad_tcia.nbia import NbiaClient, RetryPolicy
-from datalad_tcia.nbia.credentials import has_credentials, redact
+from datalad_tcia.datacite import DataCiteClient
+from datalad_tcia.export import store_base_url
+from datalad_tcia.http import RetryPolicy
+from datalad_tcia.nbia import NbiaClient
 
 
 def nbia_client(api_url: str | None = None) -> NbiaClient:
@@ -30,19 +32,13 @@ def nbia_client(api_url: str | None = None) -> NbiaClient:
     )
 
 
-def store_url_problem(store_url: str | None) -> str | None:
-    """Why ``store_url`` cannot be used, if it cannot.
-
-    Store URLs are written into every deposit (subdataset URLs) and result,
-    so they must not carry a user name or password.
-    """
-    if store_url and has_credentials(store_url):
-        return (
-            f'--store-url {redact(store_url)} carries credentials, which would '
-            'be recorded in every deposit; give the URL without them and let '
-            'those who clone use DataLad credentials ("datalad credentials")'
-        )
-    return None
+def datacite_client(datacite_url: str | None = None) -> DataCiteClient:
+    """A :class:`DataCiteClient` configured from ``datalad.tcia.*``."""
+    return DataCiteClient(
+        datacite_url or str(datalad.cfg.obtain('datalad.tcia.datacite-url')),
+        retry=retry_policy(),
+        timeout=timeouts(),
+    )
 
 
 def retry_policy() -> RetryPolicy:
@@ -64,6 +60,11 @@ def store_path(store: str | None = None) -> Path:
     """The store directory (absolute): ``store`` or ``datalad.tcia.store``."""
     value = store or str(datalad.cfg.obtain('datalad.tcia.store'))
     return Path(value).expanduser().absolute()
+
+
+def base_url(store: Path, store_url: str | None) -> str:
+    """The URL under which others reach ``store``."""
+    return store_base_url(store, store_url)
 
 
 def dicom_tags() -> tuple[str, ...]:

@@ -10,7 +10,6 @@ from datalad.interface.results import get_status_dict
 from datalad.interface.utils import generic_result_renderer
 from datalad.support.param import Parameter
 from datalad.ui import ui
-from datalad.utils import bytes2human
 from datalad_next.commands import (
     EnsureCommandParameterization,
     ValidatedInterface,
@@ -20,7 +19,7 @@ from datalad_next.commands import (
 from datalad_next.constraints import EnsureChoice
 from datalad_next.exceptions import CapturedException
 
-from datalad_tcia.listing import LEVELS, summarize
+from datalad_tcia.listing import LEVELS, format_row, summarize
 from datalad_tcia.nbia import NbiaError
 from datalad_tcia.selection import resolve_selection
 
@@ -31,6 +30,7 @@ from .params import (
     make_selection,
     output_format_param,
     selection_constraints,
+    selection_joint,
     selection_params,
 )
 
@@ -67,6 +67,7 @@ class TciaLs(ValidatedInterface):
 
     _validator_ = EnsureCommandParameterization(
         {**selection_constraints, 'level': EnsureChoice(*LEVELS)},
+        joint_constraints=selection_joint,
     )
 
     _examples_ = [
@@ -153,51 +154,3 @@ class TciaLs(ValidatedInterface):
             generic_result_renderer(res)
             return
         ui.message(format_row(res))
-
-
-_INDENT = {'collection': 0, 'patient': 2, 'study': 4, 'series': 6}
-
-
-def _counts(res: dict[str, Any]) -> str:
-    parts = []
-    for key, label in (
-        ('PatientCount', 'patients'),
-        ('StudyCount', 'studies'),
-        ('SeriesCount', 'series'),
-        ('ImageCount', 'images'),
-    ):
-        if key in res:
-            parts.append(f'{res[key]:>5} {label}')
-    if 'FileSize' in res:
-        parts.append(f'{bytes2human(res["FileSize"]):>10}')
-    return '  '.join(parts)
-
-
-def format_row(res: dict[str, Any]) -> str:
-    """One line of the human-readable listing."""
-    kind = res.get('type', '')
-    pad = ' ' * _INDENT.get(kind, 0)
-    if kind == 'collection':
-        head = str(res.get('Collection'))
-    elif kind == 'patient':
-        head = str(res.get('PatientID'))
-    elif kind == 'study':
-        head = ' '.join(
-            str(x)
-            for x in (
-                res.get('StudyDate', '----------'),
-                res.get('StudyDescription', ''),
-                res.get('StudyInstanceUID'),
-            )
-            if x
-        )
-    else:
-        head = '{:<4} #{:<4} {} ({})'.format(
-            res.get('Modality', '?'),
-            res.get('SeriesNumber', '-'),
-            res.get('SeriesInstanceUID'),
-            res.get('SeriesDescription', ''),
-        )
-    counts = _counts(res)
-    label = f'{pad}{kind:<10} {head}'
-    return f'{label}  {counts}' if counts else label

@@ -1,4 +1,5 @@
-"""Parameters shared by the TCIA commands (selection, API URL, jobs)."""
+"""Parameters and constraints shared by the TCIA commands (selection,
+store, URLs, jobs)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,13 @@ from datalad_next.constraints import (
     EnsureRange,
     EnsureStr,
 )
+from datalad_next.constraints.parameter import ParameterConstraintContext
 
+from datalad_tcia.datacite import DEFAULT_DATACITE_URL
+from datalad_tcia.nbia import DEFAULT_API_URL
 from datalad_tcia.selection import Selection
+
+from .constraints import SELECTION, EnsureSelection
 
 selection_params = {
     'collection': Parameter(
@@ -65,9 +71,8 @@ selection_params = {
 api_url_param = Parameter(
     args=('--api-url',),
     metavar='URL',
-    doc="""NBIA REST API base URL, or 'nbia' or 'nlst'; default from the
-    'datalad.tcia.api-url' configuration
-    (https://nbia.cancerimagingarchive.net/nbia-api/services/v4).""",
+    doc=f"""NBIA REST API base URL, or 'nbia' or 'nlst'; default from the
+    'datalad.tcia.api-url' configuration ({DEFAULT_API_URL}).""",
 )
 
 RENDERERS = ('generic', 'json', 'json_pp', 'tailored', 'disabled')
@@ -120,8 +125,8 @@ store_url_param = Parameter(
 datacite_url_param = Parameter(
     args=('--datacite-url',),
     metavar='URL',
-    doc="""DataCite REST API base URL; default from the
-    'datalad.tcia.datacite-url' configuration (https://api.datacite.org).""",
+    doc=f"""DataCite REST API base URL; default from the
+    'datalad.tcia.datacite-url' configuration ({DEFAULT_DATACITE_URL}).""",
 )
 
 force_param = Parameter(
@@ -135,6 +140,12 @@ jobs_param = Parameter(
     metavar='N',
     doc="""number of parallel requests.""",
 )
+
+
+#: the selection as one joint constraint
+selection_joint = {
+    ParameterConstraintContext(SELECTION, 'selection'): EnsureSelection()
+}
 
 selection_constraints = {
     'collection': EnsureStr(min_len=1),

@@ -5,11 +5,19 @@
    :toctree: generated
 
    DataCiteClient
+   DataCiteError
    Citation
    doi_from_uri
 """
 
 from .client import DEFAULT_DATACITE_URL, DataCiteClient
+from .exceptions import (
+    DataCiteClientError,
+    DataCiteConnectionError,
+    DataCiteError,
+    DataCiteProtocolError,
+    DataCiteServerError,
+)
 from .record import Citation, Creator, doi_from_uri, orcid
 
 __all__ = [
@@ -17,6 +25,11 @@ __all__ = [
     'Citation',
     'Creator',
     'DataCiteClient',
+    'DataCiteClientError',
+    'DataCiteConnectionError',
+    'DataCiteError',
+    'DataCiteProtocolError',
+    'DataCiteServerError',
     'doi_from_uri',
     'orcid',
 ]

@@ -10,11 +10,19 @@ from urllib.parse import quote
 
 import requests
 
-from datalad_tcia.nbia.credentials import split_credentials
-from datalad_tcia.nbia.exceptions import NbiaClientError, NbiaProtocolError
-from datalad_tcia.nbia.retry import RetryPolicy
-from datalad_tcia.nbia.transport import RetryingClient
+from datalad_tcia.http import (
+    ErrorTypes,
+    RetryingClient,
+    RetryPolicy,
+    split_credentials,
+)
 
+from .exceptions import (
+    DataCiteClientError,
+    DataCiteConnectionError,
+    DataCiteProtocolError,
+    DataCiteServerError,
+)
 from .record import Citation
 
 lgr = logging.getLogger('datalad.tcia.datacite.client')
@@ -30,6 +38,10 @@ class DataCiteClient(RetryingClient):
     base_url: str
       DataCite REST base URL.
     """
+
+    errors = ErrorTypes(
+        DataCiteConnectionError, DataCiteServerError, DataCiteClientError
+    )
 
     def __init__(
         self,
@@ -52,7 +64,7 @@ class DataCiteClient(RetryingClient):
 
         Raises
         ------
-        NbiaRequestError
+        DataCiteError
           If DataCite cannot be reached or fails (after retries).
         """
         url = f'{self.base_url}/dois/{quote(doi, safe="/")}'
@@ -63,7 +75,7 @@ class DataCiteClient(RetryingClient):
                 url,
                 {'headers': {'Accept': 'application/vnd.api+json'}},
             )
-        except NbiaClientError as e:
+        except DataCiteClientError as e:
             if e.status_code == 404:
                 return None
             raise
@@ -71,8 +83,8 @@ class DataCiteClient(RetryingClient):
             doc = json.loads(resp.content)
         except ValueError:
             msg = f'expected JSON, got {resp.headers.get("Content-Type")}'
-            raise NbiaProtocolError(url, msg, resp.status_code) from None
+            raise DataCiteProtocolError(url, msg, resp.status_code) from None
         if not isinstance(doc, dict):
             msg = 'expected a JSON:API document'
-            raise NbiaProtocolError(url, msg, resp.status_code)
+            raise DataCiteProtocolError(url, msg, resp.status_code)
         return Citation.from_jsonapi(doc)

@@ -15,15 +15,20 @@ from .build import (
     ARCHIVIST,
     UNCURL,
     AnnexedFile,
-    GitError,
     SourceOnlyKey,
     UpdateResult,
     ensure_dataset,
-    git,
     remove_stale_datasets,
     update_dataset,
 )
 from .collection import PatientEntry, ensure_superdataset, update_superdataset
+from .files import (
+    PlanError,
+    plan_patient,
+    plan_series,
+    series_label,
+    series_summary,
+)
 from .keys import archive_key, key_extension, md5e_key, member_locator
 from .naming import (
     DEFAULT_LAYOUT,
@@ -33,15 +38,6 @@ from .naming import (
     patient_slug,
     sanitize,
 )
-from .plan import (
-    PlanError,
-    SeriesDeposit,
-    load_slugs,
-    plan_patient,
-    plan_series,
-    read_collection,
-    single_image_url,
-)
 
 __all__ = [
     'ARCHIVIST',
@@ -49,10 +45,8 @@ __all__ = [
     'LAYOUT_CONFIG',
     'UNCURL',
     'AnnexedFile',
-    'GitError',
     'PatientEntry',
     'PlanError',
-    'SeriesDeposit',
     'SourceOnlyKey',
     'UpdateResult',
     'archive_key',
@@ -60,18 +54,16 @@ __all__ = [
     'ensure_dataset',
     'ensure_superdataset',
     'file_path',
-    'git',
     'key_extension',
-    'load_slugs',
-    'read_collection',
-    'remove_stale_datasets',
     'md5e_key',
     'member_locator',
     'patient_slug',
     'plan_patient',
     'plan_series',
+    'remove_stale_datasets',
     'sanitize',
-    'single_image_url',
+    'series_label',
+    'series_summary',
     'update_dataset',
     'update_superdataset',
 ]

@@ -14,7 +14,6 @@ import hashlib
 import logging
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from typing import Any
 
 from datalad.distribution.dataset import Dataset
 
-from datalad_tcia.store import temp_path_for
+from datalad_tcia.gitcmd import GitError, current_branch, git, rev_parse
 
 from .annexbranch import (
     hashdirlower,
@@ -43,10 +42,6 @@ ARCHIVIST = 'archivist'
 #: Users repair moved TCIA URLs by replacing ``match``/``url`` (see docs).
 UNCURL_MATCH = '(?P<tciaurl>https?://.+)'
 UNCURL_URL = '{tciaurl}'
-
-
-class GitError(RuntimeError):
-    """A git or git-annex command failed."""
 
 
 @dataclass(frozen=True)
@@ -92,30 +87,6 @@ class UpdateResult:
     commit: str | None = None
 
 
-def git(repo: Path, *args: str, input: bytes | None = None) -> bytes:  # noqa: A002
-    """Run ``git args`` in ``repo``; return stdout.
-
-    Raises
-    ------
-    GitError
-      On a non-zero exit, with git's message.
-    """
-    proc = subprocess.run(
-        ['git', *args],
-        cwd=repo,
-        input=input,
-        capture_output=True,
-        check=False,
-    )
-    if proc.returncode:
-        msg = (
-            f'git {" ".join(args[:3])} failed in {repo}: '
-            f'{proc.stderr.decode(errors="replace").strip()}'
-        )
-        raise GitError(msg)
-    return proc.stdout
-
-
 BRANCH = 'main'
 
 
@@ -124,28 +95,26 @@ def create_dataset(path: Path, description: str) -> Dataset:
     ``init.defaultBranch`` (deposits look the same from every machine)."""
     ds = Dataset(path)
     ds.create(result_renderer='disabled', description=description)
-    current = git(path, 'symbolic-ref', '--short', 'HEAD').decode().strip()
+    current = current_branch(path)
     if current != BRANCH:
         git(path, 'branch', '-m', current, BRANCH)
     return ds
 
 
 def ensure_dataset(
-    path: Path, description: str, *, special_remotes: bool = True
+    path: Path, description: str, tmp: Path, *, special_remotes: bool = True
 ) -> Dataset:
     """Create a DataLad dataset, unless it exists; with
     ``special_remotes``, with autoenabled ``uncurl`` and ``archivist``.
 
-    The dataset is made complete under a temporary name beside ``path``
-    (``.<name>.<pid>-<hex>.part``) and then renamed, so a dataset at
-    ``path`` is never one whose creation was interrupted (a kill, a full
-    disk): such leftovers keep their temporary name and are removed by
-    :func:`remove_stale_datasets`.
+    The dataset is made complete under the temporary name ``tmp`` beside
+    ``path`` and then renamed, so a dataset at ``path`` is never one whose
+    creation was interrupted (a kill, a full disk): such leftovers keep
+    their temporary name and are removed by :func:`remove_stale_datasets`.
     """
     ds = Dataset(path)
     if ds.is_installed():
         return ds
-    tmp = temp_path_for(path)
     try:
         create_dataset(tmp, description)
         if special_remotes:
@@ -171,18 +140,16 @@ def ensure_dataset(
     return Dataset(path)
 
 
-def remove_stale_datasets(directory: Path) -> list[Path]:
+def remove_stale_datasets(paths: Iterable[Path]) -> list[Path]:
     """Delete datasets whose creation an interrupted run left unfinished
-    (temporary names ``.*.part`` in ``directory``).
+    (under their temporary names).
 
     Call only while holding the store lock.
     """
     removed = []
-    if directory.is_dir():
-        for path in directory.glob('.*.part'):
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-                removed.append(path)
+    for path in paths:
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
     return removed
 
 
@@ -297,8 +264,8 @@ def update_dataset(
     now = int(time.time())
     logs = _annex_logs(path, touched, source_keys, uuids, now)
     ident = git(path, 'var', 'GIT_COMMITTER_IDENT').decode().strip()
-    head = git(path, 'rev-parse', 'HEAD').decode().strip()
-    annex_tip = git(path, 'rev-parse', 'refs/heads/git-annex').decode().strip()
+    head = rev_parse(path, 'HEAD')
+    annex_tip = rev_parse(path, 'refs/heads/git-annex')
     stream = bytearray()
     stream += b'commit refs/heads/git-annex\n'
     stream += f'committer {ident}\n'.encode()
@@ -307,7 +274,7 @@ def update_dataset(
     for lpath, text in sorted(logs.items()):
         stream += f'M 100644 inline {lpath}\n'.encode() + _data(text.encode())
     stream += b'\n'
-    branch = git(path, 'symbolic-ref', '--short', 'HEAD').decode().strip()
+    branch = current_branch(path)
     stream += f'commit refs/heads/{branch}\n'.encode()
     stream += f'committer {ident}\n'.encode()
     stream += _data(message.encode())
@@ -318,7 +285,7 @@ def update_dataset(
     git(path, 'fast-import', '--quiet', input=bytes(stream))
     # bring index and work tree to the new commit (symlinks only: fast)
     git(path, 'reset', '--hard', '--quiet', 'HEAD')
-    result.commit = git(path, 'rev-parse', 'HEAD').decode().strip()
+    result.commit = rev_parse(path, 'HEAD')
     return result
 
 

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from datalad.distribution.dataset import Dataset
 
-from .build import GitError, ensure_dataset, git
+from datalad_tcia.gitcmd import git, git_succeeds, rev_parse
+
+from .build import ensure_dataset
 
 
 @dataclass(frozen=True)
@@ -21,9 +23,10 @@ class PatientEntry:
     commit: str
 
 
-def ensure_superdataset(path: Path, description: str) -> Dataset:
-    """Create the collection dataset unless it exists."""
-    return ensure_dataset(path, description, special_remotes=False)
+def ensure_superdataset(path: Path, description: str, tmp: Path) -> Dataset:
+    """Create the collection dataset unless it exists (under the temporary
+    name ``tmp`` first)."""
+    return ensure_dataset(path, description, tmp, special_remotes=False)
 
 
 def update_superdataset(
@@ -51,9 +54,7 @@ def update_superdataset(
         git(path, 'add', name)
     if patients:
         git(path, 'add', '.gitmodules')
-    try:
-        git(path, 'diff', '--cached', '--quiet')
-    except GitError:
-        git(path, 'commit', '--quiet', '-m', message)
-        return git(path, 'rev-parse', 'HEAD').decode().strip()
-    return None
+    if git_succeeds(path, 'diff', '--cached', '--quiet'):
+        return None
+    git(path, 'commit', '--quiet', '-m', message)
+    return rev_parse(path, 'HEAD')

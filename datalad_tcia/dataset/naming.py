@@ -16,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+
+from datalad_tcia.nbia import SeriesInfo, format_date
 
 #: git config item of a patient dataset's working copy naming its layout
 LAYOUT_CONFIG = 'datalad-tcia.layout'
@@ -84,42 +85,34 @@ def assign_slugs(
     return out
 
 
-def _last5(uid: Any) -> str:
-    return str(uid or '')[-5:] or 'NA'
+def _last5(uid: str | None) -> str:
+    return (uid or '')[-5:] or 'NA'
 
 
-def _number(value: Any) -> str:
-    try:
-        return str(int(float(value)))
-    except (TypeError, ValueError):
-        return 'NA'
-
-
-def file_path(
-    layout: str,
-    series: Mapping[str, Any],
-    member: str,
-) -> str:
+def file_path(layout: str, series: SeriesInfo, member: str) -> str:
     """The path of archive member ``member`` of a series in a dataset.
 
-    ``series`` is NBIA's series record (``nbia_series`` of the archive
-    metadata); the layout's fields are ``StudyDate`` (NBIA's
-    ``MM-DD-YYYY``), ``StudyDescription``, ``StudyUID5``, ``SeriesNumber``,
+    The layout's fields are ``StudyDate`` (NBIA's ``MM-DD-YYYY``),
+    ``StudyDescription``, ``StudyUID5``, ``SeriesNumber``,
     ``SeriesDescription``, ``SeriesUID5``, ``Modality``, ``SeriesUID``,
     ``StudyUID`` and ``member``.
+
+    >>> s = SeriesInfo('1.2.840.99.12345', '1.2.3.54321', 'P1', 'C',
+    ...                series_number=3, series_description='AX T1')
+    >>> file_path(DEFAULT_LAYOUT, s, '1-01.dcm')
+    'NA-NA-54321/3-AX T1-12345/1-01.dcm'
     """
+    number = series.series_number
     fields = {
-        'StudyDate': sanitize(str(series.get('StudyDate') or ''), 10),
-        'StudyDescription': sanitize(
-            str(series.get('StudyDesc') or series.get('StudyDescription') or '')
-        ),
-        'StudyUID5': _last5(series.get('StudyInstanceUID')),
-        'StudyUID': sanitize(str(series.get('StudyInstanceUID') or '')),
-        'SeriesNumber': _number(series.get('SeriesNumber')),
-        'SeriesDescription': sanitize(str(series.get('SeriesDescription') or '')),
-        'SeriesUID5': _last5(series.get('SeriesInstanceUID')),
-        'SeriesUID': sanitize(str(series.get('SeriesInstanceUID') or '')),
-        'Modality': sanitize(str(series.get('Modality') or '')),
+        'StudyDate': sanitize(format_date(series.study_date), 10),
+        'StudyDescription': sanitize(series.study_description or ''),
+        'StudyUID5': _last5(series.study_uid),
+        'StudyUID': sanitize(series.study_uid or ''),
+        'SeriesNumber': str(number) if number is not None else 'NA',
+        'SeriesDescription': sanitize(series.series_description or ''),
+        'SeriesUID5': _last5(series.series_uid),
+        'SeriesUID': sanitize(series.series_uid),
+        'Modality': sanitize(series.modality or ''),
         'member': '/'.join(sanitize(p, 128) for p in member.split('/') if p),
     }
     return layout.format(**fields)

@@ -8,6 +8,18 @@
    push_deposit
 """
 
-from .deposit import DepositResult, clone_url, deposit_refs, push_deposit
+from .deposit import (
+    DepositResult,
+    clone_url,
+    deposit_refs,
+    push_deposit,
+    store_base_url,
+)
 
-__all__ = ['DepositResult', 'clone_url', 'deposit_refs', 'push_deposit']
+__all__ = [
+    'DepositResult',
+    'clone_url',
+    'deposit_refs',
+    'push_deposit',
+    'store_base_url',
+]

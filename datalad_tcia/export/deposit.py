@@ -25,13 +25,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from datalad_tcia.dataset.build import GitError, git
+from datalad_tcia.gitcmd import current_branch, git, git_succeeds, rev_parse
+from datalad_tcia.store import DEPOSIT_SUFFIXES, DepositPaths
 
 lgr = logging.getLogger('datalad.tcia.export.deposit')
 
 REMOTE = 'tcia-store'
 STAGING_REMOTE = 'tcia-store-staging'
-SUFFIXES = ('_XDLRA--repo-export', '_XDLRA--refs')
+
+
+def store_base_url(store: Path, store_url: str | None = None) -> str:
+    """The URL under which others reach ``store``: ``store_url``, or the
+    store's ``file://`` URL.
+
+    >>> store_base_url(Path('/data/store'), 'https://example.org/tcia/')
+    'https://example.org/tcia'
+    >>> store_base_url(Path('/data/store'))
+    'file:///data/store'
+    """
+    return (store_url or store.absolute().as_uri()).rstrip('/')
 
 
 def clone_url(base_url: str, relpath: str) -> str:
@@ -53,9 +65,8 @@ def clone_url(base_url: str, relpath: str) -> str:
 
 def deposit_refs(prefix: Path) -> dict[str, str] | None:
     """The refs recorded in a deposit (``<prefix>_XDLRA--refs``), if any."""
-    path = prefix.with_name(prefix.name + '_XDLRA--refs')
     try:
-        text = path.read_text()
+        text = DepositPaths.file(prefix, '_XDLRA--refs').read_text()
     except FileNotFoundError:
         return None
     refs = {}
@@ -75,18 +86,20 @@ class DepositResult:
     message: str
 
 
-def push_deposit(repo: Path, prefix: Path, *, force: bool = False) -> DepositResult:
-    """Push ``main`` and ``git-annex`` of ``repo`` to the deposit at
-    ``prefix`` (a local path; the files are ``<prefix>_XDLRA--*``).
+def push_deposit(
+    repo: Path, deposit: DepositPaths, *, force: bool = False
+) -> DepositResult:
+    """Push ``main`` and ``git-annex`` of ``repo`` to ``deposit``.
 
     An existing deposit with the same refs is left alone; one whose history
     is not an ancestor of the local one is not overwritten unless
     ``force``.
     """
+    prefix = deposit.prefix
     prefix.parent.mkdir(parents=True, exist_ok=True)
-    branch = git(repo, 'symbolic-ref', '--short', 'HEAD').decode().strip()
+    branch = current_branch(repo)
     local = {
-        f'refs/heads/{b}': git(repo, 'rev-parse', f'refs/heads/{b}').decode().strip()
+        f'refs/heads/{b}': rev_parse(repo, f'refs/heads/{b}')
         for b in (branch, 'git-annex')
     }
     remote = deposit_refs(prefix)
@@ -94,15 +107,17 @@ def push_deposit(repo: Path, prefix: Path, *, force: bool = False) -> DepositRes
         return DepositResult('notneeded', 'deposit is up to date')
     if remote is not None and not force:
         old = remote.get(f'refs/heads/{branch}')
-        if old and not _is_ancestor(repo, old, local[f'refs/heads/{branch}']):
+        if old and not git_succeeds(
+            repo, 'merge-base', '--is-ancestor', old, local[f'refs/heads/{branch}']
+        ):
             return DepositResult(
                 'impossible',
-                f'the deposit {prefix}_XDLRA--refs holds another history; '
+                f'the deposit {deposit.refs} holds another history; '
                 'refusing to overwrite it (use --force to replace it)',
             )
     base = prefix.parent.absolute().as_uri()
-    staging = staging_prefix(prefix)
-    discard_staging(prefix)
+    staging = deposit.staging
+    discard_staging(deposit)
     # the helper's cache of the staging remote describes an older staging
     # deposit; start it afresh
     shutil.rmtree(repo / '.git' / 'dl-repoannex' / STAGING_REMOTE, ignore_errors=True)
@@ -116,43 +131,29 @@ def push_deposit(repo: Path, prefix: Path, *, force: bool = False) -> DepositRes
     # a plain git push: datalad push fails on a deposit that does not exist
     # yet (see the project's datalad-mechanics notes)
     git(repo, 'push', '--quiet', '--force', STAGING_REMOTE, branch, 'git-annex')
-    publish(staging, prefix)
+    publish(deposit)
     return DepositResult('ok', 'deposit written')
 
 
-def staging_prefix(prefix: Path) -> Path:
-    """Where a new deposit for ``prefix`` is written before publication."""
-    return prefix.with_name(f'.{prefix.name}.staging')
-
-
-def discard_staging(prefix: Path) -> None:
-    """Delete a staging deposit of ``prefix`` left by an interrupted run.
+def discard_staging(deposit: DepositPaths) -> None:
+    """Delete a staging deposit left by an interrupted run.
 
     Call only while holding the collection's store lock.
     """
-    staging = staging_prefix(prefix)
-    for suffix in SUFFIXES:
-        staging.with_name(staging.name + suffix).unlink(missing_ok=True)
+    for suffix in DEPOSIT_SUFFIXES:
+        DepositPaths.file(deposit.staging, suffix).unlink(missing_ok=True)
 
 
-def publish(staging: Path, prefix: Path) -> None:
+def publish(deposit: DepositPaths) -> None:
     """Move the staging deposit to the final names: export, then refs."""
-    for suffix in SUFFIXES:
-        src = staging.with_name(staging.name + suffix)
+    for suffix in DEPOSIT_SUFFIXES:
+        src = DepositPaths.file(deposit.staging, suffix)
         with src.open('rb') as fp:
             os.fsync(fp.fileno())
-        os.replace(src, prefix.with_name(prefix.name + suffix))
-    fd = os.open(prefix.parent, os.O_RDONLY)
+        os.replace(src, DepositPaths.file(deposit.prefix, suffix))
+    fd = os.open(deposit.prefix.parent, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
-    lgr.debug('published deposit %s', prefix)
-
-
-def _is_ancestor(repo: Path, old: str, new: str) -> bool:
-    try:
-        git(repo, 'merge-base', '--is-ancestor', old, new)
-    except GitError:
-        return False
-    return True
+    lgr.debug('published deposit %s', deposit.prefix)

@@ -8,16 +8,26 @@
    write_series_metadata
    read_series_metadata
    deposit_state
+   read_collection
+   SeriesDeposit
+   ArchiveRecord
+   MemberRecord
 """
 
 from .deposit import (
+    CollectionDeposit,
     DepositState,
     deposit_state,
     load_json,
+    load_slugs,
+    read_collection,
+    read_series_deposit,
     read_series_metadata,
     same_dicoms,
+    save_slugs,
     write_series_metadata,
 )
+from .records import ArchiveRecord, MemberRecord, SeriesDeposit
 from .schema import (
     ARCHIVE_SCHEMA,
     MetadataError,
@@ -29,6 +39,10 @@ from .schema import (
 
 __all__ = [
     'ARCHIVE_SCHEMA',
+    'ArchiveRecord',
+    'CollectionDeposit',
+    'MemberRecord',
+    'SeriesDeposit',
     'DepositState',
     'MetadataError',
     'archive_record',
@@ -36,8 +50,12 @@ __all__ = [
     'check_dicoms_records',
     'deposit_state',
     'load_json',
+    'load_slugs',
+    'read_collection',
+    'read_series_deposit',
     'now_utc',
     'read_series_metadata',
     'same_dicoms',
+    'save_slugs',
     'write_series_metadata',
 ]

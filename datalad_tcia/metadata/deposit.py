@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from datalad_tcia.archive import SPECIAL_MEMBERS
 from datalad_tcia.nbia import SeriesInfo
 from datalad_tcia.store import StoreLayout, atomic_write_json
 from datalad_tcia.store.atomic import dumps_json
 
+from .records import SeriesDeposit
 from .schema import MetadataError, check_archive_record, check_dicoms_records
 
 
@@ -106,10 +108,77 @@ def deposit_state(layout: StoreLayout, series: SeriesInfo) -> DepositState:
             changes.append(f'{key} {before} -> {now}')
     if changes:
         return DepositState('changed', ', '.join(changes))
-    images = [r for r in drecs if r['path'] not in ('LICENSE', 'md5hashes.csv')]
+    images = [r for r in drecs if r['path'] not in SPECIAL_MEMBERS]
     expected = series.image_count
     if expected is not None and len(images) != expected:
         return DepositState(
             'invalid', f'{len(images)} files deposited, ImageCount is {expected}'
         )
     return DepositState('complete')
+
+
+def read_series_deposit(layout: StoreLayout, series_uid: str) -> SeriesDeposit:
+    """The deposit of a series as typed records.
+
+    Raises
+    ------
+    FileNotFoundError, MetadataError
+      As :func:`read_series_metadata`.
+    """
+    arec, drecs = read_series_metadata(layout, series_uid)
+    return SeriesDeposit.from_json(arec, drecs)
+
+
+@dataclass
+class CollectionDeposit:
+    """What the store holds of a collection's metadata.
+
+    Attributes
+    ----------
+    layout: StoreLayout
+      The collection's place in the store (under its NBIA name, as the
+      deposit records it).
+    patients: dict
+      PatientID -> that patient's series deposits.
+    problems: list of str
+      Deposits that cannot be read (they are left out), with what to do.
+    """
+
+    layout: StoreLayout
+    patients: dict[str, list[SeriesDeposit]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def read_collection(store: Path, collection: str) -> CollectionDeposit:
+    """Read the metadata deposit of ``collection`` (name or collection id)."""
+    layout = StoreLayout(store, collection)
+    name = collection
+    out = CollectionDeposit(layout)
+    for uid in layout.deposited_series():
+        try:
+            dep = read_series_deposit(layout, uid)
+        except (FileNotFoundError, MetadataError) as e:
+            out.problems.append(
+                f'skipping series {uid}: {e}; run "datalad tcia-download" or '
+                '"datalad tcia-deposit-metadata" again'
+            )
+            continue
+        name = dep.archive.collection or name
+        pid = dep.archive.patient_id or 'unknown'
+        out.patients.setdefault(pid, []).append(dep)
+    out.layout = StoreLayout(store, name)
+    return out
+
+
+def load_slugs(layout: StoreLayout) -> dict[str, str]:
+    """The PatientID -> slug mapping recorded in the store."""
+    try:
+        data = json.loads(layout.patients.read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def save_slugs(layout: StoreLayout, slugs: Mapping[str, str]) -> None:
+    """Record the PatientID -> slug mapping (atomically)."""
+    atomic_write_json(layout.patients, dict(slugs))

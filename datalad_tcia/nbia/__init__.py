@@ -18,13 +18,16 @@
    ManifestError
 """
 
+from datalad_tcia.http import RetryPolicy, parse_retry_after
+
 from .client import USER_AGENT, NbiaClient
 from .endpoints import (
     API_ALIASES,
     DEFAULT_API_URL,
-    DEFAULT_DATACITE_URL,
     ENDPOINTS,
+    endpoint_url,
     resolve_api_url,
+    single_image_url,
 )
 from .exceptions import (
     ManifestError,
@@ -44,15 +47,14 @@ from .records import (
     SeriesInfo,
     SeriesSize,
     StudyInfo,
+    format_date,
     parse_date,
     parse_int,
 )
-from .retry import RetryPolicy, parse_retry_after
 
 __all__ = [
     'API_ALIASES',
     'DEFAULT_API_URL',
-    'DEFAULT_DATACITE_URL',
     'ENDPOINTS',
     'USER_AGENT',
     'ArchiveDownload',
@@ -77,5 +79,8 @@ __all__ = [
     'parse_int',
     'parse_retry_after',
     'read_manifest',
+    'endpoint_url',
+    'format_date',
     'resolve_api_url',
+    'single_image_url',
 ]

@@ -18,9 +18,30 @@ from typing import Any
 
 import requests
 
-from .credentials import split_credentials
-from .endpoints import DEFAULT_API_URL, ENDPOINTS, Endpoint, resolve_api_url
-from .exceptions import NbiaConnectionError, NbiaProtocolError
+from datalad_tcia.http import (
+    TRANSIENT,
+    USER_AGENT,
+    Attempts,
+    ErrorTypes,
+    RetryingClient,
+    RetryPolicy,
+    split_credentials,
+)
+
+from .endpoints import (
+    DEFAULT_API_URL,
+    Endpoint,
+    check_params,
+    endpoint_url,
+    resolve_api_url,
+    single_image_url,
+)
+from .exceptions import (
+    NbiaConnectionError,
+    NbiaProtocolError,
+    NbiaServerError,
+    client_error,
+)
 from .records import (
     ArchiveDownload,
     PatientInfo,
@@ -28,8 +49,6 @@ from .records import (
     SeriesSize,
     StudyInfo,
 )
-from .retry import RetryPolicy
-from .transport import TRANSIENT, USER_AGENT, Attempts, RetryingClient
 
 lgr = logging.getLogger('datalad.tcia.nbia.client')
 
@@ -65,6 +84,8 @@ class NbiaClient(RetryingClient):
     token: str, optional
       Bearer token for an NBIA deployment that wants one (v4 needs none).
     """
+
+    errors = ErrorTypes(NbiaConnectionError, NbiaServerError, client_error)
 
     def __init__(
         self,
@@ -104,13 +125,7 @@ class NbiaClient(RetryingClient):
           For an unknown endpoint or a parameter the endpoint does not accept
           (NBIA v4 would answer 400).
         """
-        ep = self._endpoint(name, params or {})
-        req = requests.Request('GET', f'{self.base_url}/{ep.name}', params=params)
-        url = req.prepare().url
-        if url is None:  # pragma: no cover - requests always sets it
-            msg = f'cannot build URL for {name}'
-            raise ValueError(msg)
-        return url
+        return endpoint_url(self.base_url, name, params)
 
     def image_url(
         self,
@@ -126,10 +141,7 @@ class NbiaClient(RetryingClient):
 
     def single_image_url(self, series_uid: str, sop_uid: str) -> str:
         """URL of one DICOM file (``getSingleImage``)."""
-        return self.endpoint_url(
-            'getSingleImage',
-            {'SeriesInstanceUID': series_uid, 'SOPInstanceUID': sop_uid},
-        )
+        return single_image_url(self.base_url, series_uid, sop_uid)
 
     # -- queries ------------------------------------------------------------
     def get_collection_values(self) -> list[str]:
@@ -316,16 +328,7 @@ class NbiaClient(RetryingClient):
 
     # -- plumbing -----------------------------------------------------------
     def _endpoint(self, name: str, params: Mapping[str, str]) -> Endpoint:
-        try:
-            ep = ENDPOINTS[name]
-        except KeyError:
-            msg = f'unknown NBIA endpoint {name!r}'
-            raise ValueError(msg) from None
-        unknown = set(params) - ep.params
-        if unknown:
-            msg = f'{name} does not accept {sorted(unknown)}'
-            raise ValueError(msg)
-        return ep
+        return check_params(name, params)
 
     def _query(self, name: str, params: Mapping[str, str]) -> list[dict[str, Any]]:
         """Call a JSON endpoint and return its rows.

@@ -9,7 +9,9 @@ here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 DEFAULT_API_URL = 'https://nbia.cancerimagingarchive.net/nbia-api/services/v4'
 
@@ -19,8 +21,6 @@ API_ALIASES = {
     # NLST lives on its own server
     'nlst': 'https://nlst.cancerimagingarchive.net/nbia-api/services/v4',
 }
-
-DEFAULT_DATACITE_URL = 'https://api.datacite.org'
 
 
 @dataclass(frozen=True)
@@ -103,3 +103,56 @@ def resolve_api_url(url_or_alias: str) -> str:
     """
     url = API_ALIASES.get(url_or_alias.strip().lower(), url_or_alias.strip())
     return url.rstrip('/')
+
+
+def check_params(name: str, params: Mapping[str, str]) -> Endpoint:
+    """The endpoint ``name``, if it accepts all of ``params``.
+
+    Raises
+    ------
+    ValueError
+      For an unknown endpoint or a parameter the endpoint does not accept
+      (NBIA v4 would answer 400).
+    """
+    try:
+        ep = ENDPOINTS[name]
+    except KeyError:
+        msg = f'unknown NBIA endpoint {name!r}'
+        raise ValueError(msg) from None
+    unknown = set(params) - ep.params
+    if unknown:
+        msg = f'{name} does not accept {sorted(unknown)}'
+        raise ValueError(msg)
+    return ep
+
+
+def endpoint_url(
+    base_url: str, name: str, params: Mapping[str, str] | None = None
+) -> str:
+    """The URL of a call of endpoint ``name`` with query ``params``.
+
+    The one place where NBIA URLs are put together: the client requests
+    them, and datasets register them as file sources (offline, from the
+    API URL recorded in the metadata deposit).
+
+    >>> endpoint_url('http://h/v4/', 'getSingleImage',
+    ...              {'SeriesInstanceUID': '1.2', 'SOPInstanceUID': '1.2.3'})
+    'http://h/v4/getSingleImage?SeriesInstanceUID=1.2&SOPInstanceUID=1.2.3'
+
+    Raises
+    ------
+    ValueError
+      See :func:`check_params`.
+    """
+    ep = check_params(name, params or {})
+    url = f'{base_url.rstrip("/")}/{ep.name}'
+    return f'{url}?{urlencode(dict(params))}' if params else url
+
+
+def single_image_url(base_url: str, series_uid: str, sop_uid: str) -> str:
+    """NBIA's ``getSingleImage`` URL of one DICOM file."""
+    return endpoint_url(
+        base_url,
+        'getSingleImage',
+        {'SeriesInstanceUID': series_uid, 'SOPInstanceUID': sop_uid},
+    )

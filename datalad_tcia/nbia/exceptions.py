@@ -8,6 +8,8 @@ turn them into result records that say what failed where.
 
 from __future__ import annotations
 
+from datalad_tcia.http import HttpRequestError
+
 
 class NbiaError(Exception):
     """Base class of all NBIA client errors."""
@@ -47,7 +49,7 @@ class ManifestError(NbiaError):
         return f'{where}: {self.message}'
 
 
-class NbiaRequestError(NbiaError):
+class NbiaRequestError(NbiaError, HttpRequestError):
     """A request to the NBIA API failed.
 
     Parameters
@@ -61,41 +63,6 @@ class NbiaRequestError(NbiaError):
     attempts: int, optional
       How many attempts were made before giving up.
     """
-
-    def __init__(
-        self,
-        url: str,
-        message: str | None = None,
-        status_code: int | None = None,
-        attempts: int = 1,
-    ) -> None:
-        super().__init__(url, message, status_code, attempts)
-
-    @property
-    def url(self) -> str:
-        return str(self.args[0])
-
-    @property
-    def message(self) -> str | None:
-        return self.args[1]
-
-    @property
-    def status_code(self) -> int | None:
-        return self.args[2]
-
-    @property
-    def attempts(self) -> int:
-        return int(self.args[3])
-
-    def __str__(self) -> str:
-        parts = [f'{type(self).__name__}: {self.url}']
-        if self.status_code is not None:
-            parts.append(f'HTTP {self.status_code}')
-        if self.message:
-            parts.append(self.message.strip())
-        if self.attempts > 1:
-            parts.append(f'(after {self.attempts} attempts)')
-        return ' '.join(parts)
 
 
 class NbiaBadRequest(NbiaRequestError):
@@ -131,3 +98,16 @@ class NbiaConnectionError(NbiaRequestError):
 class NbiaProtocolError(NbiaRequestError):
     """The response is not what the API promises, e.g. non-JSON where JSON is
     expected."""
+
+
+def client_error(url: str, text: str, status: int) -> NbiaRequestError:
+    """The error of a 4xx answer other than 429.
+
+    NBIA answers 400 both for a bad parameter and for a series that is
+    unknown or not public; the text tells them apart.
+    """
+    if status == 400:
+        if 'not been granted the access' in text or 'not in public domain' in text:
+            return NbiaAccessDenied(url, text, status)
+        return NbiaBadRequest(url, text, status)
+    return NbiaClientError(url, text, status)

@@ -148,6 +148,7 @@ class SeriesInfo:
     series_description: str | None = None
     body_part: str | None = None
     manufacturer: str | None = None
+    protocol_name: str | None = None
     series_date: date | None = None
     study_date: date | None = None
     study_description: str | None = None
@@ -171,6 +172,7 @@ class SeriesInfo:
             series_description=parse_str(row.get('SeriesDescription')),
             body_part=parse_str(row.get('BodyPartExamined')),
             manufacturer=parse_str(row.get('Manufacturer')),
+            protocol_name=parse_str(row.get('ProtocolName')),
             series_date=parse_date(row.get('SeriesDate')),
             study_date=parse_date(row.get('StudyDate')),
             study_description=parse_str(_get(row, 'StudyDesc', 'StudyDescription')),
@@ -222,3 +224,12 @@ class ArchiveDownload:
     size: int
     md5: str
     attempts: int = 1
+
+
+def format_date(value: date | None) -> str:
+    """A date as NBIA v4 writes it (``MM-DD-YYYY``), ``''`` if unknown.
+
+    >>> format_date(date(2017, 8, 29)), format_date(None)
+    ('08-29-2017', '')
+    """
+    return value.strftime('%m-%d-%Y') if value else ''

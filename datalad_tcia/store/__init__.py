@@ -6,21 +6,33 @@
 
    collection_id
    StoreLayout
+   DepositPaths
    atomic_write_bytes
    atomic_write_json
    StoreLock
 """
 
 from .atomic import atomic_write_bytes, atomic_write_json, temp_path_for
-from .layout import StoreLayout, collection_id
+from .layout import (
+    COLLECTION,
+    DEPOSIT_SUFFIXES,
+    DepositPaths,
+    StoreLayout,
+    collection_dirs,
+    collection_id,
+)
 from .lock import StoreLock, StoreLocked, unwritable
 
 __all__ = [
+    'COLLECTION',
+    'DEPOSIT_SUFFIXES',
+    'DepositPaths',
     'StoreLayout',
     'StoreLock',
     'StoreLocked',
     'atomic_write_bytes',
     'atomic_write_json',
+    'collection_dirs',
     'collection_id',
     'temp_path_for',
     'unwritable',

@@ -1,4 +1,21 @@
-"""Paths inside a store (SPEC section 3)."""
+"""Paths inside a store (SPEC section 3): every one of them, in one place.
+
+::
+
+    <store>/<collection-id>/
+      archives/<SeriesInstanceUID>.zip
+      metadata/<SeriesInstanceUID>_metadata_archive.json
+      metadata/<SeriesInstanceUID>_metadata_dicoms.json
+      metadata/patients.json                 PatientID -> slug
+      repos/<slug>/, repos/collection/       working copies of the datasets
+      datasets/<slug>_XDLRA--{refs,repo-export}
+      collection_XDLRA--{refs,repo-export}
+      catalog/
+      .datalad-tcia.lock
+
+Temporary names (``.<name>.<pid>-<hex>.part``) and staging deposits
+(``.<name>.staging_XDLRA--*``) live beside their final names.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +23,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import temp_path_for
+
 _NON_ALNUM = re.compile(r'[^a-z0-9]+')
+
+#: the two files of a ``datalad-annex::`` deposit, in publication order
+DEPOSIT_SUFFIXES = ('_XDLRA--repo-export', '_XDLRA--refs')
+
+#: name of the collection superdataset's working copy and deposit
+COLLECTION = 'collection'
 
 
 def collection_id(name: str) -> str:
@@ -21,6 +46,44 @@ def collection_id(name: str) -> str:
     'pseudo_phi_dicom_data'
     """
     return _NON_ALNUM.sub('_', name.lower())
+
+
+def collection_dirs(store: Path) -> list[Path]:
+    """The collection directories of a store."""
+    if not store.is_dir():
+        return []
+    return sorted(p for p in store.iterdir() if p.is_dir())
+
+
+@dataclass(frozen=True)
+class DepositPaths:
+    """Where one ``datalad-annex::`` deposit lives.
+
+    Attributes
+    ----------
+    prefix: Path
+      The deposit's files are ``<prefix>_XDLRA--refs`` and
+      ``<prefix>_XDLRA--repo-export``.
+    relpath: str
+      ``prefix`` relative to the store (for clone URLs).
+    """
+
+    prefix: Path
+    relpath: str
+
+    @property
+    def staging(self) -> Path:
+        """Prefix of the staging deposit a new version is written to."""
+        return self.prefix.with_name(f'.{self.prefix.name}.staging')
+
+    @property
+    def refs(self) -> Path:
+        return self.file(self.prefix, '_XDLRA--refs')
+
+    @staticmethod
+    def file(prefix: Path, suffix: str) -> Path:
+        """The file ``<prefix><suffix>``."""
+        return prefix.with_name(prefix.name + suffix)
 
 
 @dataclass(frozen=True)
@@ -46,6 +109,7 @@ class StoreLayout:
     def root(self) -> Path:
         return self.store / self.cid
 
+    # -- downloads and metadata ------------------------------------------
     @property
     def archives(self) -> Path:
         return self.root / 'archives'
@@ -63,6 +127,75 @@ class StoreLayout:
     def dicoms_metadata(self, series_uid: str) -> Path:
         return self.metadata / f'{series_uid}_metadata_dicoms.json'
 
+    def archive_files(self) -> list[Path]:
+        """The series archives in the store."""
+        if not self.archives.is_dir():
+            return []
+        return sorted(self.archives.glob('*.zip'))
+
+    def deposited_series(self) -> list[str]:
+        """SeriesInstanceUIDs with an archive record."""
+        suffix = '_metadata_archive.json'
+        return [
+            p.name[: -len(suffix)] for p in sorted(self.metadata.glob(f'*{suffix}'))
+        ]
+
+    @property
+    def patients(self) -> Path:
+        """The PatientID -> slug mapping (``metadata/patients.json``)."""
+        return self.metadata / 'patients.json'
+
+    # -- datasets -----------------------------------------------------------
+    @property
+    def repos(self) -> Path:
+        """Working copies of the datasets."""
+        return self.root / 'repos'
+
+    def repo(self, slug: str) -> Path:
+        """Working copy of a patient dataset."""
+        return self.repos / slug
+
+    @property
+    def collection_repo(self) -> Path:
+        """Working copy of the collection superdataset."""
+        return self.repos / COLLECTION
+
+    def patient_repos(self) -> list[Path]:
+        """Working copies of the patient datasets."""
+        if not self.repos.is_dir():
+            return []
+        return sorted(
+            p
+            for p in self.repos.iterdir()
+            if p.name != COLLECTION and (p / '.git').exists()
+        )
+
+    def stale_repos(self) -> list[Path]:
+        """Datasets left under a temporary name by an interrupted run."""
+        if not self.repos.is_dir():
+            return []
+        return [p for p in self.repos.glob('.*.part') if p.is_dir()]
+
+    # -- deposits and catalog ------------------------------------------------
+    def patient_deposit(self, slug: str) -> DepositPaths:
+        return DepositPaths(
+            self.root / 'datasets' / slug, f'{self.cid}/datasets/{slug}'
+        )
+
+    @property
+    def collection_deposit(self) -> DepositPaths:
+        return DepositPaths(self.root / COLLECTION, f'{self.cid}/{COLLECTION}')
+
+    @property
+    def catalog(self) -> Path:
+        return self.root / 'catalog'
+
+    # -- coordination -------------------------------------------------------
     @property
     def lock(self) -> Path:
         return self.root / '.datalad-tcia.lock'
+
+    @staticmethod
+    def temp_path(target: Path) -> Path:
+        """A fresh temporary name beside ``target``."""
+        return temp_path_for(target)

@@ -108,13 +108,13 @@ def test_generated_metadata_validates(catalogued: dict) -> None:
     super_ = json.loads((catalog / 'metadata' / 'super.json').read_text())
     assert super_['dataset_id']
     from datalad_tcia.catalog import collection_record, file_records, patient_record
-    from datalad_tcia.commands.catalog import _add_citation, _collection
-    from datalad_tcia.dataset import read_collection
-    from datalad_tcia.store import StoreLayout
+    from datalad_tcia.datacite import DataCiteClient
+    from datalad_tcia.metadata import read_collection
+    from datalad_tcia.pipeline.catalog import add_citation, describe_collection
 
-    deposits, name, _ = read_collection(catalogued['store'], ENC)
-    coll = _collection(StoreLayout(catalogued['store'], name), deposits, 'file:///x')
-    _add_citation(coll, catalogued['srv'].datacite_url)
+    deposit = read_collection(catalogued['store'], ENC)
+    coll = describe_collection(deposit, 'file:///x')
+    add_citation(coll, DataCiteClient(catalogued['srv'].datacite_url))
     records = [collection_record(coll)]
     for p in coll.patients:
         records.append(patient_record(p, coll.name))

@@ -23,6 +23,7 @@ from datalad_tcia.dataset.annexbranch import (
     merge_url_log,
     metadata_line,
 )
+from datalad_tcia.nbia import SeriesInfo
 
 
 @pytest.fixture(scope='module')
@@ -112,17 +113,21 @@ def test_descriptive_paths() -> None:
         'SeriesDescription': '../../etc',
         'SeriesInstanceUID': '1.2.3.4.98765',
     }
-    path = file_path(DEFAULT_LAYOUT, series, '1-01.dcm')
+    # NBIA's record, with its quirks, is read by SeriesInfo
+    path = file_path(DEFAULT_LAYOUT, SeriesInfo.from_json(series), '1-01.dcm')
     assert path == (
         '03-14-2019-CT CHEST_ABD _w_ contrast-56789/2-_._.._etc-98765/1-01.dcm'
     )
     assert '..' not in path.split('/')
     assert file_path(
         '{Modality}/{SeriesUID}/{member}',
-        {'Modality': 'CT', 'SeriesInstanceUID': '1.2'},
+        SeriesInfo.from_json({'Modality': 'CT', 'SeriesInstanceUID': '1.2'}),
         'a/../b.dcm',
     ) == ('CT/1.2/a/_./b.dcm')
-    assert file_path(DEFAULT_LAYOUT, {}, 'x.dcm') == 'NA-NA-NA/NA-NA-NA/x.dcm'
+    assert (
+        file_path(DEFAULT_LAYOUT, SeriesInfo.from_json({}), 'x.dcm')
+        == 'NA-NA-NA/NA-NA-NA/x.dcm'
+    )
 
 
 def test_log_formats() -> None:

@@ -1,4 +1,5 @@
-"""Download, verify and deposit one series (SPEC 3, 8).
+"""The series unit of work: download, verify and deposit one series
+(SPEC 3, 8).
 
 The archive is streamed to a temporary name beside its final place,
 indexed in one pass (MD5, size and DICOM header of every member) and
@@ -14,41 +15,83 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
-from .archive import (
+from datalad_tcia.archive import (
     DEFAULT_TAGS,
     ArchiveError,
     ArchiveIndex,
     index_archive,
     verification_problems,
 )
-from .metadata import archive_record, deposit_state, write_series_metadata
-from .nbia import NbiaAccessDenied, NbiaClient, NbiaError, SeriesInfo
-from .store import StoreLayout, temp_path_for
-from .store.atomic import remove_stale_parts
+from datalad_tcia.metadata import archive_record, deposit_state, write_series_metadata
+from datalad_tcia.nbia import NbiaAccessDenied, NbiaClient, NbiaError, SeriesInfo
+from datalad_tcia.store import StoreLayout
+from datalad_tcia.store.atomic import remove_stale_parts
 
-lgr = logging.getLogger('datalad.tcia.acquire')
+from .outcomes import SeriesOutcome
+
+lgr = logging.getLogger('datalad.tcia.pipeline.series')
 
 ByteCallback = Callable[[int], None]
 
 
-@dataclass
-class Outcome:
-    """The result of acquiring one series."""
+@dataclass(frozen=True)
+class ArchiveFacts:
+    """What the archive record of a series says besides its members.
 
-    status: str
-    message: str
-    series: SeriesInfo
-    archive: Path | None = None
-    metadata: Path | None = None
-    attempts: int = 0
-    archive_md5: str | None = None
-    archive_size: int | None = None
-    problems: list[str] = field(default_factory=list)
+    ``archive_url``/``api_url``/``nbia_series`` are set for archives
+    downloaded from NBIA, ``archive_path`` for archives from elsewhere.
+    """
+
+    patient_id: str | None
+    study_uid: str | None
+    image_count: int | None
+    archive_size: int
+    archive_md5: str
+    archive_url: str | None = None
+    api_url: str | None = None
+    archive_path: str | None = None
+    downloaded: str | None = None
+    nbia_series: Mapping[str, Any] | None = None
+
+
+def deposit_archive(
+    layout: StoreLayout,
+    series_uid: str,
+    index: ArchiveIndex,
+    facts: ArchiveFacts,
+) -> None:
+    """Write the metadata deposit of one series of an indexed archive.
+
+    The one writer of ``*_metadata_{dicoms,archive}.json``, for archives
+    downloaded from NBIA and for archives found on disk alike.
+    """
+    record = archive_record(
+        collection=layout.collection,
+        collection_id=layout.cid,
+        series_uid=series_uid,
+        patient_id=facts.patient_id,
+        study_uid=facts.study_uid,
+        image_count=facts.image_count,
+        archive_size=facts.archive_size,
+        archive_md5=facts.archive_md5,
+        archive_type=index.atype,
+        member_count=len(index.members),
+        md5_verified=index.md5_manifest is not None,
+        archive_url=facts.archive_url,
+        api_url=facts.api_url,
+        archive_path=facts.archive_path,
+        downloaded=facts.downloaded,
+        license_text=index.license_text,
+        nbia_series=facts.nbia_series,
+    )
+    layout.metadata.mkdir(parents=True, exist_ok=True)
+    write_series_metadata(layout, series_uid, record, index.members)
 
 
 def file_md5(path: Path) -> tuple[str, int]:
@@ -72,7 +115,7 @@ def acquire_series(
     attempts: int = 3,
     on_bytes: ByteCallback | None = None,
     sleep: Callable[[float], None] = time.sleep,
-) -> Outcome:
+) -> SeriesOutcome:
     """Make sure ``series`` is downloaded, verified and deposited.
 
     Parameters
@@ -95,7 +138,7 @@ def acquire_series(
 
     Returns
     -------
-    Outcome
+    SeriesOutcome
       ``ok``, ``notneeded``, ``impossible`` (changed upstream, no
       ``force``) or ``error`` (with what to do).
     """
@@ -105,11 +148,11 @@ def acquire_series(
     if not force:
         state = deposit_state(layout, series)
         if state.state == 'complete':
-            return Outcome(
+            return SeriesOutcome(
                 'notneeded', 'already deposited and verified', series, None, meta
             )
         if state.state == 'changed':
-            return Outcome(
+            return SeriesOutcome(
                 'impossible',
                 f'series {uid} changed on NBIA since it was deposited '
                 f'({state.reason}); run again with --force to replace the deposit',
@@ -133,7 +176,7 @@ def acquire_series(
     problems: list[str] = []
     requests_made = 0
     for attempt in range(1, attempts + 1):
-        tmp = temp_path_for(final)
+        tmp = layout.temp_path(final)
         try:
             dl = client.download_series(
                 uid, tmp, progress=_incremental(on_bytes) if on_bytes else None
@@ -143,7 +186,7 @@ def acquire_series(
             problems = verification_problems(index, series.image_count)
         except NbiaAccessDenied as e:
             tmp.unlink(missing_ok=True)
-            return Outcome(
+            return SeriesOutcome(
                 'error',
                 f'NBIA refuses series {uid}: {e.message}. It is unknown or not '
                 'public on this server (NLST series live on the "nlst" server)',
@@ -152,7 +195,7 @@ def acquire_series(
             )
         except NbiaError as e:
             tmp.unlink(missing_ok=True)
-            return Outcome(
+            return SeriesOutcome(
                 'error',
                 f'download of series {uid} failed: {e}. Nothing was kept; run '
                 'the command again to resume',
@@ -174,7 +217,7 @@ def acquire_series(
             except OSError as e:
                 tmp.unlink(missing_ok=True)
                 return _write_failed(series, final, e, attempt)
-            return Outcome(
+            return SeriesOutcome(
                 'ok',
                 f'downloaded and verified {len(index.image_members)} file(s)'
                 + (f' ({requests_made} requests)' if requests_made > 1 else ''),
@@ -191,7 +234,7 @@ def acquire_series(
         )
         if attempt < attempts:
             sleep(client.retry.delay(attempt))
-    return Outcome(
+    return SeriesOutcome(
         'error',
         f'the archive of series {uid} failed verification {attempts} times: '
         f'{"; ".join(problems[:3])}. Nothing was kept; run the command again to '
@@ -202,8 +245,10 @@ def acquire_series(
     )
 
 
-def _write_failed(series: SeriesInfo, path: Path, e: OSError, attempts: int) -> Outcome:
-    return Outcome(
+def _write_failed(
+    series: SeriesInfo, path: Path, e: OSError, attempts: int
+) -> SeriesOutcome:
+    return SeriesOutcome(
         'error',
         f'cannot write {path.parent}: {e.strerror or e} (disk full or not '
         'writable?); nothing partial was kept; make room and run the command '
@@ -219,7 +264,7 @@ def _adopt_existing(
     series: SeriesInfo,
     final: Path,
     tags: Sequence[str],
-) -> Outcome | None:
+) -> SeriesOutcome | None:
     try:
         index = index_archive(final, tags=tags, atype='zip')
         problems = verification_problems(index, series.image_count)
@@ -242,7 +287,7 @@ def _adopt_existing(
         client.image_url(series.series_uid),
         downloaded=when.replace(microsecond=0).isoformat(),
     )
-    return Outcome(
+    return SeriesOutcome(
         'ok',
         f'verified {len(index.image_members)} file(s) of an archive already '
         'in the store',
@@ -266,25 +311,22 @@ def _deposit(
     url: str,
     downloaded: str | None = None,
 ) -> None:
-    record = archive_record(
-        collection=series.collection or layout.collection,
-        collection_id=layout.cid,
-        series_uid=series.series_uid,
-        patient_id=series.patient_id,
-        study_uid=series.study_uid,
-        image_count=series.image_count,
-        archive_size=size,
-        archive_md5=md5,
-        archive_type='zip',
-        member_count=len(index.members),
-        md5_verified=index.md5_manifest is not None,
-        archive_url=url,
-        api_url=client.base_url,
-        downloaded=downloaded,
-        license_text=index.license_text,
-        nbia_series=series.raw,
+    deposit_archive(
+        layout,
+        series.series_uid,
+        index,
+        ArchiveFacts(
+            patient_id=series.patient_id,
+            study_uid=series.study_uid,
+            image_count=series.image_count,
+            archive_size=size,
+            archive_md5=md5,
+            archive_url=url,
+            api_url=client.base_url,
+            downloaded=downloaded,
+            nbia_series=series.raw,
+        ),
     )
-    write_series_metadata(layout, series.series_uid, record, index.members)
 
 
 def _incremental(callback: ByteCallback) -> Callable[[int], None]:

@@ -1,29 +1,23 @@
 """HTTP requests with bounded retries, shared by the NBIA and DataCite
-clients."""
+clients; each client raises its own exception types."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from datalad_tcia._version import __version__
 
-from .exceptions import (
-    NbiaAccessDenied,
-    NbiaBadRequest,
-    NbiaClientError,
-    NbiaConnectionError,
-    NbiaRequestError,
-    NbiaServerError,
-)
+from .exceptions import HttpRequestError
 from .retry import RetryPolicy, parse_retry_after
 
-lgr = logging.getLogger('datalad.tcia.nbia.transport')
+lgr = logging.getLogger('datalad.tcia.http.transport')
 
 USER_AGENT = f'datalad-tcia/{__version__} python-requests/{requests.__version__}'
 
@@ -36,6 +30,26 @@ TRANSIENT = (
 )
 
 
+@dataclass(frozen=True)
+class ErrorTypes:
+    """The exception types a client raises.
+
+    Attributes
+    ----------
+    connection: type
+      No (complete) response on every allowed attempt.
+    server: type
+      5xx or 429 on every allowed attempt.
+    client: callable
+      ``(url, text, status) -> exception`` for any other 4xx (never
+      retried); a client may tell 400s apart by their text.
+    """
+
+    connection: type[HttpRequestError]
+    server: type[HttpRequestError]
+    client: Callable[[str, str, int], HttpRequestError]
+
+
 class Attempts:
     """Attempt count and start time shared by all retries of one call."""
 
@@ -46,6 +60,8 @@ class Attempts:
 
 class RetryingClient:
     """Base of the REST clients: a session, a retry policy, timeouts.
+
+    Subclasses set :attr:`errors`, the exception types they raise.
 
     Parameters
     ----------
@@ -63,6 +79,8 @@ class RetryingClient:
       Bearer token sent as ``Authorization`` (wins over ``auth``).
       ``requests`` drops it when a redirect leaves the host.
     """
+
+    errors: ClassVar[ErrorTypes]
 
     def __init__(
         self,
@@ -104,10 +122,10 @@ class RetryingClient:
 
         Raises
         ------
-        NbiaConnectionError, NbiaServerError
-          When every allowed attempt failed.
-        NbiaBadRequest, NbiaClientError
-          On a 4xx other than 429 (never retried).
+        HttpRequestError
+          Of the types in :attr:`errors`: ``connection`` or ``server`` when
+          every allowed attempt failed, ``client`` on a 4xx other than 429
+          (never retried).
         """
         attempts = attempts or Attempts()
         while True:
@@ -123,9 +141,7 @@ class RetryingClient:
                     **req_kwargs,
                 )
             except TRANSIENT as e:
-                err: NbiaRequestError = NbiaConnectionError(
-                    shown, str(e), None, attempt
-                )
+                err = self.errors.connection(shown, str(e), None, attempt)
                 cause: BaseException | None = e
             else:
                 if resp.status_code < 400:
@@ -134,10 +150,10 @@ class RetryingClient:
                 resp.close()
                 if resp.status_code == 429 or resp.status_code >= 500:
                     retry_after = parse_retry_after(resp.headers.get('Retry-After'))
-                    err = NbiaServerError(shown, text, resp.status_code, attempt)
+                    err = self.errors.server(shown, text, resp.status_code, attempt)
                     cause = None
                 else:
-                    raise _client_error(shown, text, resp.status_code)
+                    raise self.errors.client(shown, text, resp.status_code)
             if not self._may_retry(attempts, retry_after, err):
                 raise err from cause
 
@@ -145,7 +161,7 @@ class RetryingClient:
         self,
         attempts: Attempts,
         retry_after: float | None,
-        err: NbiaRequestError,
+        err: HttpRequestError,
     ) -> bool:
         """Sleep before the next attempt and return True, or return False."""
         policy = self.retry
@@ -167,11 +183,3 @@ def _short_text(resp: requests.Response, limit: int = 500) -> str:
     except TRANSIENT:
         return ''
     return text.strip()[:limit]
-
-
-def _client_error(url: str, text: str, status: int) -> NbiaRequestError:
-    if status == 400:
-        if 'not been granted the access' in text or 'not in public domain' in text:
-            return NbiaAccessDenied(url, text, status)
-        return NbiaBadRequest(url, text, status)
-    return NbiaClientError(url, text, status)

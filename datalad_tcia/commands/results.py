@@ -1,0 +1,170 @@
+"""Pipeline outcomes -> DataLad result records (one mapping per kind)."""
+
+from __future__ import annotations
+
+import logging
+from functools import singledispatch
+from typing import Any
+
+from datalad.interface.results import get_status_dict
+from datalad_next.exceptions import CapturedException
+
+from datalad_tcia.pipeline import (
+    ArchivesOutcome,
+    CatalogOutcome,
+    CloneOutcome,
+    CollectionOutcome,
+    MetadataOutcome,
+    Outcome,
+    PatientOutcome,
+    Problem,
+    SeriesOutcome,
+)
+
+lgr = logging.getLogger('datalad.tcia.commands.results')
+
+#: the action of each stage's records, whichever command runs it
+ACTIONS = {
+    'series': 'tcia_download',
+    'metadata': 'tcia_deposit_metadata',
+    'patient': 'tcia_deposit_dataset',
+    'collection': 'tcia_deposit_dataset',
+    'catalog': 'tcia_catalog',
+    'archives': 'tcia_add',
+    'clone': 'tcia_add',
+}
+
+
+def record(action: str, status: str, message: str, **fields: Any) -> dict[str, Any]:
+    exc = fields.pop('exception', None)
+    if exc is not None:
+        fields['exception'] = CapturedException(exc)
+    fields = {k: v for k, v in fields.items() if v is not None}
+    return get_status_dict(
+        action=action, status=status, message=message, logger=lgr, **fields
+    )
+
+
+@singledispatch
+def to_result(outcome: Outcome, plan_action: str = 'tcia_download') -> dict[str, Any]:
+    """The result record of ``outcome``.
+
+    ``plan_action`` is the action of problems found while planning (the
+    command's own, or ``tcia_download`` when tcia-add plans).
+    """
+    msg = f'no result record for {type(outcome).__name__}'
+    raise TypeError(msg)
+
+
+@to_result.register
+def _(outcome: Problem, plan_action: str = 'tcia_download') -> dict[str, Any]:
+    return record(
+        ACTIONS.get(outcome.stage, plan_action),
+        outcome.status,
+        outcome.message,
+        path=str(outcome.path) if outcome.path else None,
+        type=outcome.kind,
+        input=outcome.value,
+        exception=outcome.exception,
+    )
+
+
+@to_result.register
+def _(outcome: SeriesOutcome, plan_action: str = 'tcia_download') -> dict[str, Any]:
+    s = outcome.series
+    res = record(
+        ACTIONS['series'],
+        outcome.status,
+        outcome.message,
+        type='file',
+        Collection=s.collection,
+        PatientID=s.patient_id,
+        StudyInstanceUID=s.study_uid,
+        SeriesInstanceUID=s.series_uid,
+        ImageCount=s.image_count,
+        attempts=outcome.attempts,
+        path=str(outcome.metadata) if outcome.metadata else None,
+        problems=outcome.problems or None,
+    )
+    if outcome.archive is not None:
+        res['archive'] = str(outcome.archive)
+        res['archive_md5'] = outcome.archive_md5
+        res['archive_size'] = outcome.archive_size
+    return res
+
+
+@to_result.register
+def _(outcome: MetadataOutcome, plan_action: str = 'tcia_download') -> dict[str, Any]:
+    return record(
+        ACTIONS['metadata'],
+        outcome.status,
+        outcome.message,
+        path=str(outcome.path),
+        type='file',
+        archive=str(outcome.archive),
+        SeriesInstanceUID=outcome.series_uid,
+        files=outcome.files,
+    )
+
+
+@to_result.register
+def _(outcome: PatientOutcome, plan_action: str = 'tcia_download') -> dict[str, Any]:
+    return record(
+        ACTIONS['patient'],
+        outcome.status,
+        outcome.message,
+        type='dataset',
+        path=str(outcome.path),
+        PatientID=outcome.patient_id,
+        patient_slug=outcome.slug,
+        url=outcome.url,
+        files=outcome.files,
+        commit=outcome.commit,
+        exception=outcome.exception,
+    )
+
+
+@to_result.register
+def _(outcome: CollectionOutcome, plan_action: str = 'tcia_download') -> dict[str, Any]:
+    return record(
+        ACTIONS['collection'],
+        outcome.status,
+        outcome.message,
+        type='dataset',
+        path=str(outcome.path),
+        Collection=outcome.collection,
+        url=outcome.url,
+        exception=outcome.exception,
+    )
+
+
+@to_result.register
+def _(outcome: CatalogOutcome, plan_action: str = 'tcia_download') -> dict[str, Any]:
+    return record(
+        ACTIONS['catalog'],
+        outcome.status,
+        outcome.message,
+        type='directory' if outcome.status == 'ok' else None,
+        path=str(outcome.path),
+        url=outcome.url,
+        doi=outcome.doi,
+        exception=outcome.exception,
+    )
+
+
+@to_result.register
+def _(outcome: ArchivesOutcome, plan_action: str = 'tcia_download') -> dict[str, Any]:
+    return record(
+        ACTIONS['archives'], outcome.status, outcome.message, path=str(outcome.path)
+    )
+
+
+@to_result.register
+def _(outcome: CloneOutcome, plan_action: str = 'tcia_download') -> dict[str, Any]:
+    return record(
+        ACTIONS['clone'],
+        outcome.status,
+        outcome.message,
+        type='dataset',
+        path=str(outcome.path),
+    )

@@ -1,0 +1,160 @@
+"""From deposited metadata to the files of a patient dataset (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from datalad_tcia.metadata import SeriesDeposit
+from datalad_tcia.nbia import SeriesInfo, format_date, single_image_url
+
+from .build import ARCHIVIST, UNCURL, AnnexedFile, SourceOnlyKey
+from .keys import archive_key, md5e_key, member_locator
+from .naming import file_path
+
+#: git-annex metadata field -> DICOM keyword (from the per-file record)
+METADATA_FIELDS = {
+    'modality': 'Modality',
+    'sopinstanceuid': 'SOPInstanceUID',
+    'seriesinstanceuid': 'SeriesInstanceUID',
+    'studyinstanceuid': 'StudyInstanceUID',
+    'seriesdescription': 'SeriesDescription',
+    'studydescription': 'StudyDescription',
+    'seriesnumber': 'SeriesNumber',
+    'instancenumber': 'InstanceNumber',
+    'studydate': 'StudyDate',
+    'bodypartexamined': 'BodyPartExamined',
+    'protocolname': 'ProtocolName',
+    'manufacturer': 'Manufacturer',
+    'patientid': 'PatientID',
+}
+
+
+class PlanError(ValueError):
+    """The deposit cannot be turned into a dataset (e.g. path clash)."""
+
+
+def _series_values(series: SeriesInfo) -> dict[str, Any]:
+    """The metadata fields NBIA's series record gives, where a file lacks
+    them."""
+    return {
+        'modality': series.modality,
+        'seriesinstanceuid': series.series_uid,
+        'studyinstanceuid': series.study_uid,
+        'seriesdescription': series.series_description,
+        'studydescription': series.study_description,
+        'seriesnumber': series.series_number,
+        'bodypartexamined': series.body_part,
+        'protocolname': series.protocol_name,
+        'manufacturer': series.manufacturer,
+        'patientid': series.patient_id,
+    }
+
+
+def _text(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v) for v in value if v is not None]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return [str(value)]
+
+
+def plan_series(
+    deposit: SeriesDeposit, layout: str, collection: str
+) -> tuple[list[AnnexedFile], list[SourceOnlyKey]]:
+    """The annexed files of one series, and its archive key."""
+    arec = deposit.archive
+    series = arec.series
+    akey = archive_key(arec.series_uid)
+    from_nbia = arec.archive_url is not None
+    fallback = _series_values(series)
+    files = []
+    for rec in deposit.images:
+        path = file_path(layout, series, rec.path)
+        key = str(md5e_key(rec.size, rec.md5, rec.path))
+        urls: list[str] = []
+        remotes: list[str] = []
+        if from_nbia:
+            urls.append(member_locator(akey, rec.path, rec.size))
+            remotes.append(ARCHIVIST)
+        if arec.api_url and rec.sop_uid:
+            urls.append(single_image_url(arec.api_url, arec.series_uid, rec.sop_uid))
+            remotes.append(UNCURL)
+        meta = {'collection': [collection]}
+        for fieldname, keyword in METADATA_FIELDS.items():
+            values = _text(rec.tags.get(keyword))
+            if not values:
+                values = _text(fallback.get(fieldname))
+            if values:
+                meta[fieldname] = values
+        files.append(
+            AnnexedFile(path, key, tuple(urls), tuple(dict.fromkeys(remotes)), meta)
+        )
+    source_keys = (
+        [SourceOnlyKey(str(akey), (str(arec.archive_url),), (UNCURL,))]
+        if from_nbia
+        else []
+    )
+    return files, source_keys
+
+
+def plan_patient(
+    deposits: Sequence[SeriesDeposit], layout: str, collection: str
+) -> tuple[list[AnnexedFile], list[SourceOnlyKey]]:
+    """All files of a patient's series; two files on one path is an error.
+
+    Raises
+    ------
+    PlanError
+    """
+    files: list[AnnexedFile] = []
+    sources: list[SourceOnlyKey] = []
+    seen: dict[str, str] = {}
+    for dep in sorted(deposits, key=lambda d: d.archive.series_uid):
+        series_files, series_sources = plan_series(dep, layout, collection)
+        for f in series_files:
+            other = seen.get(f.path)
+            if other is not None and other != f.key:
+                msg = (
+                    f'two files map to {f.path!r} (series '
+                    f'{dep.archive.series_uid}); choose a layout with '
+                    'more distinguishing fields'
+                )
+                raise PlanError(msg)
+            seen[f.path] = f.key
+        files.extend(series_files)
+        sources.extend(series_sources)
+    # a file listed twice with the same key (same path) is kept once
+    unique = {f.path: f for f in files}
+    return sorted(unique.values(), key=lambda f: f.path), sources
+
+
+def series_summary(deposit: SeriesDeposit) -> str:
+    """One line naming a series, for commit messages and the catalog.
+
+    >>> from datalad_tcia.metadata import ArchiveRecord
+    >>> s = SeriesInfo('1.2.3', None, 'P1', 'C', modality='CT', series_number=2)
+    >>> a = ArchiveRecord('C', '1.2.3', 'P1', None, 4, None, None, None, s)
+    >>> series_summary(SeriesDeposit(a, ()))
+    '1.2.3 CT #2  (4 files)'
+    """
+    s = deposit.series
+    number = s.series_number if s.series_number is not None else '?'
+    return (
+        f'{deposit.archive.series_uid} {s.modality or ""} '
+        f'#{number} {s.series_description or ""}'
+        f' ({deposit.archive.image_count} files)'
+    )
+
+
+def series_label(series: SeriesInfo) -> str:
+    """How the catalog names a series: date, study, number, description,
+    modality."""
+    number = series.series_number if series.series_number is not None else '?'
+    return (
+        f'{format_date(series.study_date)} {series.study_description or ""} / '
+        f'#{number} {series.series_description or ""} '
+        f'({series.modality or "?"})'
+    ).strip()

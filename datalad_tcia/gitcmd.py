@@ -1,0 +1,88 @@
+"""git and git-annex calls, in one place.
+
+Datasets are assembled with plumbing (``fast-import``, ``cat-file
+--batch``, ``annex examinekey --batch``) whose input and output are bytes,
+so this runner speaks bytes; every failure is a :class:`GitError` that
+carries git's own message.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from pathlib import Path
+
+lgr = logging.getLogger('datalad.tcia.gitcmd')
+
+
+class GitError(RuntimeError):
+    """A git or git-annex command failed."""
+
+
+def git(repo: Path, *args: str, input: bytes | None = None) -> bytes:  # noqa: A002
+    """Run ``git args`` in ``repo``; return stdout.
+
+    Raises
+    ------
+    GitError
+      On a non-zero exit, with git's message.
+    """
+    lgr.debug('git %s in %s', args[:3], repo)
+    proc = subprocess.run(
+        ['git', *args],
+        cwd=repo,
+        input=input,
+        capture_output=True,
+        check=False,
+    )
+    if proc.returncode:
+        msg = (
+            f'git {" ".join(args[:3])} failed in {repo}: '
+            f'{proc.stderr.decode(errors="replace").strip()}'
+        )
+        raise GitError(msg)
+    return proc.stdout
+
+
+def git_line(repo: Path, *args: str) -> str:
+    """The first line of ``git args``' output, stripped."""
+    return git(repo, *args).decode().strip()
+
+
+def git_succeeds(repo: Path, *args: str) -> bool:
+    """Whether ``git args`` exits with 0 (for ``--is-ancestor``, ``diff
+    --quiet`` and the like)."""
+    try:
+        git(repo, *args)
+    except GitError:
+        return False
+    return True
+
+
+def rev_parse(repo: Path, ref: str) -> str:
+    """The commit ``ref`` names."""
+    return git_line(repo, 'rev-parse', ref)
+
+
+def current_branch(repo: Path) -> str:
+    """The branch checked out in ``repo``."""
+    return git_line(repo, 'symbolic-ref', '--short', 'HEAD')
+
+
+def dataset_id(repo: Path) -> str:
+    """The DataLad dataset ID recorded in ``.datalad/config``."""
+    return git_line(repo, 'config', '-f', '.datalad/config', 'datalad.dataset.id')
+
+
+def clone_probe(url: str, workdir: Path) -> str | None:
+    """Clone ``url`` into ``workdir/probe``; git's error, or ``None``.
+
+    ``workdir`` must not lie inside a git repository: datalad-next's
+    ``datalad-annex::`` helper acts on the repository of the directory it
+    runs in.
+    """
+    try:
+        git(workdir, 'clone', '--quiet', url, 'probe')
+    except GitError as e:
+        return str(e)
+    return None

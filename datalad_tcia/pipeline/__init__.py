@@ -1,0 +1,96 @@
+"""The pipeline: units of work over typed records, composed by the commands.
+
+========== ===================================== ==============================
+unit       function                              reads -> writes (store)
+========== ===================================== ==============================
+plan       :func:`plan_selection`                NBIA -> a :class:`Plan`
+series     :func:`acquire_series`                NBIA -> ``archives/``,
+                                                 ``metadata/``
+patient    :func:`build_patient`                 ``metadata/`` ->
+                                                 ``repos/<slug>``,
+                                                 ``datasets/<slug>_XDLRA--*``
+collection :func:`build_collection`,             ``repos/`` ->
+           :func:`write_catalog`,                ``repos/collection``,
+           :func:`delete_archives`               ``collection_XDLRA--*``,
+                                                 ``catalog/``; deletes
+                                                 ``archives/``
+========== ===================================== ==============================
+
+Stage runners apply a unit to many items under the collection's lock:
+:func:`acquire_all` (series, in parallel), :func:`deposit_datasets`
+(patients, then the collection superdataset), and :func:`add_selection`
+composes everything. Each yields outcomes (:mod:`.outcomes`) that the
+commands turn into result records.
+
+.. currentmodule:: datalad_tcia.pipeline
+.. autosummary::
+   :toctree: generated
+
+   plan_selection
+   acquire_series
+   deposit_archive
+   build_patient
+   build_collection
+   write_catalog
+   delete_archives
+   acquire_all
+   deposit_archive_files
+   deposit_datasets
+   add_selection
+"""
+
+from .add import AddSummary, add_selection
+from .archives import delete_archives
+from .catalog import write_catalog
+from .clone import clone_collection
+from .collection import build_collection, license_files, prepare_collection
+from .datasets import deposit_datasets
+from .download import acquire_all
+from .metadata import deposit_archive_files
+from .outcomes import (
+    SUCCESS,
+    ArchivesOutcome,
+    CatalogOutcome,
+    CloneOutcome,
+    CollectionOutcome,
+    MetadataOutcome,
+    Outcome,
+    PatientOutcome,
+    Problem,
+    SeriesOutcome,
+)
+from .patient import PatientWork, build_patient
+from .plan import Plan, plan_selection
+from .series import ArchiveFacts, acquire_series, deposit_archive, file_md5
+
+__all__ = [
+    'SUCCESS',
+    'AddSummary',
+    'ArchiveFacts',
+    'ArchivesOutcome',
+    'CatalogOutcome',
+    'CloneOutcome',
+    'CollectionOutcome',
+    'MetadataOutcome',
+    'Outcome',
+    'PatientOutcome',
+    'PatientWork',
+    'Plan',
+    'Problem',
+    'SeriesOutcome',
+    'acquire_all',
+    'acquire_series',
+    'add_selection',
+    'build_collection',
+    'build_patient',
+    'clone_collection',
+    'delete_archives',
+    'deposit_archive',
+    'deposit_archive_files',
+    'deposit_datasets',
+    'file_md5',
+    'license_files',
+    'plan_selection',
+    'prepare_collection',
+    'write_catalog',
+]

@@ -1,0 +1,131 @@
+"""The whole pipeline for a selection: plan -> series -> patients ->
+collection (superdataset, catalog, archive deletion) -> clone."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from datalad_tcia.datacite import DataCiteClient
+from datalad_tcia.nbia import NbiaClient
+from datalad_tcia.selection import Selection
+from datalad_tcia.store import StoreLayout
+
+from .archives import delete_archives
+from .catalog import write_catalog
+from .clone import clone_collection
+from .datasets import deposit_datasets
+from .download import acquire_all
+from .outcomes import (
+    SUCCESS,
+    ArchivesOutcome,
+    CatalogOutcome,
+    CollectionOutcome,
+    Outcome,
+    PatientOutcome,
+    Problem,
+    SeriesOutcome,
+)
+from .plan import plan_selection
+
+lgr = logging.getLogger('datalad.tcia.pipeline.add')
+
+
+@dataclass
+class AddSummary:
+    """What a run of :func:`add_selection` did, counted from its outcomes."""
+
+    downloaded: int = 0
+    skipped: int = 0
+    failed_series: int = 0
+    bytes: int = 0
+    files: int = 0
+    failed: bool = False
+    failed_input: bool = False
+    clone_urls: dict[str, str | None] = field(default_factory=dict)
+    catalogs: list[Path] = field(default_factory=list)
+    deleted: int = 0
+
+    def count(self, outcome: Outcome) -> None:
+        """Take one outcome into account."""
+        ok = outcome.status in SUCCESS
+        if isinstance(outcome, SeriesOutcome):
+            if outcome.status == 'ok':
+                self.downloaded += 1
+                self.bytes += outcome.archive_size or 0
+            elif outcome.status == 'notneeded':
+                self.skipped += 1
+            else:
+                self.failed_series += 1
+        elif isinstance(outcome, Problem) and outcome.stage in ('plan', 'series'):
+            self.failed_input = True
+        elif isinstance(outcome, PatientOutcome) and ok:
+            self.files += outcome.files or 0
+        elif isinstance(outcome, CatalogOutcome) and outcome.status == 'ok':
+            self.catalogs.append(outcome.path)
+        elif isinstance(outcome, ArchivesOutcome):
+            self.deleted += outcome.deleted
+        if not ok:
+            self.failed = True
+
+    @property
+    def urls(self) -> list[str]:
+        return [u for u in self.clone_urls.values() if u]
+
+
+def add_selection(
+    client: NbiaClient,
+    datacite: DataCiteClient,
+    store: Path,
+    selection: Selection,
+    base_url: str,
+    *,
+    tags: Sequence[str],
+    jobs: int = 1,
+    keep_archives: bool = False,
+    clone_to: Path | None = None,
+    summary: AddSummary | None = None,
+) -> Iterator[Outcome]:
+    """Everything for ``selection``; outcomes as they happen.
+
+    Bad input changes nothing. Archives are deleted (unless
+    ``keep_archives``) only when nothing failed and every file of the
+    collection's datasets is verified to have its TCIA sources. With
+    ``clone_to`` (and a selection within one collection), the collection
+    dataset is cloned there. ``summary``, if given, counts what happened.
+    """
+    summary = summary if summary is not None else AddSummary()
+
+    def report(outcome: Outcome) -> Outcome:
+        summary.count(outcome)
+        return outcome
+
+    plan = plan_selection(client, selection, store, jobs=jobs)
+    for problem in plan.problems:
+        yield report(problem)
+    for acquired in acquire_all(client, store, plan.series, tags=tags, jobs=jobs):
+        yield report(acquired)
+    collections = sorted(name for name in plan.collections if name)
+    if summary.failed_input or not collections:
+        return
+    for name in collections:
+        clone = None
+        for built in deposit_datasets(store, name, base_url, jobs=jobs):
+            if isinstance(built, CollectionOutcome):
+                clone = built.url
+            yield report(built)
+        summary.clone_urls[name] = clone
+        if clone is None:
+            # no collection dataset: the errors above say why; a catalog
+            # of nothing would only add noise
+            continue
+        for written in write_catalog(store, name, base_url, datacite):
+            yield report(written)
+        if not keep_archives and not summary.failed:
+            yield report(delete_archives(StoreLayout(store, name), clone))
+    if clone_to is not None and len(collections) == 1 and not summary.failed:
+        url = summary.clone_urls[collections[0]]
+        if url:
+            yield report(clone_collection(url, clone_to))

@@ -1,0 +1,146 @@
+"""The catalog of a collection: its deposit, its datasets and its DataCite
+record as a datalad-catalog site."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from datalad_tcia.catalog import (
+    CatalogError,
+    CollectionCatalog,
+    PatientCatalog,
+    collection_record,
+    file_records,
+    patient_record,
+    publish,
+)
+from datalad_tcia.datacite import DataCiteClient, DataCiteError, doi_from_uri
+from datalad_tcia.dataset import DEFAULT_LAYOUT, LAYOUT_CONFIG
+from datalad_tcia.export import clone_url
+from datalad_tcia.gitcmd import GitError, dataset_id, git_line, rev_parse
+from datalad_tcia.metadata import CollectionDeposit, load_slugs, read_collection
+from datalad_tcia.store import StoreLock, StoreLocked, unwritable
+
+from .outcomes import CatalogOutcome, Problem
+
+lgr = logging.getLogger('datalad.tcia.pipeline.catalog')
+
+
+def write_catalog(
+    store: Path,
+    collection: str,
+    base_url: str,
+    datacite: DataCiteClient,
+) -> Iterator[CatalogOutcome | Problem]:
+    """Write the catalog site of ``collection`` (its datasets must exist)."""
+    deposit = read_collection(store, collection)
+    layout = deposit.layout
+    if not deposit.patients or not (layout.collection_repo / '.git').exists():
+        yield Problem(
+            'catalog',
+            'impossible',
+            f'no datasets of collection {collection!r} in {store}; '
+            'run "datalad tcia-download" and "datalad tcia-deposit-dataset" '
+            'first',
+            path=layout.root,
+        )
+        return
+    try:
+        with StoreLock(layout.lock):
+            coll = describe_collection(deposit, base_url)
+            add_citation(coll, datacite)
+            records = [collection_record(coll)]
+            shared: dict[str, Any] = {
+                k: records[0][k] for k in ('license', 'doi') if k in records[0]
+            }
+            for p in coll.patients:
+                records.append(patient_record(p, coll.name, shared))
+                records.extend(file_records(p))
+            publish(layout.catalog, records, records[0])
+    except StoreLocked as e:
+        yield Problem('catalog', 'impossible', str(e), path=layout.root)
+        return
+    except OSError as e:
+        yield Problem(
+            'catalog', 'impossible', unwritable(layout.root, e), path=layout.root
+        )
+        return
+    except (CatalogError, GitError) as e:
+        yield CatalogOutcome(
+            'error',
+            f'writing the catalog failed: {e}',
+            layout.catalog,
+            exception=e,
+        )
+        return
+    note = f'; {coll.datacite_note}' if coll.datacite_note else ''
+    yield CatalogOutcome(
+        'ok',
+        f'catalog of {len(coll.patients)} patient dataset(s), '
+        f'{len(records)} records{note}',
+        layout.catalog,
+        url=coll.clone_url,
+        doi=coll.doi,
+    )
+
+
+def describe_collection(deposit: CollectionDeposit, base_url: str) -> CollectionCatalog:
+    """What the catalog shows of a collection whose datasets are built."""
+    layout = deposit.layout
+    slugs = load_slugs(layout)
+    superds = layout.collection_repo
+    coll = CollectionCatalog(
+        name=layout.collection,
+        dataset_id=dataset_id(superds),
+        dataset_version=rev_parse(superds, 'HEAD'),
+        clone_url=clone_url(base_url, layout.collection_deposit.relpath),
+    )
+    for pid in sorted(deposit.patients):
+        slug = slugs.get(pid)
+        if slug is None or not (layout.repo(slug) / '.git').exists():
+            continue
+        repo = layout.repo(slug)
+        try:
+            template = git_line(repo, 'config', LAYOUT_CONFIG)
+        except GitError:
+            template = DEFAULT_LAYOUT
+        coll.patients.append(
+            PatientCatalog(
+                patient_id=pid,
+                slug=slug,
+                dataset_id=dataset_id(repo),
+                dataset_version=rev_parse(repo, 'HEAD'),
+                clone_url=clone_url(base_url, layout.patient_deposit(slug).relpath),
+                deposits=deposit.patients[pid],
+                layout=template,
+            )
+        )
+    series = next((d.series for deps in deposit.patients.values() for d in deps), None)
+    if series is not None:
+        coll.doi = doi_from_uri(series.data_description_uri)
+        coll.license_name = series.license_name
+        coll.license_url = series.license_uri
+    return coll
+
+
+def add_citation(coll: CollectionCatalog, datacite: DataCiteClient) -> None:
+    """Add the DataCite record of the collection's DOI, or say why not."""
+    if not coll.doi:
+        coll.datacite_note = (
+            'NBIA gives no DOI for this collection: no DataCite record shown'
+        )
+        return
+    try:
+        coll.citation = datacite.citation(coll.doi)
+    except DataCiteError as e:
+        lgr.debug('DataCite lookup failed: %s', e)
+        coll.datacite_note = (
+            f'DataCite could not be reached for DOI {coll.doi} ({e}); run '
+            '"datalad tcia-catalog" again later to add its record'
+        )
+        return
+    if coll.citation is None:
+        coll.datacite_note = f'DataCite has no record of DOI {coll.doi}'

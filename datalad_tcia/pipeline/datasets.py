@@ -1,0 +1,86 @@
+"""The dataset stage of a collection: every patient, then the collection
+superdataset, under the collection's lock."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from datalad_tcia.dataset import DEFAULT_LAYOUT, PatientEntry
+from datalad_tcia.metadata import read_collection
+from datalad_tcia.store import StoreLock, StoreLocked, unwritable
+
+from .collection import build_collection, license_files, prepare_collection
+from .outcomes import CollectionOutcome, PatientOutcome, Problem
+from .patient import PatientWork, build_patient
+
+lgr = logging.getLogger('datalad.tcia.pipeline.datasets')
+
+
+def deposit_datasets(
+    store: Path,
+    collection: str,
+    base_url: str,
+    *,
+    template: str | None = None,
+    jobs: int = 1,
+    force: bool = False,
+) -> Iterator[PatientOutcome | CollectionOutcome | Problem]:
+    """Build and deposit the patient datasets and the superdataset of
+    ``collection`` (name or collection id) from its metadata deposit."""
+    deposit = read_collection(store, collection)
+    for problem in deposit.problems:
+        yield Problem('patient', 'error', problem)
+    if not deposit.patients:
+        yield Problem(
+            'patient',
+            'impossible',
+            f'no metadata of collection {collection!r} in the store '
+            f'{store}; run "datalad tcia-download" first',
+            path=store,
+        )
+        return
+    layout = deposit.layout
+    try:
+        with StoreLock(layout.lock):
+            slugs = prepare_collection(deposit)
+            git_files = license_files(deposit)
+            works = [
+                PatientWork(
+                    layout,
+                    pid,
+                    slugs[pid],
+                    deposit.patients[pid],
+                    base_url,
+                    template or DEFAULT_LAYOUT,
+                    git_files,
+                    force,
+                )
+                for pid in sorted(deposit.patients)
+            ]
+            entries: list[PatientEntry] = []
+            failed = False
+            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+                for outcome in pool.map(build_patient, works):
+                    yield outcome
+                    if outcome.entry is None:
+                        failed = True
+                    else:
+                        entries.append(outcome.entry)
+            if entries:
+                yield build_collection(
+                    layout,
+                    entries,
+                    base_url,
+                    git_files,
+                    force=force,
+                    patients_failed=failed,
+                )
+    except StoreLocked as e:
+        yield Problem('patient', 'impossible', str(e), path=layout.root)
+    except OSError as e:
+        yield Problem(
+            'patient', 'impossible', unwritable(layout.root, e), path=layout.root
+        )

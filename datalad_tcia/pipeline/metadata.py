@@ -1,0 +1,234 @@
+"""The metadata deposit of archives already on disk (store archives, or
+ZIP/tar archives from elsewhere such as INM-ICF visit tarballs)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from datalad_tcia.archive import (
+    ArchiveError,
+    ArchiveIndex,
+    index_archive,
+    verification_problems,
+)
+from datalad_tcia.metadata import (
+    MetadataError,
+    check_archive_record,
+    load_json,
+    same_dicoms,
+)
+from datalad_tcia.store import (
+    StoreLayout,
+    StoreLock,
+    StoreLocked,
+    collection_dirs,
+    unwritable,
+)
+
+from .outcomes import MetadataOutcome, Problem
+from .series import ArchiveFacts, deposit_archive, file_md5
+
+lgr = logging.getLogger('datalad.tcia.pipeline.metadata')
+
+
+def deposit_archive_files(
+    store: Path,
+    archives: Sequence[str],
+    collection: str | None,
+    *,
+    tags: Sequence[str],
+    force: bool = False,
+) -> Iterator[MetadataOutcome | Problem]:
+    """Deposit the metadata of ``archives`` (all store archives if none),
+    one deposit per series found in them."""
+    if store.exists() and not store.is_dir():
+        yield Problem(
+            'metadata',
+            'impossible',
+            f'the store {store} is not a directory',
+            path=store,
+        )
+        return
+    for item in list(_plan(store, archives, collection)):
+        if isinstance(item, Problem):
+            yield item
+            continue
+        path, name = item
+        layout = StoreLayout(store, name)
+        try:
+            with StoreLock(layout.lock):
+                yield from _deposit_file(layout, path, tags, force)
+        except StoreLocked as e:
+            yield Problem('metadata', 'impossible', str(e), path=path)
+        except OSError as e:
+            yield Problem(
+                'metadata', 'impossible', unwritable(layout.root, e), path=path
+            )
+
+
+def _plan(
+    store: Path, archives: Sequence[str], collection: str | None
+) -> Iterator[tuple[Path, str] | Problem]:
+    """(archive, collection) pairs, or a Problem for bad input."""
+    if not archives:
+        roots = (
+            [StoreLayout(store, collection).root]
+            if collection
+            else collection_dirs(store)
+        )
+        for root in roots:
+            name = collection or _known_collection(store, root.name)
+            for path in StoreLayout(store, name or root.name).archive_files():
+                if name is None:
+                    yield _unknown_collection(path)
+                else:
+                    yield path.absolute(), name
+        return
+    for arg in archives:
+        path = Path(arg).expanduser().absolute()
+        if not path.is_file():
+            yield Problem(
+                'metadata', 'impossible', f'no such archive file: {path}', path=path
+            )
+            continue
+        name = collection
+        if name is None and path.parent.name == 'archives':
+            name = _known_collection(path.parent.parent.parent, path.parent.parent.name)
+        if name is None:
+            yield _unknown_collection(path)
+            continue
+        yield path, name
+
+
+def _unknown_collection(path: Path) -> Problem:
+    return Problem(
+        'metadata',
+        'impossible',
+        f'cannot tell the collection of {path}; give --collection',
+        path=path,
+    )
+
+
+def _known_collection(store: Path, cid: str) -> str | None:
+    """The collection name recorded in a store directory's metadata."""
+    layout = StoreLayout(store, cid)
+    for uid in layout.deposited_series():
+        try:
+            rec = check_archive_record(load_json(layout.archive_metadata(uid)))
+            return str(rec['Collection'])
+        except (MetadataError, KeyError, OSError):
+            continue
+    return None
+
+
+def _previous(layout: StoreLayout, uid: str) -> dict[str, Any] | None:
+    try:
+        return check_archive_record(load_json(layout.archive_metadata(uid)), uid)
+    except (FileNotFoundError, MetadataError):
+        return None
+
+
+def _deposit_file(
+    layout: StoreLayout, path: Path, tags: Sequence[str], force: bool
+) -> Iterator[MetadataOutcome | Problem]:
+    try:
+        index = index_archive(path, tags=tags)
+    except ArchiveError as e:
+        yield Problem(
+            'metadata',
+            'error',
+            f'{e}; the archive is damaged, download it again',
+            path=path,
+        )
+        return
+    groups = _by_series(index)
+    if not groups:
+        yield Problem(
+            'metadata',
+            'impossible',
+            f'{path.name} holds no DICOM file with a SeriesInstanceUID',
+            path=path,
+        )
+        return
+    in_store = path.parent == layout.archives
+    md5, size = file_md5(path)
+    for uid, members in groups.items():
+        prev = _previous(layout, uid) or {}
+        nbia = prev.get('nbia_series') if in_store else None
+        expected = (nbia or {}).get('ImageCount')
+        sub = ArchiveIndex(
+            members=members,
+            atype=index.atype,
+            license_text=index.license_text,
+            md5_manifest=index.md5_manifest if len(groups) == 1 else None,
+            problems=index.problems,
+        )
+        problems = verification_problems(
+            sub, int(expected) if expected is not None else None
+        )
+        dpath = layout.dicoms_metadata(uid)
+        n_dicoms = sum(1 for m in members if m.get('dicom'))
+
+        def outcome(status: str, message: str) -> MetadataOutcome:
+            return MetadataOutcome(status, message, dpath, path, uid, n_dicoms)  # noqa: B023
+
+        if problems:
+            yield outcome(
+                'error', f'{path.name} fails verification: {"; ".join(problems[:3])}'
+            )
+            continue
+        if dpath.exists() and not force:
+            same = same_dicoms(dpath, members)
+            if same and prev:
+                yield outcome('notneeded', 'metadata already deposited')
+                continue
+            if not same:
+                yield outcome(
+                    'impossible',
+                    f'different metadata for series {uid} is already '
+                    'deposited; use --force to replace it',
+                )
+                continue
+        first = next((m for m in members if m.get('dicom')), {})
+        deposit_archive(
+            layout,
+            uid,
+            sub,
+            ArchiveFacts(
+                patient_id=first.get('PatientID') or prev.get('PatientID'),
+                study_uid=first.get('StudyInstanceUID') or prev.get('StudyInstanceUID'),
+                image_count=int(expected) if expected is not None else n_dicoms,
+                archive_size=size,
+                archive_md5=md5,
+                archive_url=prev.get('archive_url') if in_store else None,
+                api_url=prev.get('api_url') if in_store else None,
+                archive_path=None if in_store else str(path),
+                downloaded=prev.get('downloaded') if in_store else None,
+                nbia_series=nbia,
+            ),
+        )
+        yield outcome('ok', f'deposited metadata of {n_dicoms} DICOM file(s)')
+
+
+def _by_series(index: ArchiveIndex) -> dict[str, list[dict[str, Any]]]:
+    """Members per SeriesInstanceUID; other members go with every series."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for m in index.members:
+        uid = m.get('SeriesInstanceUID')
+        if m.get('dicom') and uid:
+            groups.setdefault(str(uid), [])
+    for m in index.members:
+        uid = m.get('SeriesInstanceUID')
+        if m.get('dicom') and uid:
+            groups[str(uid)].append(m)
+        else:
+            # LICENSE, md5hashes.csv, non-DICOM files, DICOM without a
+            # series: recorded with every series of the archive
+            for members in groups.values():
+                members.append(m)
+    # keep archive order within each group
+    order = {id(m): i for i, m in enumerate(index.members)}
+    return {uid: sorted(ms, key=lambda m: order[id(m)]) for uid, ms in groups.items()}

@@ -1,0 +1,141 @@
+"""What the units of work report: typed outcomes, one class per kind.
+
+Every outcome has a ``status`` (``ok``, ``notneeded``, ``impossible`` or
+``error``) and a ``message`` that says what happened and, for failures,
+what to do. The commands turn them into DataLad result records; the
+library never builds one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from datalad_tcia.dataset import PatientEntry
+from datalad_tcia.nbia import SeriesInfo
+
+#: statuses that mean "done"
+SUCCESS = ('ok', 'notneeded')
+
+
+@dataclass
+class Problem:
+    """Something that stopped a unit of work before it started.
+
+    Attributes
+    ----------
+    stage: str
+      ``plan``, ``series``, ``metadata``, ``patient``, ``collection``,
+      ``catalog``, ``archives`` or ``clone``.
+    kind: str, optional
+      For selection problems: ``unknown-collection``, ``malformed-uid``,
+      ... (see :class:`~datalad_tcia.selection.Problem`).
+    value: str, optional
+      The offending input.
+    """
+
+    stage: str
+    status: str
+    message: str
+    path: Path | None = None
+    kind: str | None = None
+    value: str | None = None
+    exception: BaseException | None = None
+
+
+@dataclass
+class SeriesOutcome:
+    """The result of acquiring one series (download, verify, deposit)."""
+
+    status: str
+    message: str
+    series: SeriesInfo
+    archive: Path | None = None
+    metadata: Path | None = None
+    attempts: int = 0
+    archive_md5: str | None = None
+    archive_size: int | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MetadataOutcome:
+    """The metadata deposit of one series found in an archive on disk."""
+
+    status: str
+    message: str
+    path: Path
+    archive: Path
+    series_uid: str
+    files: int
+
+
+@dataclass
+class PatientOutcome:
+    """A patient dataset built or updated, and its deposit written."""
+
+    status: str
+    message: str
+    patient_id: str
+    slug: str
+    path: Path
+    url: str
+    files: int | None = None
+    commit: str | None = None
+    entry: PatientEntry | None = None
+    exception: BaseException | None = None
+
+
+@dataclass
+class CollectionOutcome:
+    """The collection superdataset updated and its deposit written."""
+
+    status: str
+    message: str
+    collection: str
+    path: Path
+    url: str
+    exception: BaseException | None = None
+
+
+@dataclass
+class CatalogOutcome:
+    """The catalog site of a collection written."""
+
+    status: str
+    message: str
+    path: Path
+    url: str | None = None
+    doi: str | None = None
+    exception: BaseException | None = None
+
+
+@dataclass
+class ArchivesOutcome:
+    """Archives deleted once every file is verified to have its sources."""
+
+    status: str
+    message: str
+    path: Path
+    deleted: int = 0
+
+
+@dataclass
+class CloneOutcome:
+    """The collection dataset cloned to where the user asked."""
+
+    status: str
+    message: str
+    path: Path
+
+
+Outcome = (
+    Problem
+    | SeriesOutcome
+    | MetadataOutcome
+    | PatientOutcome
+    | CollectionOutcome
+    | CatalogOutcome
+    | ArchivesOutcome
+    | CloneOutcome
+)

@@ -1,0 +1,167 @@
+"""The patient unit of work: build or update one patient dataset from its
+metadata deposit and write its deposit.
+
+Nothing here reads or writes another patient's state: patients can be
+worked on by separate threads, processes or cluster jobs.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from datalad.runner.exception import CommandError
+from datalad.support.exceptions import IncompleteResultsError
+
+from datalad_tcia.dataset import (
+    LAYOUT_CONFIG,
+    PatientEntry,
+    PlanError,
+    ensure_dataset,
+    plan_patient,
+    series_summary,
+    update_dataset,
+)
+from datalad_tcia.export import clone_url, push_deposit
+from datalad_tcia.gitcmd import GitError, dataset_id, git, rev_parse
+from datalad_tcia.metadata import SeriesDeposit
+from datalad_tcia.store import StoreLayout
+
+from .outcomes import PatientOutcome
+
+lgr = logging.getLogger('datalad.tcia.pipeline.patient')
+
+#: what building or depositing a dataset can raise besides a bad plan
+BUILD_ERRORS = (GitError, CommandError, IncompleteResultsError, OSError)
+
+
+@dataclass(frozen=True)
+class PatientWork:
+    """Everything the patient step needs.
+
+    Attributes
+    ----------
+    layout: StoreLayout
+      The collection's place in the store.
+    patient_id: str
+      NBIA's PatientID.
+    slug: str
+      Its path-safe name (working copy and deposit).
+    deposits: sequence of SeriesDeposit
+      The patient's series.
+    base_url: str
+      The store's URL, for clone URLs.
+    template: str
+      Path template of the files (see ``--layout``).
+    git_files: mapping
+      Files committed to git (the collection's LICENSE).
+    force: bool
+      Replace a deposit that holds another history.
+    """
+
+    layout: StoreLayout
+    patient_id: str
+    slug: str
+    deposits: Sequence[SeriesDeposit]
+    base_url: str
+    template: str
+    git_files: Mapping[str, bytes]
+    force: bool = False
+
+
+def build_patient(work: PatientWork) -> PatientOutcome:
+    """Build or update the patient's dataset and write its deposit."""
+    layout = work.layout
+    path = layout.repo(work.slug)
+    deposit = layout.patient_deposit(work.slug)
+    url = clone_url(work.base_url, deposit.relpath)
+
+    def outcome(
+        status: str,
+        message: str,
+        *,
+        files: int | None = None,
+        commit: str | None = None,
+        entry: PatientEntry | None = None,
+        exception: BaseException | None = None,
+    ) -> PatientOutcome:
+        return PatientOutcome(
+            status,
+            message,
+            work.patient_id,
+            work.slug,
+            path,
+            url,
+            files=files,
+            commit=commit,
+            entry=entry,
+            exception=exception,
+        )
+
+    try:
+        files, sources = plan_patient(work.deposits, work.template, layout.collection)
+        ensure_dataset(
+            path,
+            f'TCIA {layout.collection} patient {work.patient_id}',
+            layout.temp_path(path),
+        )
+        # the catalog lays files out the same way
+        git(path, 'config', LAYOUT_CONFIG, work.template)
+        update = update_dataset(
+            path, files, sources, work.git_files, _message(work, len(files))
+        )
+        pushed = push_deposit(path, deposit, force=work.force)
+        commit = rev_parse(path, 'HEAD')
+        entry = PatientEntry(work.slug, url, dataset_id(path), commit)
+    except (PlanError, *BUILD_ERRORS) as e:
+        return outcome(
+            'error', failure_message(f'patient {work.patient_id}', e), exception=e
+        )
+    if pushed.status == 'impossible':
+        return outcome('impossible', pushed.message)
+    changed = update.added + update.changed
+    return outcome(
+        'ok' if changed or pushed.status == 'ok' else 'notneeded',
+        f'{update.added} file(s) added, {update.changed} changed; deposited'
+        if changed
+        else pushed.message,
+        files=len(files),
+        commit=commit,
+        entry=entry,
+    )
+
+
+def failure_message(what: str, e: BaseException) -> str:
+    """What failed, why, and what to do about it."""
+    text = str(e)
+    if isinstance(e, OSError) and e.filename:
+        text = f'{e.strerror or e} ({e.filename})'
+    if getattr(e, 'errno', None) == errno.ENOSPC or any(
+        sign in text for sign in ('No space left on device', 'OutOfSpaceError')
+    ):
+        advice = (
+            'the store is full (git-annex also keeps annex.diskreserve, '
+            '100 MB by default, free): make room and run again'
+        )
+    else:
+        advice = 'run again; the datasets and deposits done so far are kept'
+    return f'{what}: {text}; {advice}'
+
+
+def _message(work: PatientWork, n_files: int) -> str:
+    api = next((d.archive.api_url for d in work.deposits), None) or 'NBIA'
+    lines = [
+        f'Register {n_files} DICOM file(s) of TCIA {work.layout.collection} '
+        f'patient {work.patient_id}',
+        '',
+        f'Sources: {api} (getImage archive members, getSingleImage)',
+        '',
+        'Series:',
+    ]
+    lines += [
+        f'- {series_summary(d)}'
+        for d in sorted(work.deposits, key=lambda d: d.archive.series_uid)
+    ]
+    return '\n'.join(lines) + '\n'

@@ -1,0 +1,98 @@
+"""The plan step: a selection -> collections -> patients -> series."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from datalad_tcia.nbia import NbiaClient, NbiaError, SeriesInfo
+from datalad_tcia.selection import Selection, resolve_selection
+
+from .outcomes import Problem
+
+lgr = logging.getLogger('datalad.tcia.pipeline.plan')
+
+
+@dataclass
+class Plan:
+    """The series a selection names, or why it names none.
+
+    Attributes
+    ----------
+    series: list of SeriesInfo
+      NBIA's records, sorted by collection, patient, study and series.
+    problems: list of Problem
+      Bad parts of the selection (nothing is to be done then), or why
+      NBIA could not be asked.
+    """
+
+    series: list[SeriesInfo] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def collections(self) -> dict[str, dict[str, list[SeriesInfo]]]:
+        """Collection name -> PatientID -> series."""
+        out: dict[str, dict[str, list[SeriesInfo]]] = {}
+        for s in self.series:
+            by_patient = out.setdefault(s.collection or '', {})
+            by_patient.setdefault(s.patient_id or '', []).append(s)
+        return out
+
+
+def plan_selection(
+    client: NbiaClient, selection: Selection, store: Path, *, jobs: int = 1
+) -> Plan:
+    """Resolve ``selection`` on NBIA for work on ``store``.
+
+    Any bad part of the selection makes the whole plan empty: bad input
+    changes nothing.
+    """
+    plan = Plan()
+    if selection.is_empty:
+        plan.problems.append(
+            Problem(
+                'plan',
+                'impossible',
+                'nothing selected: give --collection, --patient, --study, '
+                '--series or --manifest',
+            )
+        )
+        return plan
+    if store.exists() and not store.is_dir():
+        plan.problems.append(
+            Problem(
+                'plan',
+                'impossible',
+                f'the store {store} is not a directory; give --store a directory',
+                path=store,
+            )
+        )
+        return plan
+    try:
+        resolved = resolve_selection(client, selection, jobs=jobs)
+    except NbiaError as e:
+        plan.problems.append(
+            Problem(
+                'plan',
+                'error',
+                f'cannot query NBIA: {e}. Nothing was downloaded; check '
+                f'the API URL ({client.base_url}) and run again',
+                exception=e,
+            )
+        )
+        return plan
+    # bad input changes nothing: report every bad part, plan none
+    plan.problems.extend(
+        Problem(
+            'plan',
+            'impossible',
+            f'{p.message}. Nothing was downloaded',
+            kind=p.kind,
+            value=p.value,
+        )
+        for p in resolved.problems
+    )
+    if not plan.problems:
+        plan.series = resolved.series
+    return plan
