@@ -28,4 +28,4 @@ echo "== docs (Sphinx, warnings are errors)"
 rm -rf docs/build
 python -m sphinx -W --keep-going -q -b html docs/source docs/build/html
 echo "== pytest"
-python -m pytest -n 2 --dist loadfile "$@"
+python -m pytest "$@"

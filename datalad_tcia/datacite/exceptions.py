@@ -6,19 +6,9 @@ from datalad_tcia.http import HttpRequestError
 
 
 class DataCiteError(HttpRequestError):
-    """A DataCite request failed, or its answer is unusable.
-
-    Parameters
-    ----------
-    url: str
-      The requested URL.
-    message: str, optional
-      What went wrong, typically the server's response text.
-    status_code: int, optional
-      The HTTP status code, if a response was received.
-    attempts: int, optional
-      How many attempts were made before giving up.
-    """
+    """A DataCite request failed, or its answer is unusable (URL, message,
+    HTTP status and attempts as in
+    :class:`~datalad_tcia.http.HttpRequestError`)."""
 
 
 class DataCiteConnectionError(DataCiteError):

@@ -66,7 +66,7 @@ def clone_url(base_url: str, relpath: str) -> str:
 def deposit_refs(prefix: Path) -> dict[str, str] | None:
     """The refs recorded in a deposit (``<prefix>_XDLRA--refs``), if any."""
     try:
-        text = DepositPaths.file(prefix, '_XDLRA--refs').read_text()
+        text = DepositPaths.refs_of(prefix).read_text()
     except FileNotFoundError:
         return None
     refs = {}

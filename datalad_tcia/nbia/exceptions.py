@@ -50,19 +50,8 @@ class ManifestError(NbiaError):
 
 
 class NbiaRequestError(NbiaError, HttpRequestError):
-    """A request to the NBIA API failed.
-
-    Parameters
-    ----------
-    url: str
-      The requested URL (with query string).
-    message: str, optional
-      What went wrong, typically the server's response text.
-    status_code: int, optional
-      The HTTP status code, if a response was received.
-    attempts: int, optional
-      How many attempts were made before giving up.
-    """
+    """A request to the NBIA API failed (URL, message, HTTP status and
+    attempts as in :class:`~datalad_tcia.http.HttpRequestError`)."""
 
 
 class NbiaBadRequest(NbiaRequestError):

@@ -80,7 +80,7 @@ def build_collection(
             dict(git_files),
             f'Register {len(entries)} patient dataset(s) of TCIA collection '
             f'{layout.collection}\n\nEach subdataset URL points at its deposit in '
-            f'{base_url}/{layout.patient_deposit("").relpath}',
+            f'{base_url}/{layout.patient_deposits}',
         )
         pushed = push_deposit(path, deposit, force=force)
     except BUILD_ERRORS as e:

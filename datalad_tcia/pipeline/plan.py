@@ -22,7 +22,7 @@ class Plan:
     ----------
     series: list of SeriesInfo
       NBIA's records, sorted by collection, patient, study and series.
-    problems: list of Problem
+    problems: list of datalad_tcia.pipeline.outcomes.Problem
       Bad parts of the selection (nothing is to be done then), or why
       NBIA could not be asked.
     """

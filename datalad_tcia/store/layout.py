@@ -78,7 +78,12 @@ class DepositPaths:
 
     @property
     def refs(self) -> Path:
-        return self.file(self.prefix, '_XDLRA--refs')
+        return self.refs_of(self.prefix)
+
+    @staticmethod
+    def refs_of(prefix: Path) -> Path:
+        """The refs file of the deposit at ``prefix``."""
+        return DepositPaths.file(prefix, '_XDLRA--refs')
 
     @staticmethod
     def file(prefix: Path, suffix: str) -> Path:
@@ -177,9 +182,14 @@ class StoreLayout:
         return [p for p in self.repos.glob('.*.part') if p.is_dir()]
 
     # -- deposits and catalog ------------------------------------------------
+    @property
+    def patient_deposits(self) -> str:
+        """Where the patient deposits are, relative to the store."""
+        return f'{self.cid}/datasets/'
+
     def patient_deposit(self, slug: str) -> DepositPaths:
         return DepositPaths(
-            self.root / 'datasets' / slug, f'{self.cid}/datasets/{slug}'
+            self.root / 'datasets' / slug, f'{self.patient_deposits}{slug}'
         )
 
     @property

@@ -17,16 +17,15 @@ import pytest
 from datalad_tcia.catalog import text, validate
 from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
+from tests.helpers import api
+
+tcia_catalog = api('tcia_catalog')
+tcia_deposit_dataset = api('tcia_deposit_dataset')
+tcia_download = api('tcia_download')
 
 ENC = 'LOOKALIKE-MR-Encodings'
 RT = 'LOOKALIKE-RT'
 ARTIFACTS = Path(__file__).parents[2] / 'test-artifacts'
-
-
-def _api(name: str):
-    from datalad import api
-
-    return partial(getattr(api, name), on_failure='ignore', result_renderer='disabled')
 
 
 @pytest.fixture(scope='module')
@@ -38,15 +37,14 @@ def catalogued(lookalike_session: LookalikeServer, tmp_path_factory) -> Iterator
     for coll in (ENC, RT):
         assert {
             r['status']
-            for r in _api('tcia_download')(
+            for r in tcia_download(
                 api_url=srv.api_url, collection=coll, store=str(store)
             )
         } == {'ok'}
         assert {
-            r['status']
-            for r in _api('tcia_deposit_dataset')(store=str(store), collection=coll)
+            r['status'] for r in tcia_deposit_dataset(store=str(store), collection=coll)
         } == {'ok'}
-        out[coll] = _api('tcia_catalog')(
+        out[coll] = tcia_catalog(
             store=str(store), collection=coll, datacite_url=srv.datacite_url
         )
     yield {'store': store, 'results': out, 'srv': srv}
@@ -133,7 +131,7 @@ def test_generated_metadata_validates(catalogued: dict) -> None:
 
 def test_rerun_updates_in_place(catalogued: dict) -> None:
     store = catalogued['store']
-    res = _api('tcia_catalog')(
+    res = tcia_catalog(
         store=str(store), collection=ENC, datacite_url=catalogued['srv'].datacite_url
     )
     assert [r['status'] for r in res] == ['ok']
@@ -143,7 +141,7 @@ def test_datacite_down_still_catalogues(catalogued: dict, fast_retries) -> None:
     srv = catalogued['srv']
     srv.faults.add('status', 'dois', status=503, times=None)
     try:
-        res = _api('tcia_catalog')(
+        res = tcia_catalog(
             store=str(catalogued['store']),
             collection=ENC,
             datacite_url=srv.datacite_url,
@@ -153,7 +151,7 @@ def test_datacite_down_still_catalogues(catalogued: dict, fast_retries) -> None:
     assert [r['status'] for r in res] == ['ok']
     assert 'DataCite could not be reached' in res[0]['message']
     # put the full catalog back for the browser test
-    _api('tcia_catalog')(
+    tcia_catalog(
         store=str(catalogued['store']), collection=ENC, datacite_url=srv.datacite_url
     )
 

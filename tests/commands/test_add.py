@@ -5,24 +5,15 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pydicom
 
 from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
-from tests.faults.harness import fresh_env, snapshot
+from tests.helpers import DATALAD, fresh_env, run, snapshot
 
 RT = 'LOOKALIKE-RT'
-DATALAD = str(Path(sys.executable).parent / 'datalad')
-
-
-def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None):
-    return subprocess.run(
-        args, cwd=cwd, env=env, capture_output=True, text=True, check=False
-    )
 
 
 def test_add_with_faults_then_clone_and_get_everything(
@@ -40,7 +31,7 @@ def test_add_with_faults_then_clone_and_get_everything(
         tcia.faults.add(kind, 'getImage', series_uid=s.uid, status=503)
     tcia.faults.add('status', 'dois', status=500)
     target = tmp_path / 'clone'
-    proc = _run(
+    proc = run(
         [
             DATALAD,
             '-f',
@@ -83,9 +74,9 @@ def test_add_with_faults_then_clone_and_get_everything(
     # a fresh HOME clones the deposit and gets every file from the look-alike
     env = fresh_env(tmp_path / 'home')
     fresh = tmp_path / 'fresh'
-    proc = _run([DATALAD, 'clone', summary['clone_urls'][0], str(fresh)], tmp_path, env)
+    proc = run([DATALAD, 'clone', summary['clone_urls'][0], str(fresh)], tmp_path, env)
     assert proc.returncode == 0, proc.stderr
-    proc = _run([DATALAD, 'get', '-r', '.'], fresh, env)
+    proc = run([DATALAD, 'get', '-r', '.'], fresh, env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     truth = {i.sop_uid: i.md5 for s in series for i in s.instances}
     seen = 0
@@ -100,7 +91,7 @@ def test_add_with_faults_then_clone_and_get_everything(
 
     # re-running changes nothing and downloads nothing
     tcia.reset()
-    proc = _run(
+    proc = run(
         [
             DATALAD,
             '-f',
@@ -135,7 +126,7 @@ def test_add_unknown_input(tcia: LookalikeServer, tmp_path: Path) -> None:
         (['--collection', 'No-Such-Collection'], 'No-Such-Collection'),
         (['--series', '1.2.3.4.5.6'], '1.2.3.4.5.6'),
     ):
-        proc = _run(
+        proc = run(
             [
                 DATALAD,
                 'tcia-add',

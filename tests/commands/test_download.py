@@ -15,26 +15,12 @@ import pytest
 
 from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
-from tests.faults.harness import snapshot
+from tests.helpers import api, datalad, snapshot
+
+tcia_download = api('tcia_download')
 
 PHI = 'Pseudo-PHI-DICOM-Data'
 ENC = 'LOOKALIKE-MR-Encodings'
-
-
-def _download(**kwargs):
-    from datalad.api import tcia_download
-
-    return tcia_download(on_failure='ignore', result_renderer='disabled', **kwargs)
-
-
-def _datalad(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(Path(sys.executable).parent / 'datalad'), *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        **kwargs,
-    )
 
 
 def _check_deposit(store: Path, srv: LookalikeServer, collection: str) -> None:
@@ -93,7 +79,7 @@ def test_download_with_one_fault_per_series(
         kind = kinds[i % len(kinds)]
         faults[s.uid] = kind
         tcia.faults.add(kind, 'getImage', series_uid=s.uid, status=500)
-    proc = _datalad(
+    proc = datalad(
         'tcia-download',
         '--api-url',
         tcia.api_url,
@@ -121,7 +107,7 @@ def test_download_with_one_fault_per_series(
 
     # a second run makes no archive request
     tcia.reset()
-    proc = _datalad(
+    proc = datalad(
         'tcia-download',
         '--api-url',
         tcia.api_url,
@@ -142,7 +128,7 @@ def test_download_with_one_fault_per_series(
 def test_md5s_across_all_encodings(tcia: LookalikeServer, tmp_path: Path) -> None:
     store = tmp_path / 'store'
     for coll in tcia.archive.collections:
-        res = _download(
+        res = tcia_download(
             api_url=tcia.api_url, collection=coll.name, store=str(store), jobs=2
         )
         assert {r['status'] for r in res} == {'ok'}
@@ -160,14 +146,16 @@ def test_force_downloads_again(tcia: LookalikeServer, tmp_path: Path) -> None:
     store = tmp_path / 'store'
     uid = next(iter(tcia.archive.iter_series())).uid
     assert (
-        _download(api_url=tcia.api_url, series=[uid], store=str(store))[0]['status']
+        tcia_download(api_url=tcia.api_url, series=[uid], store=str(store))[0]['status']
         == 'ok'
     )
     assert (
-        _download(api_url=tcia.api_url, series=[uid], store=str(store))[0]['status']
+        tcia_download(api_url=tcia.api_url, series=[uid], store=str(store))[0]['status']
         == 'notneeded'
     )
-    res = _download(api_url=tcia.api_url, series=[uid], store=str(store), force=True)
+    res = tcia_download(
+        api_url=tcia.api_url, series=[uid], store=str(store), force=True
+    )
     assert res[0]['status'] == 'ok'
     assert len(tcia.requests('getImage')) == 2
 
@@ -180,7 +168,7 @@ def test_persistent_failure_is_an_error_and_others_go_on(
     assert coll is not None
     bad = coll.patients[0].studies[0].series[0]
     tcia.faults.add('drop_member', 'getImage', series_uid=bad.uid, times=None)
-    res = _download(api_url=tcia.api_url, collection=PHI, store=str(store))
+    res = tcia_download(api_url=tcia.api_url, collection=PHI, store=str(store))
     status = {r['SeriesInstanceUID']: r['status'] for r in res}
     assert status.pop(bad.uid) == 'error'
     assert set(status.values()) == {'ok'}
@@ -196,7 +184,7 @@ def test_persistent_failure_is_an_error_and_others_go_on(
     # once the server is healthy again a re-run completes, without
     # downloading the good series again
     tcia.reset()
-    res = _download(api_url=tcia.api_url, collection=PHI, store=str(store))
+    res = tcia_download(api_url=tcia.api_url, collection=PHI, store=str(store))
     assert {r['SeriesInstanceUID'] for r in res if r['status'] == 'ok'} == {bad.uid}
     assert [e.series_uid for e in tcia.requests('getImage')] == [bad.uid]
     _check_deposit(store, tcia, PHI)
@@ -214,7 +202,7 @@ def test_unsafe_member_names_are_refused(
         times=None,
         members=[('../../evil.dcm', b'x')],
     )
-    res = _download(api_url=tcia.api_url, series=[uid], store=str(store))
+    res = tcia_download(api_url=tcia.api_url, series=[uid], store=str(store))
     assert res[0]['status'] == 'error'
     assert "unsafe member name '../../evil.dcm'" in res[0]['message']
     assert not list((store).rglob('*.zip'))
@@ -235,7 +223,7 @@ def test_bad_input_leaves_the_store_unchanged(
     store = tmp_path / 'store'
     # a store with earlier work in it
     uid = next(iter(tcia.archive.iter_series())).uid
-    _download(api_url=tcia.api_url, series=[uid], store=str(store))
+    tcia_download(api_url=tcia.api_url, series=[uid], store=str(store))
     before = snapshot(store)
     manifest = tmp_path / 'bad.tcia'
     manifest.write_text(
@@ -245,7 +233,7 @@ def test_bad_input_leaves_the_store_unchanged(
     )
     args = [str(manifest) if a == 'MANIFEST' else a for a in args]
     tcia.reset()
-    proc = _datalad(
+    proc = datalad(
         'tcia-download', '--api-url', tcia.api_url, '--store', str(store), *args
     )
     assert proc.returncode != 0
@@ -258,7 +246,7 @@ def test_bad_input_leaves_the_store_unchanged(
 def test_store_that_is_a_file(tcia: LookalikeServer, tmp_path: Path) -> None:
     store = tmp_path / 'store'
     store.write_text('not a directory')
-    res = _download(api_url=tcia.api_url, collection=PHI, store=str(store))
+    res = tcia_download(api_url=tcia.api_url, collection=PHI, store=str(store))
     assert res[0]['status'] == 'impossible'
     assert 'not a directory' in res[0]['message']
     assert store.read_text() == 'not a directory'
@@ -268,7 +256,7 @@ def test_store_from_config(tcia: LookalikeServer, tmp_path: Path, datalad_cfg) -
     datalad_cfg.set('datalad.tcia.store', str(tmp_path / 'cfgstore'), scope='global')
     datalad_cfg.set('datalad.tcia.api-url', tcia.api_url, scope='global')
     uid = next(iter(tcia.archive.iter_series())).uid
-    res = _download(series=[uid])
+    res = tcia_download(series=[uid])
     assert res[0]['status'] == 'ok'
     assert res[0]['path'].startswith(str(tmp_path / 'cfgstore'))
 
@@ -317,7 +305,7 @@ def test_kill_mid_download_then_resume(tcia: LookalikeServer, tmp_path: Path) ->
         json.loads(path.read_text())
     assert list(archives.glob('.*.part'))  # the interrupted download
     tcia.reset()
-    res = _download(api_url=tcia.api_url, collection=PHI, store=str(store))
+    res = tcia_download(api_url=tcia.api_url, collection=PHI, store=str(store))
     assert {r['status'] for r in res} <= {'ok', 'notneeded'}
     assert {r['SeriesInstanceUID'] for r in res} == set(uids)
     _check_deposit(store, tcia, PHI)
@@ -329,7 +317,7 @@ def test_concurrent_run_is_refused(tcia: LookalikeServer, tmp_path: Path) -> Non
 
     store = tmp_path / 'store'
     with StoreLock(StoreLayout(store, PHI).lock):
-        res = _download(api_url=tcia.api_url, collection=PHI, store=str(store))
+        res = tcia_download(api_url=tcia.api_url, collection=PHI, store=str(store))
     assert [r['status'] for r in res] == ['impossible']
     assert 'another datalad-tcia process' in res[0]['message']
     assert tcia.requests('getImage') == []
@@ -338,7 +326,7 @@ def test_concurrent_run_is_refused(tcia: LookalikeServer, tmp_path: Path) -> Non
 def test_unwritable_store(tcia: LookalikeServer) -> None:
     # /proc takes no new directories, not even from root
     store = Path('/proc/self/tcia-store')
-    res = _download(api_url=tcia.api_url, collection=PHI, store=str(store))
+    res = tcia_download(api_url=tcia.api_url, collection=PHI, store=str(store))
     assert [r['status'] for r in res] == ['impossible']
     assert 'cannot write to the store' in res[0]['message']
     assert tcia.requests('getImage') == []
@@ -383,6 +371,6 @@ def test_disk_full_then_resume(tcia: LookalikeServer, tmp_path: Path) -> None:
     for path in store.rglob('*.zip'):
         with zipfile.ZipFile(path) as zf:
             assert zf.testzip() is None
-    res = _download(api_url=tcia.api_url, collection=PHI, store=str(store))
+    res = tcia_download(api_url=tcia.api_url, collection=PHI, store=str(store))
     assert {r['status'] for r in res} <= {'ok', 'notneeded'}
     _check_deposit(store, tcia, PHI)

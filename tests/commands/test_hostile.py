@@ -7,12 +7,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pydicom
+import pytest
 
 from datalad_tcia.lookalike import LookalikeServer, build_default_archive
 from datalad_tcia.lookalike.hostile import (
@@ -22,10 +21,10 @@ from datalad_tcia.lookalike.hostile import (
 )
 from datalad_tcia.store import collection_id
 from tests.faults.harness import Row, partial_files, record
+from tests.helpers import DATALAD, fresh_env
 
-DATALAD = str(Path(sys.executable).parent / 'datalad')
 
-
+@pytest.mark.slow
 def test_hostile_names_end_to_end(tmp_path: Path) -> None:
     archive = build_default_archive()
     archive.collections.append(build_hostile_collection())
@@ -92,21 +91,7 @@ def test_hostile_names_end_to_end(tmp_path: Path) -> None:
                 )
 
         # a fresh HOME clones and gets every file
-        home = tmp_path / 'home'
-        home.mkdir()
-        (home / '.gitconfig').write_text(
-            '[user]\n\tname = X\n\temail = x@example.org\n'
-        )
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(('GIT_', 'DATALAD_'))
-        }
-        env.update(
-            HOME=str(home),
-            GIT_CONFIG_GLOBAL=str(home / '.gitconfig'),
-            GIT_CONFIG_NOSYSTEM='1',
-        )
+        env = fresh_env(tmp_path / 'home')
         fresh = tmp_path / 'fresh'
         proc = subprocess.run(
             [DATALAD, 'clone', summary['clone_urls'][0], str(fresh)],

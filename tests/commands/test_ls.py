@@ -3,35 +3,21 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from datalad_tcia.lookalike import LookalikeServer
+from tests.helpers import api, datalad
+
+tcia_ls = api('tcia_ls')
 
 PHI = 'Pseudo-PHI-DICOM-Data'
 
 
-def _ls(**kwargs):
-    from datalad.api import tcia_ls
-
-    return tcia_ls(on_failure='ignore', result_renderer='disabled', **kwargs)
-
-
-def _datalad(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(Path(sys.executable).parent / 'datalad'), *args],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 def test_cli_json_lists_every_series(tcia: LookalikeServer) -> None:
     """The must-show of the foundation issue, through the real CLI."""
-    proc = _datalad(
+    proc = datalad(
         'tcia-ls', '--api-url', tcia.api_url, '--collection', PHI, '-f', 'json'
     )
     assert proc.returncode == 0, proc.stderr
@@ -56,7 +42,7 @@ def test_cli_json_lists_every_series(tcia: LookalikeServer) -> None:
 
 
 def test_cli_default_renderer_is_a_table(tcia: LookalikeServer) -> None:
-    proc = _datalad('tcia-ls', '--api-url', tcia.api_url, '--collection', PHI)
+    proc = datalad('tcia-ls', '--api-url', tcia.api_url, '--collection', PHI)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith(f'collection {PHI}')
@@ -66,7 +52,7 @@ def test_cli_default_renderer_is_a_table(tcia: LookalikeServer) -> None:
 
 
 def test_cli_unknown_collection(tcia: LookalikeServer) -> None:
-    proc = _datalad('tcia-ls', '--api-url', tcia.api_url, '--collection', 'Pseudo-PHI')
+    proc = datalad('tcia-ls', '--api-url', tcia.api_url, '--collection', 'Pseudo-PHI')
     assert proc.returncode != 0
     assert "unknown collection 'Pseudo-PHI'" in proc.stdout + proc.stderr
     assert 'Did you mean' in proc.stdout + proc.stderr
@@ -74,25 +60,25 @@ def test_cli_unknown_collection(tcia: LookalikeServer) -> None:
 
 def test_config_api_url(tcia: LookalikeServer, datalad_cfg) -> None:
     datalad_cfg.set('datalad.tcia.api-url', tcia.api_url, scope='global')
-    res = _ls(collection='lookalike-rt', level='collection')
+    res = tcia_ls(collection='lookalike-rt', level='collection')
     assert [(r['type'], r['Collection']) for r in res] == [
         ('collection', 'LOOKALIKE-RT')
     ]
 
 
 def test_no_selection_lists_collections(tcia: LookalikeServer) -> None:
-    res = _ls(api_url=tcia.api_url)
+    res = tcia_ls(api_url=tcia.api_url)
     assert sorted(r['Collection'] for r in res) == sorted(
         c.name for c in tcia.archive.collections
     )
 
 
 def test_levels_and_filters(tcia: LookalikeServer) -> None:
-    res = _ls(api_url=tcia.api_url, collection=PHI, modality='mr', level='patient')
+    res = tcia_ls(api_url=tcia.api_url, collection=PHI, modality='mr', level='patient')
     assert [r['type'] for r in res] == ['collection', 'patient']
     assert res[1]['PatientID'] == 'Pseudo-PHI-002'
     assert res[1]['SeriesCount'] == 2
-    res = _ls(api_url=tcia.api_url, patient='pseudo-phi-001', level='study')
+    res = tcia_ls(api_url=tcia.api_url, patient='pseudo-phi-001', level='study')
     assert [r['type'] for r in res] == ['collection', 'patient', 'study']
     assert res[2]['StudyDate'] == '2019-03-14'
     assert res[2]['StudyDescription'] == 'CT CHEST W CONTRAST'
@@ -100,10 +86,10 @@ def test_levels_and_filters(tcia: LookalikeServer) -> None:
 
 def test_study_and_series_selection(tcia: LookalikeServer) -> None:
     series = list(tcia.archive.iter_series())
-    res = _ls(api_url=tcia.api_url, study=series[0].study.uid)
+    res = tcia_ls(api_url=tcia.api_url, study=series[0].study.uid)
     got = {r['SeriesInstanceUID'] for r in res if r['type'] == 'series'}
     assert got == {s.uid for s in series[0].study.series}
-    res = _ls(api_url=tcia.api_url, series=[series[0].uid, series[-1].uid])
+    res = tcia_ls(api_url=tcia.api_url, series=[series[0].uid, series[-1].uid])
     got = {r['SeriesInstanceUID'] for r in res if r['type'] == 'series'}
     assert got == {series[0].uid, series[-1].uid}
     assert len([r for r in res if r['type'] == 'collection']) == 2
@@ -119,7 +105,7 @@ def test_manifest_selection(tcia: LookalikeServer, tmp_path: Path) -> None:
             + '\r\n'.join(s.uid for s in series[:3])
         ).encode()
     )
-    res = _ls(api_url=tcia.api_url, manifest=str(manifest), modality='CT')
+    res = tcia_ls(api_url=tcia.api_url, manifest=str(manifest), modality='CT')
     got = {r['SeriesInstanceUID'] for r in res if r['type'] == 'series'}
     assert got == {s.uid for s in series[:3] if s.modality == 'CT'}
 
@@ -138,7 +124,7 @@ def test_manifest_selection(tcia: LookalikeServer, tmp_path: Path) -> None:
 def test_bad_input_is_impossible(
     tcia: LookalikeServer, kwargs: dict, kind: str, named: str
 ) -> None:
-    res = _ls(api_url=tcia.api_url, **kwargs)
+    res = tcia_ls(api_url=tcia.api_url, **kwargs)
     bad = [r for r in res if r['status'] != 'ok']
     assert len(bad) == 1
     assert bad[0]['status'] == 'impossible'
@@ -148,7 +134,7 @@ def test_bad_input_is_impossible(
 
 def test_partly_bad_series_list(tcia: LookalikeServer) -> None:
     good = next(iter(tcia.archive.iter_series())).uid
-    res = _ls(api_url=tcia.api_url, series=[good, '1.2.3.4'])
+    res = tcia_ls(api_url=tcia.api_url, series=[good, '1.2.3.4'])
     assert [r['status'] for r in res if r['type'] == 'unknown-series'] == ['impossible']
     assert [r['SeriesInstanceUID'] for r in res if r['type'] == 'series'] == [good]
 
@@ -156,7 +142,7 @@ def test_partly_bad_series_list(tcia: LookalikeServer) -> None:
 def test_malformed_manifest(tcia: LookalikeServer, tmp_path: Path) -> None:
     manifest = tmp_path / 'bad.tcia'
     manifest.write_text('ListOfSeriesToDownload=\n1.2.3\nnot-a-uid\n')
-    res = _ls(api_url=tcia.api_url, manifest=str(manifest))
+    res = tcia_ls(api_url=tcia.api_url, manifest=str(manifest))
     assert len(res) == 1
     assert res[0]['status'] == 'impossible'
     assert f'{manifest}, line 3' in res[0]['message']
@@ -165,7 +151,7 @@ def test_malformed_manifest(tcia: LookalikeServer, tmp_path: Path) -> None:
 
 def test_server_down_is_an_error_record(tcia: LookalikeServer, fast_retries) -> None:
     tcia.faults.add('status', 'getCollectionValues', status=500, times=None)
-    res = _ls(api_url=tcia.api_url, collection=PHI)
+    res = tcia_ls(api_url=tcia.api_url, collection=PHI)
     assert len(res) == 1
     assert res[0]['status'] == 'error'
     assert 'HTTP 500' in res[0]['message']

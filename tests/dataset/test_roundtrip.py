@@ -9,8 +9,6 @@ import io
 import json
 import os
 import shutil
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -21,42 +19,13 @@ import pytest
 
 from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
+from tests.helpers import DATALAD, api, fresh_env, run_ok
+
+tcia_deposit_dataset = api('tcia_deposit_dataset')
+tcia_download = api('tcia_download')
 
 PHI = 'Pseudo-PHI-DICOM-Data'
 ENC = 'LOOKALIKE-MR-Encodings'
-DATALAD = str(Path(sys.executable).parent / 'datalad')
-
-
-def _api(name: str):
-    from datalad import api
-
-    fn = getattr(api, name)
-    return partial(fn, on_failure='ignore', result_renderer='disabled')
-
-
-def _fresh_env(home: Path) -> dict[str, str]:
-    """A fresh HOME with nothing but a git identity."""
-    home.mkdir(parents=True, exist_ok=True)
-    gitconfig = home / '.gitconfig'
-    gitconfig.write_text(
-        '[user]\n\tname = Someone Else\n\temail = else@example.org\n'
-        '[init]\n\tdefaultBranch = main\n'
-    )
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(('GIT_', 'DATALAD_'))
-    }
-    env.update(
-        HOME=str(home), GIT_CONFIG_GLOBAL=str(gitconfig), GIT_CONFIG_NOSYSTEM='1'
-    )
-    return env
-
-
-def _run(args: list[str], cwd: Path, env: dict[str, str]) -> str:
-    proc = subprocess.run(
-        args, cwd=cwd, env=env, capture_output=True, text=True, check=False
-    )
-    assert proc.returncode == 0, f'{args}\n{proc.stdout}\n{proc.stderr}'
-    return proc.stdout
 
 
 def _truth(srv: LookalikeServer, *collections: str) -> dict[str, str]:
@@ -97,13 +66,13 @@ def built(lookalike_session: LookalikeServer, tmp_path_factory) -> Iterator[dict
     srv.reset()
     store = tmp_path_factory.mktemp('store')
     for coll in (PHI, ENC):
-        res = _api('tcia_download')(
+        res = tcia_download(
             api_url=srv.api_url, collection=coll, store=str(store), jobs=2
         )
         assert {r['status'] for r in res} == {'ok'}
     results = {}
     for coll in (PHI, ENC):
-        res = _api('tcia_deposit_dataset')(store=str(store), collection=coll)
+        res = tcia_deposit_dataset(store=str(store), collection=coll)
         assert {r['status'] for r in res} == {'ok'}, res
         results[coll] = res
         shutil.rmtree(store / collection_id(coll) / 'archives')
@@ -136,7 +105,7 @@ def test_rerun_changes_nothing(built: dict) -> None:
         p.name: (p / '.git' / 'refs' / 'heads').iterdir().__next__().read_text()
         for p in (store / cid / 'repos').iterdir()
     }
-    res = _api('tcia_deposit_dataset')(store=str(store), collection=PHI)
+    res = tcia_deposit_dataset(store=str(store), collection=PHI)
     assert {r['status'] for r in res} == {'notneeded'}
     assert {p: p.read_bytes() for p in (store / cid).rglob('*_XDLRA--*')} == deposits
     assert {
@@ -150,7 +119,7 @@ def test_dataset_content(built: dict) -> None:
     store = built['store']
     repo = store / collection_id(PHI) / 'repos' / 'Pseudo-PHI-001'
     env = dict(os.environ)
-    files = _run(['git', 'ls-files'], repo, env).splitlines()
+    files = run_ok(['git', 'ls-files'], repo, env).splitlines()
     dcm = sorted(f for f in files if f.endswith('.dcm'))
     assert dcm == [
         '03-14-2019-CT CHEST W CONTRAST-75724/1-AXIAL 5mm-82017/1-1.dcm',
@@ -163,7 +132,7 @@ def test_dataset_content(built: dict) -> None:
     assert not (repo / 'LICENSE').is_symlink()
     assert all((repo / f).is_symlink() and not (repo / f).exists() for f in dcm)
     whereis = json.loads(
-        _run(['git', 'annex', 'whereis', '--json', dcm[0]], repo, env).splitlines()[0]
+        run_ok(['git', 'annex', 'whereis', '--json', dcm[0]], repo, env).splitlines()[0]
     )
     remotes = {w['description'] for w in whereis['whereis']}
     assert remotes == {'[uncurl]', '[archivist]'}
@@ -172,9 +141,9 @@ def test_dataset_content(built: dict) -> None:
         u.startswith('dl+archive:VURL--tcia-series-') and 'atype=zip' in u for u in urls
     )
     assert any('/getSingleImage?SeriesInstanceUID=' in u for u in urls)
-    meta = json.loads(_run(['git', 'annex', 'metadata', '--json', dcm[0]], repo, env))[
-        'fields'
-    ]
+    meta = json.loads(
+        run_ok(['git', 'annex', 'metadata', '--json', dcm[0]], repo, env)
+    )['fields']
     assert meta['modality'] == ['CT']
     assert meta['seriesdescription'] == ['AXIAL 5mm']
     assert meta['studydescription'] == ['CT CHEST W CONTRAST']
@@ -183,11 +152,11 @@ def test_dataset_content(built: dict) -> None:
     assert 'sopinstanceuid' in meta
     # the archive key has its getImage URL (fsck records its findings in
     # the git-annex branch: this test runs after the re-run test)
-    fsck = _run(
+    fsck = run_ok(
         ['git', 'annex', 'fsck', '--fast', '--from', 'archivist', '--json'], repo, env
     )
     assert all(json.loads(line)['success'] for line in fsck.splitlines())
-    log = _run(['git', 'log', '-1', '--format=%B'], repo, env)
+    log = run_ok(['git', 'log', '-1', '--format=%B'], repo, env)
     assert 'Register 4 DICOM file(s) of TCIA Pseudo-PHI-DICOM-Data' in log
     assert '/nbia-api/services/v4' in log
     superds = store / collection_id(PHI) / 'repos' / 'collection'
@@ -196,18 +165,19 @@ def test_dataset_content(built: dict) -> None:
     assert 'datalad-id = ' in gitmodules
 
 
+@pytest.mark.slow
 def test_clone_from_file_store_and_get_everything(
     built: dict, lookalike_session: LookalikeServer, tmp_path: Path
 ) -> None:
     store = built['store']
-    env = _fresh_env(tmp_path / 'home')
+    env = fresh_env(tmp_path / 'home')
     for coll in (PHI, ENC):
         url = [r for r in built['results'][coll] if r['path'].endswith('/collection')][
             0
         ]['url']
         target = tmp_path / collection_id(coll)
-        _run([DATALAD, 'clone', url, str(target)], tmp_path, env)
-        _run([DATALAD, 'get', '-r', '.'], target, env)
+        run_ok([DATALAD, 'clone', url, str(target)], tmp_path, env)
+        run_ok([DATALAD, 'get', '-r', '.'], target, env)
         n = _check_files(target, _truth(lookalike_session, coll), coll)
         assert n == len(_truth(lookalike_session, coll))
     assert not (store / collection_id(PHI) / 'archives').exists()
@@ -231,6 +201,7 @@ def http_store(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     httpd.server_close()
 
 
+@pytest.mark.slow
 def test_clone_from_http_store(
     lookalike_session: LookalikeServer, http_store: tuple[Path, str], tmp_path: Path
 ) -> None:
@@ -238,9 +209,9 @@ def test_clone_from_http_store(
     srv.reset()
     root, base = http_store
     store = root / 'tcia'
-    res = _api('tcia_download')(api_url=srv.api_url, collection=PHI, store=str(store))
+    res = tcia_download(api_url=srv.api_url, collection=PHI, store=str(store))
     assert {r['status'] for r in res} == {'ok'}
-    res = _api('tcia_deposit_dataset')(
+    res = tcia_deposit_dataset(
         store=str(store), collection=PHI, store_url=f'{base}/tcia'
     )
     assert {r['status'] for r in res} == {'ok'}
@@ -250,10 +221,10 @@ def test_clone_from_http_store(
         f'datalad-annex::?type=external&externaltype=uncurl'
         f'&encryption=none&url={base}/tcia/'
     )
-    env = _fresh_env(tmp_path / 'home')
+    env = fresh_env(tmp_path / 'home')
     target = tmp_path / 'clone'
-    _run([DATALAD, 'clone', url, str(target)], tmp_path, env)
-    _run([DATALAD, 'get', '-r', '.'], target, env)
+    run_ok([DATALAD, 'clone', url, str(target)], tmp_path, env)
+    run_ok([DATALAD, 'get', '-r', '.'], target, env)
     assert _check_files(target, _truth(srv, PHI), PHI) == len(_truth(srv, PHI))
 
 
@@ -263,25 +234,25 @@ def test_sources_fall_back(
     """getImage down: single files still come via getSingleImage; and
     getSingleImage down: via the archive."""
     srv = lookalike_session
-    env = _fresh_env(tmp_path / 'home')
+    env = fresh_env(tmp_path / 'home')
     url = [
         r
         for r in built['results'][PHI]
         if 'PatientID' in r and r['PatientID'] == 'Pseudo-PHI-001'
     ][0]['url']
     target = tmp_path / 'p1'
-    _run([DATALAD, 'clone', url, str(target)], tmp_path, env)
+    run_ok([DATALAD, 'clone', url, str(target)], tmp_path, env)
     ct = sorted(target.glob('*/1-AXIAL*/*.dcm'))
     sr = sorted(target.glob('*/2-Dose*/*.dcm'))
     truth = _truth(srv, PHI)
     srv.reset()
     srv.faults.add('status', 'getImage', status=500, times=None)
-    _run([DATALAD, 'get', str(ct[0])], target, env)
+    run_ok([DATALAD, 'get', str(ct[0])], target, env)
     _check_one(ct[0], truth)
     assert srv.requests('getSingleImage')
     srv.reset()
     srv.faults.add('status', 'getSingleImage', status=500, times=None)
-    _run([DATALAD, 'get', str(sr[0])], target, env)
+    run_ok([DATALAD, 'get', str(sr[0])], target, env)
     _check_one(sr[0], truth)
     assert [e.status for e in srv.requests('getImage') if e.method == 'GET'] == [200]
     srv.reset()
@@ -289,13 +260,13 @@ def test_sources_fall_back(
 
 def test_url_substitution_shortcut(built: dict, tmp_path: Path) -> None:
     store = built['store']
-    env = _fresh_env(tmp_path / 'home')
+    env = fresh_env(tmp_path / 'home')
     rule = (
         r',^tcia://([^/]+)/(.+)$,datalad-annex::?type=external&externaltype=uncurl'
         rf'&encryption=none&url={store.as_uri()}/\1/\2_{{{{annex_key}}}}'
     )
     target = tmp_path / 'short'
-    _run(
+    run_ok(
         [
             DATALAD,
             '-c',
@@ -316,12 +287,12 @@ def test_repair_urls_after_tcia_moves(
     """The API moves to another host: uncurl's match/url repair a clone
     without rewriting history."""
     old = lookalike_session
-    env = _fresh_env(tmp_path / 'home')
+    env = fresh_env(tmp_path / 'home')
     url = [r for r in built['results'][PHI] if r.get('PatientID') == 'Pseudo-PHI-002'][
         0
     ]['url']
     target = tmp_path / 'p2'
-    _run([DATALAD, 'clone', url, str(target)], tmp_path, env)
+    run_ok([DATALAD, 'clone', url, str(target)], tmp_path, env)
     files = sorted(
         p for p in target.rglob('*.dcm') if '.git' not in p.relative_to(target).parts
     )
@@ -331,7 +302,7 @@ def test_repair_urls_after_tcia_moves(
         for endpoint in ('getImage', 'getSingleImage'):
             old.faults.add('status', endpoint, status=500, times=None)
         pattern = old.api_url.replace('.', r'\.') + '/(?P<call>.+)'
-        _run(
+        run_ok(
             [
                 'git',
                 'annex',
@@ -343,7 +314,7 @@ def test_repair_urls_after_tcia_moves(
             target,
             env,
         )
-        _run([DATALAD, 'get', str(files[0]), str(files[-1])], target, env)
+        run_ok([DATALAD, 'get', str(files[0]), str(files[-1])], target, env)
         _check_one(files[0], truth)
         _check_one(files[-1], truth)
         assert moved.requests('getImage') or moved.requests('getSingleImage')

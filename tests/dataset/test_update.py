@@ -5,20 +5,17 @@ from __future__ import annotations
 import hashlib
 import subprocess
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 
 from datalad_tcia.export import deposit_refs
 from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
+from tests.helpers import api
+
+tcia_deposit_dataset = api('tcia_deposit_dataset')
+tcia_download = api('tcia_download')
 
 PHI = 'Pseudo-PHI-DICOM-Data'
-
-
-def _api(name: str):
-    from datalad import api
-
-    return partial(getattr(api, name), on_failure='ignore', result_renderer='disabled')
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -35,11 +32,9 @@ def test_new_series_and_changed_files(tmp_path: Path) -> None:
         assert coll is not None
         ct = coll.patients[0].studies[0].series[0]
         # first only one series of one patient
-        res = _api('tcia_download')(
-            api_url=srv.api_url, series=[ct.uid], store=str(store)
-        )
+        res = tcia_download(api_url=srv.api_url, series=[ct.uid], store=str(store))
         assert [r['status'] for r in res] == ['ok']
-        res = _api('tcia_deposit_dataset')(store=str(store), collection=PHI)
+        res = tcia_deposit_dataset(store=str(store), collection=PHI)
         assert {r['status'] for r in res} == {'ok'}
         p1 = store / cid / 'repos' / 'Pseudo-PHI-001'
         first = _git(p1, 'rev-parse', 'HEAD')
@@ -50,11 +45,9 @@ def test_new_series_and_changed_files(tmp_path: Path) -> None:
 
         # then the whole collection: one new commit for patient 1, a new
         # dataset for patient 2, refreshed deposits
-        res = _api('tcia_download')(
-            api_url=srv.api_url, collection=PHI, store=str(store)
-        )
+        res = tcia_download(api_url=srv.api_url, collection=PHI, store=str(store))
         assert sorted(r['status'] for r in res) == ['notneeded', 'ok', 'ok', 'ok']
-        res = _api('tcia_deposit_dataset')(store=str(store), collection=PHI)
+        res = tcia_deposit_dataset(store=str(store), collection=PHI)
         by_pid = {r.get('PatientID'): r for r in res}
         assert by_pid['Pseudo-PHI-001']['status'] == 'ok'
         assert by_pid['Pseudo-PHI-001']['message'].startswith('1 file(s) added')
@@ -76,18 +69,16 @@ def test_new_series_and_changed_files(tmp_path: Path) -> None:
             inst, parts=(data,), md5=hashlib.md5(data).hexdigest()
         )
         srv.archive.reindex()
-        res = _api('tcia_download')(
-            api_url=srv.api_url, series=[ct.uid], store=str(store)
-        )
+        res = tcia_download(api_url=srv.api_url, series=[ct.uid], store=str(store))
         # NBIA reports another FileSize: the deposit is not replaced silently
         assert [r['status'] for r in res] == ['impossible']
         assert '--force' in res[0]['message']
-        res = _api('tcia_download')(
+        res = tcia_download(
             api_url=srv.api_url, series=[ct.uid], store=str(store), force=True
         )
         assert [r['status'] for r in res] == ['ok']
         before = _git(p1, 'rev-parse', 'HEAD')
-        res = _api('tcia_deposit_dataset')(store=str(store), collection=PHI)
+        res = tcia_deposit_dataset(store=str(store), collection=PHI)
         by_pid = {r.get('PatientID'): r for r in res}
         assert by_pid['Pseudo-PHI-001']['message'].startswith(
             '0 file(s) added, 1 changed'
@@ -109,8 +100,8 @@ def test_interrupted_working_copy_is_restored(tmp_path: Path) -> None:
         coll = srv.archive.collection(PHI)
         assert coll is not None
         uid = coll.patients[0].studies[0].series[0].uid
-        _api('tcia_download')(api_url=srv.api_url, series=[uid], store=str(store))
-        res = _api('tcia_deposit_dataset')(store=str(store), collection=PHI)
+        tcia_download(api_url=srv.api_url, series=[uid], store=str(store))
+        res = tcia_deposit_dataset(store=str(store), collection=PHI)
         assert {r['status'] for r in res} == {'ok'}
         repo = store / collection_id(PHI) / 'repos' / 'Pseudo-PHI-001'
         head = _git(repo, 'rev-parse', 'HEAD')
@@ -119,7 +110,7 @@ def test_interrupted_working_copy_is_restored(tmp_path: Path) -> None:
         subprocess.run(['git', 'checkout-index', '-a', '-f'], cwd=repo, check=True)
         victim = next(repo.rglob('*.dcm'))
         victim.unlink()
-        res = _api('tcia_deposit_dataset')(store=str(store), collection=PHI)
+        res = tcia_deposit_dataset(store=str(store), collection=PHI)
         assert {r['status'] for r in res} == {'notneeded'}
         assert _git(repo, 'rev-parse', 'HEAD') == head
         assert _git(repo, 'status', '--porcelain') == ''

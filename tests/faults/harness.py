@@ -30,29 +30,12 @@ from typing import Any
 
 from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
+from tests.helpers import DATALAD, fresh_env
 
-DATALAD = str(Path(sys.executable).parent / 'datalad')
 KILLPOINT = str(Path(__file__).with_name('killpoint.py'))
 
 
 # -- running ------------------------------------------------------------------
-
-
-def fresh_env(home: Path) -> dict[str, str]:
-    """An environment with an empty HOME (a user on another machine)."""
-    home.mkdir(parents=True, exist_ok=True)
-    (home / '.gitconfig').write_text(
-        '[user]\n\tname = Someone\n\temail = someone@example.org\n'
-    )
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(('GIT_', 'DATALAD_'))
-    }
-    env.update(
-        HOME=str(home),
-        GIT_CONFIG_GLOBAL=str(home / '.gitconfig'),
-        GIT_CONFIG_NOSYSTEM='1',
-    )
-    return env
 
 
 @dataclass
@@ -106,18 +89,6 @@ class Run:
             and bool(self.failures)
             and all(len(str(r.get('message', ''))) > 20 for r in self.failures)
         )
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    """Every path below ``root`` with its bytes (directories: empty), git
-    internals left out; to show that a failed run changed nothing."""
-    if not root.exists():
-        return {}
-    return {
-        str(p.relative_to(root)): p.read_bytes() if p.is_file() else b''
-        for p in sorted(root.rglob('*'))
-        if '.git' not in p.relative_to(root).parts
-    }
 
 
 def add_args(srv: LookalikeServer, store: Path, *selection: str) -> list[str]:

@@ -205,11 +205,11 @@ def test_two_runs_at_once(tcia: LookalikeServer, tmp_path: Path, fast_retries) -
 def test_kill_during_deposit_of_local_archives(tmp_path: Path) -> None:
     """``tcia-deposit-metadata`` of a tarball on disk, killed while writing
     metadata: the re-run deposits exactly what an uninterrupted run does."""
-    from tests.commands.test_deposit_metadata import _visit_tar
+    from tests.helpers import visit_tar
 
     row = Row('process', 'SIGKILL during tcia-deposit-metadata of a tarball', 1)
     tar = tmp_path / 'visit.tar'
-    members = _visit_tar(tar)
+    members = visit_tar(tar)
     args = ['-f', 'json', 'tcia-deposit-metadata', '--collection', 'ICF-Study']
 
     def deposit(store: Path, kill: tuple[str, int] | None = None) -> Run:

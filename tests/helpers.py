@@ -1,0 +1,107 @@
+"""Helpers shared by the test modules (no tests here).
+
+Test modules import from this module (and from ``tests/faults/harness.py``,
+the fault suite's tools), never from one another.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import tarfile
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+#: the ``datalad`` of the test environment
+DATALAD = str(Path(sys.executable).parent / 'datalad')
+
+
+def api(name: str) -> Callable[..., list[dict[str, Any]]]:
+    """A ``datalad.api`` command that returns every result, failures too,
+    and renders nothing."""
+    from datalad import api as dlapi
+
+    return partial(
+        getattr(dlapi, name), on_failure='ignore', result_renderer='disabled'
+    )
+
+
+def run(
+    args: list[str],
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    **kwargs: Any,
+) -> subprocess.CompletedProcess[str]:
+    """Run a program; its output as text, whatever its exit code."""
+    return subprocess.run(
+        args, cwd=cwd, env=env, capture_output=True, text=True, check=False, **kwargs
+    )
+
+
+def datalad(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """Run ``datalad ARGS`` (see :func:`run`)."""
+    return run([DATALAD, *args], **kwargs)
+
+
+def fresh_env(home: Path) -> dict[str, str]:
+    """An environment with an empty HOME (a user on another machine) that
+    has nothing but a git identity."""
+    home.mkdir(parents=True, exist_ok=True)
+    gitconfig = home / '.gitconfig'
+    gitconfig.write_text(
+        '[user]\n\tname = Someone Else\n\temail = else@example.org\n'
+        '[init]\n\tdefaultBranch = main\n'
+    )
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(('GIT_', 'DATALAD_'))
+    }
+    env.update(
+        HOME=str(home), GIT_CONFIG_GLOBAL=str(gitconfig), GIT_CONFIG_NOSYSTEM='1'
+    )
+    return env
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every path below ``root`` with its bytes (directories: empty), git
+    internals left out; to show that a failed run changed nothing."""
+    if not root.exists():
+        return {}
+    return {
+        str(p.relative_to(root)): p.read_bytes() if p.is_file() else b''
+        for p in sorted(root.rglob('*'))
+        if '.git' not in p.relative_to(root).parts
+    }
+
+
+def visit_tar(path: Path) -> dict[str, str]:
+    """A tarball with two series (as an INM-ICF visit could hold) and a
+    README; returns member -> SeriesInstanceUID."""
+    import pydicom
+    from pydicom.data import get_testdata_file
+
+    series = {}
+    with tarfile.open(path, 'w') as tf:
+        for name in ('CT_small.dcm', 'MR_small.dcm', 'MR_small_bigendian.dcm'):
+            src = get_testdata_file(name, download=False)
+            assert src is not None
+            data = Path(src).read_bytes()
+            info = tarfile.TarInfo(f'visit1/{name}')
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+            series[info.name] = pydicom.dcmread(src).SeriesInstanceUID
+        readme = b'scanned on the 3T\n'
+        info = tarfile.TarInfo('visit1/README')
+        info.size = len(readme)
+        tf.addfile(info, io.BytesIO(readme))
+    return series
+
+
+def run_ok(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+    """Run a program that must succeed; its standard output."""
+    proc = run(args, cwd=cwd, env=env)
+    assert proc.returncode == 0, f'{args}\n{proc.stdout}\n{proc.stderr}'
+    return proc.stdout

@@ -1,0 +1,174 @@
+"""The shape of the package: a pipeline library under thin commands.
+
+Reads the source; nothing is imported or run.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).parent.parent / 'datalad_tcia'
+COMMANDS = PACKAGE / 'commands'
+#: modules of commands/ that every command may share (no command of their own)
+SHARED = {'__init__', 'params', 'constraints', 'common', 'results'}
+MAX_COMMAND_LINES = 200
+
+
+def _modules(root: Path) -> list[Path]:
+    return sorted(root.rglob('*.py'))
+
+
+def _imports(path: Path) -> set[str]:
+    """Modules imported by ``path``, relative imports made absolute."""
+    tree = ast.parse(path.read_text())
+    parts = path.relative_to(PACKAGE.parent).with_suffix('').parts
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = parts[: len(parts) - node.level]
+                mod = '.'.join([*base, node.module] if node.module else base)
+            else:
+                mod = node.module or ''
+            out.add(mod)
+            out.update(f'{mod}.{a.name}' for a in node.names)
+    return out
+
+
+def _library() -> list[Path]:
+    return [p for p in _modules(PACKAGE) if COMMANDS not in p.parents]
+
+
+@pytest.mark.parametrize(
+    'module', sorted(p.stem for p in COMMANDS.glob('*.py')), ids=str
+)
+def test_command_modules_are_short(module: str) -> None:
+    lines = len((COMMANDS / f'{module}.py').read_text().splitlines())
+    assert lines < MAX_COMMAND_LINES, f'commands/{module}.py has {lines} lines'
+
+
+def test_no_command_module_imports_another() -> None:
+    commands = {p.stem for p in COMMANDS.glob('*.py')} - SHARED
+    found = {}
+    for path in COMMANDS.glob('*.py'):
+        others = {
+            imp.split('.')[2]
+            for imp in _imports(path)
+            if imp.startswith('datalad_tcia.commands.')
+        } & commands
+        others.discard(path.stem)
+        if others:
+            found[path.stem] = sorted(others)
+    assert found == {}
+
+
+def test_library_does_not_import_the_commands() -> None:
+    found = [
+        str(p.relative_to(PACKAGE))
+        for p in _library()
+        if any(i.startswith('datalad_tcia.commands') for i in _imports(p))
+    ]
+    assert found == []
+
+
+def test_no_chdir_and_no_result_dicts_in_the_library() -> None:
+    found = [
+        f'{p.relative_to(PACKAGE)}: {word}'
+        for p in _library()
+        for word in ('os.chdir', 'chdir(', 'get_status_dict')
+        if word in p.read_text()
+    ]
+    assert found == []
+
+
+#: directories of a store collection, and names of store files
+_STORE_DIRS = {'archives', 'metadata', 'repos', 'datasets', 'catalog', 'collection'}
+_STORE_NAMES = ('_XDLRA--', 'patients.json', '.datalad-tcia.lock')
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    out = set()
+    for node in ast.walk(tree):
+        body = getattr(node, 'body', None)
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+        ):
+            out.add(id(body[0].value))
+    return out
+
+
+def _store_paths(path: Path) -> list[str]:
+    """``x / 'repos'``-style joins and store file names in code."""
+    tree = ast.parse(path.read_text())
+    docs = _docstrings(tree)
+    found = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Div)
+            and isinstance(node.right, ast.Constant)
+            and node.right.value in _STORE_DIRS
+        ) or (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docs
+            and any(n in node.value for n in _STORE_NAMES)
+        ):
+            found.append(f'{path.name}:{node.lineno}')
+    return found
+
+
+def test_store_paths_are_built_by_the_store_layout() -> None:
+    allowed = {PACKAGE / 'store' / 'layout.py'}
+    found = [
+        hit
+        for path in _library()
+        if path not in allowed and 'lookalike' not in path.parts
+        for hit in _store_paths(path)
+    ]
+    assert found == []
+
+
+def test_git_runs_in_one_place() -> None:
+    found = [
+        str(p.relative_to(PACKAGE))
+        for p in _modules(PACKAGE)
+        if p.name != 'gitcmd.py' and re.search(r"""\[\s*['"]git['"]""", p.read_text())
+    ]
+    assert found == []
+
+
+def test_nbia_quirks_are_read_in_the_nbia_client() -> None:
+    """NBIA column spellings and URLs stay in nbia/ (and the look-alike,
+    which plays NBIA)."""
+    words = ("'StudyDesc'", "'getSingleImage'", "'getImage'", "'LicenseURI'")
+    found = [
+        f'{p.relative_to(PACKAGE)}: {w}'
+        for p in _modules(PACKAGE)
+        if not {'nbia', 'lookalike'} & set(p.relative_to(PACKAGE).parts)
+        for w in words
+        if w in p.read_text()
+    ]
+    assert found == []
+
+
+def test_datacite_stands_on_its_own() -> None:
+    datacite = [p for p in _modules(PACKAGE / 'datacite')]
+    assert datacite
+    for path in datacite:
+        assert not any(i.startswith('datalad_tcia.nbia') for i in _imports(path))
+    defined = [
+        p
+        for p in _modules(PACKAGE)
+        if re.search(r'^DEFAULT_DATACITE_URL\s*=', p.read_text(), re.M)
+    ]
+    assert [p.relative_to(PACKAGE) for p in defined] == [Path('datacite/client.py')]
