@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from datalad_tcia.archive import SPECIAL_MEMBERS
 from datalad_tcia.nbia import SeriesInfo
 from datalad_tcia.store import StoreLayout, atomic_write_json
 from datalad_tcia.store.atomic import dumps_json
@@ -97,22 +96,28 @@ def deposit_state(layout: StoreLayout, series: SeriesInfo) -> DepositState:
         return DepositState('missing')
     except MetadataError as e:
         return DepositState('invalid', str(e))
-    old = arec.get('nbia_series') or {}
-    changes = []
-    for key, now in (
-        ('ImageCount', series.image_count),
-        ('FileSize', series.file_size),
-    ):
-        before = old.get(key, arec.get(key))
-        if now is not None and before is not None and str(before) != str(now):
-            changes.append(f'{key} {before} -> {now}')
+    dep = SeriesDeposit.from_json(arec, drecs)
+    old = dep.series
+    changes = [
+        f'{key} {before} -> {now}'
+        for key, before, now in (
+            (
+                'ImageCount',
+                old.image_count
+                if old.image_count is not None
+                else dep.archive.image_count,
+                series.image_count,
+            ),
+            ('FileSize', old.file_size, series.file_size),
+        )
+        if now is not None and before is not None and before != now
+    ]
     if changes:
         return DepositState('changed', ', '.join(changes))
-    images = [r for r in drecs if r['path'] not in SPECIAL_MEMBERS]
     expected = series.image_count
-    if expected is not None and len(images) != expected:
+    if expected is not None and len(dep.images) != expected:
         return DepositState(
-            'invalid', f'{len(images)} files deposited, ImageCount is {expected}'
+            'invalid', f'{len(dep.images)} files deposited, ImageCount is {expected}'
         )
     return DepositState('complete')
 

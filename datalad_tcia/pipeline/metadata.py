@@ -20,6 +20,7 @@ from datalad_tcia.metadata import (
     load_json,
     same_dicoms,
 )
+from datalad_tcia.nbia import SeriesInfo
 from datalad_tcia.store import (
     StoreLayout,
     StoreLock,
@@ -158,7 +159,8 @@ def _deposit_file(
     for uid, members in groups.items():
         prev = _previous(layout, uid) or {}
         nbia = prev.get('nbia_series') if in_store else None
-        expected = (nbia or {}).get('ImageCount')
+        # NBIA's count, read (with its quirks) by SeriesInfo
+        expected = SeriesInfo.from_json(nbia).image_count if nbia else None
         sub = ArchiveIndex(
             members=members,
             atype=index.atype,
@@ -166,9 +168,7 @@ def _deposit_file(
             md5_manifest=index.md5_manifest if len(groups) == 1 else None,
             problems=index.problems,
         )
-        problems = verification_problems(
-            sub, int(expected) if expected is not None else None
-        )
+        problems = verification_problems(sub, expected)
         dpath = layout.dicoms_metadata(uid)
         n_dicoms = sum(1 for m in members if m.get('dicom'))
 
@@ -200,7 +200,7 @@ def _deposit_file(
             ArchiveFacts(
                 patient_id=first.get('PatientID') or prev.get('PatientID'),
                 study_uid=first.get('StudyInstanceUID') or prev.get('StudyInstanceUID'),
-                image_count=int(expected) if expected is not None else n_dicoms,
+                image_count=expected if expected is not None else n_dicoms,
                 archive_size=size,
                 archive_md5=md5,
                 archive_url=prev.get('archive_url') if in_store else None,

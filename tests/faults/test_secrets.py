@@ -177,7 +177,10 @@ def test_store_url_with_credentials_is_refused(
         check=False,
     )
     assert proc.returncode != 0
-    assert 'carries credentials' in proc.stdout
+    # a parameter constraint violation: DataLad reports it on stderr, with
+    # the URL redacted
+    assert 'carries credentials' in proc.stderr
+    assert 'https://***@data.example.org/tcia' in proc.stderr
     assert password not in proc.stdout + proc.stderr
     assert not (tmp_path / 'store').exists()
     assert tcia.requests() == []
