@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from datalad_tcia.lookalike import LookalikeServer
+from tests.helpers import snapshot
 
 from .harness import (
     Row,
     partial_files,
     rerun,
-    snapshot,
     tcia_add,
     verify,
 )

@@ -16,9 +16,9 @@ import pytest
 
 from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
+from tests.helpers import DATALAD
 
 from .harness import (
-    DATALAD,
     Row,
     Run,
     add_args,

@@ -20,14 +20,13 @@ import pytest
 
 from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
+from tests.helpers import DATALAD, fresh_env
 
 from .harness import (
-    DATALAD,
     Row,
     datalad,
     deposit_url,
     expected_md5s,
-    fresh_env,
     lost_files,
     partial_files,
     record,
