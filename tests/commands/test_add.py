@@ -11,7 +11,7 @@ import pydicom
 
 from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
-from tests.helpers import DATALAD, fresh_env, run, snapshot
+from tests.helpers import DATALAD, api, fresh_env, run, snapshot
 
 RT = 'LOOKALIKE-RT'
 
@@ -142,3 +142,34 @@ def test_add_unknown_input(tcia: LookalikeServer, tmp_path: Path) -> None:
         assert named in proc.stdout + proc.stderr
         assert snapshot(store) == before
     assert tcia.requests('getImage') == []
+
+
+def test_add_one_series_in_process(tcia: LookalikeServer, tmp_path: Path) -> None:
+    """The Python API runs the whole pipeline: series -> patient ->
+    collection (superdataset, catalog, verified archive deletion) -> clone."""
+    store = tmp_path / 'store'
+    uid = next(iter(tcia.archive.iter_series())).uid
+    res = api('tcia_add')(
+        str(tmp_path / 'clone'),
+        api_url=tcia.api_url,
+        datacite_url=tcia.datacite_url,
+        series=[uid],
+        store=str(store),
+    )
+    by_action = {}
+    for r in res:
+        by_action.setdefault(r['action'], []).append(r['status'])
+    assert by_action['tcia_download'] == ['ok']
+    assert by_action['tcia_deposit_dataset'] == ['ok', 'ok']  # patient, collection
+    assert by_action['tcia_catalog'] == ['ok']
+    # archive deletion, the clone, the summary
+    assert by_action['tcia_add'] == ['ok', 'ok', 'ok']
+    summary = res[-1]
+    assert summary['type'] == 'summary'
+    assert summary['archives_deleted'] == 1
+    assert summary['series_downloaded'] == 1
+    assert not list(store.rglob('*.zip'))
+    assert (tmp_path / 'clone' / '.gitmodules').exists()
+    # the deposit of the patient is what the clone's subdataset points at
+    modules = (tmp_path / 'clone' / '.gitmodules').read_text()
+    assert 'datalad-annex::' in modules
