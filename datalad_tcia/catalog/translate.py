@@ -49,7 +49,7 @@ class PatientCatalog:
     dataset_version: str
     clone_url: str
     deposits: Sequence[SeriesDeposit]
-    layout: str
+    template: str
 
 
 @dataclass
@@ -254,7 +254,7 @@ def file_records(p: PatientCatalog) -> list[dict[str, Any]]:
                 'type': 'file',
                 'dataset_id': p.dataset_id,
                 'dataset_version': p.dataset_version,
-                'path': file_path(p.layout, dep.series, rec.path),
+                'path': file_path(p.template, dep.series, rec.path),
                 'contentbytesize': rec.size,
                 'metadata_sources': SOURCES,
             }

@@ -62,7 +62,7 @@ def _text(value: Any) -> list[str]:
 
 
 def plan_series(
-    deposit: SeriesDeposit, layout: str, collection: str
+    deposit: SeriesDeposit, template: str, collection: str
 ) -> tuple[list[AnnexedFile], list[SourceOnlyKey]]:
     """The annexed files of one series, and its archive key."""
     arec = deposit.archive
@@ -72,7 +72,7 @@ def plan_series(
     fallback = _series_values(series)
     files = []
     for rec in deposit.images:
-        path = file_path(layout, series, rec.path)
+        path = file_path(template, series, rec.path)
         key = str(md5e_key(rec.size, rec.md5, rec.path))
         urls: list[str] = []
         remotes: list[str] = []
@@ -101,7 +101,7 @@ def plan_series(
 
 
 def plan_patient(
-    deposits: Sequence[SeriesDeposit], layout: str, collection: str
+    deposits: Sequence[SeriesDeposit], template: str, collection: str
 ) -> tuple[list[AnnexedFile], list[SourceOnlyKey]]:
     """All files of a patient's series; two files on one path is an error.
 
@@ -113,7 +113,7 @@ def plan_patient(
     sources: list[SourceOnlyKey] = []
     seen: dict[str, str] = {}
     for dep in sorted(deposits, key=lambda d: d.archive.series_uid):
-        series_files, series_sources = plan_series(dep, layout, collection)
+        series_files, series_sources = plan_series(dep, template, collection)
         for f in series_files:
             other = seen.get(f.path)
             if other is not None and other != f.key:

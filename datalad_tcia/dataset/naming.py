@@ -89,10 +89,10 @@ def _last5(uid: str | None) -> str:
     return (uid or '')[-5:] or 'NA'
 
 
-def file_path(layout: str, series: SeriesInfo, member: str) -> str:
+def file_path(template: str, series: SeriesInfo, member: str) -> str:
     """The path of archive member ``member`` of a series in a dataset.
 
-    The layout's fields are ``StudyDate`` (NBIA's ``MM-DD-YYYY``),
+    The template's fields are ``StudyDate`` (NBIA's ``MM-DD-YYYY``),
     ``StudyDescription``, ``StudyUID5``, ``SeriesNumber``,
     ``SeriesDescription``, ``SeriesUID5``, ``Modality``, ``SeriesUID``,
     ``StudyUID`` and ``member``.
@@ -115,4 +115,4 @@ def file_path(layout: str, series: SeriesInfo, member: str) -> str:
         'Modality': sanitize(series.modality or ''),
         'member': '/'.join(sanitize(p, 128) for p in member.split('/') if p),
     }
-    return layout.format(**fields)
+    return template.format(**fields)

@@ -115,7 +115,7 @@ def describe_collection(deposit: CollectionDeposit, base_url: str) -> Collection
                 dataset_version=rev_parse(repo, 'HEAD'),
                 clone_url=clone_url(base_url, layout.patient_deposit(slug).relpath),
                 deposits=deposit.patients[pid],
-                layout=template,
+                template=template,
             )
         )
     series = next((d.series for deps in deposit.patients.values() for d in deps), None)
