@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pydicom
+import pytest
 
 from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
@@ -16,6 +17,7 @@ from tests.helpers import DATALAD, api, fresh_env, run, snapshot
 RT = 'LOOKALIKE-RT'
 
 
+@pytest.mark.slow
 def test_add_with_faults_then_clone_and_get_everything(
     tcia: LookalikeServer, tmp_path: Path, fast_retries
 ) -> None:
