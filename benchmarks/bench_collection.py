@@ -1,0 +1,229 @@
+"""Datasets, deposits and catalog of a collection shaped like a real one.
+
+A synthetic metadata deposit with the shape of a real TCIA collection
+(patients, studies, series and files per series; LIDC-IDRI by default, the
+row of ``shared/reference/idc-sources.md``: 1,010 patients, 1,308 studies,
+1,308 series, 244,527 files) is written into a fresh store with the
+library's own metadata writer (synthetic MD5s and DICOM headers, no
+network, no archives). Then, timed separately, the pipeline's dataset
+stage (every patient dataset and its deposit, then the collection
+superdataset and its deposit) and the catalog are run on it, and the
+figures printed: seconds per patient, files per second.
+
+``--patients N ...`` takes the first N patients of the shape (files per
+patient as in the full collection), so the cost per patient can be
+compared across sizes.
+
+Run: ``python benchmarks/bench_collection.py [--shape lidc-idri|P,ST,SE,F]
+[--patients 8 32] [--files-per-patient K] [--no-catalog]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from datalad_tcia.archive import ArchiveIndex
+from datalad_tcia.datacite import DataCiteClient
+from datalad_tcia.export import store_base_url
+from datalad_tcia.http import RetryPolicy
+from datalad_tcia.pipeline import ArchiveFacts, deposit_archive, deposit_datasets
+from datalad_tcia.pipeline.catalog import write_catalog
+from datalad_tcia.store import StoreLayout
+
+API = 'https://nbia.cancerimagingarchive.net/nbia-api/services/v4'
+COLLECTION = 'BENCH-Collection'
+
+#: (patients, studies, series, files) of real collections (IDC v25)
+SHAPES = {
+    'lidc-idri': (1010, 1308, 1308, 244_527),
+    'pseudo-phi': (42, 44, 52, 52 * 20),
+}
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How many studies, series and files each patient has."""
+
+    patients: int
+    studies: int
+    series: int
+    files: int
+
+    def patient(self, i: int) -> list[list[int]]:
+        """Files per series, grouped by study, of patient ``i`` (0-based):
+        the totals spread as evenly as integers allow."""
+        studies = _share(self.studies, self.patients, i)
+        first_study = sum(_share(self.studies, self.patients, j) for j in range(i))
+        out = []
+        for s in range(studies):
+            k = first_study + s
+            n_series = _share(self.series, self.studies, k)
+            first_series = sum(_share(self.series, self.studies, j) for j in range(k))
+            out.append(
+                [
+                    _share(self.files, self.series, first_series + r)
+                    for r in range(n_series)
+                ]
+            )
+        return out
+
+
+def _share(total: int, parts: int, i: int) -> int:
+    """Part ``i`` of ``total`` split into ``parts`` near-equal integers."""
+    return total // parts + (1 if i < total % parts else 0)
+
+
+def _uid(*parts: int) -> str:
+    return '1.2.826.0.1.3680043.8.498.' + '.'.join(str(p + 1) for p in parts)
+
+
+def write_deposit(store: Path, shape: Shape, n_patients: int) -> Iterator[int]:
+    """Write the metadata deposit of the first ``n_patients``; yields the
+    number of files of each series written."""
+    layout = StoreLayout(store, COLLECTION)
+    for p in range(n_patients):
+        pid = f'BENCH-{p + 1:04d}'
+        for s, series in enumerate(shape.patient(p)):
+            study_uid = _uid(p, s)
+            for r, n_files in enumerate(series):
+                series_uid = _uid(p, s, r)
+                members = []
+                for f in range(n_files):
+                    md5 = hashlib.md5(f'{series_uid}/{f}'.encode()).hexdigest()
+                    members.append(
+                        {
+                            'path': f'1-{f + 1:03d}.dcm',
+                            'size': 525_000 + f,
+                            'md5': md5,
+                            'dicom': True,
+                            'SOPInstanceUID': f'{series_uid}.{f + 1}',
+                            'SeriesInstanceUID': series_uid,
+                            'StudyInstanceUID': study_uid,
+                            'PatientID': pid,
+                            'Modality': 'CT',
+                            'SeriesDescription': f'series {r + 1}',
+                            'SeriesNumber': r + 1,
+                            'InstanceNumber': f + 1,
+                            'StudyDate': '20000101',
+                            'BodyPartExamined': 'CHEST',
+                        }
+                    )
+                nbia = {
+                    'Collection': COLLECTION,
+                    'PatientID': pid,
+                    'StudyInstanceUID': study_uid,
+                    'SeriesInstanceUID': series_uid,
+                    'Modality': 'CT',
+                    'StudyDate': '01-01-2000',
+                    'StudyDesc': 'CT CHEST',
+                    'SeriesNumber': r + 1,
+                    'SeriesDescription': f'series {r + 1}',
+                    'BodyPartExamined': 'CHEST',
+                    'ImageCount': n_files,
+                    'FileSize': n_files * 525_000,
+                }
+                deposit_archive(
+                    layout,
+                    series_uid,
+                    ArchiveIndex(members, 'zip', 'synthetic licence\n', 'md5s'),
+                    ArchiveFacts(
+                        patient_id=pid,
+                        study_uid=study_uid,
+                        image_count=n_files,
+                        archive_size=n_files * 520_000,
+                        archive_md5=hashlib.md5(series_uid.encode()).hexdigest(),
+                        archive_url=f'{API}/getImage?SeriesInstanceUID={series_uid}'
+                        '&NewFileNames=Yes&IncludeMD5=Yes',
+                        api_url=API,
+                        nbia_series=nbia,
+                    ),
+                )
+                yield n_files
+
+
+def run(shape: Shape, n_patients: int, catalog: bool, jobs: int) -> None:
+    with tempfile.TemporaryDirectory(prefix='bench-collection-') as tmp:
+        store = Path(tmp) / 'store'
+        start = time.perf_counter()
+        files = sum(write_deposit(store, shape, n_patients))
+        deposit_s = time.perf_counter() - start
+        start = time.perf_counter()
+        failed = [
+            o
+            for o in deposit_datasets(
+                store, COLLECTION, store_base_url(store), jobs=jobs
+            )
+            if o.status not in ('ok', 'notneeded')
+        ]
+        datasets_s = time.perf_counter() - start
+        if failed:
+            raise SystemExit(f'dataset stage failed: {failed[0].message}')
+        catalog_s = None
+        if catalog:
+            # DataCite is not asked: NBIA's synthetic record has no DOI
+            datacite = DataCiteClient(
+                'http://127.0.0.1:9', retry=RetryPolicy(max_attempts=1)
+            )
+            start = time.perf_counter()
+            for o in write_catalog(store, COLLECTION, store_base_url(store), datacite):
+                if o.status != 'ok':
+                    raise SystemExit(f'catalog failed: {o.message}')
+            catalog_s = time.perf_counter() - start
+        per_patient = datasets_s / n_patients
+        line = (
+            f'{n_patients:6d} patients {files:8d} files  metadata {deposit_s:7.1f} s  '
+            f'datasets+deposits {datasets_s:8.1f} s = {per_patient:6.2f} s/patient, '
+            f'{files / datasets_s:8.1f} files/s'
+        )
+        if catalog_s is not None:
+            line += f'  catalog {catalog_s:7.1f} s'
+        print(line, flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        '--shape',
+        default='lidc-idri',
+        help='a named shape (' + ', '.join(SHAPES) + ') or PATIENTS,STUDIES,'
+        'SERIES,FILES',
+    )
+    parser.add_argument('--patients', type=int, nargs='+', default=[8, 32])
+    parser.add_argument(
+        '--files-per-patient',
+        type=int,
+        help='one study, one series of K files per patient instead of the shape',
+    )
+    parser.add_argument('--no-catalog', action='store_true')
+    parser.add_argument('-J', '--jobs', type=int, default=1)
+    args = parser.parse_args()
+    if args.shape in SHAPES:
+        counts = SHAPES[args.shape]
+    else:
+        counts = tuple(int(x) for x in args.shape.split(','))  # type: ignore[assignment]
+    shape = Shape(*counts)
+    if args.files_per_patient:
+        n = max(args.patients)
+        shape = Shape(n, n, n, n * args.files_per_patient)
+    for key in ('GIT_AUTHOR', 'GIT_COMMITTER'):
+        os.environ.setdefault(f'{key}_NAME', 'bench')
+        os.environ.setdefault(f'{key}_EMAIL', 'bench@example.org')
+    print(
+        f'shape: {shape.patients} patients, {shape.studies} studies, '
+        f'{shape.series} series, {shape.files} files; -J {args.jobs}',
+        flush=True,
+    )
+    for n in args.patients:
+        run(shape, min(n, shape.patients), not args.no_catalog, args.jobs)
+    return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())
