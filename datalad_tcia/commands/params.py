@@ -172,12 +172,13 @@ def make_selection(
     body_part: str | None = None,
     manufacturer: str | None = None,
 ) -> Selection:
-    """Build a :class:`Selection` from command arguments."""
+    """Build a :class:`Selection` from validated command arguments (series
+    UIDs already stripped by :class:`~.constraints.EnsureSelection`)."""
     return Selection(
         collection=collection,
         patient=patient,
         study=study,
-        series=tuple(s.strip() for s in (series or [])),
+        series=tuple(series or ()),
         manifest=manifest,
         modality=modality,
         body_part=body_part,
