@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from datalad_tcia.datacite import DataCiteClient
+from datalad_tcia.metadata import read_collection
 from datalad_tcia.nbia import NbiaClient
 from datalad_tcia.selection import Selection
 from datalad_tcia.store import StoreLayout
@@ -112,7 +113,11 @@ def add_selection(
         return
     for name in collections:
         clone = None
-        for built in deposit_datasets(store, name, base_url, jobs=jobs):
+        # read once, for the datasets and the catalog
+        deposit = read_collection(store, name)
+        for built in deposit_datasets(
+            store, name, base_url, jobs=jobs, deposit=deposit
+        ):
             if isinstance(built, CollectionOutcome):
                 clone = built.url
             yield report(built)
@@ -121,7 +126,7 @@ def add_selection(
             # no collection dataset: the errors above say why; a catalog
             # of nothing would only add noise
             continue
-        for written in write_catalog(store, name, base_url, datacite):
+        for written in write_catalog(store, name, base_url, datacite, deposit=deposit):
             yield report(written)
         if not keep_archives and not summary.failed:
             yield report(delete_archives(StoreLayout(store, name), clone))

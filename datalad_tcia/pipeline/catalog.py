@@ -34,9 +34,15 @@ def write_catalog(
     collection: str,
     base_url: str,
     datacite: DataCiteClient,
+    *,
+    deposit: CollectionDeposit | None = None,
 ) -> Iterator[CatalogOutcome | Problem]:
-    """Write the catalog site of ``collection`` (its datasets must exist)."""
-    deposit = read_collection(store, collection)
+    """Write the catalog site of ``collection`` (its datasets must exist).
+
+    ``deposit`` is the collection's metadata deposit, if the caller has
+    read it already.
+    """
+    deposit = deposit or read_collection(store, collection)
     layout = deposit.layout
     if not deposit.patients or not (layout.collection_repo / '.git').exists():
         yield Problem(

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from datalad_tcia.dataset import DEFAULT_LAYOUT, PatientEntry
-from datalad_tcia.metadata import read_collection
+from datalad_tcia.metadata import CollectionDeposit, read_collection
 from datalad_tcia.store import StoreLock, StoreLocked, unwritable
 
 from .collection import build_collection, license_files, prepare_collection
@@ -27,10 +27,12 @@ def deposit_datasets(
     template: str | None = None,
     jobs: int = 1,
     force: bool = False,
+    deposit: CollectionDeposit | None = None,
 ) -> Iterator[PatientOutcome | CollectionOutcome | Problem]:
     """Build and deposit the patient datasets and the superdataset of
-    ``collection`` (name or collection id) from its metadata deposit."""
-    deposit = read_collection(store, collection)
+    ``collection`` (name or collection id) from its metadata deposit
+    (``deposit``, if the caller has read it already)."""
+    deposit = deposit or read_collection(store, collection)
     for problem in deposit.problems:
         yield Problem('patient', 'error', problem)
     if not deposit.patients:
