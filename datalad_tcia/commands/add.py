@@ -17,9 +17,10 @@ from datalad_next.commands import (
 )
 from datalad_next.constraints import EnsureBool, EnsureStr
 
+from datalad_tcia.export import store_base_url
 from datalad_tcia.pipeline import AddSummary, add_selection
 
-from .common import base_url, datacite_client, dicom_tags, nbia_client, store_path
+from .common import datacite_client, dicom_tags, nbia_client, store_path
 from .constraints import EnsureStoreURL
 from .params import (
     api_url_param,
@@ -141,7 +142,7 @@ class TciaAdd(ValidatedInterface):
             datacite_client(datacite_url),
             store_dir,
             selection,
-            base_url(store_dir, store_url),
+            store_base_url(store_dir, store_url),
             tags=dicom_tags(),
             jobs=jobs,
             keep_archives=keep_archives,

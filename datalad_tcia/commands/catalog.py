@@ -16,9 +16,10 @@ from datalad_next.commands import (
 )
 from datalad_next.constraints import EnsureStr
 
+from datalad_tcia.export import store_base_url
 from datalad_tcia.pipeline import write_catalog
 
-from .common import base_url, datacite_client, store_path
+from .common import datacite_client, store_path
 from .constraints import EnsureStoreURL
 from .params import (
     datacite_url_param,
@@ -101,7 +102,7 @@ class TciaCatalog(ValidatedInterface):
         outcomes = write_catalog(
             store_dir,
             collection,
-            base_url(store_dir, store_url),
+            store_base_url(store_dir, store_url),
             datacite_client(datacite_url),
         )
         for outcome in outcomes:

@@ -9,7 +9,6 @@ import datalad
 
 from datalad_tcia.archive import DEFAULT_TAGS
 from datalad_tcia.datacite import DataCiteClient
-from datalad_tcia.export import store_base_url
 from datalad_tcia.http import RetryPolicy
 from datalad_tcia.nbia import NbiaClient
 
@@ -60,11 +59,6 @@ def store_path(store: str | None = None) -> Path:
     """The store directory (absolute): ``store`` or ``datalad.tcia.store``."""
     value = store or str(datalad.cfg.obtain('datalad.tcia.store'))
     return Path(value).expanduser().absolute()
-
-
-def base_url(store: Path, store_url: str | None) -> str:
-    """The URL under which others reach ``store``."""
-    return store_base_url(store, store_url)
 
 
 def dicom_tags() -> tuple[str, ...]:

@@ -17,9 +17,10 @@ from datalad_next.commands import (
 from datalad_next.constraints import EnsureBool, EnsureInt, EnsureRange, EnsureStr
 
 from datalad_tcia.dataset import DEFAULT_LAYOUT
+from datalad_tcia.export import store_base_url
 from datalad_tcia.pipeline import deposit_datasets
 
-from .common import base_url, store_path
+from .common import store_path
 from .constraints import EnsureStoreURL
 from .params import (
     force_param,
@@ -131,7 +132,7 @@ class TciaDepositDataset(ValidatedInterface):
         outcomes = deposit_datasets(
             store_dir,
             collection,
-            base_url(store_dir, store_url),
+            store_base_url(store_dir, store_url),
             template=layout,
             jobs=jobs,
             force=force,

@@ -25,6 +25,7 @@ lgr = logging.getLogger('datalad.tcia.commands.results')
 
 #: the action of each stage's records, whichever command runs it
 ACTIONS = {
+    'plan': 'tcia_download',
     'series': 'tcia_download',
     'metadata': 'tcia_deposit_metadata',
     'patient': 'tcia_deposit_dataset',
@@ -36,6 +37,7 @@ ACTIONS = {
 
 
 def record(action: str, status: str, message: str, **fields: Any) -> dict[str, Any]:
+    """A result record; fields that are ``None`` are left out."""
     exc = fields.pop('exception', None)
     if exc is not None:
         fields['exception'] = CapturedException(exc)
@@ -46,20 +48,16 @@ def record(action: str, status: str, message: str, **fields: Any) -> dict[str, A
 
 
 @singledispatch
-def to_result(outcome: Outcome, plan_action: str = 'tcia_download') -> dict[str, Any]:
-    """The result record of ``outcome``.
-
-    ``plan_action`` is the action of problems found while planning (the
-    command's own, or ``tcia_download`` when tcia-add plans).
-    """
+def to_result(outcome: Outcome) -> dict[str, Any]:
+    """The result record of ``outcome``."""
     msg = f'no result record for {type(outcome).__name__}'
     raise TypeError(msg)
 
 
 @to_result.register
-def _(outcome: Problem, plan_action: str = 'tcia_download') -> dict[str, Any]:
+def _(outcome: Problem) -> dict[str, Any]:
     return record(
-        ACTIONS.get(outcome.stage, plan_action),
+        ACTIONS[outcome.stage],
         outcome.status,
         outcome.message,
         path=str(outcome.path) if outcome.path else None,
@@ -70,7 +68,7 @@ def _(outcome: Problem, plan_action: str = 'tcia_download') -> dict[str, Any]:
 
 
 @to_result.register
-def _(outcome: SeriesOutcome, plan_action: str = 'tcia_download') -> dict[str, Any]:
+def _(outcome: SeriesOutcome) -> dict[str, Any]:
     s = outcome.series
     res = record(
         ACTIONS['series'],
@@ -94,7 +92,7 @@ def _(outcome: SeriesOutcome, plan_action: str = 'tcia_download') -> dict[str, A
 
 
 @to_result.register
-def _(outcome: MetadataOutcome, plan_action: str = 'tcia_download') -> dict[str, Any]:
+def _(outcome: MetadataOutcome) -> dict[str, Any]:
     return record(
         ACTIONS['metadata'],
         outcome.status,
@@ -108,7 +106,7 @@ def _(outcome: MetadataOutcome, plan_action: str = 'tcia_download') -> dict[str,
 
 
 @to_result.register
-def _(outcome: PatientOutcome, plan_action: str = 'tcia_download') -> dict[str, Any]:
+def _(outcome: PatientOutcome) -> dict[str, Any]:
     return record(
         ACTIONS['patient'],
         outcome.status,
@@ -125,7 +123,7 @@ def _(outcome: PatientOutcome, plan_action: str = 'tcia_download') -> dict[str, 
 
 
 @to_result.register
-def _(outcome: CollectionOutcome, plan_action: str = 'tcia_download') -> dict[str, Any]:
+def _(outcome: CollectionOutcome) -> dict[str, Any]:
     return record(
         ACTIONS['collection'],
         outcome.status,
@@ -139,7 +137,7 @@ def _(outcome: CollectionOutcome, plan_action: str = 'tcia_download') -> dict[st
 
 
 @to_result.register
-def _(outcome: CatalogOutcome, plan_action: str = 'tcia_download') -> dict[str, Any]:
+def _(outcome: CatalogOutcome) -> dict[str, Any]:
     return record(
         ACTIONS['catalog'],
         outcome.status,
@@ -153,14 +151,14 @@ def _(outcome: CatalogOutcome, plan_action: str = 'tcia_download') -> dict[str, 
 
 
 @to_result.register
-def _(outcome: ArchivesOutcome, plan_action: str = 'tcia_download') -> dict[str, Any]:
+def _(outcome: ArchivesOutcome) -> dict[str, Any]:
     return record(
         ACTIONS['archives'], outcome.status, outcome.message, path=str(outcome.path)
     )
 
 
 @to_result.register
-def _(outcome: CloneOutcome, plan_action: str = 'tcia_download') -> dict[str, Any]:
+def _(outcome: CloneOutcome) -> dict[str, Any]:
     return record(
         ACTIONS['clone'],
         outcome.status,
