@@ -64,6 +64,15 @@ def rev_parse(repo: Path, ref: str) -> str:
     return git_line(repo, 'rev-parse', ref)
 
 
+def rev_parse_many(repo: Path, *refs: str) -> list[str]:
+    """The commits ``refs`` name, with one process."""
+    out = git(repo, 'rev-parse', *refs).decode().split()
+    if len(out) != len(refs):
+        msg = f'git rev-parse gave {len(out)} commits for {len(refs)} refs in {repo}'
+        raise GitError(msg)
+    return out
+
+
 def current_branch(repo: Path) -> str:
     """The branch checked out in ``repo``."""
     return git_line(repo, 'symbolic-ref', '--short', 'HEAD')

@@ -15,6 +15,7 @@ import logging
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,13 @@ from typing import Any
 
 from datalad.distribution.dataset import Dataset
 
-from datalad_tcia.gitcmd import GitError, current_branch, git, rev_parse
+from datalad_tcia.gitcmd import (
+    GitError,
+    current_branch,
+    git,
+    rev_parse,
+    rev_parse_many,
+)
 
 from .annexbranch import (
     hashdirlower,
@@ -30,6 +37,8 @@ from .annexbranch import (
     merge_url_log,
     metadata_line,
 )
+from .keys import object_path
+from .naming import LAYOUT_CONFIG as LAYOUT_KEY
 
 lgr = logging.getLogger('datalad.tcia.dataset.build')
 
@@ -158,6 +167,114 @@ def remote_uuid(repo: Path, name: str) -> str:
     return git(repo, 'config', f'remote.{name}.annex-uuid').decode().strip()
 
 
+#: the files ``datalad create`` commits into a new dataset, but for the id
+GITATTRIBUTES = b'* annex.backend=MD5E\n**/.git* annex.largefiles=nothing\n'
+DATALAD_GITATTRIBUTES = b'config annex.largefiles=nothing\n'
+
+
+def _git_config_value(value: str) -> str:
+    """``value`` as ``git config`` writes it (quoted where it must be)."""
+    escaped = (
+        value.replace('\\', '\\\\')
+        .replace('"', '\\"')
+        .replace('\n', '\\n')
+        .replace('\t', '\\t')
+    )
+    if value != value.strip() or ';' in value or '#' in value:
+        return f'"{escaped}"'
+    return escaped
+
+
+def init_repository(path: Path, description: str, template: str) -> NewRepository:
+    """``git init`` a patient dataset at ``path`` and configure it as
+    ``git annex init`` and two ``git annex initremote`` would.
+
+    Nothing is committed: :func:`update_dataset` writes the new dataset's
+    first commits (``.datalad/config`` with a new dataset id, the
+    ``.gitattributes`` of ``datalad create``) and its git-annex branch
+    (``uuid.log``, ``remote.log`` with the autoenabled ``uncurl`` and
+    ``archivist`` special remotes) in the same ``git fast-import`` that
+    registers the files. No git-annex process is run.
+    """
+    path.mkdir(parents=True)
+    git(path, 'init', '--quiet', f'--initial-branch={BRANCH}')
+    repo = NewRepository(
+        description=description,
+        annex_uuid=str(uuid.uuid4()),
+        dataset_id=str(uuid.uuid4()),
+        remote_uuids={UNCURL: str(uuid.uuid4()), ARCHIVIST: str(uuid.uuid4())},
+    )
+    lines = [
+        '[annex]',
+        f'\tuuid = {repo.annex_uuid}',
+        '\tversion = 10',
+        '[filter "annex"]',
+        '\tsmudge = git-annex smudge -- %f',
+        '\tclean = git-annex smudge --clean -- %f',
+        '\tprocess = git-annex filter-process',
+    ]
+    for name, ruuid in repo.remote_uuids.items():
+        lines += [
+            f'[remote "{name}"]',
+            f'\tannex-externaltype = {name}',
+            f'\tannex-uuid = {ruuid}',
+            '\tskipFetchAll = true',
+        ]
+    lines += ['[datalad-tcia]', f'\tlayout = {_git_config_value(template)}']
+    with (path / '.git' / 'config').open('a', encoding='utf-8') as fp:
+        fp.write('\n'.join(lines) + '\n')
+    return repo
+
+
+@dataclass(frozen=True)
+class NewRepository:
+    """What :func:`init_repository` chose for a new dataset."""
+
+    description: str
+    annex_uuid: str
+    dataset_id: str
+    remote_uuids: Mapping[str, str]
+
+    def annex_logs(self, now: int) -> dict[str, str]:
+        """``uuid.log`` and ``remote.log`` as git-annex writes them."""
+        uuids = [(self.annex_uuid, self.description)] + [
+            (u, n) for n, u in self.remote_uuids.items()
+        ]
+        extra = {UNCURL: f' match={UNCURL_MATCH} url={UNCURL_URL}', ARCHIVIST: ''}
+        remotes = [
+            f'{u} autoenable=true encryption=none externaltype={n}{extra[n]} '
+            f'name={n} type=external timestamp={now}s'
+            for n, u in self.remote_uuids.items()
+        ]
+        return {
+            'uuid.log': ''.join(
+                f'{u} {d} timestamp={now}s\n' for u, d in sorted(uuids)
+            ),
+            'remote.log': ''.join(f'{line}\n' for line in sorted(remotes)),
+        }
+
+    def files(self) -> dict[str, bytes]:
+        """The files of ``datalad create``'s first commit."""
+        return {
+            '.datalad/.gitattributes': DATALAD_GITATTRIBUTES,
+            '.datalad/config': (
+                f'[datalad "dataset"]\n\tid = {self.dataset_id}\n'.encode()
+            ),
+            '.gitattributes': GITATTRIBUTES,
+        }
+
+
+def read_config(path: Path) -> dict[str, str]:
+    """The repository's config (last value of each key), one process."""
+    out = git(path, 'config', '--null', '--list')
+    config = {}
+    for entry in out.split(b'\0'):
+        if entry:
+            key, _, value = entry.decode('utf-8', 'surrogateescape').partition('\n')
+            config[key] = value
+    return config
+
+
 def _blob_sha(data: bytes) -> str:
     return hashlib.sha1(b'blob %d\0' % len(data) + data).hexdigest()  # noqa: S324
 
@@ -172,26 +289,6 @@ def _tree(repo: Path, ref: str) -> dict[str, tuple[str, str]]:
         mode, _type, sha = meta.decode().split()
         out[path.decode('utf-8', 'surrogateescape')] = (mode, sha)
     return out
-
-
-def _object_paths(repo: Path, keys: Iterable[str]) -> dict[str, str]:
-    """key -> ``.git/annex/objects/...`` path (one git-annex process)."""
-    keys = list(dict.fromkeys(keys))
-    if not keys:
-        return {}
-    out = git(
-        repo,
-        'annex',
-        'examinekey',
-        '--batch',
-        '--format=${objectpath}\n',
-        input=''.join(f'{k}\n' for k in keys).encode(),
-    )
-    paths = out.decode().splitlines()
-    if len(paths) != len(keys):
-        msg = f'git annex examinekey gave {len(paths)} paths for {len(keys)} keys'
-        raise GitError(msg)
-    return dict(zip(keys, paths, strict=True))
 
 
 def _read_blobs(repo: Path, ref: str, paths: Sequence[str]) -> dict[str, str]:
@@ -228,24 +325,40 @@ def update_dataset(
     source_keys: Sequence[SourceOnlyKey],
     git_files: Mapping[str, bytes],
     message: str,
+    *,
+    new: NewRepository | None = None,
+    template: str | None = None,
 ) -> UpdateResult:
     """Make the dataset at ``path`` hold ``files`` and ``git_files``.
 
     Files whose path and key are already committed are left alone; new
     paths are added and paths with another key become a new version. Both
     the main branch and the git-annex branch get one commit each, or none
-    if nothing changed.
+    if nothing changed. ``new`` is a repository fresh from
+    :func:`init_repository`, whose first commits are written in the same
+    ``git fast-import``. ``template`` is recorded as the layout of the
+    files (``datalad-tcia.layout``) where it differs.
     """
-    uuids = {name: remote_uuid(path, name) for name in (UNCURL, ARCHIVIST)}
-    _restore_worktree(path)
-    current = _tree(path, 'HEAD')
-    keys = _object_paths(path, [f.key for f in files])
+    head: str | None
+    annex_tip: str | None
+    if new is None:
+        config = read_config(path)
+        uuids = {n: config[f'remote.{n}.annex-uuid'] for n in (UNCURL, ARCHIVIST)}
+        if template is not None and config.get(LAYOUT_KEY) != template:
+            git(path, 'config', LAYOUT_KEY, template)
+        _restore_worktree(path)
+        current = _tree(path, 'HEAD')
+        head, annex_tip = rev_parse_many(path, 'HEAD', 'refs/heads/git-annex')
+    else:
+        uuids = dict(new.remote_uuids)
+        current = {}
+        head = annex_tip = None
     result = UpdateResult()
     main_cmds: list[bytes] = []
     touched: list[AnnexedFile] = []
     for f in files:
         depth = f.path.count('/')
-        target = ('../' * depth + keys[f.key]).encode()
+        target = ('../' * depth + object_path(f.key)).encode()
         old = current.get(f.path)
         if old == ('120000', _blob_sha(target)):
             continue
@@ -258,27 +371,36 @@ def update_dataset(
     for name, content in sorted(git_files.items()):
         if current.get(name) != ('100644', _blob_sha(content)):
             main_cmds.append(f'M 100644 inline {name}\n'.encode() + _data(content))
-    if not main_cmds:
+    if not main_cmds and new is None:
         return result
 
     now = int(time.time())
-    logs = _annex_logs(path, touched, source_keys, uuids, now)
+    logs = _annex_logs(path, touched, source_keys, uuids, now, annex_tip)
     ident = git(path, 'var', 'GIT_COMMITTER_IDENT').decode().strip()
-    head = rev_parse(path, 'HEAD')
-    annex_tip = rev_parse(path, 'refs/heads/git-annex')
     stream = bytearray()
     stream += b'commit refs/heads/git-annex\n'
     stream += f'committer {ident}\n'.encode()
     stream += _data(b'update (datalad-tcia)')
-    stream += f'from {annex_tip}\n'.encode()
+    if annex_tip:
+        stream += f'from {annex_tip}\n'.encode()
+    else:
+        assert new is not None
+        logs.update(new.annex_logs(now))
     for lpath, text in sorted(logs.items()):
         stream += f'M 100644 inline {lpath}\n'.encode() + _data(text.encode())
     stream += b'\n'
-    branch = current_branch(path)
-    stream += f'commit refs/heads/{branch}\n'.encode()
+    if new is not None:
+        stream += f'commit refs/heads/{BRANCH}\n'.encode()
+        stream += f'committer {ident}\n'.encode()
+        stream += _data(b'[DATALAD] new dataset')
+        for name, content in new.files().items():
+            stream += f'M 100644 inline {name}\n'.encode() + _data(content)
+        stream += b'\n'
+    stream += f'commit refs/heads/{BRANCH if new else current_branch(path)}\n'.encode()
     stream += f'committer {ident}\n'.encode()
     stream += _data(message.encode())
-    stream += f'from {head}\n'.encode()
+    if head:
+        stream += f'from {head}\n'.encode()
     for cmd in main_cmds:
         stream += cmd
     stream += b'\n'
@@ -305,6 +427,7 @@ def _annex_logs(
     source_keys: Sequence[SourceOnlyKey],
     uuids: Mapping[str, str],
     now: int,
+    annex_tip: str | None,
 ) -> dict[str, str]:
     entries: list[tuple[str, tuple[str, ...], tuple[str, ...], Mapping[str, Any]]] = [
         (f.key, f.urls, f.remotes, f.metadata) for f in files
@@ -316,7 +439,7 @@ def _annex_logs(
         wanted += [base + '.log', base + '.log.web']
         if meta:
             wanted.append(base + '.log.met')
-    old = _read_blobs(path, 'refs/heads/git-annex', wanted)
+    old = _read_blobs(path, annex_tip, wanted) if annex_tip else {}
     logs: dict[str, str] = {}
     for key, urls, remotes, meta in entries:
         base = hashdirlower(key) + key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import PurePosixPath
 
 from datalad_next.types.annexkey import AnnexKey
@@ -61,3 +62,30 @@ def member_locator(akey: AnnexKey, member: str, size: int) -> str:
             akey=akey, member=PurePosixPath(member), size=size, atype=ArchiveType.zip
         )
     )
+
+
+#: the 32 letters of git-annex's mixed-case hash directories
+_HASH_CHARS = '0123456789zqjxkmvwgpfZQJXKMVWGPF'
+
+
+def hashdirmixed(key: str) -> str:
+    """The two-level object directory git-annex gives ``key`` in a
+    repository with symlinks (``annex/objects/<xx>/<yy>/``).
+
+    The rule of git-annex's ``Annex.DirHashes.hashDirMixed``: the first
+    32-bit word (little endian) of the MD5 of the key, five bits at a time
+    as letters, in swapped pairs. Computing it here spares a
+    ``git annex examinekey`` process per dataset.
+
+    >>> hashdirmixed('MD5E-s0--cfcd208495d565ef66e7dff9f98764da.dcm')
+    '0F/JM/'
+    """
+    word = int.from_bytes(hashlib.md5(key.encode()).digest()[:4], 'little')  # noqa: S324
+    chars = [_HASH_CHARS[(word >> (6 * i)) & 31] for i in range(4)]
+    return f'{chars[1]}{chars[0]}/{chars[3]}{chars[2]}/'
+
+
+def object_path(key: str) -> str:
+    """Where a locked file's symlink points, relative to the top of the
+    repository (``.git/annex/objects/<xx>/<yy>/<key>/<key>``)."""
+    return f'.git/annex/objects/{hashdirmixed(key)}{key}/{key}'

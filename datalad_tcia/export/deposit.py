@@ -1,37 +1,37 @@
 """Write a dataset into the store as a ``datalad-annex::`` deposit.
 
-A deposit is two files, ``<name>_XDLRA--refs`` and
-``<name>_XDLRA--repo-export``, written by datalad-next's ``datalad-annex``
-git remote helper through its ``uncurl`` special remote. Anyone can
-``datalad clone`` it from the store's URL (``file://`` or ``http(s)://``).
+A deposit is two files in the format of datalad-next's ``datalad-annex``
+git remote helper: ``<name>_XDLRA--repo-export``, a ZIP archive of a bare
+git repository holding the dataset's ``main`` and ``git-annex`` branches,
+and ``<name>_XDLRA--refs``, the list of its refs (``<sha> <ref>`` lines
+and ``@<ref> HEAD``). Anyone can ``datalad clone`` it from the store's URL
+(``file://`` or ``http(s)://``) with stock datalad-next.
 
-The remote helper replaces a deposit by first deleting both files and then
-uploading the new ones, so a run killed in between would leave no deposit
-at all. Pushes therefore go to a staging deposit beside the real one
-(``.<name>.staging_XDLRA--*``), which is then published by two renames:
-the repository export first, the refs second. At every instant the final
+Both files are written here directly from the working copy's object
+store, instead of by a ``git push`` through the remote helper (which
+costs several git-annex processes and a ``git gc`` per dataset). They are
+written under staging names beside the real ones
+(``.<name>.staging_XDLRA--*``) and published by two renames: the
+repository export first, the refs second. At every instant the final
 names hold a deposit that clones: the old one, the new one, or (between
 the renames) the new export with the old refs, whose commits the new
 export contains. A staging deposit left by a killed run is discarded by
-the next push.
+the next write.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import shutil
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from datalad_tcia.gitcmd import current_branch, git, git_succeeds, rev_parse
+from datalad_tcia.gitcmd import GitError, git, git_succeeds
 from datalad_tcia.store import DEPOSIT_SUFFIXES, DepositPaths
 
 lgr = logging.getLogger('datalad.tcia.export.deposit')
-
-REMOTE = 'tcia-store'
-STAGING_REMOTE = 'tcia-store-staging'
 
 
 def store_base_url(store: Path, store_url: str | None = None) -> str:
@@ -89,50 +89,89 @@ class DepositResult:
 def push_deposit(
     repo: Path, deposit: DepositPaths, *, force: bool = False
 ) -> DepositResult:
-    """Push ``main`` and ``git-annex`` of ``repo`` to ``deposit``.
+    """Deposit the checked-out branch and ``git-annex`` of ``repo``.
 
     An existing deposit with the same refs is left alone; one whose history
     is not an ancestor of the local one is not overwritten unless
     ``force``.
     """
     prefix = deposit.prefix
-    prefix.parent.mkdir(parents=True, exist_ok=True)
-    branch = current_branch(repo)
-    local = {
-        f'refs/heads/{b}': rev_parse(repo, f'refs/heads/{b}')
-        for b in (branch, 'git-annex')
-    }
+    head, local = local_refs(repo)
     remote = deposit_refs(prefix)
     if remote is not None and all(remote.get(r) == s for r, s in local.items()):
         return DepositResult('notneeded', 'deposit is up to date')
     if remote is not None and not force:
-        old = remote.get(f'refs/heads/{branch}')
+        old = remote.get(head)
         if old and not git_succeeds(
-            repo, 'merge-base', '--is-ancestor', old, local[f'refs/heads/{branch}']
+            repo, 'merge-base', '--is-ancestor', old, local[head]
         ):
             return DepositResult(
                 'impossible',
                 f'the deposit {deposit.refs} holds another history; '
                 'refusing to overwrite it (use --force to replace it)',
             )
-    base = prefix.parent.absolute().as_uri()
-    staging = deposit.staging
+    prefix.parent.mkdir(parents=True, exist_ok=True)
     discard_staging(deposit)
-    # the helper's cache of the staging remote describes an older staging
-    # deposit; start it afresh
-    shutil.rmtree(repo / '.git' / 'dl-repoannex' / STAGING_REMOTE, ignore_errors=True)
-    # the real deposit stays a remote for fetching; pushes go to staging
-    remotes = git(repo, 'remote').decode().split()
-    for name, url in (
-        (REMOTE, clone_url(base, prefix.name)),
-        (STAGING_REMOTE, clone_url(base, staging.name)),
-    ):
-        git(repo, 'remote', 'set-url' if name in remotes else 'add', name, url)
-    # a plain git push: datalad push fails on a deposit that does not exist
-    # yet (see the project's datalad-mechanics notes)
-    git(repo, 'push', '--quiet', '--force', STAGING_REMOTE, branch, 'git-annex')
+    write_staging(repo / '.git', head, local, deposit)
     publish(deposit)
     return DepositResult('ok', 'deposit written')
+
+
+def local_refs(repo: Path) -> tuple[str, dict[str, str]]:
+    """The checked-out branch of ``repo`` and the commits of it and of
+    ``git-annex`` (one process)."""
+    head = (repo / '.git' / 'HEAD').read_text().strip()
+    if not head.startswith('ref: refs/heads/'):
+        msg = f'{repo} has no branch checked out (HEAD is {head})'
+        raise GitError(msg)
+    head = head[5:]
+    out = git(repo, 'for-each-ref', '--format=%(objectname) %(refname)', 'refs/heads/')
+    refs = {}
+    for line in out.decode().splitlines():
+        sha, _, ref = line.partition(' ')
+        refs[ref] = sha
+    wanted = {r: refs[r] for r in (head, 'refs/heads/git-annex') if r in refs}
+    if len(wanted) != 2:  # noqa: PLR2004
+        msg = f'{repo} lacks {head} or refs/heads/git-annex'
+        raise GitError(msg)
+    return head, wanted
+
+
+#: a bare repository as the remote helper unpacks it
+_BARE_CONFIG = (
+    b'[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n'
+)
+_PACKED_REFS = '# pack-refs with: peeled fully-peeled sorted \n'
+_DIRS = ('refs/', 'refs/heads/', 'refs/tags/', 'objects/info/', 'objects/pack/')
+
+
+def write_staging(
+    gitdir: Path, head: str, refs: dict[str, str], deposit: DepositPaths
+) -> None:
+    """Write the staging deposit of ``deposit``: every object of
+    ``gitdir`` (packs as they are, stored without recompression) and
+    ``refs`` as the only refs."""
+    export = DepositPaths.file(deposit.staging, '_XDLRA--repo-export')
+    listing = ''.join(f'{sha} {ref}\n' for ref, sha in sorted(refs.items()))
+    with zipfile.ZipFile(export, 'w', zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr('HEAD', f'ref: {head}\n')
+        zf.writestr('config', _BARE_CONFIG)
+        zf.writestr('description', 'datalad-tcia deposit\n')
+        zf.writestr('packed-refs', _PACKED_REFS + listing)
+        for empty in _DIRS:
+            zf.writestr(empty, b'')
+        objects = gitdir / 'objects'
+        for directory, _dirs, names in os.walk(objects):
+            for name in sorted(names):
+                if name.startswith('tmp_') or name in ('alternates', 'packs'):
+                    continue
+                full = Path(directory) / name
+                zf.write(
+                    full,
+                    full.relative_to(gitdir).as_posix(),
+                    compress_type=zipfile.ZIP_STORED,
+                )
+    DepositPaths.refs_of(deposit.staging).write_text(listing + f'@{head} HEAD\n')
 
 
 def discard_staging(deposit: DepositPaths) -> None:

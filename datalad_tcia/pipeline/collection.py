@@ -16,7 +16,7 @@ from datalad_tcia.dataset import (
 )
 from datalad_tcia.export import clone_url, push_deposit
 from datalad_tcia.metadata import CollectionDeposit, load_slugs, save_slugs
-from datalad_tcia.store import StoreLayout
+from datalad_tcia.store import COLLECTION, StoreLayout
 
 from .outcomes import CollectionOutcome
 from .patient import BUILD_ERRORS, failure_message
@@ -32,7 +32,8 @@ def prepare_collection(deposit: CollectionDeposit) -> dict[str, str]:
     assignment never changes).
     """
     layout = deposit.layout
-    for stale in remove_stale_datasets(layout.stale_repos()):
+    # patients' leftovers are removed under their own locks (build_patient)
+    for stale in remove_stale_datasets(layout.stale_repos_of(COLLECTION)):
         lgr.info('removed %s, left unfinished by an interrupted run', stale)
     old = load_slugs(layout)
     slugs = assign_slugs(deposit.patients, old)

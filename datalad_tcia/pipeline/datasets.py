@@ -1,10 +1,10 @@
-"""The dataset stage of a collection: every patient, then the collection
-superdataset, under the collection's lock."""
+"""The dataset stage of a collection: every patient (each under its own
+lock), then the collection superdataset (under the collection's lock)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,10 +28,19 @@ def deposit_datasets(
     jobs: int = 1,
     force: bool = False,
     deposit: CollectionDeposit | None = None,
+    patients: Iterable[str] | None = None,
+    collection_step: bool = True,
 ) -> Iterator[PatientOutcome | CollectionOutcome | Problem]:
     """Build and deposit the patient datasets and the superdataset of
     ``collection`` (name or collection id) from its metadata deposit
-    (``deposit``, if the caller has read it already)."""
+    (``deposit``, if the caller has read it already).
+
+    Only ``patients`` (PatientIDs), if given, are built. Each patient is
+    built under its own lock, so that other processes can build the
+    collection's other patients at the same time; the collection's lock
+    is held only to assign slugs and for the collection step (the
+    superdataset and its deposit), which ``collection_step=False`` skips.
+    """
     deposit = deposit or read_collection(store, collection)
     for problem in deposit.problems:
         yield Problem('patient', 'error', problem)
@@ -46,43 +55,58 @@ def deposit_datasets(
         return
     layout = deposit.layout
     try:
+        # short: slugs are assigned under the collection's lock
         with StoreLock(layout.lock):
             slugs = prepare_collection(deposit)
-            git_files = license_files(deposit)
-            works = [
-                PatientWork(
-                    layout,
-                    pid,
-                    slugs[pid],
-                    deposit.patients[pid],
-                    base_url,
-                    template or DEFAULT_LAYOUT,
-                    git_files,
-                    force,
-                )
-                for pid in sorted(deposit.patients)
-            ]
-            entries: list[PatientEntry] = []
-            failed = False
-            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-                for outcome in pool.map(build_patient, works):
-                    yield outcome
-                    if outcome.entry is None:
-                        failed = True
-                    else:
-                        entries.append(outcome.entry)
-            if entries:
-                yield build_collection(
-                    layout,
-                    entries,
-                    base_url,
-                    git_files,
-                    force=force,
-                    patients_failed=failed,
-                )
     except StoreLocked as e:
         yield Problem('patient', 'impossible', str(e), path=layout.root)
+        return
     except OSError as e:
         yield Problem(
             'patient', 'impossible', unwritable(layout.root, e), path=layout.root
+        )
+        return
+    git_files = license_files(deposit)
+    chosen = sorted(deposit.patients if patients is None else patients)
+    works = [
+        PatientWork(
+            layout,
+            pid,
+            slugs[pid],
+            deposit.patients[pid],
+            base_url,
+            template or DEFAULT_LAYOUT,
+            git_files,
+            force,
+        )
+        for pid in chosen
+        if pid in deposit.patients
+    ]
+    entries: list[PatientEntry] = []
+    failed = False
+    # each patient under its own lock (see build_patient)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for outcome in pool.map(build_patient, works):
+            yield outcome
+            if outcome.entry is None:
+                failed = True
+            else:
+                entries.append(outcome.entry)
+    if not entries or not collection_step:
+        return
+    try:
+        with StoreLock(layout.lock):
+            yield build_collection(
+                layout,
+                entries,
+                base_url,
+                git_files,
+                force=force,
+                patients_failed=failed,
+            )
+    except StoreLocked as e:
+        yield Problem('collection', 'impossible', str(e), path=layout.root)
+    except OSError as e:
+        yield Problem(
+            'collection', 'impossible', unwritable(layout.root, e), path=layout.root
         )

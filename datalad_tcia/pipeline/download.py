@@ -1,4 +1,4 @@
-"""The series stage over many series: in parallel, under the collections'
+"""The series stage over many series: in parallel, under the patients'
 locks, with progress bars."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import ExitStack
+from contextlib import contextmanager
 from pathlib import Path
 
 from datalad.log import log_progress
@@ -31,10 +31,13 @@ def acquire_all(
     force: bool = False,
 ) -> Iterator[SeriesOutcome | Problem]:
     """Acquire every series (see :func:`~.series.acquire_series`), ``jobs``
-    at a time, holding the lock of each collection involved.
+    at a time, each holding the lock of its patient.
 
-    A collection whose lock another process holds, or whose directory
-    cannot be written, is one :class:`Problem`; its series are skipped.
+    Other processes (``--shard``, cluster jobs) may work on the other
+    patients of a collection at the same time; a series whose patient
+    another process holds is a :class:`Problem` and is skipped. A
+    collection whose directory cannot be written is one :class:`Problem`;
+    its series are skipped.
     """
     if not series_list:
         return
@@ -42,42 +45,77 @@ def acquire_all(
         name: StoreLayout(store, name)
         for name in sorted({s.collection or '' for s in series_list})
     }
-    progress = _Progress(sum(s.file_size or 0 for s in series_list))
-    with ExitStack() as stack:
-        locked: set[str] = set()
-        for name, layout in layouts.items():
-            try:
-                stack.enter_context(StoreLock(layout.lock))
-            except StoreLocked as e:
-                locked.add(name)
-                yield Problem('series', 'impossible', str(e), path=layout.root)
-            except OSError as e:
-                locked.add(name)
-                yield Problem(
-                    'series', 'impossible', unwritable(layout.root, e), path=layout.root
-                )
-        todo = [s for s in series_list if (s.collection or '') not in locked]
-        progress.start(len(todo))
+    unwritable_ = set()
+    for name, layout in layouts.items():
         try:
-            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-                futures = [
-                    pool.submit(
-                        acquire_series,
-                        client,
-                        layouts[s.collection or ''],
-                        s,
-                        force=force,
-                        tags=tags,
-                        attempts=client.retry.max_attempts,
-                        on_bytes=progress.bytes,
-                    )
-                    for s in todo
-                ]
-                for future in as_completed(futures):
-                    progress.series_done()
-                    yield future.result()
+            layout.patient_lock('').parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            unwritable_.add(name)
+            yield Problem(
+                'series', 'impossible', unwritable(layout.root, e), path=layout.root
+            )
+    # a patient's series one after another: few patient locks at a time
+    todo = sorted(
+        (s for s in series_list if (s.collection or '') not in unwritable_),
+        key=lambda s: (s.collection or '', s.patient_id or '', s.series_uid),
+    )
+    locks = PatientLocks()
+    progress = _Progress(sum(s.file_size or 0 for s in todo))
+    progress.start(len(todo))
+
+    def acquire(s: SeriesInfo) -> SeriesOutcome | Problem:
+        layout = layouts[s.collection or '']
+        try:
+            with locks.hold(layout.patient_lock(s.patient_id or '')):
+                return acquire_series(
+                    client,
+                    layout,
+                    s,
+                    force=force,
+                    tags=tags,
+                    attempts=client.retry.max_attempts,
+                    on_bytes=progress.bytes,
+                )
+        except StoreLocked as e:
+            return Problem('series', 'impossible', str(e), path=layout.root)
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = [pool.submit(acquire, s) for s in todo]
+            for future in as_completed(futures):
+                progress.series_done()
+                yield future.result()
+    finally:
+        progress.finish()
+
+
+class PatientLocks:
+    """Patient locks shared by the threads of one process: taken when the
+    first of a patient's series starts, released when the last ends."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._held: dict[Path, tuple[StoreLock, int]] = {}
+
+    @contextmanager
+    def hold(self, path: Path) -> Iterator[None]:
+        """Hold the lock at ``path`` (raises :class:`StoreLocked`)."""
+        with self._mutex:
+            lock, count = self._held.get(path, (None, 0))
+            if lock is None:
+                lock = StoreLock(path)
+                lock.acquire()
+            self._held[path] = (lock, count + 1)
+        try:
+            yield
         finally:
-            progress.finish()
+            with self._mutex:
+                lock, count = self._held[path]
+                if count == 1:
+                    del self._held[path]
+                    lock.release()
+                else:
+                    self._held[path] = (lock, count - 1)
 
 
 class _Progress:

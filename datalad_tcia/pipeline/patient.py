@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -16,18 +17,19 @@ from datalad.runner.exception import CommandError
 from datalad.support.exceptions import IncompleteResultsError
 
 from datalad_tcia.dataset import (
-    LAYOUT_CONFIG,
+    NewRepository,
     PatientEntry,
     PlanError,
-    ensure_dataset,
+    init_repository,
     plan_patient,
+    remove_stale_datasets,
     series_summary,
     update_dataset,
 )
 from datalad_tcia.export import clone_url, push_deposit
-from datalad_tcia.gitcmd import GitError, dataset_id, git, rev_parse
+from datalad_tcia.gitcmd import GitError, dataset_id, rev_parse
 from datalad_tcia.metadata import SeriesDeposit
-from datalad_tcia.store import StoreLayout
+from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked
 
 from .outcomes import PatientOutcome
 
@@ -100,22 +102,44 @@ def build_patient(work: PatientWork) -> PatientOutcome:
             exception=exception,
         )
 
+    new: NewRepository | None = None
+    tmp = path
     try:
-        files, sources = plan_patient(work.deposits, work.template, layout.collection)
-        ensure_dataset(
-            path,
-            f'TCIA {layout.collection} patient {work.patient_id}',
-            layout.temp_path(path),
-        )
-        # the catalog lays files out the same way
-        git(path, 'config', LAYOUT_CONFIG, work.template)
-        update = update_dataset(
-            path, files, sources, work.git_files, _message(work, len(files))
-        )
-        pushed = push_deposit(path, deposit, force=work.force)
-        commit = rev_parse(path, 'HEAD')
-        entry = PatientEntry(work.slug, url, dataset_id(path), commit)
+        with StoreLock(layout.patient_lock(work.patient_id)):
+            files, sources = plan_patient(
+                work.deposits, work.template, layout.collection
+            )
+            if not (path / '.git').exists():
+                # a working copy under a temporary name was left by a run
+                # killed while creating it: it is no dataset, start afresh
+                remove_stale_datasets(layout.stale_repos_of(work.slug))
+                tmp = layout.temp_path(path)
+                new = init_repository(
+                    tmp,
+                    f'TCIA {layout.collection} patient {work.patient_id}',
+                    work.template,
+                )
+            update = update_dataset(
+                tmp if new else path,
+                files,
+                sources,
+                work.git_files,
+                _message(work, len(files)),
+                new=new,
+                template=work.template,
+            )
+            if new:
+                tmp.rename(path)
+            pushed = push_deposit(path, deposit, force=work.force)
+            commit = update.commit or rev_parse(path, 'HEAD')
+            entry = PatientEntry(
+                work.slug, url, new.dataset_id if new else dataset_id(path), commit
+            )
+    except StoreLocked as e:
+        return outcome('impossible', str(e))
     except (PlanError, *BUILD_ERRORS) as e:
+        if new is not None and tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
         return outcome(
             'error', failure_message(f'patient {work.patient_id}', e), exception=e
         )

@@ -19,6 +19,8 @@ Temporary names (``.<name>.<pid>-<hex>.part``) and staging deposits
 
 from __future__ import annotations
 
+import glob
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,6 +177,17 @@ class StoreLayout:
             if p.name != COLLECTION and (p / '.git').exists()
         )
 
+    def stale_repos_of(self, slug: str) -> list[Path]:
+        """Temporary working copies of ``slug`` left by an interrupted run."""
+        if not self.repos.is_dir():
+            return []
+        pattern = re.compile(rf'\.{re.escape(slug)}\.\d+-[0-9a-f]{{8}}\.part')
+        return [
+            p
+            for p in self.repos.glob(f'.{glob.escape(slug)}.*.part')
+            if pattern.fullmatch(p.name) and p.is_dir()
+        ]
+
     def stale_repos(self) -> list[Path]:
         """Datasets left under a temporary name by an interrupted run."""
         if not self.repos.is_dir():
@@ -204,6 +217,12 @@ class StoreLayout:
     @property
     def lock(self) -> Path:
         return self.root / '.datalad-tcia.lock'
+
+    def patient_lock(self, patient_id: str) -> Path:
+        """The lock of one patient's series and dataset (named by a hash:
+        PatientIDs are no safe file names)."""
+        digest = hashlib.sha1(patient_id.encode()).hexdigest()[:20]  # noqa: S324
+        return self.root / 'locks' / f'patient-{digest}.lock'
 
     @staticmethod
     def temp_path(target: Path) -> Path:

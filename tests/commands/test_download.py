@@ -313,14 +313,27 @@ def test_kill_mid_download_then_resume(tcia: LookalikeServer, tmp_path: Path) ->
 
 
 def test_concurrent_run_is_refused(tcia: LookalikeServer, tmp_path: Path) -> None:
+    """A patient another process works on is refused, clearly; the other
+    patients of the collection are downloaded (processes share a
+    collection patient by patient)."""
     from datalad_tcia.store import StoreLayout, StoreLock
 
     store = tmp_path / 'store'
-    with StoreLock(StoreLayout(store, PHI).lock):
+    busy = 'Pseudo-PHI-001'
+    with StoreLock(StoreLayout(store, PHI).patient_lock(busy)):
         res = tcia_download(api_url=tcia.api_url, collection=PHI, store=str(store))
-    assert [r['status'] for r in res] == ['impossible']
-    assert 'another datalad-tcia process' in res[0]['message']
-    assert tcia.requests('getImage') == []
+    refused = [r for r in res if r['status'] == 'impossible']
+    assert refused
+    assert all('another datalad-tcia process' in r['message'] for r in refused)
+    assert {r['status'] for r in res} == {'ok', 'impossible'}
+    coll = tcia.archive.collection(PHI)
+    assert coll is not None
+    patient = next(p for p in coll.patients if p.patient_id == busy)
+    busy_series = {s.uid for st in patient.studies for s in st.series}
+    fetched = {r.series_uid for r in tcia.requests('getImage')}
+    assert busy_series
+    assert fetched
+    assert not fetched & busy_series
 
 
 def test_unwritable_store(tcia: LookalikeServer) -> None:

@@ -12,11 +12,13 @@ its own. Points:
 ``metadata``
   fsync of a metadata JSON under its temporary name (written, not renamed).
 ``create``
-  a dataset has been created but not yet given its special remotes.
+  a new patient dataset's repository is initialised (under its temporary
+  name) but holds no commit yet.
 ``assembly``
   half of the ``git fast-import`` stream of a dataset is fed to git.
 ``push``
-  a deposit in the store starts to change during ``git push``.
+  half of a deposit's repository export is written (under its staging
+  name).
 ``publish``
   between the two renames that publish a new deposit.
 
@@ -34,7 +36,6 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 
 def die(point: str) -> None:
@@ -88,17 +89,17 @@ def at_metadata(counter: Counter) -> None:
 
 
 def at_create(counter: Counter) -> None:
-    from datalad_tcia.dataset import build
+    from datalad_tcia.pipeline import patient
 
-    real = build.create_dataset
+    real = patient.init_repository
 
-    def create_dataset(path: Path, description: str) -> Any:
-        ds = real(path, description)
+    def init_repository(path: Path, *args: Any) -> Any:
+        repo = real(path, *args)
         if counter.hit():
             die('create')
-        return ds
+        return repo
 
-    build.create_dataset = create_dataset  # type: ignore[assignment]
+    patient.init_repository = init_repository  # type: ignore[assignment]
 
 
 def at_assembly(counter: Counter) -> None:
@@ -119,58 +120,20 @@ def at_assembly(counter: Counter) -> None:
     build.git = git  # type: ignore[assignment]
 
 
-def _deposit_dir(repo: Path, remote: str) -> Path | None:
-    url = subprocess.run(
-        ['git', 'remote', 'get-url', remote],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    for part in url.split('&'):
-        if part.startswith('url=file://'):
-            return Path(unquote(urlparse(part[4:]).path)).parent
-    return None
-
-
-def _listing(directory: Path) -> dict[str, tuple[int, int, int]]:
-    try:
-        return {
-            p.name: (p.stat().st_ino, p.stat().st_size, p.stat().st_mtime_ns)
-            for p in directory.iterdir()
-        }
-    except OSError:
-        return {}
-
-
 def at_push(counter: Counter) -> None:
     from datalad_tcia.export import deposit
 
-    real = deposit.git
+    real = deposit.write_staging
 
-    def git(repo: Path, *args: str, input: bytes | None = None) -> bytes:  # noqa: A002
-        if not (args and args[0] == 'push') or not counter.hit():
-            return real(repo, *args, input=input)
-        remote = next(a for a in args[1:] if not a.startswith('-'))
-        directory = _deposit_dir(repo, remote)
-        before = _listing(directory) if directory else {}
-        done = threading.Event()
+    def write_staging(gitdir: Path, head: str, refs: Any, paths: Any) -> None:
+        real(gitdir, head, refs, paths)
+        if counter.hit():
+            export = paths.file(paths.staging, '_XDLRA--repo-export')
+            with export.open('r+b') as fp:
+                fp.truncate(export.stat().st_size // 2)
+            die('push')
 
-        def push() -> None:
-            try:
-                real(repo, *args, input=input)
-            finally:
-                done.set()
-
-        threading.Thread(target=push, daemon=True).start()
-        while not done.is_set():
-            if directory and _listing(directory) != before:
-                die('push')
-            time.sleep(0.002)
-        sys.stderr.write('killpoint: push ended before the deposit changed\n')
-        return b''
-
-    deposit.git = git  # type: ignore[assignment]
+    deposit.write_staging = write_staging  # type: ignore[assignment]
 
 
 def at_publish(counter: Counter) -> None:
