@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -31,10 +32,19 @@ from pathlib import Path
 
 from datalad_tcia.archive import ArchiveIndex
 from datalad_tcia.datacite import DataCiteClient
-from datalad_tcia.export import store_base_url
+from datalad_tcia.dataset import (
+    DEFAULT_LAYOUT,
+    ensure_dataset,
+    plan_patient,
+    update_dataset,
+)
+from datalad_tcia.export import clone_url, store_base_url
+from datalad_tcia.gitcmd import git
 from datalad_tcia.http import RetryPolicy
+from datalad_tcia.metadata import read_collection
 from datalad_tcia.pipeline import ArchiveFacts, deposit_archive, deposit_datasets
 from datalad_tcia.pipeline.catalog import write_catalog
+from datalad_tcia.pipeline.outcomes import CollectionOutcome
 from datalad_tcia.store import StoreLayout
 
 API = 'https://nbia.cancerimagingarchive.net/nbia-api/services/v4'
@@ -148,23 +158,46 @@ def write_deposit(store: Path, shape: Shape, n_patients: int) -> Iterator[int]:
                 yield n_files
 
 
-def run(shape: Shape, n_patients: int, catalog: bool, jobs: int) -> None:
+def legacy_patients(store: Path, n: int) -> float:
+    """Seconds per patient of the per-dataset path this project used until
+    issue 12, on the first ``n`` patients of the deposit in ``store``:
+    ``datalad create``, two ``git annex initremote``, the files registered
+    by the same ``git fast-import``, and the deposit written by a ``git
+    push`` through datalad-next's ``datalad-annex::`` remote helper."""
+    deposit = read_collection(store, COLLECTION)
+    base = Path(tempfile.mkdtemp(prefix='legacy-', dir=store))
+    start = time.perf_counter()
+    for pid in sorted(deposit.patients)[:n]:
+        path = base / 'repos' / pid
+        files, sources = plan_patient(deposit.patients[pid], DEFAULT_LAYOUT, COLLECTION)
+        ensure_dataset(path, f'TCIA {COLLECTION} patient {pid}', base / f'.{pid}.tmp')
+        update_dataset(path, files, sources, {}, f'Register {len(files)} files')
+        url = clone_url(base.as_uri(), f'datasets/{pid}')
+        git(path, 'remote', 'add', 'deposit', url)
+        git(path, 'push', '--quiet', 'deposit', 'main', 'git-annex')
+    elapsed = time.perf_counter() - start
+    shutil.rmtree(base)
+    return elapsed / n
+
+
+def run(shape: Shape, n_patients: int, catalog: bool, jobs: int, legacy: int) -> None:
     with tempfile.TemporaryDirectory(prefix='bench-collection-') as tmp:
         store = Path(tmp) / 'store'
         start = time.perf_counter()
         files = sum(write_deposit(store, shape, n_patients))
         deposit_s = time.perf_counter() - start
-        start = time.perf_counter()
-        failed = [
-            o
-            for o in deposit_datasets(
-                store, COLLECTION, store_base_url(store), jobs=jobs
-            )
-            if o.status not in ('ok', 'notneeded')
-        ]
+        start = last_patient = time.perf_counter()
+        patients_s = None
+        for o in deposit_datasets(store, COLLECTION, store_base_url(store), jobs=jobs):
+            if o.status not in ('ok', 'notneeded'):
+                raise SystemExit(f'dataset stage failed: {o.message}')
+            if isinstance(o, CollectionOutcome):
+                patients_s = last_patient - start
+            else:
+                last_patient = time.perf_counter()
         datasets_s = time.perf_counter() - start
-        if failed:
-            raise SystemExit(f'dataset stage failed: {failed[0].message}')
+        assert patients_s is not None
+        superds_s = datasets_s - patients_s
         catalog_s = None
         if catalog:
             # DataCite is not asked: NBIA's synthetic record has no DOI
@@ -175,16 +208,27 @@ def run(shape: Shape, n_patients: int, catalog: bool, jobs: int) -> None:
             for o in write_catalog(store, COLLECTION, store_base_url(store), datacite):
                 if o.status != 'ok':
                     raise SystemExit(f'catalog failed: {o.message}')
+                print(f'    catalog: {o.message}', flush=True)
             catalog_s = time.perf_counter() - start
-        per_patient = datasets_s / n_patients
-        line = (
-            f'{n_patients:6d} patients {files:8d} files  metadata {deposit_s:7.1f} s  '
-            f'datasets+deposits {datasets_s:8.1f} s = {per_patient:6.2f} s/patient, '
-            f'{files / datasets_s:8.1f} files/s'
+        per_patient = patients_s / n_patients
+        total = datasets_s + (catalog_s or 0)
+        print(
+            f'{n_patients:6d} patients {files:8d} files: metadata {deposit_s:6.1f} s | '
+            f'patients {patients_s:7.1f} s = {per_patient:5.3f} s/patient, '
+            f'{files / patients_s:7.0f} files/s | superdataset {superds_s:5.1f} s'
+            + (f' | catalog {catalog_s:6.1f} s' if catalog_s is not None else '')
+            + f' | total {total:6.1f} s',
+            flush=True,
         )
-        if catalog_s is not None:
-            line += f'  catalog {catalog_s:7.1f} s'
-        print(line, flush=True)
+        if legacy:
+            n = min(legacy, n_patients)
+            old = legacy_patients(store, n)
+            print(
+                f'       per-dataset path (until issue 12), first {n} patients: '
+                f'{old:5.3f} s/patient -> this path is {old / per_patient:5.1f}x '
+                'faster per patient',
+                flush=True,
+            )
 
 
 def main() -> int:
@@ -195,7 +239,7 @@ def main() -> int:
         help='a named shape (' + ', '.join(SHAPES) + ') or PATIENTS,STUDIES,'
         'SERIES,FILES',
     )
-    parser.add_argument('--patients', type=int, nargs='+', default=[8, 32])
+    parser.add_argument('--patients', type=int, nargs='+', default=[100, 1010])
     parser.add_argument(
         '--files-per-patient',
         type=int,
@@ -203,6 +247,14 @@ def main() -> int:
     )
     parser.add_argument('--no-catalog', action='store_true')
     parser.add_argument('-J', '--jobs', type=int, default=1)
+    parser.add_argument(
+        '--legacy',
+        type=int,
+        default=10,
+        metavar='N',
+        help='time the per-dataset path of before issue 12 on the first N '
+        'patients of each size, for the ratio (0: skip)',
+    )
     args = parser.parse_args()
     if args.shape in SHAPES:
         counts = SHAPES[args.shape]
@@ -221,7 +273,7 @@ def main() -> int:
         flush=True,
     )
     for n in args.patients:
-        run(shape, min(n, shape.patients), not args.no_catalog, args.jobs)
+        run(shape, min(n, shape.patients), not args.no_catalog, args.jobs, args.legacy)
     return 0
 
 

@@ -105,3 +105,54 @@ def run_ok(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> str
     proc = run(args, cwd=cwd, env=env)
     assert proc.returncode == 0, f'{args}\n{proc.stdout}\n{proc.stderr}'
     return proc.stdout
+
+
+def store_state(store: Path, collection_id: str) -> dict[str, Any]:
+    """What must be the same whoever built a collection in ``store`` and
+    however (one process, shards, cluster jobs): per patient dataset its
+    tree (paths, modes, symlink targets: the keys), its git-annex branch
+    (sources, metadata; times dropped, UUIDs as remote names), and its
+    deposit's refs being its commits; the metadata deposit (download
+    times, archive checksums and NBIA's md5hashes.csv dropped); the superdataset's subdatasets."""
+    import json
+
+    root = store / collection_id
+    state: dict[str, Any] = {'patients': {}, 'metadata': {}}
+    for path in sorted((root / 'metadata').glob('*.json')):
+        data = json.loads(path.read_text())
+        if isinstance(data, dict):
+            # NBIA builds each archive anew: its bytes differ per download
+            for volatile in ('downloaded', 'archive_md5', 'archive_size'):
+                data.pop(volatile, None)
+        else:
+            # NBIA writes md5hashes.csv anew into every archive it builds
+            data = [m for m in data if m.get('dicom') is not False]
+        state['metadata'][path.name] = data
+    for repo in sorted((root / 'repos').iterdir()):
+        if repo.name.startswith('.') or repo.name == 'collection':
+            continue
+        tree = run_ok(['git', 'ls-tree', '-r', 'HEAD'], repo).splitlines()
+        tree = [t for t in tree if not t.endswith('\t.datalad/config')]
+        names = {}
+        for line in run_ok(['git', 'show', 'git-annex:uuid.log'], repo).splitlines():
+            names[line.split()[0]] = line.split()[1]
+        logs = {}
+        for name in run_ok(
+            ['git', 'ls-tree', '-r', '--name-only', 'git-annex'], repo
+        ).split():
+            if name in ('uuid.log', 'remote.log'):
+                continue
+            text = run_ok(['git', 'show', f'git-annex:{name}'], repo)
+            for uuid, label in names.items():
+                text = text.replace(uuid, label)
+            logs[name] = sorted(line.split(' ', 1)[1] for line in text.splitlines())
+        refs = (root / 'datasets' / f'{repo.name}_XDLRA--refs').read_text()
+        head = run_ok(['git', 'rev-parse', 'HEAD'], repo).strip()
+        assert f'{head} refs/heads/main' in refs, repo
+        state['patients'][repo.name] = {'tree': tree, 'annex': logs}
+    gitmodules = run_ok(
+        ['git', 'config', '-f', '.gitmodules', '--get-regexp', r'\.path$'],
+        root / 'repos' / 'collection',
+    )
+    state['subdatasets'] = sorted(gitmodules.split()[1::2])
+    return state

@@ -14,7 +14,7 @@ import pytest
 PACKAGE = Path(__file__).parent.parent / 'datalad_tcia'
 COMMANDS = PACKAGE / 'commands'
 #: modules of commands/ that every command may share (no command of their own)
-SHARED = {'__init__', 'params', 'constraints', 'common', 'results'}
+SHARED = {'__init__', 'params', 'constraints', 'common', 'results', 'hpc'}
 MAX_COMMAND_LINES = 200
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from datalad.support.param import Parameter
-from datalad.utils import bytes2human
 from datalad_next.commands import (
     EnsureCommandParameterization,
     ValidatedInterface,
@@ -18,10 +17,12 @@ from datalad_next.commands import (
 from datalad_next.constraints import EnsureBool, EnsureStr
 
 from datalad_tcia.export import store_base_url
+from datalad_tcia.hpc import Shard, SlurmError, submit_array
 from datalad_tcia.pipeline import AddSummary, add_selection
 
 from .common import datacite_client, dicom_tags, nbia_client, store_path
 from .constraints import EnsureStoreURL
+from .hpc import hpc_constraints, hpc_params, job_argv
 from .params import (
     api_url_param,
     datacite_url_param,
@@ -34,7 +35,7 @@ from .params import (
     store_param,
     store_url_param,
 )
-from .results import record, to_result
+from .results import record, slurm_result, summary_result, to_result
 
 lgr = logging.getLogger('datalad.tcia.commands.add')
 
@@ -76,6 +77,7 @@ class TciaAdd(ValidatedInterface):
             doc="""keep the downloaded archives in the store.""",
         ),
         'jobs': jobs_param,
+        **hpc_params,
         'output_format': output_format_param,
     }
 
@@ -86,6 +88,7 @@ class TciaAdd(ValidatedInterface):
             'store_url': EnsureStoreURL(),
             'datacite_url': EnsureStr(min_len=1),
             'keep_archives': EnsureBool(),
+            **hpc_constraints,
         },
         joint_constraints=selection_joint,
     )
@@ -123,6 +126,10 @@ class TciaAdd(ValidatedInterface):
         datacite_url: str | None = None,
         keep_archives: bool = False,
         jobs: int = 1,
+        shard: Shard | None = None,
+        slurm: int | None = None,
+        sbatch_args: list[str] | None = None,
+        slurm_container: str | None = None,
         output_format: str | None = None,
     ) -> Iterator[dict[str, Any]]:
         selection = make_selection(
@@ -136,6 +143,30 @@ class TciaAdd(ValidatedInterface):
             manufacturer,
         )
         store_dir = store_path(store)
+        if slurm is not None and shard is not None:
+            yield record(
+                'tcia_add',
+                'impossible',
+                '--shard and --slurm exclude each other: --slurm K runs the '
+                'shards 0/K .. K-1/K as jobs',
+                path=str(store_dir),
+            )
+            return
+        if slurm is not None:
+            options = {k: v for k, v in locals().items() if k != 'selection'}
+            try:
+                yield slurm_result(
+                    submit_array(
+                        store_dir,
+                        job_argv(store_dir, options),
+                        slurm,
+                        sbatch_args=sbatch_args or (),
+                        container=slurm_container,
+                    )
+                )
+            except (SlurmError, OSError) as e:
+                yield record('tcia_add', 'impossible', str(e), path=str(store_dir))
+            return
         summary = AddSummary()
         outcomes = add_selection(
             nbia_client(api_url),
@@ -146,46 +177,12 @@ class TciaAdd(ValidatedInterface):
             tags=dicom_tags(),
             jobs=jobs,
             keep_archives=keep_archives,
-            clone_to=Path(path) if path else None,
+            clone_to=Path(path) if path and shard is None else None,
             summary=summary,
+            shard=shard,
         )
         for outcome in outcomes:
             yield to_result(outcome)
         yield summary_result(
             summary, str(Path(path).absolute()) if path else str(store_dir)
         )
-
-
-def summary_result(summary: AddSummary, path: str) -> dict[str, Any]:
-    """The last record of tcia-add: what the run did, and whether it is
-    complete."""
-    urls = summary.urls
-    message = (
-        f'{summary.downloaded} series downloaded ({bytes2human(summary.bytes)}), '
-        f'{summary.skipped} skipped, {summary.failed_series} failed; '
-        f'{summary.files} files registered; {summary.deleted} archives deleted'
-    )
-    if urls:
-        message += f'; clone: {urls[0]}'
-    if summary.catalogs:
-        message += f'; catalog: {summary.catalogs[0]}'
-    if summary.failed:
-        message += (
-            '; not complete: see the records above, then run the same '
-            'command again (what is done is kept)'
-        )
-    return record(
-        'tcia_add',
-        'error' if summary.failed else 'ok',
-        message,
-        type='summary',
-        path=path,
-        series_downloaded=summary.downloaded,
-        series_skipped=summary.skipped,
-        series_failed=summary.failed_series,
-        files_registered=summary.files,
-        bytes_downloaded=summary.bytes,
-        archives_deleted=summary.deleted,
-        clone_urls=urls,
-        catalogs=[str(c) for c in summary.catalogs],
-    )

@@ -172,7 +172,7 @@ GITATTRIBUTES = b'* annex.backend=MD5E\n**/.git* annex.largefiles=nothing\n'
 DATALAD_GITATTRIBUTES = b'config annex.largefiles=nothing\n'
 
 
-def _git_config_value(value: str) -> str:
+def git_config_value(value: str) -> str:
     """``value`` as ``git config`` writes it (quoted where it must be)."""
     escaped = (
         value.replace('\\', '\\\\')
@@ -220,7 +220,7 @@ def init_repository(path: Path, description: str, template: str) -> NewRepositor
             f'\tannex-uuid = {ruuid}',
             '\tskipFetchAll = true',
         ]
-    lines += ['[datalad-tcia]', f'\tlayout = {_git_config_value(template)}']
+    lines += ['[datalad-tcia]', f'\tlayout = {git_config_value(template)}']
     with (path / '.git' / 'config').open('a', encoding='utf-8') as fp:
         fp.write('\n'.join(lines) + '\n')
     return repo

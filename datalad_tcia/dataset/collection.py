@@ -10,7 +10,7 @@ from datalad.distribution.dataset import Dataset
 
 from datalad_tcia.gitcmd import git, git_succeeds, rev_parse
 
-from .build import ensure_dataset
+from .build import ensure_dataset, git_config_value
 
 
 @dataclass(frozen=True)
@@ -39,22 +39,56 @@ def update_superdataset(
     anything changed and return the new commit, else ``None``.
 
     Each ``.gitmodules`` URL is the patient's deposit clone URL, so that a
-    clone of the collection can ``datalad get -n`` any patient.
+    clone of the collection can ``datalad get -n`` any patient. The whole
+    ``.gitmodules`` is written at once and every gitlink staged by one
+    ``git update-index``: a handful of processes, however many patients.
     """
+    modules = _read_gitmodules(path)
     for p in patients:
-        for key, value in (
-            ('path', p.slug),
-            ('url', p.url),
-            ('datalad-id', p.dataset_id),
-        ):
-            git(path, 'config', '-f', '.gitmodules', f'submodule.{p.slug}.{key}', value)
-        git(path, 'update-index', '--add', '--cacheinfo', f'160000,{p.commit},{p.slug}')
+        entry = modules.setdefault(p.slug, {})
+        entry.update({'path': p.slug, 'url': p.url, 'datalad-id': p.dataset_id})
+    if patients:
+        (path / '.gitmodules').write_text(_format_gitmodules(modules), encoding='utf-8')
+        git(
+            path,
+            'update-index',
+            '--add',
+            '--index-info',
+            input=''.join(f'160000 {p.commit}\t{p.slug}\n' for p in patients).encode(),
+        )
     for name, content in git_files.items():
         (path / name).write_bytes(content)
-        git(path, 'add', name)
-    if patients:
-        git(path, 'add', '.gitmodules')
+    staged = [*git_files, *(['.gitmodules'] if patients else [])]
+    if staged:
+        git(path, 'add', '--', *staged)
     if git_succeeds(path, 'diff', '--cached', '--quiet'):
         return None
     git(path, 'commit', '--quiet', '-m', message)
     return rev_parse(path, 'HEAD')
+
+
+def _read_gitmodules(path: Path) -> dict[str, dict[str, str]]:
+    """name -> {variable: value} of ``.gitmodules``, in file order."""
+    if not (path / '.gitmodules').exists():
+        return {}
+    out = git(path, 'config', '--null', '--file', '.gitmodules', '--list')
+    modules: dict[str, dict[str, str]] = {}
+    for entry in out.split(b'\0'):
+        if not entry:
+            continue
+        key, _, value = entry.decode('utf-8', 'surrogateescape').partition('\n')
+        section, _, rest = key.partition('.')
+        name, _, variable = rest.rpartition('.')
+        if section == 'submodule' and name:
+            modules.setdefault(name, {})[variable] = value
+    return modules
+
+
+def _format_gitmodules(modules: dict[str, dict[str, str]]) -> str:
+    """``.gitmodules`` as ``git config --file`` would write it."""
+    lines = []
+    for name, variables in modules.items():
+        quoted = name.replace('\\', '\\\\').replace('"', '\\"')
+        lines.append(f'[submodule "{quoted}"]')
+        lines += [f'\t{k} = {git_config_value(v)}' for k, v in variables.items()]
+    return ''.join(f'{line}\n' for line in lines)

@@ -38,13 +38,21 @@ def main(argv: list[str] | None = None) -> int:
         'many gigabytes (for memory benchmarks)',
     )
     parser.add_argument(
+        '--cohort',
+        type=int,
+        default=0,
+        metavar='N',
+        help='also serve collection LOOKALIKE-COHORT: N patients with one '
+        '4-file CT series each',
+    )
+    parser.add_argument(
         '--string-numbers',
         action='store_true',
         help='render JSON numbers as strings (a quirk of some NBIA answers)',
     )
     args = parser.parse_args(argv)
 
-    from .data import build_default_archive, build_large_collection
+    from .data import build_cohort, build_default_archive, build_large_collection
     from .nbia_api import Quirks
 
     archive = build_default_archive()
@@ -52,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         archive.collections.append(
             build_large_collection(int(args.large_series_gb * 1e9))
         )
+        archive.reindex()
+    if args.cohort > 0:
+        archive.collections.append(build_cohort(args.cohort))
         archive.reindex()
     srv = LookalikeServer(
         archive,

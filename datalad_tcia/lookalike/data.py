@@ -435,6 +435,38 @@ def build_default_archive() -> Archive:
     return Archive([build_collection(spec) for spec in _DEFAULT])
 
 
+def build_cohort(
+    patients: int, files: int = 4, *, name: str = 'LOOKALIKE-COHORT'
+) -> Collection:
+    """A collection of ``patients`` patients with one CT series of
+    ``files`` files each (for sharding, SLURM and per-patient costs)."""
+    return build_collection(
+        {
+            'name': name,
+            'license': CC_BY_4,
+            'doi': None,
+            'patients': [
+                {
+                    'id': f'COHORT-{i + 1:04d}',
+                    'sex': 'O',
+                    'studies': [
+                        (
+                            date(2020, 1, 1 + i % 28),
+                            'CT chest',
+                            [
+                                SeriesRecipe(
+                                    'CT_small.dcm', 'CT', 'Axial', files, 'CHEST'
+                                )
+                            ],
+                        )
+                    ],
+                }
+                for i in range(patients)
+            ],
+        }
+    )
+
+
 def build_large_collection(
     total_bytes: int,
     *,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from datalad_tcia.datacite import DataCiteClient
+from datalad_tcia.hpc import Shard
 from datalad_tcia.metadata import read_collection
 from datalad_tcia.nbia import NbiaClient
 from datalad_tcia.selection import Selection
@@ -88,6 +89,7 @@ def add_selection(
     keep_archives: bool = False,
     clone_to: Path | None = None,
     summary: AddSummary | None = None,
+    shard: Shard | None = None,
 ) -> Iterator[Outcome]:
     """Everything for ``selection``; outcomes as they happen.
 
@@ -96,6 +98,12 @@ def add_selection(
     collection's datasets is verified to have its TCIA sources. With
     ``clone_to`` (and a selection within one collection), the collection
     dataset is cloned there. ``summary``, if given, counts what happened.
+
+    With ``shard``, only the series and patient datasets of the shard's
+    patients are done, and the collection step (superdataset, catalog,
+    archive deletion, clone) is left to a later run without ``shard``;
+    other shards may run at the same time, in other processes or cluster
+    jobs on a shared store.
     """
     summary = summary if summary is not None else AddSummary()
 
@@ -106,10 +114,36 @@ def add_selection(
     plan = plan_selection(client, selection, store, jobs=jobs)
     for problem in plan.problems:
         yield report(problem)
+    if shard is not None:
+        plan.series = [
+            s
+            for s in plan.series
+            if shard.holds(s.collection or '', s.patient_id or '')
+        ]
+        lgr.info(
+            'shard %s: %d series of %d patient(s)',
+            shard,
+            len(plan.series),
+            sum(len(p) for p in plan.collections.values()),
+        )
     for acquired in acquire_all(client, store, plan.series, tags=tags, jobs=jobs):
         yield report(acquired)
     collections = sorted(name for name in plan.collections if name)
     if summary.failed_input or not collections:
+        return
+    if shard is not None:
+        for name in collections:
+            yield from map(
+                report,
+                deposit_datasets(
+                    store,
+                    name,
+                    base_url,
+                    jobs=jobs,
+                    patients=plan.collections[name],
+                    collection_step=False,
+                ),
+            )
         return
     for name in collections:
         clone = None

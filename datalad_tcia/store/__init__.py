@@ -20,6 +20,7 @@ from .layout import (
     StoreLayout,
     collection_dirs,
     collection_id,
+    slurm_job_dir,
 )
 from .lock import StoreLock, StoreLocked, unwritable
 
@@ -33,6 +34,7 @@ __all__ = [
     'atomic_write_bytes',
     'atomic_write_json',
     'collection_dirs',
+    'slurm_job_dir',
     'collection_id',
     'temp_path_for',
     'unwritable',

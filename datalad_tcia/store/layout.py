@@ -22,6 +22,8 @@ from __future__ import annotations
 import glob
 import hashlib
 import re
+import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -228,3 +230,10 @@ class StoreLayout:
     def temp_path(target: Path) -> Path:
         """A fresh temporary name beside ``target``."""
         return temp_path_for(target)
+
+
+def slurm_job_dir(store: Path) -> Path:
+    """A new directory for the scripts and logs of one ``--slurm``
+    submission (``<store>/slurm/<time>-<random>``)."""
+    stamp = time.strftime('%Y%m%d-%H%M%S')
+    return store / 'slurm' / f'{stamp}-{secrets.token_hex(3)}'

@@ -1,0 +1,210 @@
+"""``tcia-add --slurm K``: a selection as a SLURM job array.
+
+Task I of K runs the selection with ``--shard I/K`` (series and patient
+datasets of its patients); a final job, submitted with
+``--dependency=afterok:<array>``, runs the selection without ``--shard``:
+it finds the patients done and performs the collection step
+(superdataset, deposit, catalog, verified archive deletion). The job
+scripts and logs live in a directory of the store, so that every node
+sees them on the shared file system, and a failed task can be submitted
+again alone with the ``resubmit`` script written beside them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shlex
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from datalad_tcia.store import slurm_job_dir
+
+lgr = logging.getLogger('datalad.tcia.hpc.slurm')
+
+_JOB_ID = re.compile(r'(\d+)(;.*)?')
+
+
+class SlurmError(RuntimeError):
+    """sbatch is missing or refused a job."""
+
+
+@dataclass(frozen=True)
+class SlurmJob:
+    """A submitted selection.
+
+    Attributes
+    ----------
+    directory: Path
+      Scripts and logs (``array-<job>_<task>.log``,
+      ``collection-<job>.log``).
+    array_id: str
+      The job array (tasks ``0`` .. ``tasks - 1``).
+    final_id: str
+      The collection step, run once every task succeeded.
+    tasks: int
+      K.
+    """
+
+    directory: Path
+    array_id: str
+    final_id: str
+    tasks: int
+
+    @property
+    def array_script(self) -> Path:
+        return self.directory / 'array.sh'
+
+    @property
+    def final_script(self) -> Path:
+        return self.directory / 'collection.sh'
+
+    @property
+    def resubmit_script(self) -> Path:
+        return self.directory / 'resubmit.sh'
+
+    @property
+    def logs(self) -> list[str]:
+        """Log file patterns (``%a``: the task)."""
+        return [
+            str(self.directory / f'array-{self.array_id}_%a.log'),
+            str(self.directory / f'collection-{self.final_id}.log'),
+        ]
+
+
+def command_prefix(container: str | None, store: Path) -> list[str]:
+    """What runs ``datalad`` in a job: the datalad next to this Python
+    (its git-annex too), or, with ``container``, ``apptainer exec`` (or
+    ``singularity exec``) of that image with the store bound."""
+    if container:
+        return ['"$TCIA_CONTAINER_RUNTIME"', 'exec', '--bind', str(store), container]
+    return []
+
+
+def _script(
+    argv: Sequence[str], container: str | None, store: Path, shard: str | None
+) -> str:
+    lines = ['#!/bin/bash', '# written by datalad tcia-add --slurm', 'set -eu']
+    if container:
+        lines.append(
+            'TCIA_CONTAINER_RUNTIME=$(command -v apptainer || command -v singularity)'
+        )
+    else:
+        # the datalad, git and git-annex of the submitting environment
+        bindir = Path(shutil.which('datalad') or 'datalad').parent
+        lines.append(f'export PATH={shlex.quote(str(bindir))}:"$PATH"')
+    cmd = ' '.join([*command_prefix(container, store), *(shlex.quote(a) for a in argv)])
+    if shard:
+        cmd += f' --shard "$SLURM_ARRAY_TASK_ID/{shard}"'
+    lines.append(f'exec {cmd}')
+    return '\n'.join(lines) + '\n'
+
+
+def _resubmit_script(directory: Path, sbatch_args: Sequence[str]) -> str:
+    extra = ' '.join(shlex.quote(a) for a in sbatch_args)
+    d = shlex.quote(str(directory))
+    return f"""#!/bin/bash
+# Submit failed tasks of this job array again, and a new collection step
+# after them (the first one waits for tasks that never succeed):
+#   bash {d}/resubmit.sh TASK [TASK ...]
+set -eu
+[ $# -gt 0 ] || {{ echo "usage: $0 TASK [TASK ...]" >&2; exit 2; }}
+cd {d}
+tasks=$(IFS=,; echo "$*")
+[ -s final.id ] && scancel "$(cat final.id)" 2>/dev/null || true
+array=$(sbatch --parsable --job-name=tcia-add --array="$tasks" \\
+    --output={d}/array-%A_%a.log {extra} array.sh)
+array=${{array%%;*}}
+final=$(sbatch --parsable --job-name=tcia-add-collection \\
+    --dependency=afterok:"$array" --output={d}/collection-%j.log {extra} \\
+    collection.sh)
+echo "${{final%%;*}}" > final.id
+echo "tasks $tasks: job $array; collection step: job ${{final%%;*}}"
+"""
+
+
+def _sbatch(args: Sequence[str], cwd: Path) -> str:
+    proc = subprocess.run(
+        ['sbatch', '--parsable', *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    match = _JOB_ID.fullmatch(proc.stdout.strip())
+    if proc.returncode or not match:
+        msg = (
+            f'sbatch {" ".join(args)} failed: '
+            f'{(proc.stderr or proc.stdout).strip() or f"exit {proc.returncode}"}'
+        )
+        raise SlurmError(msg)
+    return match[1]
+
+
+def submit_array(
+    store: Path,
+    argv: Sequence[str],
+    tasks: int,
+    *,
+    sbatch_args: Sequence[str] = (),
+    container: str | None = None,
+) -> SlurmJob:
+    """Write the job scripts into the store and submit the array and the
+    final job; return at once.
+
+    ``argv`` is the ``datalad tcia-add`` command line of the selection
+    (without ``--shard``/``--slurm``).
+
+    Raises
+    ------
+    SlurmError
+      When ``sbatch`` is not on PATH (nothing is written or submitted) or
+      refuses a job (an array already submitted is cancelled).
+    """
+    if tasks < 1:
+        msg = f'--slurm needs at least one task, not {tasks}'
+        raise SlurmError(msg)
+    if shutil.which('sbatch') is None:
+        msg = (
+            'sbatch is not on PATH: run --slurm on a SLURM login node (or '
+            'use --shard I/K to split the work yourself); nothing was submitted'
+        )
+        raise SlurmError(msg)
+    directory = slurm_job_dir(store)
+    directory.mkdir(parents=True)
+    (directory / 'array.sh').write_text(_script(argv, container, store, str(tasks)))
+    (directory / 'collection.sh').write_text(_script(argv, container, store, None))
+    (directory / 'resubmit.sh').write_text(_resubmit_script(directory, sbatch_args))
+    for name in ('array.sh', 'collection.sh', 'resubmit.sh'):
+        os.chmod(directory / name, 0o755)  # noqa: S103 - scripts to run
+    array_id = _sbatch(
+        [
+            '--job-name=tcia-add',
+            f'--array=0-{tasks - 1}',
+            f'--output={directory}/array-%A_%a.log',
+            *sbatch_args,
+            'array.sh',
+        ],
+        directory,
+    )
+    try:
+        final_id = _sbatch(
+            [
+                '--job-name=tcia-add-collection',
+                f'--dependency=afterok:{array_id}',
+                f'--output={directory}/collection-%j.log',
+                *sbatch_args,
+                'collection.sh',
+            ],
+            directory,
+        )
+    except SlurmError:
+        subprocess.run(['scancel', array_id], check=False, capture_output=True)
+        raise
+    (directory / 'final.id').write_text(f'{final_id}\n')
+    lgr.info('submitted job array %s and collection step %s', array_id, final_id)
+    return SlurmJob(directory, array_id, final_id, tasks)

@@ -1,0 +1,112 @@
+"""``tcia-add --shard I/K``: shards of one collection worked at once, then
+the collection step; the same result as one process doing everything."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from datalad_tcia.hpc import Shard
+from datalad_tcia.lookalike import LookalikeServer
+from datalad_tcia.lookalike.data import Archive, build_cohort
+from datalad_tcia.store import collection_id
+from tests.helpers import DATALAD, fresh_env, run, run_ok, store_state
+
+COHORT = 'LOOKALIKE-COHORT'
+
+
+@pytest.fixture(scope='module')
+def cohort() -> Iterator[LookalikeServer]:
+    """A look-alike serving 8 patients of one 4-file series each."""
+    with LookalikeServer(Archive([build_cohort(8)])) as srv:
+        yield srv
+
+
+def test_shard_parse_and_split() -> None:
+    assert Shard.parse(' 3/4 ') == Shard(3, 4)
+    for bad in ('4/4', '1', 'a/b', '-1/2', '0/0'):
+        with pytest.raises(ValueError, match='I'):
+            Shard.parse(bad)
+    patients = [f'P{i}' for i in range(400)]
+    shards = [Shard(i, 4) for i in range(4)]
+    owners = [[s.index for s in shards if s.holds('C', p)] for p in patients]
+    # every patient in exactly one shard, shards of similar size
+    assert all(len(o) == 1 for o in owners)
+    sizes = [sum(o == [i] for o in owners) for i in range(4)]
+    assert min(sizes) > 60, sizes
+    # the split is a contract with existing stores: a shard must find the
+    # patients it did before, on any machine, with any later version
+    assert [i for i in range(7) if Shard(i, 7).holds('C', 'P1')] == [2]
+    cohort = [f'COHORT-{n:04d}' for n in range(1, 9)]
+    assert [
+        next(i for i in range(4) if Shard(i, 4).holds(COHORT, p)) for p in cohort
+    ] == [3, 0, 1, 3, 0, 0, 3, 3]
+
+
+def _add(srv: LookalikeServer, store: Path, *extra: str) -> list[str]:
+    return [
+        DATALAD,
+        '-f',
+        'json',
+        'tcia-add',
+        '--collection',
+        COHORT,
+        '--store',
+        str(store),
+        '--api-url',
+        srv.api_url,
+        '--datacite-url',
+        srv.datacite_url,
+        *extra,
+    ]
+
+
+@pytest.mark.slow
+def test_four_shards_at_once_then_collection_step(
+    cohort: LookalikeServer, tmp_path: Path
+) -> None:
+    serial = tmp_path / 'serial'
+    run_ok(_add(cohort, serial), tmp_path)
+    sharded = tmp_path / 'sharded'
+    procs = [
+        subprocess.Popen(
+            _add(cohort, sharded, '--shard', f'{i}/4'),
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(4)
+    ]
+    outs = [p.communicate(timeout=600) for p in procs]
+    for p, (out, err) in zip(procs, outs, strict=True):
+        assert p.returncode == 0, out + err
+    cid = collection_id(COHORT)
+    # the shards built every patient and left the collection step alone
+    repos = sharded / cid / 'repos'
+    assert len([r for r in repos.iterdir() if r.name.startswith('COHORT-')]) == 8
+    assert not (repos / 'collection').exists()
+    assert (sharded / cid / 'archives').is_dir()
+    # the plain run finds the patients done and does the collection step
+    out = run_ok(_add(cohort, sharded), tmp_path)
+    assert '"status": "ok"' in out
+    assert '1 file(s) added' not in out and '4 file(s) added' not in out
+    assert not (sharded / cid / 'archives').exists()
+    assert (sharded / cid / 'catalog' / 'index.html').exists()
+    assert store_state(sharded, cid) == store_state(serial, cid)
+    # a fresh clone (another user) gets every file
+    env = fresh_env(tmp_path / 'home')
+    url = (
+        'datalad-annex::?type=external&externaltype=uncurl&encryption=none'
+        f'&url={sharded.as_uri()}/{cid}/collection_{{{{annex_key}}}}'
+    )
+    run_ok([DATALAD, 'clone', url, 'clone'], tmp_path, env=env)
+    got = run(
+        [DATALAD, '-f', 'json', 'get', '-r', '.'], cwd=tmp_path / 'clone', env=env
+    )
+    assert got.returncode == 0, got.stdout + got.stderr
+    files = [p for p in (tmp_path / 'clone').rglob('*.dcm') if p.is_file()]
+    assert len(files) == 8 * 4
