@@ -27,5 +27,15 @@ mypy
 echo "== docs (Sphinx, warnings are errors)"
 rm -rf docs/build
 python -m sphinx -W --keep-going -q -b html docs/source docs/build/html
+# the SLURM tests submit real job arrays to a one-node cluster, started
+# here when none is running and we are root (stopped again on exit)
+if ! scontrol ping >/dev/null 2>&1; then
+    if bash "$ROOT/scripts/slurm-cluster.sh" start; then
+        trap 'bash "$ROOT/scripts/slurm-cluster.sh" stop' EXIT
+    else
+        echo "!! no SLURM cluster: the SLURM tests will be skipped" >&2
+    fi
+fi
+
 echo "== pytest"
 python -m pytest "$@"

@@ -113,7 +113,8 @@ def store_state(store: Path, collection_id: str) -> dict[str, Any]:
     tree (paths, modes, symlink targets: the keys), its git-annex branch
     (sources, metadata; times dropped, UUIDs as remote names), and its
     deposit's refs being its commits; the metadata deposit (download
-    times, archive checksums and NBIA's md5hashes.csv dropped); the superdataset's subdatasets."""
+    times, archive checksums and NBIA's md5hashes.csv dropped); the
+    superdataset's subdatasets."""
     import json
 
     root = store / collection_id
@@ -156,3 +157,45 @@ def store_state(store: Path, collection_id: str) -> dict[str, Any]:
     )
     state['subdatasets'] = sorted(gitmodules.split()[1::2])
     return state
+
+
+def tcia_add_argv(srv: Any, store: Path, collection: str, *extra: str) -> list[str]:
+    """``datalad -f json tcia-add`` of ``collection`` into ``store``
+    against the look-alike ``srv``."""
+    return [
+        DATALAD,
+        '-f',
+        'json',
+        'tcia-add',
+        '--collection',
+        collection,
+        '--store',
+        str(store),
+        '--api-url',
+        srv.api_url,
+        '--datacite-url',
+        srv.datacite_url,
+        *extra,
+    ]
+
+
+def clone_and_get_all(store: Path, collection_id: str, tmp: Path) -> list[str]:
+    """Clone the collection deposit in ``store`` as another user would (a
+    fresh HOME), ``datalad get -r`` everything; the sorted MD5s of the
+    DICOM files got."""
+    import hashlib
+
+    env = fresh_env(tmp / 'home')
+    url = (
+        'datalad-annex::?type=external&externaltype=uncurl&encryption=none'
+        f'&url={store.as_uri()}/{collection_id}/collection_{{{{annex_key}}}}'
+    )
+    clone = tmp / 'clone'
+    run_ok([DATALAD, 'clone', url, str(clone)], tmp, env=env)
+    got = run([DATALAD, '-f', 'json', 'get', '-r', '.'], cwd=clone, env=env)
+    assert got.returncode == 0, got.stdout + got.stderr
+    return sorted(
+        hashlib.md5(p.read_bytes()).hexdigest()
+        for p in clone.rglob('*.dcm')
+        if '.git' not in p.relative_to(clone).parts
+    )

@@ -4,25 +4,21 @@ the collection step; the same result as one process doing everything."""
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from datalad_tcia.hpc import Shard
 from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.lookalike.data import Archive, build_cohort
 from datalad_tcia.store import collection_id
-from tests.helpers import DATALAD, fresh_env, run, run_ok, store_state
+from tests.helpers import (
+    clone_and_get_all,
+    run_ok,
+    store_state,
+    tcia_add_argv,
+)
 
-COHORT = 'LOOKALIKE-COHORT'
-
-
-@pytest.fixture(scope='module')
-def cohort() -> Iterator[LookalikeServer]:
-    """A look-alike serving 8 patients of one 4-file series each."""
-    with LookalikeServer(Archive([build_cohort(8)])) as srv:
-        yield srv
+COHORT = 'LOOKALIKE-COHORT'  # see conftest.py
 
 
 def test_shard_parse_and_split() -> None:
@@ -46,34 +42,15 @@ def test_shard_parse_and_split() -> None:
     ] == [3, 0, 1, 3, 0, 0, 3, 3]
 
 
-def _add(srv: LookalikeServer, store: Path, *extra: str) -> list[str]:
-    return [
-        DATALAD,
-        '-f',
-        'json',
-        'tcia-add',
-        '--collection',
-        COHORT,
-        '--store',
-        str(store),
-        '--api-url',
-        srv.api_url,
-        '--datacite-url',
-        srv.datacite_url,
-        *extra,
-    ]
-
-
 @pytest.mark.slow
 def test_four_shards_at_once_then_collection_step(
-    cohort: LookalikeServer, tmp_path: Path
+    cohort: LookalikeServer, serial_store: Path, tmp_path: Path
 ) -> None:
-    serial = tmp_path / 'serial'
-    run_ok(_add(cohort, serial), tmp_path)
+    serial = serial_store
     sharded = tmp_path / 'sharded'
     procs = [
         subprocess.Popen(
-            _add(cohort, sharded, '--shard', f'{i}/4'),
+            tcia_add_argv(cohort, sharded, COHORT, '--shard', f'{i}/4'),
             cwd=tmp_path,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -91,22 +68,12 @@ def test_four_shards_at_once_then_collection_step(
     assert not (repos / 'collection').exists()
     assert (sharded / cid / 'archives').is_dir()
     # the plain run finds the patients done and does the collection step
-    out = run_ok(_add(cohort, sharded), tmp_path)
+    out = run_ok(tcia_add_argv(cohort, sharded, COHORT), tmp_path)
     assert '"status": "ok"' in out
     assert '1 file(s) added' not in out and '4 file(s) added' not in out
     assert not (sharded / cid / 'archives').exists()
     assert (sharded / cid / 'catalog' / 'index.html').exists()
     assert store_state(sharded, cid) == store_state(serial, cid)
     # a fresh clone (another user) gets every file
-    env = fresh_env(tmp_path / 'home')
-    url = (
-        'datalad-annex::?type=external&externaltype=uncurl&encryption=none'
-        f'&url={sharded.as_uri()}/{cid}/collection_{{{{annex_key}}}}'
-    )
-    run_ok([DATALAD, 'clone', url, 'clone'], tmp_path, env=env)
-    got = run(
-        [DATALAD, '-f', 'json', 'get', '-r', '.'], cwd=tmp_path / 'clone', env=env
-    )
-    assert got.returncode == 0, got.stdout + got.stderr
-    files = [p for p in (tmp_path / 'clone').rglob('*.dcm') if p.is_file()]
-    assert len(files) == 8 * 4
+    truth = sorted(i.md5 for s in cohort.archive.iter_series() for i in s.instances)
+    assert clone_and_get_all(sharded, cid, tmp_path) == truth
