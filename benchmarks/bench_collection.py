@@ -166,11 +166,14 @@ def legacy_patients(store: Path, n: int) -> float:
     push`` through datalad-next's ``datalad-annex::`` remote helper."""
     deposit = read_collection(store, COLLECTION)
     base = Path(tempfile.mkdtemp(prefix='legacy-', dir=store))
+    (base / 'repos').mkdir()
     start = time.perf_counter()
     for pid in sorted(deposit.patients)[:n]:
         path = base / 'repos' / pid
         files, sources = plan_patient(deposit.patients[pid], DEFAULT_LAYOUT, COLLECTION)
-        ensure_dataset(path, f'TCIA {COLLECTION} patient {pid}', base / f'.{pid}.tmp')
+        ensure_dataset(
+            path, f'TCIA {COLLECTION} patient {pid}', base / 'repos' / f'.{pid}.tmp'
+        )
         update_dataset(path, files, sources, {}, f'Register {len(files)} files')
         url = clone_url(base.as_uri(), f'datasets/{pid}')
         git(path, 'remote', 'add', 'deposit', url)

@@ -100,9 +100,14 @@ def visit_tar(path: Path) -> dict[str, str]:
     return series
 
 
-def run_ok(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+def run_ok(
+    args: list[str],
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    input: str | None = None,  # noqa: A002
+) -> str:
     """Run a program that must succeed; its standard output."""
-    proc = run(args, cwd=cwd, env=env)
+    proc = run(args, cwd=cwd, env=env, input=input)
     assert proc.returncode == 0, f'{args}\n{proc.stdout}\n{proc.stderr}'
     return proc.stdout
 

@@ -171,6 +171,9 @@ def remote_uuid(repo: Path, name: str) -> str:
 GITATTRIBUTES = b'* annex.backend=MD5E\n**/.git* annex.largefiles=nothing\n'
 DATALAD_GITATTRIBUTES = b'config annex.largefiles=nothing\n'
 
+#: what the store's working copy of a patient dataset checks out
+SPARSE_PATTERNS = '/.datalad/\n'
+
 
 def git_config_value(value: str) -> str:
     """``value`` as ``git config`` writes it (quoted where it must be)."""
@@ -194,7 +197,9 @@ def init_repository(path: Path, description: str, template: str) -> NewRepositor
     ``.gitattributes`` of ``datalad create``) and its git-annex branch
     (``uuid.log``, ``remote.log`` with the autoenabled ``uncurl`` and
     ``archivist`` special remotes) in the same ``git fast-import`` that
-    registers the files. No git-annex process is run.
+    registers the files. No git-annex process is run. The working copy is
+    sparse: only ``.datalad/`` is checked out (the store needs no symlink
+    per file; ``git annex ... --branch=HEAD`` sees every file).
     """
     path.mkdir(parents=True)
     git(path, 'init', '--quiet', f'--initial-branch={BRANCH}')
@@ -221,8 +226,13 @@ def init_repository(path: Path, description: str, template: str) -> NewRepositor
             '\tskipFetchAll = true',
         ]
     lines += ['[datalad-tcia]', f'\tlayout = {git_config_value(template)}']
+    # a sparse working copy: the store needs no symlink per file (millions
+    # of them on a shared file system); only .datalad/ is checked out
+    lines += ['[core]', '\tsparseCheckout = true']
     with (path / '.git' / 'config').open('a', encoding='utf-8') as fp:
         fp.write('\n'.join(lines) + '\n')
+    (path / '.git' / 'info').mkdir(exist_ok=True)
+    (path / '.git' / 'info' / 'sparse-checkout').write_text(SPARSE_PATTERNS)
     return repo
 
 

@@ -62,6 +62,8 @@ def missing_sources(layout: StoreLayout) -> list[str]:
                 repo,
                 'annex',
                 'find',
+                # the working copies are sparse: look at the branch
+                '--branch=HEAD',
                 '--not',
                 '--in',
                 ARCHIVIST,

@@ -114,11 +114,22 @@ def test_rerun_changes_nothing(built: dict) -> None:
     } == heads
 
 
-def test_dataset_content(built: dict) -> None:
-    """Keys, sources, metadata, LICENSE, commit message, gitmodules."""
+def test_dataset_content(built: dict, tmp_path: Path) -> None:
+    """Keys, sources, metadata, LICENSE, commit message, gitmodules (of a
+    clone of the deposit: the store's working copy is sparse)."""
     store = built['store']
-    repo = store / collection_id(PHI) / 'repos' / 'Pseudo-PHI-001'
+    work = store / collection_id(PHI) / 'repos' / 'Pseudo-PHI-001'
     env = dict(os.environ)
+    # the store's working copy checks out .datalad/ only, and is clean
+    assert sorted(p.name for p in work.iterdir()) == ['.datalad', '.git']
+    assert run_ok(['git', 'status', '--porcelain'], work, env) == ''
+    url = next(
+        r['url']
+        for r in built['results'][PHI]
+        if r.get('PatientID') == 'Pseudo-PHI-001'
+    )
+    repo = tmp_path / 'Pseudo-PHI-001'
+    run_ok([DATALAD, 'clone', url, str(repo)], tmp_path, env)
     files = run_ok(['git', 'ls-files'], repo, env).splitlines()
     dcm = sorted(f for f in files if f.endswith('.dcm'))
     assert dcm == [
