@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import http.server
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from datalad_tcia.archive import ArchiveIndex
@@ -158,6 +161,48 @@ def write_deposit(store: Path, shape: Shape, n_patients: int) -> Iterator[int]:
                 yield n_files
 
 
+def open_in_chromium(catalog: Path, n_patients: int) -> float:
+    """Seconds from navigating to the catalog's home page (served over
+    HTTP on loopback) in headless Chromium until every patient is listed
+    in its subdatasets tab."""
+    from playwright.sync_api import sync_playwright
+
+    handler = partial(_QuietHandler, directory=str(catalog))
+    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f'http://127.0.0.1:{httpd.server_address[1]}/'
+    last = f'BENCH-{n_patients:04d}'
+    chromium = next(
+        filter(None, map(shutil.which, ('chromium', 'chromium-browser'))), None
+    )
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=chromium, headless=True, args=['--no-sandbox']
+            )
+            page = browser.new_page(viewport={'width': 1280, 'height': 1600})
+            start = time.perf_counter()
+            page.goto(url)
+            page.get_by_text(last, exact=False).first.wait_for(timeout=60_000)
+            elapsed = time.perf_counter() - start
+            listed = sum(
+                f'BENCH-{i + 1:04d}' in page.inner_text('body')
+                for i in range(n_patients)
+            )
+            browser.close()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    if listed != n_patients:
+        raise SystemExit(f'the collection page lists {listed} of {n_patients} patients')
+    return elapsed
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
 def legacy_patients(store: Path, n: int) -> float:
     """Seconds per patient of the per-dataset path this project used until
     issue 12, on the first ``n`` patients of the deposit in ``store``:
@@ -183,7 +228,14 @@ def legacy_patients(store: Path, n: int) -> float:
     return elapsed / n
 
 
-def run(shape: Shape, n_patients: int, catalog: bool, jobs: int, legacy: int) -> None:
+def run(
+    shape: Shape,
+    n_patients: int,
+    catalog: bool,
+    jobs: int,
+    legacy: int,
+    browser: bool,
+) -> None:
     with tempfile.TemporaryDirectory(prefix='bench-collection-') as tmp:
         store = Path(tmp) / 'store'
         start = time.perf_counter()
@@ -213,6 +265,15 @@ def run(shape: Shape, n_patients: int, catalog: bool, jobs: int, legacy: int) ->
                     raise SystemExit(f'catalog failed: {o.message}')
                 print(f'    catalog: {o.message}', flush=True)
             catalog_s = time.perf_counter() - start
+            if browser:
+                page_s = open_in_chromium(
+                    StoreLayout(store, COLLECTION).catalog, n_patients
+                )
+                print(
+                    f'    collection page in headless Chromium: all {n_patients} '
+                    f'patients listed after {page_s:.2f} s',
+                    flush=True,
+                )
         per_patient = patients_s / n_patients
         total = datasets_s + (catalog_s or 0)
         print(
@@ -251,6 +312,11 @@ def main() -> int:
     parser.add_argument('--no-catalog', action='store_true')
     parser.add_argument('-J', '--jobs', type=int, default=1)
     parser.add_argument(
+        '--browser',
+        action='store_true',
+        help='time the collection page in headless Chromium (playwright)',
+    )
+    parser.add_argument(
         '--legacy',
         type=int,
         default=10,
@@ -276,7 +342,14 @@ def main() -> int:
         flush=True,
     )
     for n in args.patients:
-        run(shape, min(n, shape.patients), not args.no_catalog, args.jobs, args.legacy)
+        run(
+            shape,
+            min(n, shape.patients),
+            not args.no_catalog,
+            args.jobs,
+            args.legacy,
+            args.browser,
+        )
     return 0
 
 

@@ -98,6 +98,18 @@ register_config(
     dialog='question',
 )
 register_config(
+    'datalad.tcia.catalog-max-files',
+    'Most file entries in a collection catalog',
+    description='A catalog lists every file of its patient datasets only '
+    'when the collection has at most this many files; above, the patient '
+    'pages list their studies and series (files, sizes, UIDs) but not each '
+    'file, so that a catalog of a large collection stays quick to write and '
+    'to open. 0: never list files.',
+    type=EnsureInt(),
+    default=20000,
+    dialog='question',
+)
+register_config(
     'datalad.tcia.max-attempts',
     'Attempts per NBIA request',
     description='How often a request to NBIA is tried in total before it '

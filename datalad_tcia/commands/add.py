@@ -20,7 +20,13 @@ from datalad_tcia.export import store_base_url
 from datalad_tcia.hpc import Shard, SlurmError, submit_array
 from datalad_tcia.pipeline import AddSummary, add_selection
 
-from .common import datacite_client, dicom_tags, nbia_client, store_path
+from .common import (
+    catalog_max_files,
+    datacite_client,
+    dicom_tags,
+    nbia_client,
+    store_path,
+)
 from .constraints import EnsureStoreURL
 from .hpc import hpc_constraints, hpc_params, job_argv
 from .params import (
@@ -180,6 +186,7 @@ class TciaAdd(ValidatedInterface):
             clone_to=Path(path) if path and shard is None else None,
             summary=summary,
             shard=shard,
+            catalog_max_files=catalog_max_files(),
         )
         for outcome in outcomes:
             yield to_result(outcome)

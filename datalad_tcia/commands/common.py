@@ -67,3 +67,8 @@ def dicom_tags() -> tuple[str, ...]:
     if not value:
         return DEFAULT_TAGS
     return tuple(t for t in re.split(r'[\s,]+', str(value)) if t)
+
+
+def catalog_max_files() -> int:
+    """``datalad.tcia.catalog-max-files``."""
+    return int(datalad.cfg.obtain('datalad.tcia.catalog-max-files'))

@@ -16,7 +16,7 @@ from datalad_tcia.selection import Selection
 from datalad_tcia.store import StoreLayout
 
 from .archives import delete_archives
-from .catalog import write_catalog
+from .catalog import DEFAULT_MAX_FILES, write_catalog
 from .clone import clone_collection
 from .datasets import deposit_datasets
 from .download import acquire_all
@@ -90,6 +90,7 @@ def add_selection(
     clone_to: Path | None = None,
     summary: AddSummary | None = None,
     shard: Shard | None = None,
+    catalog_max_files: int = DEFAULT_MAX_FILES,
 ) -> Iterator[Outcome]:
     """Everything for ``selection``; outcomes as they happen.
 
@@ -160,7 +161,14 @@ def add_selection(
             # no collection dataset: the errors above say why; a catalog
             # of nothing would only add noise
             continue
-        for written in write_catalog(store, name, base_url, datacite, deposit=deposit):
+        for written in write_catalog(
+            store,
+            name,
+            base_url,
+            datacite,
+            deposit=deposit,
+            max_files=catalog_max_files,
+        ):
             yield report(written)
         if not keep_archives and not summary.failed:
             yield report(delete_archives(StoreLayout(store, name), clone))

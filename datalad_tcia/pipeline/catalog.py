@@ -28,6 +28,9 @@ from .outcomes import CatalogOutcome, Problem
 
 lgr = logging.getLogger('datalad.tcia.pipeline.catalog')
 
+#: the default of ``datalad.tcia.catalog-max-files``
+DEFAULT_MAX_FILES = 20_000
+
 
 def write_catalog(
     store: Path,
@@ -36,11 +39,15 @@ def write_catalog(
     datacite: DataCiteClient,
     *,
     deposit: CollectionDeposit | None = None,
+    max_files: int = DEFAULT_MAX_FILES,
 ) -> Iterator[CatalogOutcome | Problem]:
     """Write the catalog site of ``collection`` (its datasets must exist).
 
     ``deposit`` is the collection's metadata deposit, if the caller has
-    read it already.
+    read it already. Each file gets an entry only if the collection has at
+    most ``max_files`` files (datalad-catalog writes file entries one by
+    one, and its pages load every entry of a dataset); above, the patient
+    pages show their studies and series without a file listing.
     """
     deposit = deposit or read_collection(store, collection)
     layout = deposit.layout
@@ -62,9 +69,12 @@ def write_catalog(
             shared: dict[str, Any] = {
                 k: records[0][k] for k in ('license', 'doi') if k in records[0]
             }
+            n_files = sum(len(d.images) for p in coll.patients for d in p.deposits)
+            with_files = n_files <= max_files
             for p in coll.patients:
                 records.append(patient_record(p, coll.name, shared))
-                records.extend(file_records(p))
+                if with_files:
+                    records.extend(file_records(p))
             publish(layout.catalog, records, records[0])
     except StoreLocked as e:
         yield Problem('catalog', 'impossible', str(e), path=layout.root)
@@ -83,6 +93,12 @@ def write_catalog(
         )
         return
     note = f'; {coll.datacite_note}' if coll.datacite_note else ''
+    if not with_files:
+        note += (
+            f'; the {n_files} files are not listed one by one (more than '
+            f'{max_files}, datalad.tcia.catalog-max-files): patient pages show '
+            'their series'
+        )
     yield CatalogOutcome(
         'ok',
         f'catalog of {len(coll.patients)} patient dataset(s), '
