@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 lgr = logging.getLogger('datalad.tcia.gitcmd')
@@ -71,6 +72,28 @@ def rev_parse_many(repo: Path, *refs: str) -> list[str]:
         msg = f'git rev-parse gave {len(out)} commits for {len(refs)} refs in {repo}'
         raise GitError(msg)
     return out
+
+
+def cat_blobs(repo: Path, specs: Sequence[str]) -> dict[str, bytes]:
+    """Contents of the objects ``specs`` name (``<sha>``, ``<ref>:<path>``)
+    with one ``git cat-file --batch``; missing ones are left out."""
+    if not specs:
+        return {}
+    out = git(
+        repo, 'cat-file', '--batch', input=''.join(f'{s}\n' for s in specs).encode()
+    )
+    result = {}
+    pos = 0
+    for spec in specs:
+        end = out.index(b'\n', pos)
+        header = out[pos:end].decode()
+        pos = end + 1
+        if header.endswith(' missing'):
+            continue
+        size = int(header.split()[2])
+        result[spec] = out[pos : pos + size]
+        pos += size + 1
+    return result
 
 
 def current_branch(repo: Path) -> str:

@@ -25,6 +25,7 @@ from datalad.distribution.dataset import Dataset
 
 from datalad_tcia.gitcmd import (
     GitError,
+    cat_blobs,
     current_branch,
     git,
     rev_parse,
@@ -303,26 +304,12 @@ def _tree(repo: Path, ref: str) -> dict[str, tuple[str, str]]:
 
 def _read_blobs(repo: Path, ref: str, paths: Sequence[str]) -> dict[str, str]:
     """Contents of ``paths`` in ``ref`` (missing ones are left out)."""
-    if not paths:
-        return {}
-    out = git(
-        repo,
-        'cat-file',
-        '--batch',
-        input=''.join(f'{ref}:{p}\n' for p in paths).encode(),
-    )
-    result = {}
-    pos = 0
-    for path in paths:
-        end = out.index(b'\n', pos)
-        header = out[pos:end].decode()
-        pos = end + 1
-        if header.endswith(' missing'):
-            continue
-        size = int(header.split()[2])
-        result[path] = out[pos : pos + size].decode('utf-8', 'replace')
-        pos += size + 1
-    return result
+    blobs = cat_blobs(repo, [f'{ref}:{p}' for p in paths])
+    return {
+        p: blobs[f'{ref}:{p}'].decode('utf-8', 'replace')
+        for p in paths
+        if f'{ref}:{p}' in blobs
+    }
 
 
 def _data(payload: bytes) -> bytes:

@@ -8,8 +8,8 @@ import logging
 import tempfile
 from pathlib import Path
 
-from datalad_tcia.dataset import ARCHIVIST, UNCURL
-from datalad_tcia.gitcmd import GitError, clone_probe, git
+from datalad_tcia.dataset.sources import unsourced_files
+from datalad_tcia.gitcmd import GitError, clone_probe
 from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked
 
 from .outcomes import ArchivesOutcome
@@ -58,27 +58,14 @@ def missing_sources(layout: StoreLayout) -> list[str]:
     problems = []
     for repo in layout.patient_repos():
         try:
-            missing = git(
-                repo,
-                'annex',
-                'find',
-                # the working copies are sparse: look at the branch
-                '--branch=HEAD',
-                '--not',
-                '--in',
-                ARCHIVIST,
-                '--and',
-                '--not',
-                '--in',
-                UNCURL,
-                '--format=${file}\\n',
-            ).decode()
-        except GitError as e:
-            problems.append(str(e))
+            missing = unsourced_files(repo)
+        except (GitError, KeyError, OSError) as e:
+            problems.append(f'cannot check the sources of {repo.name}: {e}')
             continue
-        if missing.strip():
-            n = len(missing.splitlines())
-            problems.append(f'{n} file(s) of {repo.name} have no TCIA source')
+        if missing:
+            problems.append(
+                f'{len(missing)} file(s) of {repo.name} have no TCIA source'
+            )
     return problems
 
 

@@ -156,6 +156,32 @@ def test_datacite_down_still_catalogues(catalogued: dict, fast_retries) -> None:
     )
 
 
+def test_file_entries_left_out_above_the_limit(catalogued: dict, datalad_cfg) -> None:
+    """Above datalad.tcia.catalog-max-files, no file entries; the patient
+    pages keep their series."""
+    store = catalogued['store']
+    catalog = store / collection_id(RT) / 'catalog'
+    assert any(r.get('type') == 'file' for r in _records(catalog))
+    datalad_cfg.set('datalad.tcia.catalog-max-files', '5', scope='global')
+    try:
+        res = tcia_catalog(
+            store=str(store), collection=RT, datacite_url=catalogued['srv'].datacite_url
+        )
+    finally:
+        datalad_cfg.unset('datalad.tcia.catalog-max-files', scope='global')
+    assert [r['status'] for r in res] == ['ok']
+    assert 'files are not listed one by one (more than 5' in res[0]['message']
+    records = _records(catalog)
+    assert not any(r.get('type') == 'file' for r in records)
+    patient = next(r for r in records if r.get('short_name') == 'RT-PHANTOM-1')
+    assert 'Planning CT' in json.dumps(patient['additional_display'])
+    # back to the full catalog
+    res = tcia_catalog(
+        store=str(store), collection=RT, datacite_url=catalogued['srv'].datacite_url
+    )
+    assert any(r.get('type') == 'file' for r in _records(catalog))
+
+
 def test_descriptions_never_start_with_path(catalogued: dict) -> None:
     catalog = catalogued['store'] / collection_id(ENC) / 'catalog'
     for rec in _records(catalog):

@@ -115,3 +115,33 @@ def test_interrupted_working_copy_is_restored(tmp_path: Path) -> None:
         assert _git(repo, 'status', '--porcelain') == ''
         # back to the sparse checkout of .datalad/ only
         assert sorted(p.name for p in repo.iterdir()) == ['.datalad', '.git']
+
+
+def test_unsourced_files_agree_with_git_annex(tmp_path: Path) -> None:
+    """The archive deletion's check (files without a TCIA source, read
+    from the git-annex branch) says what ``git annex find`` says."""
+    from datalad_tcia.dataset.sources import unsourced_files
+
+    with LookalikeServer() as srv:
+        store = tmp_path / 'store'
+        coll = srv.archive.collection(PHI)
+        assert coll is not None
+        uid = coll.patients[0].studies[0].series[0].uid
+        tcia_download(api_url=srv.api_url, series=[uid], store=str(store))
+        tcia_deposit_dataset(store=str(store), collection=PHI)
+    repo = store / collection_id(PHI) / 'repos' / 'Pseudo-PHI-001'
+    find = [
+        'git', 'annex', 'find', '--branch=HEAD', '--not', '--in', 'archivist',
+        '--and', '--not', '--in', 'uncurl', '--format=${file}\\n',
+    ]  # fmt: skip
+    assert unsourced_files(repo) == []
+    assert _git(repo, *find[1:]) == ''
+    # git-annex itself records that neither remote has one file any more
+    names = _git(repo, 'ls-tree', '-r', '--name-only', 'HEAD').splitlines()
+    path = next(n for n in names if n.endswith('.dcm'))
+    key = Path(_git(repo, 'cat-file', '-p', f'HEAD:{path}')).name
+    for remote in ('archivist', 'uncurl'):
+        uuid = _git(repo, 'config', f'remote.{remote}.annex-uuid')
+        _git(repo, 'annex', 'setpresentkey', key, uuid, '0')
+    assert unsourced_files(repo) == [path]
+    assert _git(repo, *find[1:]).splitlines() == [path]
