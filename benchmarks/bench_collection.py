@@ -12,7 +12,8 @@ figures printed: seconds per patient, files per second.
 
 ``--patients N ...`` takes the first N patients of the shape (files per
 patient as in the full collection), so the cost per patient can be
-compared across sizes.
+compared across sizes; N beyond the shape's patients (``--patients 5000``)
+grows the shape in proportion.
 
 Run: ``python benchmarks/bench_collection.py [--shape lidc-idri|P,ST,SE,F]
 [--patients 8 32] [--files-per-patient K] [--no-catalog]``
@@ -69,6 +70,10 @@ class Shape:
     series: int
     files: int
 
+    def scaled(self, n: int) -> Shape:
+        """This shape, grown to ``n`` patients if it has fewer."""
+        return _scaled_shape(self, n)
+
     def patient(self, i: int) -> list[list[int]]:
         """Files per series, grouped by study, of patient ``i`` (0-based):
         the totals spread as evenly as integers allow."""
@@ -86,6 +91,19 @@ class Shape:
                 ]
             )
         return out
+
+
+def _scaled_shape(shape: Shape, n: int) -> Shape:
+    """``shape`` with ``n`` patients if it has fewer: studies, series and
+    files grow in proportion (e.g. LIDC-IDRI's make-up at 5,000 patients)."""
+    if n <= shape.patients:
+        return shape
+    return Shape(
+        n,
+        shape.studies * n // shape.patients,
+        shape.series * n // shape.patients,
+        shape.files * n // shape.patients,
+    )
 
 
 def _share(total: int, parts: int, i: int) -> int:
@@ -199,6 +217,11 @@ def open_in_chromium(catalog: Path, n_patients: int) -> float:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """A static file server that keeps connections open, as web servers
+    do (http.server's default, HTTP/1.0, opens one per request)."""
+
+    protocol_version = 'HTTP/1.1'
+
     def log_message(self, *args: object) -> None:
         pass
 
@@ -343,8 +366,8 @@ def main() -> int:
     )
     for n in args.patients:
         run(
-            shape,
-            min(n, shape.patients),
+            shape.scaled(n),
+            n,
             not args.no_catalog,
             args.jobs,
             args.legacy,

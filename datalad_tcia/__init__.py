@@ -110,6 +110,17 @@ register_config(
     dialog='question',
 )
 register_config(
+    'datalad.tcia.catalog-max-subdatasets',
+    'Most patients listed as subdatasets of a collection page',
+    description='A collection page lists every patient in its Patients tab '
+    '(with a link to the patient page); up to this many patients it also '
+    'lists them as subdatasets, which the catalog fetches and renders one '
+    'by one (a page of 1,010 subdatasets takes more than 4 s to open).',
+    type=EnsureInt(),
+    default=200,
+    dialog='question',
+)
+register_config(
     'datalad.tcia.max-attempts',
     'Attempts per NBIA request',
     description='How often a request to NBIA is tried in total before it '

@@ -12,6 +12,7 @@
 
 from .publish import CatalogError, publish, validate
 from .translate import (
+    MAX_SUBDATASETS,
     CollectionCatalog,
     PatientCatalog,
     collection_record,
@@ -21,6 +22,7 @@ from .translate import (
 )
 
 __all__ = [
+    'MAX_SUBDATASETS',
     'CatalogError',
     'CollectionCatalog',
     'PatientCatalog',

@@ -116,23 +116,36 @@ def _write(
         if problems:
             raise CatalogError('; '.join(problems[:3]))
     use_bundled_vue(catalog)
-    with tempfile.NamedTemporaryFile('w', suffix='.jsonl', delete=False) as fp:
-        for rec in records:
-            fp.write(json.dumps(rec) + '\n')
-        listing = Path(fp.name)
-    try:
-        results = catalog_add(
-            catalog=catalog,
-            metadata=str(listing),
-            on_failure='ignore',
-            result_renderer='disabled',
-            return_type='list',
+    # the home page opens on its first tab of its own (the collection's
+    # patient list): a dataset-level config of the catalog's settings
+    config = json.loads((catalog / 'config.json').read_text(encoding='utf-8'))
+    tabs = home.get('additional_display') or []
+    if tabs:
+        config.setdefault('dataset_options', {})['default_tab'] = tabs[0]['name']
+    rest = [r for r in records if r is not home]
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / 'home.jsonl').write_text(json.dumps(home) + '\n')
+        (Path(tmp) / 'home-config.json').write_text(json.dumps(config))
+        (Path(tmp) / 'records.jsonl').write_text(
+            ''.join(json.dumps(rec) + '\n' for rec in rest)
         )
-    finally:
-        listing.unlink(missing_ok=True)
-    problems = _failures(results)
-    if problems:
-        raise CatalogError('; '.join(problems[:3]))
+        for listing, config_file in (
+            ('home.jsonl', 'home-config.json'),
+            ('records.jsonl', None),
+        ):
+            if listing == 'records.jsonl' and not rest:
+                continue
+            results = catalog_add(
+                catalog=catalog,
+                metadata=str(Path(tmp) / listing),
+                config_file=str(Path(tmp) / config_file) if config_file else None,
+                on_failure='ignore',
+                result_renderer='disabled',
+                return_type='list',
+            )
+            problems = _failures(results)
+            if problems:
+                raise CatalogError('; '.join(problems[:3]))
     results = catalog_set(
         catalog=catalog,
         property='home',

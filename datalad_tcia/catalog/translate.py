@@ -88,8 +88,47 @@ def _studies(deps: Sequence[SeriesDeposit]) -> set[str]:
     return {str(d.archive.study_uid) for d in deps}
 
 
-def collection_record(coll: CollectionCatalog) -> dict[str, Any]:
-    """The collection's dataset record (the catalog's home page)."""
+#: the default of ``datalad.tcia.catalog-max-subdatasets``
+MAX_SUBDATASETS = 200
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    """``1 study``, ``2 studies``."""
+    return f'{count} {one if count == 1 else (many or one + "s")}'
+
+
+def patients_tab(coll: CollectionCatalog) -> dict[str, Any]:
+    """The collection page's Patients tab: every patient, with a link to
+    its page (a schema.org ``Thing``, which datalad-catalog renders as a
+    link) and its studies, series, files and size.
+
+    It is the collection record's own content, shown as soon as the page
+    loads; the Subdatasets tab instead fetches one record per patient.
+    """
+    content: dict[str, Any] = {'@context': {}}
+    for p in coll.patients:
+        content[text(p.patient_id)] = {
+            '@type': 'https://schema.org/Thing',
+            'name': f'{_n(len(_studies(p.deposits)), "study", "studies")}, '
+            f'{len(p.deposits)} series, {_n(_count(p.deposits), "file")}, '
+            f'{bytes2human(_size(p.deposits))}',
+            'url': f'#/dataset/{p.dataset_id}/{p.dataset_version}',
+        }
+    # lower case: datalad-catalog 1.1 finds a default tab only by its
+    # lower-cased name among the names as given
+    return {'name': 'patients', 'icon': 'fas fa-users', 'content': content}
+
+
+def collection_record(
+    coll: CollectionCatalog, max_subdatasets: int = MAX_SUBDATASETS
+) -> dict[str, Any]:
+    """The collection's dataset record (the catalog's home page).
+
+    Its Patients tab lists every patient. Only collections of at most
+    ``max_subdatasets`` patients list them as subdatasets too: the
+    catalog's Subdatasets tab fetches and renders one record per patient
+    (more than 4 s for LIDC-IDRI's 1,010 patients in headless Chromium).
+    """
     deps = [d for p in coll.patients for d in p.deposits]
     modalities = _modalities(deps)
     bodyparts = _body_parts(deps)
@@ -143,7 +182,9 @@ def collection_record(coll: CollectionCatalog) -> dict[str, Any]:
                 'dataset_path': p.slug,
             }
             for p in coll.patients
-        ],
+        ]
+        if len(coll.patients) <= max_subdatasets
+        else [],
         'top_display': [
             {'name': 'Patients', 'value': len(coll.patients)},
             {'name': 'Series', 'value': len(deps)},
@@ -151,7 +192,8 @@ def collection_record(coll: CollectionCatalog) -> dict[str, Any]:
             {'name': 'Size', 'value': bytes2human(_size(deps))},
         ],
         'additional_display': [
-            {'name': 'TCIA', 'icon': 'fas fa-database', 'content': _clean(tcia)}
+            patients_tab(coll),
+            {'name': 'TCIA', 'icon': 'fas fa-database', 'content': _clean(tcia)},
         ],
         'metadata_sources': SOURCES,
     }

@@ -21,7 +21,7 @@ from datalad_tcia.hpc import Shard, SlurmError, submit_array
 from datalad_tcia.pipeline import AddSummary, add_selection
 
 from .common import (
-    catalog_max_files,
+    catalog_limits,
     datacite_client,
     dicom_tags,
     nbia_client,
@@ -186,7 +186,7 @@ class TciaAdd(ValidatedInterface):
             clone_to=Path(path) if path and shard is None else None,
             summary=summary,
             shard=shard,
-            catalog_max_files=catalog_max_files(),
+            catalog_limits=catalog_limits(),
         )
         for outcome in outcomes:
             yield to_result(outcome)

@@ -11,6 +11,7 @@ from datalad_tcia.archive import DEFAULT_TAGS
 from datalad_tcia.datacite import DataCiteClient
 from datalad_tcia.http import RetryPolicy
 from datalad_tcia.nbia import NbiaClient
+from datalad_tcia.pipeline.catalog import CatalogLimits
 
 
 def nbia_client(api_url: str | None = None) -> NbiaClient:
@@ -69,6 +70,9 @@ def dicom_tags() -> tuple[str, ...]:
     return tuple(t for t in re.split(r'[\s,]+', str(value)) if t)
 
 
-def catalog_max_files() -> int:
-    """``datalad.tcia.catalog-max-files``."""
-    return int(datalad.cfg.obtain('datalad.tcia.catalog-max-files'))
+def catalog_limits() -> CatalogLimits:
+    """``datalad.tcia.catalog-max-files`` and ``-max-subdatasets``."""
+    return CatalogLimits(
+        max_files=int(datalad.cfg.obtain('datalad.tcia.catalog-max-files')),
+        max_subdatasets=int(datalad.cfg.obtain('datalad.tcia.catalog-max-subdatasets')),
+    )

@@ -16,7 +16,7 @@ from datalad_tcia.selection import Selection
 from datalad_tcia.store import StoreLayout
 
 from .archives import delete_archives
-from .catalog import DEFAULT_MAX_FILES, write_catalog
+from .catalog import CatalogLimits, write_catalog
 from .clone import clone_collection
 from .datasets import deposit_datasets
 from .download import acquire_all
@@ -90,7 +90,7 @@ def add_selection(
     clone_to: Path | None = None,
     summary: AddSummary | None = None,
     shard: Shard | None = None,
-    catalog_max_files: int = DEFAULT_MAX_FILES,
+    catalog_limits: CatalogLimits | None = None,
 ) -> Iterator[Outcome]:
     """Everything for ``selection``; outcomes as they happen.
 
@@ -167,7 +167,7 @@ def add_selection(
             base_url,
             datacite,
             deposit=deposit,
-            max_files=catalog_max_files,
+            limits=catalog_limits,
         ):
             yield report(written)
         if not keep_archives and not summary.failed:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from datalad_tcia.catalog import (
+    MAX_SUBDATASETS,
     CatalogError,
     CollectionCatalog,
     PatientCatalog,
@@ -28,8 +30,23 @@ from .outcomes import CatalogOutcome, Problem
 
 lgr = logging.getLogger('datalad.tcia.pipeline.catalog')
 
-#: the default of ``datalad.tcia.catalog-max-files``
-DEFAULT_MAX_FILES = 20_000
+
+@dataclass(frozen=True)
+class CatalogLimits:
+    """Above which sizes a catalog leaves things out.
+
+    Attributes
+    ----------
+    max_files: int
+      Files are listed one by one only in collections of at most this many
+      files (``datalad.tcia.catalog-max-files``).
+    max_subdatasets: int
+      Patients are subdatasets of the collection page (besides its
+      Patients tab) only up to this many (``datalad.tcia.catalog-max-subdatasets``).
+    """
+
+    max_files: int = 20_000
+    max_subdatasets: int = MAX_SUBDATASETS
 
 
 def write_catalog(
@@ -39,16 +56,19 @@ def write_catalog(
     datacite: DataCiteClient,
     *,
     deposit: CollectionDeposit | None = None,
-    max_files: int = DEFAULT_MAX_FILES,
+    limits: CatalogLimits | None = None,
 ) -> Iterator[CatalogOutcome | Problem]:
     """Write the catalog site of ``collection`` (its datasets must exist).
 
     ``deposit`` is the collection's metadata deposit, if the caller has
     read it already. Each file gets an entry only if the collection has at
-    most ``max_files`` files (datalad-catalog writes file entries one by
-    one, and its pages load every entry of a dataset); above, the patient
-    pages show their studies and series without a file listing.
+    most ``limits.max_files`` files (datalad-catalog writes file entries
+    one by one, and its pages load every entry of a dataset); above, the
+    patient pages show their studies and series without a file listing.
+    The collection page lists every patient in its Patients tab, and as
+    subdatasets up to ``limits.max_subdatasets`` patients.
     """
+    limits = limits or CatalogLimits()
     deposit = deposit or read_collection(store, collection)
     layout = deposit.layout
     if not deposit.patients or not (layout.collection_repo / '.git').exists():
@@ -65,12 +85,12 @@ def write_catalog(
         with StoreLock(layout.lock):
             coll = describe_collection(deposit, base_url)
             add_citation(coll, datacite)
-            records = [collection_record(coll)]
+            records = [collection_record(coll, limits.max_subdatasets)]
             shared: dict[str, Any] = {
                 k: records[0][k] for k in ('license', 'doi') if k in records[0]
             }
             n_files = sum(len(d.images) for p in coll.patients for d in p.deposits)
-            with_files = n_files <= max_files
+            with_files = n_files <= limits.max_files
             for p in coll.patients:
                 records.append(patient_record(p, coll.name, shared))
                 if with_files:
@@ -96,8 +116,14 @@ def write_catalog(
     if not with_files:
         note += (
             f'; the {n_files} files are not listed one by one (more than '
-            f'{max_files}, datalad.tcia.catalog-max-files): patient pages show '
-            'their series'
+            f'{limits.max_files}, datalad.tcia.catalog-max-files): patient '
+            'pages show their series'
+        )
+    if len(coll.patients) > limits.max_subdatasets:
+        note += (
+            f'; the collection page lists the {len(coll.patients)} patients in '
+            'its Patients tab, not as subdatasets (more than '
+            f'{limits.max_subdatasets}, datalad.tcia.catalog-max-subdatasets)'
         )
     yield CatalogOutcome(
         'ok',

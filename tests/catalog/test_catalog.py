@@ -60,6 +60,15 @@ def _records(catalog: Path) -> list[dict]:
     ]
 
 
+def _file_entries(catalog: Path) -> int:
+    """How many files the catalog's directory nodes list."""
+    return sum(
+        c.get('type') == 'file'
+        for r in _records(catalog)
+        for c in r.get('children', [])
+    )
+
+
 def test_results(catalogued: dict) -> None:
     res = catalogued['results'][ENC]
     assert [r['status'] for r in res] == ['ok']
@@ -95,7 +104,7 @@ def test_home_record(catalogued: dict) -> None:
     assert home['license']['name'].startswith('Creative Commons Attribution 3.0')
     # foreign text is kept as it is (the catalog shows it as text)
     assert '<img src=x onerror=' in home['description']
-    tcia = home['additional_display'][0]['content']
+    tcia = next(t for t in home['additional_display'] if t['name'] == 'TCIA')['content']
     assert tcia['Patients'] == 1
     assert set(tcia['Modalities']) >= {'MR', 'NM', 'OT'}
     assert tcia['Clone URL'].startswith('datalad-annex::')
@@ -161,25 +170,41 @@ def test_file_entries_left_out_above_the_limit(catalogued: dict, datalad_cfg) ->
     pages keep their series."""
     store = catalogued['store']
     catalog = store / collection_id(RT) / 'catalog'
-    assert any(r.get('type') == 'file' for r in _records(catalog))
+    assert _file_entries(catalog) > 0
+    home = next(r for r in _records(catalog) if r.get('subdatasets'))
     datalad_cfg.set('datalad.tcia.catalog-max-files', '5', scope='global')
+    datalad_cfg.set('datalad.tcia.catalog-max-subdatasets', '0', scope='global')
     try:
         res = tcia_catalog(
             store=str(store), collection=RT, datacite_url=catalogued['srv'].datacite_url
         )
     finally:
         datalad_cfg.unset('datalad.tcia.catalog-max-files', scope='global')
+        datalad_cfg.unset('datalad.tcia.catalog-max-subdatasets', scope='global')
     assert [r['status'] for r in res] == ['ok']
     assert 'files are not listed one by one (more than 5' in res[0]['message']
+    assert 'lists the 1 patients in its Patients tab' in res[0]['message']
     records = _records(catalog)
-    assert not any(r.get('type') == 'file' for r in records)
+    assert _file_entries(catalog) == 0
     patient = next(r for r in records if r.get('short_name') == 'RT-PHANTOM-1')
     assert 'Planning CT' in json.dumps(patient['additional_display'])
+    # the collection page: no subdatasets, its Patients tab links the patient
+    new_home = next(
+        r
+        for r in records
+        if r.get('dataset_id') == home['dataset_id'] and r.get('type') == 'dataset'
+    )
+    assert not new_home.get('subdatasets')
+    tab = next(t for t in new_home['additional_display'] if t['name'] == 'patients')
+    link = tab['content']['RT-PHANTOM-1']
+    sub = home['subdatasets'][0]
+    assert link['url'] == f'#/dataset/{sub["dataset_id"]}/{sub["dataset_version"]}'
+    assert link['name'].startswith('1 study, ')
     # back to the full catalog
     res = tcia_catalog(
         store=str(store), collection=RT, datacite_url=catalogued['srv'].datacite_url
     )
-    assert any(r.get('type') == 'file' for r in _records(catalog))
+    assert _file_entries(catalog) > 0
 
 
 def test_descriptions_never_start_with_path(catalogued: dict) -> None:
