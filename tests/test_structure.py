@@ -14,7 +14,15 @@ import pytest
 PACKAGE = Path(__file__).parent.parent / 'datalad_tcia'
 COMMANDS = PACKAGE / 'commands'
 #: modules of commands/ that every command may share (no command of their own)
-SHARED = {'__init__', 'params', 'constraints', 'common', 'results', 'hpc'}
+SHARED = {
+    '__init__',
+    'params',
+    'constraints',
+    'common',
+    'results',
+    'reports',
+    'hpc',
+}
 MAX_COMMAND_LINES = 200
 
 

@@ -41,7 +41,8 @@ from .params import (
     store_param,
     store_url_param,
 )
-from .results import record, slurm_result, summary_result, to_result
+from .reports import slurm_result, summary_result
+from .results import record, to_result
 
 lgr = logging.getLogger('datalad.tcia.commands.add')
 

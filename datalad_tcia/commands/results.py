@@ -7,12 +7,9 @@ from functools import singledispatch
 from typing import Any
 
 from datalad.interface.results import get_status_dict
-from datalad.utils import bytes2human
 from datalad_next.exceptions import CapturedException
 
-from datalad_tcia.hpc import SlurmJob
 from datalad_tcia.pipeline import (
-    AddSummary,
     ArchivesOutcome,
     CatalogOutcome,
     CloneOutcome,
@@ -168,59 +165,4 @@ def _(outcome: CloneOutcome) -> dict[str, Any]:
         outcome.message,
         type='dataset',
         path=str(outcome.path),
-    )
-
-
-def slurm_result(outcome: SlurmJob) -> dict[str, Any]:
-    """The record of a ``--slurm`` submission."""
-    return record(
-        'tcia_add',
-        'ok',
-        f'submitted job array {outcome.array_id} ({outcome.tasks} task(s), one '
-        f'--shard each) and the collection step {outcome.final_id} (runs when '
-        f'every task succeeded); scripts and logs in {outcome.directory}; to '
-        f'run failed tasks again: bash {outcome.resubmit_script} TASK ...',
-        type='slurm',
-        path=str(outcome.directory),
-        array_job=outcome.array_id,
-        final_job=outcome.final_id,
-        script=str(outcome.array_script),
-        final_script=str(outcome.final_script),
-        resubmit_script=str(outcome.resubmit_script),
-        logs=outcome.logs,
-    )
-
-
-def summary_result(summary: AddSummary, path: str) -> dict[str, Any]:
-    """The last record of tcia-add: what the run did, and whether it is
-    complete."""
-    urls = summary.urls
-    message = (
-        f'{summary.downloaded} series downloaded ({bytes2human(summary.bytes)}), '
-        f'{summary.skipped} skipped, {summary.failed_series} failed; '
-        f'{summary.files} files registered; {summary.deleted} archives deleted'
-    )
-    if urls:
-        message += f'; clone: {urls[0]}'
-    if summary.catalogs:
-        message += f'; catalog: {summary.catalogs[0]}'
-    if summary.failed:
-        message += (
-            '; not complete: see the records above, then run the same '
-            'command again (what is done is kept)'
-        )
-    return record(
-        'tcia_add',
-        'error' if summary.failed else 'ok',
-        message,
-        type='summary',
-        path=path,
-        series_downloaded=summary.downloaded,
-        series_skipped=summary.skipped,
-        series_failed=summary.failed_series,
-        files_registered=summary.files,
-        bytes_downloaded=summary.bytes,
-        archives_deleted=summary.deleted,
-        clone_urls=urls,
-        catalogs=[str(c) for c in summary.catalogs],
     )

@@ -151,7 +151,7 @@ def write_staging(
     """Write the staging deposit of ``deposit``: every object of
     ``gitdir`` (packs as they are, stored without recompression) and
     ``refs`` as the only refs."""
-    export = DepositPaths.file(deposit.staging, '_XDLRA--repo-export')
+    export = DepositPaths.export_of(deposit.staging)
     listing = ''.join(f'{sha} {ref}\n' for ref, sha in sorted(refs.items()))
     with zipfile.ZipFile(export, 'w', zipfile.ZIP_DEFLATED) as zf:
         zf.writestr('HEAD', f'ref: {head}\n')

@@ -85,6 +85,11 @@ class DepositPaths:
         return self.refs_of(self.prefix)
 
     @staticmethod
+    def export_of(prefix: Path) -> Path:
+        """The repository export of the deposit at ``prefix``."""
+        return DepositPaths.file(prefix, '_XDLRA--repo-export')
+
+    @staticmethod
     def refs_of(prefix: Path) -> Path:
         """The refs file of the deposit at ``prefix``."""
         return DepositPaths.file(prefix, '_XDLRA--refs')
