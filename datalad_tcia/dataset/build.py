@@ -251,12 +251,23 @@ class NewRepository:
         uuids = [(self.annex_uuid, self.description)] + [
             (u, n) for n, u in self.remote_uuids.items()
         ]
-        extra = {UNCURL: f' match={UNCURL_MATCH} url={UNCURL_URL}', ARCHIVIST: ''}
-        remotes = [
-            f'{u} autoenable=true encryption=none externaltype={n}{extra[n]} '
-            f'name={n} type=external timestamp={now}s'
-            for n, u in self.remote_uuids.items()
-        ]
+        extra = {UNCURL: {'match': UNCURL_MATCH, 'url': UNCURL_URL}, ARCHIVIST: {}}
+        remotes = []
+        for name, ruuid in self.remote_uuids.items():
+            fields = {
+                'autoenable': 'true',
+                'encryption': 'none',
+                'externaltype': name,
+                'name': name,
+                'type': 'external',
+                **extra[name],
+            }
+            # fields sorted, the timestamp last: as git-annex writes them
+            remotes.append(
+                f'{ruuid} '
+                + ' '.join(f'{k}={v}' for k, v in sorted(fields.items()))
+                + f' timestamp={now}s'
+            )
         return {
             'uuid.log': ''.join(
                 f'{u} {d} timestamp={now}s\n' for u, d in sorted(uuids)
@@ -340,6 +351,15 @@ def update_dataset(
     annex_tip: str | None
     if new is None:
         config = read_config(path)
+        missing = [
+            n for n in (UNCURL, ARCHIVIST) if f'remote.{n}.annex-uuid' not in config
+        ]
+        if missing:
+            msg = (
+                f'{path} lacks the special remote(s) {", ".join(missing)}: '
+                'remove this working copy and its deposit, then run again'
+            )
+            raise GitError(msg)
         uuids = {n: config[f'remote.{n}.annex-uuid'] for n in (UNCURL, ARCHIVIST)}
         if template is not None and config.get(LAYOUT_KEY) != template:
             git(path, 'config', LAYOUT_KEY, template)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.store import collection_id
+from datalad_tcia.store import StoreLayout, collection_id
 from tests.helpers import clone_and_get_all, run, run_ok, store_state, tcia_add_argv
 
 COHORT = 'LOOKALIKE-COHORT'  # see conftest.py
@@ -105,10 +105,10 @@ def test_killed_task_resubmitted(
         task = f'{rec["array_job"]}_3'
         directory = Path(rec['path'])
         deadline = time.monotonic() + 120
-        # killed once it has written something of its own
-        while not list((store / CID).glob('metadata/*_metadata_*.json')) or (
-            _state(task) != 'RUNNING'
-        ):
+        # killed once it works on a patient of its own (shard 3 of 4 holds
+        # COHORT-0001, -0004, -0007 and -0008; no other task touches them)
+        lock = StoreLayout(store, COHORT).patient_lock('COHORT-0001')
+        while not lock.exists() or _state(task) != 'RUNNING':
             assert time.monotonic() < deadline, _logs(directory)
             time.sleep(0.1)
         run_ok(['scancel', '--signal=KILL', '--full', task], tmp_path)
