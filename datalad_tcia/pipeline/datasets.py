@@ -18,6 +18,10 @@ from .patient import PatientWork, build_patient
 
 lgr = logging.getLogger('datalad.tcia.pipeline.datasets')
 
+#: seconds to wait for the collection's lock (held to assign slugs and for
+#: the superdataset; a run that holds it longer is doing something else)
+COLLECTION_LOCK_WAIT = 120.0
+
 
 def deposit_datasets(
     store: Path,
@@ -55,8 +59,9 @@ def deposit_datasets(
         return
     layout = deposit.layout
     try:
-        # short: slugs are assigned under the collection's lock
-        with StoreLock(layout.lock):
+        # short: slugs are assigned under the collection's lock, which
+        # other processes (shards) hold as briefly: wait for it
+        with StoreLock(layout.lock, wait=COLLECTION_LOCK_WAIT):
             slugs = prepare_collection(deposit)
     except StoreLocked as e:
         yield Problem('patient', 'impossible', str(e), path=layout.root)
@@ -95,7 +100,7 @@ def deposit_datasets(
     if not entries or not collection_step:
         return
     try:
-        with StoreLock(layout.lock):
+        with StoreLock(layout.lock, wait=COLLECTION_LOCK_WAIT):
             yield build_collection(
                 layout,
                 entries,

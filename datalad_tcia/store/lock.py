@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -32,14 +33,17 @@ class StoreLocked(Exception):
 
 
 class StoreLock:
-    """An exclusive, non-blocking ``flock`` on a lock file.
+    """An exclusive ``flock`` on a lock file.
 
     The kernel releases it when the process dies, so a killed run never
-    leaves a stale lock behind.
+    leaves a stale lock behind. With ``wait`` (seconds), a lock another
+    process holds is waited for that long (for locks that are held
+    briefly, such as the collection's); otherwise it is refused at once.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, wait: float = 0) -> None:
         self.path = path
+        self.wait = wait
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -52,12 +56,18 @@ class StoreLock:
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 100, 0).decode(errors='replace').strip() or '?'
-            os.close(fd)
-            raise StoreLocked(self.path, f'pid {holder}') from None
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
+                holder = os.pread(fd, 100, 0).decode(errors='replace').strip() or '?'
+                os.close(fd)
+                raise StoreLocked(self.path, f'pid {holder}') from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         self._fd = fd
