@@ -18,6 +18,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,18 +91,34 @@ def _script(
 ) -> str:
     lines = ['#!/bin/bash', '# written by datalad tcia-add --slurm', 'set -eu']
     if container:
-        lines.append(
+        lines += [
             'TCIA_CONTAINER_RUNTIME=$(command -v apptainer || command -v singularity)'
-        )
+            ' || {',
+            '    echo "datalad-tcia: neither apptainer nor singularity is on PATH '
+            'of this node (--slurm-container)" >&2',
+            '    exit 1',
+            '}',
+        ]
     else:
-        # the datalad, git and git-annex of the submitting environment
-        bindir = Path(shutil.which('datalad') or 'datalad').parent
-        lines.append(f'export PATH={shlex.quote(str(bindir))}:"$PATH"')
+        bindir = _bindir()
+        if bindir is not None:
+            # the datalad and git-annex of the submitting environment
+            lines.append(f'export PATH={shlex.quote(str(bindir))}:"$PATH"')
     cmd = ' '.join([*command_prefix(container, store), *(shlex.quote(a) for a in argv)])
     if shard:
         cmd += f' --shard "$SLURM_ARRAY_TASK_ID/{shard}"'
     lines.append(f'exec {cmd}')
     return '\n'.join(lines) + '\n'
+
+
+def _bindir() -> Path | None:
+    """Where this environment's ``datalad`` is (a virtual environment's
+    ``bin/``, which also holds the git-annex of the PyPI wheel)."""
+    here = Path(sys.executable).parent
+    if (here / 'datalad').exists():
+        return here
+    found = shutil.which('datalad')
+    return Path(found).parent if found else None
 
 
 def _resubmit_script(directory: Path, sbatch_args: Sequence[str]) -> str:

@@ -133,6 +133,33 @@ def test_killed_task_resubmitted(
     assert clone_and_get_all(store, CID, tmp_path) == truth
 
 
+@needs_slurm
+def test_container_jobs(cohort: LookalikeServer, tmp_path: Path) -> None:
+    """With --slurm-container, the jobs run datalad in the image with the
+    store bound; a node without a container runtime says so in the log."""
+    store = tmp_path / 'store'
+    out = run_ok(
+        tcia_add_argv(
+            cohort, store, COHORT, '--slurm', '1', '--slurm-container', '/img/t.sif'
+        ),
+        tmp_path,
+    )
+    rec = json.loads(out.splitlines()[0])
+    script = Path(rec['script']).read_text()
+    assert (
+        f'exec "$TCIA_CONTAINER_RUNTIME" exec --bind {store} /img/t.sif datalad'
+        in script
+    )
+    if shutil.which('apptainer') or shutil.which('singularity'):
+        run(['scancel', rec['array_job'], rec['final_job']])
+        pytest.skip('a container runtime is installed: no failing node to show')
+    assert _wait(f'{rec["array_job"]}_0') == 'FAILED'
+    log = next(Path(rec['path']).glob('array-*_0.log')).read_text()
+    assert 'neither apptainer nor singularity is on PATH' in log
+    run(['scancel', rec['final_job']])
+    assert not (store / CID).exists()
+
+
 def test_slurm_without_sbatch_is_a_clear_error(
     cohort: LookalikeServer, tmp_path: Path
 ) -> None:
