@@ -204,10 +204,8 @@ def open_in_chromium(catalog: Path, n_patients: int) -> float:
             # the row of the last patient in the (default) Patients tab
             page.locator(f'[id="patients_{last}"]').wait_for(timeout=60_000)
             elapsed = time.perf_counter() - start
-            listed = sum(
-                f'BENCH-{i + 1:04d}' in page.inner_text('body')
-                for i in range(n_patients)
-            )
+            body = page.inner_text('body')
+            listed = sum(f'BENCH-{i + 1:04d}' in body for i in range(n_patients))
             browser.close()
     finally:
         httpd.shutdown()
@@ -362,7 +360,8 @@ def main() -> int:
         os.environ.setdefault(f'{key}_EMAIL', 'bench@example.org')
     print(
         f'shape: {shape.patients} patients, {shape.studies} studies, '
-        f'{shape.series} series, {shape.files} files; -J {args.jobs}',
+        f'{shape.series} series, {shape.files} files (grown in proportion for '
+        f'more patients); -J {args.jobs}',
         flush=True,
     )
     for n in args.patients:
