@@ -35,7 +35,7 @@ from datalad_tcia.dataset import (
     plan_patient,
     update_dataset,
 )
-from datalad_tcia.dataset.build import remote_uuid
+from datalad_tcia.dataset.repository import remote_uuid
 from datalad_tcia.metadata import SeriesDeposit
 from datalad_tcia.store import temp_path_for
 

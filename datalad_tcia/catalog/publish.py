@@ -25,6 +25,13 @@ def _failures(results: Sequence[dict[str, Any]]) -> list[str]:
     ]
 
 
+def _check(results: Sequence[dict[str, Any]]) -> None:
+    """Raise :class:`CatalogError` if datalad-catalog reported a failure."""
+    problems = _failures(results)
+    if problems:
+        raise CatalogError('; '.join(problems[:3]))
+
+
 _CDN_VUE = re.compile(r'<script src="https://unpkg\.com/vue@[^"]*"></script>')
 _LOCAL_VUE = 'assets/vue.2.6.14.min.js'
 
@@ -61,9 +68,7 @@ def validate(records: Sequence[dict[str, Any]]) -> None:
         result_renderer='disabled',
         return_type='list',
     )
-    problems = _failures(results)
-    if problems:
-        raise CatalogError('; '.join(problems[:3]))
+    _check(results)
 
 
 def publish(
@@ -112,9 +117,7 @@ def _write(
             result_renderer='disabled',
             return_type='list',
         )
-        problems = _failures(results)
-        if problems:
-            raise CatalogError('; '.join(problems[:3]))
+        _check(results)
     use_bundled_vue(catalog)
     # the home page opens on its first tab of its own (the collection's
     # patient list): a dataset-level config of the catalog's settings
@@ -143,9 +146,7 @@ def _write(
                 result_renderer='disabled',
                 return_type='list',
             )
-            problems = _failures(results)
-            if problems:
-                raise CatalogError('; '.join(problems[:3]))
+            _check(results)
     results = catalog_set(
         catalog=catalog,
         property='home',
@@ -156,6 +157,4 @@ def _write(
         result_renderer='disabled',
         return_type='list',
     )
-    problems = _failures(results)
-    if problems:
-        raise CatalogError('; '.join(problems[:3]))
+    _check(results)

@@ -11,18 +11,7 @@
    file_path
 """
 
-from .build import (
-    ARCHIVIST,
-    UNCURL,
-    AnnexedFile,
-    NewRepository,
-    SourceOnlyKey,
-    UpdateResult,
-    ensure_dataset,
-    init_repository,
-    remove_stale_datasets,
-    update_dataset,
-)
+from .build import AnnexedFile, SourceOnlyKey, UpdateResult, update_dataset
 from .collection import PatientEntry, ensure_superdataset, update_superdataset
 from .files import (
     PlanError,
@@ -39,6 +28,14 @@ from .naming import (
     file_path,
     patient_slug,
     sanitize,
+)
+from .repository import (
+    ARCHIVIST,
+    UNCURL,
+    NewRepository,
+    ensure_dataset,
+    init_repository,
+    remove_stale_datasets,
 )
 
 __all__ = [

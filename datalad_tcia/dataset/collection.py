@@ -10,7 +10,7 @@ from datalad.distribution.dataset import Dataset
 
 from datalad_tcia.gitcmd import git, git_succeeds, rev_parse
 
-from .build import ensure_dataset, git_config_value
+from .repository import ensure_dataset, git_config_value
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,10 @@ from typing import Any
 from datalad_tcia.metadata import SeriesDeposit
 from datalad_tcia.nbia import SeriesInfo, format_date, single_image_url
 
-from .build import ARCHIVIST, UNCURL, AnnexedFile, SourceOnlyKey
+from .build import AnnexedFile, SourceOnlyKey
 from .keys import archive_key, md5e_key, member_locator
 from .naming import file_path
+from .repository import ARCHIVIST, UNCURL
 
 #: git-annex metadata field -> DICOM keyword (from the per-file record)
 METADATA_FIELDS = {

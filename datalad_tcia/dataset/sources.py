@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from datalad_tcia.gitcmd import cat_blobs, git
 
 from .annexbranch import hashdirlower
-from .build import ARCHIVIST, UNCURL, read_config
+from .repository import ARCHIVIST, UNCURL, read_config
 
 
 def unsourced_files(repo: Path, ref: str = 'HEAD') -> list[str]:
