@@ -93,28 +93,33 @@ def test_new_series_and_changed_files(tmp_path: Path) -> None:
         assert hashlib.md5(data).hexdigest() in link
 
 
-def test_interrupted_working_copy_is_restored(tmp_path: Path) -> None:
-    """Killed between fast-import and reset, a working copy is behind its
-    commit; the next run brings it back and changes nothing else."""
+def _one_series_dataset(store: Path) -> Path:
+    """The working copy of Pseudo-PHI-001 built from one of its series."""
     with LookalikeServer() as srv:
-        store = tmp_path / 'store'
         coll = srv.archive.collection(PHI)
         assert coll is not None
         uid = coll.patients[0].studies[0].series[0].uid
         tcia_download(api_url=srv.api_url, series=[uid], store=str(store))
         res = tcia_deposit_dataset(store=str(store), collection=PHI)
-        assert {r['status'] for r in res} == {'ok'}
-        repo = store / collection_id(PHI) / 'repos' / 'Pseudo-PHI-001'
-        head = _git(repo, 'rev-parse', 'HEAD')
-        # what a kill after fast-import leaves: the index and tree lag behind
-        _git(repo, 'read-tree', 'HEAD~1')
-        assert _git(repo, 'status', '--porcelain') != ''
-        res = tcia_deposit_dataset(store=str(store), collection=PHI)
-        assert {r['status'] for r in res} == {'notneeded'}
-        assert _git(repo, 'rev-parse', 'HEAD') == head
-        assert _git(repo, 'status', '--porcelain') == ''
-        # back to the sparse checkout of .datalad/ only
-        assert sorted(p.name for p in repo.iterdir()) == ['.datalad', '.git']
+    assert {r['status'] for r in res} == {'ok'}
+    return store / collection_id(PHI) / 'repos' / 'Pseudo-PHI-001'
+
+
+def test_interrupted_working_copy_is_restored(tmp_path: Path) -> None:
+    """Killed between fast-import and reset, a working copy is behind its
+    commit; the next run brings it back and changes nothing else."""
+    store = tmp_path / 'store'
+    repo = _one_series_dataset(store)
+    head = _git(repo, 'rev-parse', 'HEAD')
+    # what a kill after fast-import leaves: the index and tree lag behind
+    _git(repo, 'read-tree', 'HEAD~1')
+    assert _git(repo, 'status', '--porcelain') != ''
+    res = tcia_deposit_dataset(store=str(store), collection=PHI)
+    assert {r['status'] for r in res} == {'notneeded'}
+    assert _git(repo, 'rev-parse', 'HEAD') == head
+    assert _git(repo, 'status', '--porcelain') == ''
+    # back to the sparse checkout of .datalad/ only
+    assert sorted(p.name for p in repo.iterdir()) == ['.datalad', '.git']
 
 
 def test_unsourced_files_agree_with_git_annex(tmp_path: Path) -> None:
@@ -122,14 +127,7 @@ def test_unsourced_files_agree_with_git_annex(tmp_path: Path) -> None:
     from the git-annex branch) says what ``git annex find`` says."""
     from datalad_tcia.dataset.sources import unsourced_files
 
-    with LookalikeServer() as srv:
-        store = tmp_path / 'store'
-        coll = srv.archive.collection(PHI)
-        assert coll is not None
-        uid = coll.patients[0].studies[0].series[0].uid
-        tcia_download(api_url=srv.api_url, series=[uid], store=str(store))
-        tcia_deposit_dataset(store=str(store), collection=PHI)
-    repo = store / collection_id(PHI) / 'repos' / 'Pseudo-PHI-001'
+    repo = _one_series_dataset(tmp_path / 'store')
     find = [
         'git', 'annex', 'find', '--branch=HEAD', '--not', '--in', 'archivist',
         '--and', '--not', '--in', 'uncurl', '--format=${file}\\n',
