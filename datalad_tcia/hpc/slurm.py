@@ -78,11 +78,18 @@ class SlurmJob:
 
 
 def command_prefix(container: str | None, store: Path) -> list[str]:
-    """What runs ``datalad`` in a job: the datalad next to this Python
-    (its git-annex too), or, with ``container``, ``apptainer exec`` (or
-    ``singularity exec``) of that image with the store bound."""
+    """Shell words that run ``datalad`` in a job: none (the datalad of this
+    environment, put first on ``PATH``), or, with ``container``,
+    ``apptainer exec`` (or ``singularity exec``) of that image with the
+    store bound."""
     if container:
-        return ['"$TCIA_CONTAINER_RUNTIME"', 'exec', '--bind', str(store), container]
+        return [
+            '"$TCIA_CONTAINER_RUNTIME"',
+            'exec',
+            '--bind',
+            shlex.quote(str(store)),
+            shlex.quote(container),
+        ]
     return []
 
 
