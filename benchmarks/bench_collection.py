@@ -34,11 +34,12 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from legacy import create_with_special_remotes
+
 from datalad_tcia.archive import ArchiveIndex
 from datalad_tcia.datacite import DataCiteClient
 from datalad_tcia.dataset import (
     DEFAULT_LAYOUT,
-    ensure_dataset,
     plan_patient,
     update_dataset,
 )
@@ -238,9 +239,7 @@ def legacy_patients(store: Path, n: int) -> float:
     for pid in sorted(deposit.patients)[:n]:
         path = base / 'repos' / pid
         files, sources = plan_patient(deposit.patients[pid], DEFAULT_LAYOUT, COLLECTION)
-        ensure_dataset(
-            path, f'TCIA {COLLECTION} patient {pid}', base / 'repos' / f'.{pid}.tmp'
-        )
+        create_with_special_remotes(path, f'TCIA {COLLECTION} patient {pid}')
         update_dataset(path, files, sources, {}, f'Register {len(files)} files')
         url = clone_url(base.as_uri(), f'datasets/{pid}')
         git(path, 'remote', 'add', 'deposit', url)

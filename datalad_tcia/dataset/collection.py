@@ -26,7 +26,7 @@ class PatientEntry:
 def ensure_superdataset(path: Path, description: str, tmp: Path) -> Dataset:
     """Create the collection dataset unless it exists (under the temporary
     name ``tmp`` first)."""
-    return ensure_dataset(path, description, tmp, special_remotes=False)
+    return ensure_dataset(path, description, tmp)
 
 
 def update_superdataset(

@@ -40,38 +40,21 @@ def create_dataset(path: Path, description: str) -> Dataset:
     return ds
 
 
-def ensure_dataset(
-    path: Path, description: str, tmp: Path, *, special_remotes: bool = True
-) -> Dataset:
-    """Create a DataLad dataset, unless it exists; with
-    ``special_remotes``, with autoenabled ``uncurl`` and ``archivist``.
+def ensure_dataset(path: Path, description: str, tmp: Path) -> Dataset:
+    """Create a DataLad dataset (the collection superdataset) with
+    ``datalad create``, unless it exists.
 
     The dataset is made complete under the temporary name ``tmp`` beside
     ``path`` and then renamed, so a dataset at ``path`` is never one whose
     creation was interrupted (a kill, a full disk): such leftovers keep
     their temporary name and are removed by :func:`remove_stale_datasets`.
+    Patient datasets are made by :func:`init_repository` instead.
     """
     ds = Dataset(path)
     if ds.is_installed():
         return ds
     try:
         create_dataset(tmp, description)
-        if special_remotes:
-            for name, extra in (
-                (UNCURL, [f'match={UNCURL_MATCH}', f'url={UNCURL_URL}']),
-                (ARCHIVIST, []),
-            ):
-                git(
-                    tmp,
-                    'annex',
-                    'initremote',
-                    name,
-                    'type=external',
-                    f'externaltype={name}',
-                    'encryption=none',
-                    'autoenable=true',
-                    *extra,
-                )
         os.rename(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -90,11 +73,6 @@ def remove_stale_datasets(paths: Iterable[Path]) -> list[Path]:
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path)
     return removed
-
-
-def remote_uuid(repo: Path, name: str) -> str:
-    """The annex UUID of a remote."""
-    return git(repo, 'config', f'remote.{name}.annex-uuid').decode().strip()
 
 
 #: the files ``datalad create`` commits into a new dataset, but for the id
