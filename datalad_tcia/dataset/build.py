@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+import uuid as uuid_mod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,19 @@ from .annexbranch import (
 )
 from .keys import object_path
 from .naming import LAYOUT_CONFIG as LAYOUT_KEY
-from .repository import ARCHIVIST, BRANCH, UNCURL, NewRepository, read_config
+from .repository import (
+    ARCHIVIST,
+    BRANCH,
+    IDC,
+    REMOTES,
+    UNCURL,
+    NewRepository,
+    merge_remote_log,
+    merge_uuid_log,
+    read_config,
+    remote_config_lines,
+    remote_of_url,
+)
 
 lgr = logging.getLogger('datalad.tcia.dataset.build')
 
@@ -80,6 +93,10 @@ class UpdateResult:
 
     added: int = 0
     changed: int = 0
+    #: files whose sources changed (path and key unchanged)
+    sourced: int = 0
+    #: the special remotes' configuration (costs, a new remote) changed
+    remotes: bool = False
     commit: str | None = None
 
 
@@ -136,18 +153,8 @@ def update_dataset(
     head: str | None
     annex_tip: str | None
     if new is None:
-        config = read_config(path)
-        missing = [
-            n for n in (UNCURL, ARCHIVIST) if f'remote.{n}.annex-uuid' not in config
-        ]
-        if missing:
-            msg = (
-                f'{path} lacks the special remote(s) {", ".join(missing)}: '
-                'remove this working copy and its deposit, then run again'
-            )
-            raise GitError(msg)
-        uuids = {n: config[f'remote.{n}.annex-uuid'] for n in (UNCURL, ARCHIVIST)}
-        if template is not None and config.get(LAYOUT_KEY) != template:
+        uuids = _remote_uuids(path)
+        if template is not None and read_config(path).get(LAYOUT_KEY) != template:
             git(path, 'config', LAYOUT_KEY, template)
         _restore_worktree(path)
         current = _tree(path, 'HEAD')
@@ -158,7 +165,7 @@ def update_dataset(
         head = annex_tip = None
     result = UpdateResult()
     main_cmds: list[bytes] = []
-    touched: list[AnnexedFile] = []
+    touched: set[str] = set()
     for f in files:
         depth = f.path.count('/')
         target = ('../' * depth + object_path(f.key)).encode()
@@ -169,16 +176,27 @@ def update_dataset(
             result.added += 1
         else:
             result.changed += 1
-        touched.append(f)
+        touched.add(f.path)
         main_cmds.append(f'M 120000 inline {f.path}\n'.encode() + _data(target))
     for name, content in sorted(git_files.items()):
         if current.get(name) != ('100644', _blob_sha(content)):
             main_cmds.append(f'M 100644 inline {name}\n'.encode() + _data(content))
-    if not main_cmds and new is None:
-        return result
 
     now = int(time.time())
-    logs = _annex_logs(path, touched, source_keys, uuids, now, annex_tip)
+    # every file's logs are compared, so that sources registered since
+    # (IDC URLs) and new remote settings (costs) reach existing datasets
+    logs, new_urls = _annex_logs(path, files, source_keys, uuids, now, annex_tip)
+    if new is not None:
+        logs.update(new.annex_logs(now))
+    elif annex_tip:
+        config_logs = _remote_logs(path, annex_tip, uuids, now)
+        result.remotes = bool(config_logs)
+        logs.update(config_logs)
+    if not main_cmds and not logs:
+        return result
+    result.sourced = sum(1 for p in new_urls if p not in touched) if current else 0
+    if not main_cmds and new is None:
+        message = _sources_message(result, new_urls)
     ident = git(path, 'var', 'GIT_COMMITTER_IDENT').decode().strip()
     stream = bytearray()
     stream += b'commit refs/heads/git-annex\n'
@@ -186,9 +204,6 @@ def update_dataset(
     stream += _data(b'update (datalad-tcia)')
     if annex_tip:
         stream += f'from {annex_tip}\n'.encode()
-    else:
-        assert new is not None
-        logs.update(new.annex_logs(now))
     for lpath, text in sorted(logs.items()):
         stream += f'M 100644 inline {lpath}\n'.encode() + _data(text.encode())
     stream += b'\n'
@@ -214,6 +229,67 @@ def update_dataset(
     return result
 
 
+def _remote_uuids(path: Path) -> dict[str, str]:
+    """The special remotes' UUIDs of an existing working copy; a remote
+    added since it was made (``idc``) is configured here."""
+    config = read_config(path)
+    missing = [n for n in (UNCURL, ARCHIVIST) if f'remote.{n}.annex-uuid' not in config]
+    if missing:
+        msg = (
+            f'{path} lacks the special remote(s) {", ".join(missing)}: '
+            'remove this working copy and its deposit, then run again'
+        )
+        raise GitError(msg)
+    uuids = {
+        n: config[f'remote.{n}.annex-uuid']
+        for n in REMOTES
+        if f'remote.{n}.annex-uuid' in config
+    }
+    if IDC not in uuids:
+        uuids[IDC] = str(uuid_mod.uuid4())
+        with (path / '.git' / 'config').open('a', encoding='utf-8') as fp:
+            fp.write('\n'.join(remote_config_lines(REMOTES[IDC], uuids[IDC])) + '\n')
+    return uuids
+
+
+def _remote_logs(
+    path: Path, annex_tip: str, uuids: dict[str, str], now: int
+) -> dict[str, str]:
+    """``remote.log`` and ``uuid.log`` where the remotes' settings (cost,
+    match expression, a new remote) differ from :data:`REMOTES`."""
+    old = _read_blobs(path, annex_tip, ['remote.log', 'uuid.log'])
+    wanted = {
+        'remote.log': merge_remote_log(
+            old.get('remote.log', ''), now, {u: REMOTES[n] for n, u in uuids.items()}
+        ),
+        'uuid.log': merge_uuid_log(
+            old.get('uuid.log', ''), now, {u: n for n, u in uuids.items()}
+        ),
+    }
+    return {p: c for p, c in wanted.items() if old.get(p, '') != c}
+
+
+def _sources_message(result: UpdateResult, new_urls: Mapping[str, list[str]]) -> str:
+    """The commit message of an update that changes sources only."""
+    per_remote: dict[str, int] = {}
+    for urls in new_urls.values():
+        for name in {remote_of_url(u) for u in urls}:
+            per_remote[name] = per_remote.get(name, 0) + 1
+    lines = [f'Register new sources of {len(new_urls)} file(s)', '']
+    lines += [
+        f'- {n} file(s) gain {name} URLs'
+        + (' (IDC, the Imaging Data Commons)' if name == IDC else '')
+        for name, n in sorted(per_remote.items())
+    ]
+    if result.remotes:
+        lines.append(
+            '- special remotes configured anew (retrieval costs: '
+            + ', '.join(f'{s.name} {s.cost}' for s in REMOTES.values())
+            + ')'
+        )
+    return '\n'.join(lines) + '\n'
+
+
 def _restore_worktree(path: Path) -> None:
     """Bring a working copy left behind by an interrupted run (killed
     between ``fast-import`` and ``reset``) back to its commit."""
@@ -231,27 +307,35 @@ def _annex_logs(
     uuids: Mapping[str, str],
     now: int,
     annex_tip: str | None,
-) -> dict[str, str]:
-    entries: list[tuple[str, tuple[str, ...], tuple[str, ...], Mapping[str, Any]]] = [
-        (f.key, f.urls, f.remotes, f.metadata) for f in files
-    ]
-    entries += [(s.key, s.urls, s.remotes, {}) for s in source_keys]
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The git-annex branch files that must change, and the URLs each file
+    (by path) gains."""
+    entries: list[
+        tuple[str | None, str, tuple[str, ...], tuple[str, ...], Mapping[str, Any]]
+    ] = [(f.path, f.key, f.urls, f.remotes, f.metadata) for f in files]
+    entries += [(None, s.key, s.urls, s.remotes, {}) for s in source_keys]
     wanted = []
-    for key, _urls, _remotes, meta in entries:
+    for _path, key, _urls, _remotes, meta in entries:
         base = hashdirlower(key) + key
         wanted += [base + '.log', base + '.log.web']
         if meta:
             wanted.append(base + '.log.met')
     old = _read_blobs(path, annex_tip, wanted) if annex_tip else {}
     logs: dict[str, str] = {}
-    for key, urls, remotes, meta in entries:
+    new_urls: dict[str, list[str]] = {}
+    for fpath, key, urls, remotes, meta in entries:
         base = hashdirlower(key) + key
         loc = base + '.log'
         web = base + '.log.web'
         logs[loc] = merge_location_log(
             logs.get(loc, old.get(loc, '')), now, [uuids[r] for r in remotes]
         )
-        logs[web] = merge_url_log(logs.get(web, old.get(web, '')), now, urls)
+        before_urls = old.get(web, '')
+        logs[web] = merge_url_log(logs.get(web, before_urls), now, urls)
+        if fpath is not None:
+            gained = [u for u in urls if f' 1 :{u}\n' not in before_urls]
+            if gained:
+                new_urls[fpath] = gained
         if meta:
             met = base + '.log.met'
             line = metadata_line(now, meta)
@@ -262,4 +346,4 @@ def _annex_logs(
             }:
                 logs[met] = before + line
     # unchanged logs need no rewrite
-    return {p: c for p, c in logs.items() if old.get(p) != c}
+    return {p: c for p, c in logs.items() if old.get(p) != c}, new_urls

@@ -11,7 +11,7 @@ from datalad_tcia.nbia import SeriesInfo, format_date, single_image_url
 from .build import AnnexedFile, SourceOnlyKey
 from .keys import archive_key, md5e_key, member_locator
 from .naming import file_path
-from .repository import ARCHIVIST, UNCURL
+from .repository import ARCHIVIST, IDC, UNCURL
 
 #: git-annex metadata field -> DICOM keyword (from the per-file record)
 METADATA_FIELDS = {
@@ -77,6 +77,9 @@ def plan_series(
         key = str(md5e_key(rec.size, rec.md5, rec.path))
         urls: list[str] = []
         remotes: list[str] = []
+        if rec.idc_url:
+            urls.append(rec.idc_url)
+            remotes.append(IDC)
         if from_nbia:
             urls.append(member_locator(akey, rec.path, rec.size))
             remotes.append(ARCHIVIST)

@@ -5,6 +5,7 @@ collection superdataset, by ``datalad create``; and its configuration."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterable, Mapping
@@ -17,13 +18,83 @@ from datalad_tcia.gitcmd import current_branch, git
 
 UNCURL = 'uncurl'
 ARCHIVIST = 'archivist'
+IDC = 'idc'
 
-#: uncurl claims only http(s) URLs and passes them on unchanged. Without a
-#: template, uncurl would try every URL of a key in turn and stop at the
-#: first it cannot handle (a ``dl+archive:`` URL meant for archivist).
-#: Users repair moved TCIA URLs by replacing ``match``/``url`` (see docs).
-UNCURL_MATCH = '(?P<tciaurl>https?://.+)'
+#: uncurl claims only http(s) URLs with a query (NBIA's ``getSingleImage``
+#: and ``getImage``) and passes them on unchanged. Without a template,
+#: uncurl would try every URL of a key in turn and stop at the first it
+#: cannot handle (a ``dl+archive:`` URL meant for archivist). Users repair
+#: moved TCIA URLs by replacing ``match``/``url`` (see docs).
+UNCURL_MATCH = '(?P<tciaurl>https?://[^?#]+[?].+)'
 UNCURL_URL = '{tciaurl}'
+#: the ``idc`` remote (also of type uncurl) claims IDC's per-file object
+#: URLs, ``<endpoint>/<bucket>/<series uuid>/<instance uuid>.dcm``: http(s)
+#: URLs without a query
+IDC_MATCH = '(?P<idcurl>https?://[^?#]+[.]dcm)$'
+IDC_URL = '{idcurl}'
+
+
+@dataclass(frozen=True)
+class RemoteSpec:
+    """How a special remote of a patient dataset is configured.
+
+    Attributes
+    ----------
+    name: str
+      Its name (also in clones, which autoenable it).
+    externaltype: str
+      The datalad-next special remote that implements it.
+    cost: int
+      git-annex's retrieval cost: lower is tried first. It is stored in
+      ``remote.log`` and so travels to every clone.
+    fields: mapping
+      Further ``initremote`` parameters.
+    """
+
+    name: str
+    externaltype: str
+    cost: int
+    fields: Mapping[str, str]
+
+    def log_fields(self) -> dict[str, str]:
+        """The fields of its ``remote.log`` line (without timestamp)."""
+        return {
+            'autoenable': 'true',
+            'cost': str(self.cost),
+            'encryption': 'none',
+            'externaltype': self.externaltype,
+            'name': self.name,
+            'type': 'external',
+            **self.fields,
+        }
+
+
+#: the special remotes, in retrieval order: IDC's single files, NBIA's
+#: single files (``getSingleImage``; the series archive key too), and
+#: last the archive members (archivist must fetch and keep the whole
+#: series archive to extract one file)
+REMOTES = {
+    IDC: RemoteSpec(IDC, 'uncurl', 100, {'match': IDC_MATCH, 'url': IDC_URL}),
+    UNCURL: RemoteSpec(
+        UNCURL, 'uncurl', 150, {'match': UNCURL_MATCH, 'url': UNCURL_URL}
+    ),
+    ARCHIVIST: RemoteSpec(ARCHIVIST, 'archivist', 200, {}),
+}
+
+
+def remote_of_url(url: str) -> str:
+    """The special remote that claims ``url``.
+
+    >>> remote_of_url('https://s3.amazonaws.com/idc-open-data/u/i.dcm')
+    'idc'
+    >>> remote_of_url('https://x/nbia-api/services/v4/getImage?SeriesInstanceUID=1')
+    'uncurl'
+    """
+    if url.startswith('dl+archive:'):
+        return ARCHIVIST
+    if re.match(IDC_MATCH, url):
+        return IDC
+    return UNCURL
 
 
 BRANCH = 'main'
@@ -115,7 +186,7 @@ def init_repository(path: Path, description: str, template: str) -> NewRepositor
         description=description,
         annex_uuid=str(uuid.uuid4()),
         dataset_id=str(uuid.uuid4()),
-        remote_uuids={UNCURL: str(uuid.uuid4()), ARCHIVIST: str(uuid.uuid4())},
+        remote_uuids={name: str(uuid.uuid4()) for name in REMOTES},
     )
     lines = [
         '[annex]',
@@ -127,12 +198,7 @@ def init_repository(path: Path, description: str, template: str) -> NewRepositor
         '\tprocess = git-annex filter-process',
     ]
     for name, ruuid in repo.remote_uuids.items():
-        lines += [
-            f'[remote "{name}"]',
-            f'\tannex-externaltype = {name}',
-            f'\tannex-uuid = {ruuid}',
-            '\tskipFetchAll = true',
-        ]
+        lines += remote_config_lines(REMOTES[name], ruuid)
     lines += ['[datalad-tcia]', f'\tlayout = {git_config_value(template)}']
     # a sparse working copy: the store needs no symlink per file (millions
     # of them on a shared file system); only .datalad/ is checked out
@@ -155,31 +221,13 @@ class NewRepository:
 
     def annex_logs(self, now: int) -> dict[str, str]:
         """``uuid.log`` and ``remote.log`` as git-annex writes them."""
-        uuids = [(self.annex_uuid, self.description)] + [
-            (u, n) for n, u in self.remote_uuids.items()
-        ]
-        extra = {UNCURL: {'match': UNCURL_MATCH, 'url': UNCURL_URL}, ARCHIVIST: {}}
-        remotes = []
-        for name, ruuid in self.remote_uuids.items():
-            fields = {
-                'autoenable': 'true',
-                'encryption': 'none',
-                'externaltype': name,
-                'name': name,
-                'type': 'external',
-                **extra[name],
-            }
-            # fields sorted, the timestamp last: as git-annex writes them
-            remotes.append(
-                f'{ruuid} '
-                + ' '.join(f'{k}={v}' for k, v in sorted(fields.items()))
-                + f' timestamp={now}s'
-            )
+        uuids = {self.annex_uuid: self.description}
+        uuids.update({u: n for n, u in self.remote_uuids.items()})
         return {
-            'uuid.log': ''.join(
-                f'{u} {d} timestamp={now}s\n' for u, d in sorted(uuids)
+            'uuid.log': merge_uuid_log('', now, uuids),
+            'remote.log': merge_remote_log(
+                '', now, {u: REMOTES[n] for n, u in self.remote_uuids.items()}
             ),
-            'remote.log': ''.join(f'{line}\n' for line in sorted(remotes)),
         }
 
     def files(self) -> dict[str, bytes]:
@@ -202,3 +250,47 @@ def read_config(path: Path) -> dict[str, str]:
             key, _, value = entry.decode('utf-8', 'surrogateescape').partition('\n')
             config[key] = value
     return config
+
+
+def remote_config_lines(spec: RemoteSpec, ruuid: str) -> list[str]:
+    """The ``.git/config`` section ``initremote`` writes for a remote."""
+    return [
+        f'[remote "{spec.name}"]',
+        f'\tannex-externaltype = {spec.externaltype}',
+        f'\tannex-uuid = {ruuid}',
+        '\tskipFetchAll = true',
+    ]
+
+
+def merge_uuid_log(old: str, now: int, uuids: Mapping[str, str]) -> str:
+    """``uuid.log`` with ``uuids`` (uuid -> description) described; lines of
+    other repositories are kept."""
+    lines = {ln.split(' ', 1)[0]: ln for ln in old.splitlines() if ln.strip()}
+    for ruuid, description in uuids.items():
+        known = lines.get(ruuid)
+        if known is None or known.split(' ', 1)[1].rsplit(' ', 1)[0] != description:
+            lines[ruuid] = f'{ruuid} {description} timestamp={now}s'
+    return ''.join(f'{line}\n' for _, line in sorted(lines.items()))
+
+
+def merge_remote_log(old: str, now: int, remotes: Mapping[str, RemoteSpec]) -> str:
+    """``remote.log`` with ``remotes`` (uuid -> spec) configured as
+    ``initremote``/``enableremote`` would; a remote whose fields already
+    match keeps its line (and timestamp), other lines are kept as they are.
+
+    git-annex keeps the newest line of each remote, with its fields sorted
+    and the timestamp last.
+    """
+    lines: dict[str, str] = {}
+    for line in old.splitlines():
+        if line.strip():
+            ruuid = line.split(' ', 1)[0]
+            lines[ruuid] = line
+    for ruuid, spec in remotes.items():
+        fields = spec.log_fields()
+        wanted = ' '.join(f'{k}={v}' for k, v in sorted(fields.items()))
+        known = lines.get(ruuid)
+        if known is not None and known.split(' ', 1)[1].rsplit(' ', 1)[0] == wanted:
+            continue
+        lines[ruuid] = f'{ruuid} {wanted} timestamp={now}s'
+    return ''.join(f'{line}\n' for _, line in sorted(lines.items()))

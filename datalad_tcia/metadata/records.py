@@ -32,6 +32,8 @@ class MemberRecord:
       Whether it is a DICOM file.
     tags: mapping
       DICOM keyword -> value (``SOPInstanceUID`` and the configured tags).
+    idc_url: str or None
+      Where IDC serves the same bytes (matched by MD5 and size), if known.
     """
 
     path: str
@@ -39,6 +41,7 @@ class MemberRecord:
     md5: str
     dicom: bool
     tags: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    idc_url: str | None = None
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> MemberRecord:
@@ -48,6 +51,7 @@ class MemberRecord:
             md5=str(obj['md5']),
             dicom=bool(obj.get('dicom')),
             tags=obj,
+            idc_url=_str(obj.get('idc_url')),
         )
 
     @property

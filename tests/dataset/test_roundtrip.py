@@ -331,3 +331,69 @@ def test_repair_urls_after_tcia_moves(
         assert moved.requests('getImage') or moved.requests('getSingleImage')
         assert not [e for e in old.requests() if e.status == 200]
     old.reset()
+
+
+def test_get_one_file_costs_one_file(
+    built: dict, lookalike_session: LookalikeServer, tmp_path: Path
+) -> None:
+    """Per-file sources come first (``cost=`` travels in remote.log): one
+    file costs the server at most 1.1 times the file, and after ``get -r``
+    the clone holds no series archive."""
+    srv = lookalike_session
+    env = fresh_env(tmp_path / 'home')
+    url = [r for r in built['results'][ENC] if r.get('PatientID')][0]['url']
+    target = tmp_path / 'one'
+    run_ok([DATALAD, 'clone', url, str(target)], tmp_path, env)
+    info = {
+        name: json.loads(run_ok(['git', 'annex', 'info', '--json', name], target, env))[
+            'cost'
+        ]
+        for name in ('idc', 'uncurl', 'archivist')
+    }
+    assert info == {'idc': '100.0', 'uncurl': '150.0', 'archivist': '200.0'}
+    files = sorted(
+        p for p in target.rglob('*.dcm') if '.git' not in p.relative_to(target).parts
+    )
+    srv.reset()
+    run_ok([DATALAD, 'get', str(files[0])], target, env)
+    size = files[0].stat().st_size
+    sent = sum(e.bytes_sent for e in srv.requests())
+    assert size <= sent <= 1.1 * size, (sent, size)
+    run_ok([DATALAD, 'get', '-r', '.'], target, env)
+    _check_files(target, _truth(srv, ENC), ENC)
+    objects = [p.name for p in (target / '.git' / 'annex' / 'objects').rglob('*--*')]
+    assert objects and not [o for o in objects if o.startswith('VURL')]
+    assert not [e for e in srv.requests('getImage') if e.method == 'GET']
+    srv.reset()
+
+
+def test_archive_dropped_when_it_was_the_only_way(
+    built: dict, lookalike_session: LookalikeServer, tmp_path: Path
+) -> None:
+    """getSingleImage down: the file comes out of the series archive, which
+    the documented command then drops from the clone."""
+    srv = lookalike_session
+    env = fresh_env(tmp_path / 'home')
+    url = [r for r in built['results'][PHI] if r.get('PatientID')][0]['url']
+    target = tmp_path / 'arch'
+    run_ok([DATALAD, 'clone', url, str(target)], tmp_path, env)
+    one = sorted(target.glob('*/1-AXIAL*/*.dcm'))[0]
+    srv.reset()
+    srv.faults.add('status', 'getSingleImage', status=500, times=None)
+    run_ok([DATALAD, 'get', str(one)], target, env)
+    _check_one(one, _truth(srv, PHI))
+    srv.reset()
+
+    def archives() -> list[str]:
+        root = target / '.git' / 'annex' / 'objects'
+        return [p.name for p in root.rglob('VURL*') if p.is_file()]
+
+    assert archives()
+    # the command docs/source/datasets.rst gives
+    run_ok(
+        ['sh', '-c', 'git annex unused --quiet && git annex dropunused --force all'],
+        target,
+        env,
+    )
+    assert not archives()
+    _check_one(one, _truth(srv, PHI))

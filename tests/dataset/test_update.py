@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import subprocess
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from datalad_tcia.export import deposit_refs
 from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
-from tests.helpers import api
+from tests.helpers import DATALAD, api, fresh_env, run_ok
 
 tcia_deposit_dataset = api('tcia_deposit_dataset')
 tcia_download = api('tcia_download')
@@ -143,3 +146,80 @@ def test_unsourced_files_agree_with_git_annex(tmp_path: Path) -> None:
         _git(repo, 'annex', 'setpresentkey', key, uuid, '0')
     assert unsourced_files(repo) == [path]
     assert _git(repo, *find[1:]).splitlines() == [path]
+
+
+def _set_annex_files(repo: Path, files: dict[str, str]) -> None:
+    """Commit ``files`` (path -> text) to the git-annex branch, the way an
+    earlier version of datalad-tcia left it."""
+    env = {'GIT_INDEX_FILE': str(repo / '.git' / 'tmp-index')}
+    run = partial(subprocess.run, cwd=repo, capture_output=True, text=True, check=True)
+    run(['git', 'read-tree', 'git-annex'], env={**os.environ, **env})
+    for name, text in files.items():
+        sha = run(['git', 'hash-object', '-w', '--stdin'], input=text).stdout.strip()
+        run(
+            ['git', 'update-index', '--add', '--cacheinfo', f'100644,{sha},{name}'],
+            env={**os.environ, **env},
+        )
+    tree = run(['git', 'write-tree'], env={**os.environ, **env}).stdout.strip()
+    parent = _git(repo, 'rev-parse', 'git-annex')
+    commit = run(['git', 'commit-tree', tree, '-p', parent, '-m', 'old']).stdout
+    _git(repo, 'update-ref', 'refs/heads/git-annex', commit.strip())
+    (repo / '.git' / 'tmp-index').unlink()
+
+
+def test_datasets_of_earlier_versions_get_the_costs(tmp_path: Path) -> None:
+    """A dataset made before retrieval costs (no ``cost=``, uncurl claiming
+    every http URL, no ``idc`` remote) is configured anew on its next
+    update, in one commit that says so; a clone sees the costs."""
+    store = tmp_path / 'store'
+    repo = _one_series_dataset(store)
+    lines = _git(repo, 'show', 'git-annex:remote.log').splitlines()
+    old = []
+    for line in lines:
+        fields = dict(f.split('=', 1) for f in line.split()[1:])
+        if fields['name'] == 'idc':
+            continue
+        fields.pop('cost')
+        if fields['name'] == 'uncurl':
+            fields['match'] = '(?P<tciaurl>https?://.+)'
+        old.append(
+            line.split()[0]
+            + ' '
+            + ' '.join(
+                f'{k}={v}' for k, v in sorted(fields.items()) if k != 'timestamp'
+            )
+            + f' timestamp={fields["timestamp"]}'
+        )
+    idc_uuid = _git(repo, 'config', 'remote.idc.annex-uuid')
+    uuid_log = [
+        ln
+        for ln in _git(repo, 'show', 'git-annex:uuid.log').splitlines()
+        if not ln.startswith(idc_uuid)
+    ]
+    _set_annex_files(
+        repo,
+        {'remote.log': '\n'.join(old) + '\n', 'uuid.log': '\n'.join(uuid_log) + '\n'},
+    )
+    _git(repo, 'config', '--remove-section', 'remote.idc')
+    head = _git(repo, 'rev-parse', 'HEAD')
+
+    res = tcia_deposit_dataset(store=str(store), collection=PHI)
+    patient = [r for r in res if r.get('PatientID') == 'Pseudo-PHI-001']
+    assert [r['status'] for r in patient] == ['ok']
+    assert _git(repo, 'rev-parse', 'HEAD~1') == head
+    assert _git(repo, 'diff', '--stat', 'HEAD~1', 'HEAD') == ''
+    message = _git(repo, 'log', '-1', '--format=%B')
+    assert 'special remotes configured anew' in message
+    assert 'uncurl 150' in message
+    remote_log = _git(repo, 'show', 'git-annex:remote.log')
+    assert 'name=idc' in remote_log
+    assert remote_log.count('cost=') == 3
+    # the same again changes nothing
+    res = tcia_deposit_dataset(store=str(store), collection=PHI)
+    assert {r['status'] for r in res} == {'notneeded'}
+    clone = tmp_path / 'clone'
+    env = fresh_env(tmp_path / 'home')
+    url = patient[0]['url']
+    run_ok([DATALAD, 'clone', url, str(clone)], tmp_path, env)
+    cost = json.loads(run_ok(['git', 'annex', 'info', '--json', 'uncurl'], clone, env))
+    assert cost['cost'] == '150.0'
