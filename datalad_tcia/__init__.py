@@ -7,7 +7,7 @@ versioned DataLad datasets whose files are retrieved from TCIA on demand.
 from __future__ import annotations
 
 from datalad.support.extensions import register_config
-from datalad_next.constraints import EnsureFloat, EnsureInt, EnsureStr
+from datalad_next.constraints import EnsureBool, EnsureFloat, EnsureInt, EnsureStr
 
 from ._version import __version__
 from .datacite import DEFAULT_DATACITE_URL
@@ -95,6 +95,37 @@ register_config(
     'AcquisitionNumber, BodyPartExamined, ProtocolName, Manufacturer, Rows, '
     'Columns.',
     type=EnsureStr(),
+    dialog='question',
+)
+register_config(
+    'datalad.tcia.idc',
+    'Add IDC sources to the datasets',
+    description='Look up every deposited series in the IDC index, list its '
+    "objects in IDC's bucket (no credentials) and register each file's IDC "
+    "URL (matched by MD5 and size) as a source tried before TCIA's. "
+    'tcia-add and tcia-deposit-dataset --no-idc switch it off for one run.',
+    type=EnsureBool(),
+    default=True,
+    dialog='yesno',
+)
+register_config(
+    'datalad.tcia.idc-index',
+    'IDC index file',
+    description="A parquet file with the columns of idc-index-data's "
+    'idc_index (e.g. a newer or older release), used for --index idc and '
+    'to find where IDC keeps a series. Default: the installed '
+    "idc-index-data package's. NBIA collection names come from a "
+    'collections_index.parquet beside it, where there is one.',
+    type=EnsureStr(),
+)
+register_config(
+    'datalad.tcia.idc-endpoint',
+    "IDC's S3 endpoint",
+    description="Where IDC's buckets are read (anonymously) and what "
+    'the registered IDC URLs start with, path-style: '
+    '<endpoint>/<bucket>/<series uuid>/<instance uuid>.dcm.',
+    type=EnsureStr(),
+    default='https://s3.amazonaws.com',
     dialog='question',
 )
 register_config(

@@ -15,10 +15,39 @@ import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from .nbia import ManifestError, NbiaClient, SeriesInfo, is_uid, read_manifest
+from .nbia import ManifestError, SeriesInfo, is_uid, read_manifest
 
 lgr = logging.getLogger('datalad.tcia.selection')
+
+
+class SeriesSource(Protocol):
+    """What answers a selection: NBIA (:class:`~datalad_tcia.nbia.NbiaClient`)
+    or the IDC index (:class:`~datalad_tcia.idc.IdcIndex`)."""
+
+    @property
+    def where(self) -> str:
+        """Who answers, for messages."""
+        ...
+
+    def get_collection_values(self) -> list[str]: ...
+
+    def collection_alias(self, name: str) -> str | None:
+        """The name of the collection known by another name ``name``."""
+        ...
+
+    def get_series(
+        self,
+        *,
+        collection: str | None = None,
+        patient_id: str | None = None,
+        study_uid: str | None = None,
+        series_uid: str | None = None,
+        modality: str | None = None,
+        body_part: str | None = None,
+        manufacturer: str | None = None,
+    ) -> list[SeriesInfo]: ...
 
 
 @dataclass(frozen=True)
@@ -98,14 +127,14 @@ class Resolution:
 
 
 def resolve_selection(
-    client: NbiaClient, selection: Selection, *, jobs: int = 4
+    client: SeriesSource, selection: Selection, *, jobs: int = 4
 ) -> Resolution:
     """Resolve ``selection`` to the NBIA records of its series.
 
     Parameters
     ----------
-    client: NbiaClient
-      Where to look.
+    client: SeriesSource
+      Where to look: NBIA, or the IDC index.
     selection: Selection
       What to look for.
     jobs: int
@@ -161,19 +190,25 @@ def resolve_selection(
     return res
 
 
-def _canonical_collection(client: NbiaClient, name: str, res: Resolution) -> str | None:
+def _canonical_collection(
+    client: SeriesSource, name: str, res: Resolution
+) -> str | None:
     names = client.get_collection_values()
     by_upper = {n.upper(): n for n in names}
     # NBIA matches collection names case-insensitively; use its spelling
     if name.upper() in by_upper:
         return by_upper[name.upper()]
+    # the IDC index also knows a collection by its collection_id and DOI
+    alias = client.collection_alias(name)
+    if alias is not None:
+        return alias
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
     hint = f' Did you mean {", ".join(map(repr, close))}?' if close else ''
     res.problems.append(
         Problem(
             'unknown-collection',
             name,
-            f'unknown collection {name!r}: NBIA at {client.base_url} does not '
+            f'unknown collection {name!r}: {client.where} does not '
             f'serve it.{hint} Run "datalad tcia-ls" to list all collections.',
         )
     )
@@ -181,7 +216,7 @@ def _canonical_collection(client: NbiaClient, name: str, res: Resolution) -> str
 
 
 def _lookup_uids(
-    client: NbiaClient, uids: list[str], res: Resolution, jobs: int
+    client: SeriesSource, uids: list[str], res: Resolution, jobs: int
 ) -> list[SeriesInfo]:
     valid = []
     for uid in uids:
@@ -200,9 +235,16 @@ def _lookup_uids(
     def one(uid: str) -> list[SeriesInfo]:
         return client.get_series(series_uid=uid)
 
+    # an index answers for all UIDs in one query; NBIA one by one
+    many = getattr(client, 'series_many', None)
     found: list[SeriesInfo] = []
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for uid, rows in zip(valid, pool.map(one, valid), strict=True):
+        if many is not None:
+            known = many(valid)
+            answers = [[known[u]] if u in known else [] for u in valid]
+        else:
+            answers = list(pool.map(one, valid))
+        for uid, rows in zip(valid, answers, strict=True):
             if rows:
                 found.extend(r for r in rows if r.series_uid == uid)
             else:
@@ -210,7 +252,7 @@ def _lookup_uids(
                     Problem(
                         'unknown-series',
                         uid,
-                        f'unknown series {uid!r}: NBIA at {client.base_url} has '
+                        f'unknown series {uid!r}: {client.where} has '
                         'no public series with this SeriesInstanceUID (NLST '
                         "series live on the 'nlst' server)",
                     )
@@ -234,21 +276,21 @@ def _matches(s: SeriesInfo, sel: Selection, collection: str | None) -> bool:
 
 
 def _explain_empty(
-    client: NbiaClient, sel: Selection, collection: str | None
+    client: SeriesSource, sel: Selection, collection: str | None
 ) -> Problem:
     # find the first part that selects nothing on its own, to name it
     if sel.patient and not client.get_series(patient_id=sel.patient):
         return Problem(
             'unknown-patient',
             sel.patient,
-            f'unknown patient {sel.patient!r}: NBIA at {client.base_url} has no '
+            f'unknown patient {sel.patient!r}: {client.where} has no '
             'public series of this PatientID',
         )
     if sel.study and not client.get_series(study_uid=sel.study):
         return Problem(
             'unknown-study',
             sel.study,
-            f'unknown study {sel.study!r}: NBIA at {client.base_url} has no '
+            f'unknown study {sel.study!r}: {client.where} has no '
             'public series with this StudyInstanceUID',
         )
     return _no_match(sel)

@@ -22,6 +22,7 @@ from datalad_tcia.pipeline import deposit_datasets
 
 from .common import store_path
 from .constraints import EnsureStoreURL
+from .idc import idc_step, no_idc_param
 from .params import (
     force_param,
     jobs_param,
@@ -77,6 +78,7 @@ class TciaDepositDataset(ValidatedInterface):
         ),
         'jobs': jobs_param,
         'force': force_param,
+        'no_idc': no_idc_param,
         'output_format': output_format_param,
     }
 
@@ -88,6 +90,7 @@ class TciaDepositDataset(ValidatedInterface):
             'layout': EnsureStr(min_len=1),
             'jobs': EnsureInt() & EnsureRange(min=1),
             'force': EnsureBool(),
+            'no_idc': EnsureBool(),
         },
     )
 
@@ -118,6 +121,7 @@ class TciaDepositDataset(ValidatedInterface):
         layout: str | None = None,
         jobs: int = 1,
         force: bool = False,
+        no_idc: bool = False,
         output_format: str | None = None,
     ) -> Iterator[dict[str, Any]]:
         if not collection:
@@ -129,6 +133,9 @@ class TciaDepositDataset(ValidatedInterface):
             )
             return
         store_dir = store_path(store)
+        idc, warning = idc_step(no_idc, 'tcia_deposit_dataset')
+        if warning:
+            yield warning
         outcomes = deposit_datasets(
             store_dir,
             collection,
@@ -136,6 +143,7 @@ class TciaDepositDataset(ValidatedInterface):
             template=layout,
             jobs=jobs,
             force=force,
+            idc=idc,
         )
         for outcome in outcomes:
             yield to_result(outcome)

@@ -19,11 +19,13 @@ from datalad_next.commands import (
 from datalad_next.constraints import EnsureChoice
 from datalad_next.exceptions import CapturedException
 
+from datalad_tcia.idc import IdcIndexError
 from datalad_tcia.listing import LEVELS, format_row, summarize
 from datalad_tcia.nbia import NbiaError
-from datalad_tcia.selection import resolve_selection
+from datalad_tcia.selection import SeriesSource, resolve_selection
 
 from .common import nbia_client
+from .idc import idc_constraints, idc_params, open_index
 from .params import (
     api_url_param,
     jobs_param,
@@ -62,11 +64,16 @@ class TciaLs(ValidatedInterface):
             doc="""report down to this level of the hierarchy.""",
         ),
         'jobs': jobs_param,
+        **idc_params,
         'output_format': output_format_param,
     }
 
     _validator_ = EnsureCommandParameterization(
-        {**selection_constraints, 'level': EnsureChoice(*LEVELS)},
+        {
+            **selection_constraints,
+            'level': EnsureChoice(*LEVELS),
+            'index': idc_constraints['index'],
+        },
         joint_constraints=selection_joint,
     )
 
@@ -80,6 +87,12 @@ class TciaLs(ValidatedInterface):
             'text': 'List the series of a collection, as JSON',
             'code_py': "tcia_ls(collection='Pseudo-PHI-DICOM-Data')",
             'code_cmd': 'datalad -f json tcia-ls --collection Pseudo-PHI-DICOM-Data',
+        },
+        {
+            'text': 'List the CT series of a collection offline, from the IDC index',
+            'code_py': "tcia_ls(collection='LIDC-IDRI', modality='CT', index='idc')",
+            'code_cmd': 'datalad tcia-ls --collection LIDC-IDRI --modality CT '
+            '--index idc',
         },
         {
             'text': 'Summarise the CT series of a manifest per patient',
@@ -104,9 +117,11 @@ class TciaLs(ValidatedInterface):
         api_url: str | None = None,
         level: str = 'series',
         jobs: int = 4,
+        index: str = 'nbia',
         output_format: str | None = None,
     ) -> Iterator[dict[str, Any]]:
         client = nbia_client(api_url)
+        source: SeriesSource = client
         selection = make_selection(
             collection,
             patient,
@@ -118,14 +133,23 @@ class TciaLs(ValidatedInterface):
             manufacturer,
         )
         common = {'action': ACTION, 'logger': lgr, 'api_url': client.base_url}
+        if index == 'idc':
+            try:
+                source = open_index()
+            except IdcIndexError as e:
+                yield get_status_dict(status='impossible', message=str(e), **common)
+                return
+            # say which IDC release answered
+            common = {'action': ACTION, 'logger': lgr, 'index': source.where}
+            common['idc_version'] = source.version
         try:
             if selection.is_empty:
-                for name in client.get_collection_values():
+                for name in source.get_collection_values():
                     yield get_status_dict(
                         status='ok', type='collection', Collection=name, **common
                     )
                 return
-            resolved = resolve_selection(client, selection, jobs=jobs)
+            resolved = resolve_selection(source, selection, jobs=jobs)
         except NbiaError as e:
             yield get_status_dict(
                 status='error',

@@ -14,6 +14,7 @@ from datalad_tcia.pipeline import (
     CatalogOutcome,
     CloneOutcome,
     CollectionOutcome,
+    IdcOutcome,
     MetadataOutcome,
     Outcome,
     PatientOutcome,
@@ -89,6 +90,21 @@ def _(outcome: SeriesOutcome) -> dict[str, Any]:
         res['archive_md5'] = outcome.archive_md5
         res['archive_size'] = outcome.archive_size
     return res
+
+
+@to_result.register
+def _(outcome: IdcOutcome) -> dict[str, Any]:
+    return record(
+        ACTIONS['patient'],
+        outcome.status,
+        outcome.message,
+        type='idc',
+        PatientID=outcome.patient_id,
+        idc_series=outcome.listed,
+        idc_matched=outcome.matched,
+        idc_files=outcome.files,
+        warnings=outcome.warnings or None,
+    )
 
 
 @to_result.register

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from datalad_tcia.idc.convert import from_idc
 from datalad_tcia.nbia import SeriesInfo
 from datalad_tcia.store import StoreLayout, atomic_write_json
 from datalad_tcia.store.atomic import dumps_json
@@ -108,7 +109,12 @@ def deposit_state(layout: StoreLayout, series: SeriesInfo) -> DepositState:
                 else dep.archive.image_count,
                 series.image_count,
             ),
-            ('FileSize', old.file_size, series.file_size),
+            # IDC's sizes are its own: compared only with the same source's
+            (
+                'FileSize',
+                old.file_size if from_idc(old) == from_idc(series) else None,
+                series.file_size,
+            ),
         )
         if now is not None and before is not None and before != now
     ]

@@ -93,6 +93,9 @@ class ArchiveRecord:
     series: SeriesInfo
       NBIA's record of the series (only the UID for archives from
       elsewhere).
+    idc: mapping or None
+      What the IDC step found (IDC version, bucket, series UUID, endpoint,
+      files matched), if it ran.
     """
 
     collection: str
@@ -104,6 +107,7 @@ class ArchiveRecord:
     archive_url: str | None
     license_text: str | None
     series: SeriesInfo
+    idc: Mapping[str, Any] | None = None
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> ArchiveRecord:
@@ -120,6 +124,7 @@ class ArchiveRecord:
             archive_url=_str(obj.get('archive_url')),
             license_text=_str(obj.get('license_text')),
             series=SeriesInfo.from_json({**nbia, 'SeriesInstanceUID': uid}),
+            idc=obj.get('idc') if isinstance(obj.get('idc'), Mapping) else None,
         )
 
 

@@ -143,7 +143,16 @@ class NbiaClient(RetryingClient):
         """URL of one DICOM file (``getSingleImage``)."""
         return single_image_url(self.base_url, series_uid, sop_uid)
 
+    @property
+    def where(self) -> str:
+        """Who answers, for messages."""
+        return f'NBIA at {self.base_url}'
+
     # -- queries ------------------------------------------------------------
+    def collection_alias(self, name: str) -> str | None:
+        """NBIA knows a collection by its name only."""
+        return None
+
     def get_collection_values(self) -> list[str]:
         """Names of all collections NBIA serves."""
         rows = self._query('getCollectionValues', {})

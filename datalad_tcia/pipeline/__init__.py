@@ -6,7 +6,9 @@ unit       function                              reads -> writes (store)
 plan       :func:`plan_selection`                NBIA -> a :class:`Plan`
 series     :func:`acquire_series`                NBIA -> ``archives/``,
                                                  ``metadata/``
-patient    :func:`build_patient`                 ``metadata/`` ->
+patient    :func:`refresh_idc`,                  IDC index, IDC's bucket ->
+           :func:`build_patient`                 ``metadata/``;
+                                                 ``metadata/`` ->
                                                  ``repos/<slug>``,
                                                  ``datasets/<slug>_XDLRA--*``
 collection :func:`build_collection`,             ``repos/`` ->
@@ -29,6 +31,7 @@ commands turn into result records.
    plan_selection
    acquire_series
    deposit_archive
+   refresh_idc
    build_patient
    build_collection
    write_catalog
@@ -46,6 +49,7 @@ from .clone import clone_collection
 from .collection import build_collection, license_files, prepare_collection
 from .datasets import deposit_datasets
 from .download import acquire_all
+from .idc import IdcOutcome, IdcSources, refresh_idc
 from .metadata import deposit_archive_files
 from .outcomes import (
     SUCCESS,
@@ -71,6 +75,8 @@ __all__ = [
     'CatalogOutcome',
     'CloneOutcome',
     'CollectionOutcome',
+    'IdcOutcome',
+    'IdcSources',
     'MetadataOutcome',
     'Outcome',
     'PatientOutcome',
@@ -92,5 +98,6 @@ __all__ = [
     'license_files',
     'plan_selection',
     'prepare_collection',
+    'refresh_idc',
     'write_catalog',
 ]

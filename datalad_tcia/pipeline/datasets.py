@@ -13,6 +13,7 @@ from datalad_tcia.metadata import CollectionDeposit, read_collection
 from datalad_tcia.store import StoreLock, StoreLocked, unwritable
 
 from .collection import build_collection, license_files, prepare_collection
+from .idc import IdcOutcome, IdcSources
 from .outcomes import CollectionOutcome, PatientOutcome, Problem
 from .patient import PatientWork, build_patient
 
@@ -34,7 +35,8 @@ def deposit_datasets(
     deposit: CollectionDeposit | None = None,
     patients: Iterable[str] | None = None,
     collection_step: bool = True,
-) -> Iterator[PatientOutcome | CollectionOutcome | Problem]:
+    idc: IdcSources | None = None,
+) -> Iterator[PatientOutcome | CollectionOutcome | IdcOutcome | Problem]:
     """Build and deposit the patient datasets and the superdataset of
     ``collection`` (name or collection id) from its metadata deposit
     (``deposit``, if the caller has read it already).
@@ -44,6 +46,8 @@ def deposit_datasets(
     collection's other patients at the same time; the collection's lock
     is held only to assign slugs and for the collection step (the
     superdataset and its deposit), which ``collection_step=False`` skips.
+    With ``idc``, each patient's files gain IDC's URLs first (see
+    :func:`~.idc.refresh_idc`).
     """
     deposit = deposit or read_collection(store, collection)
     for problem in deposit.problems:
@@ -83,6 +87,7 @@ def deposit_datasets(
             template or DEFAULT_LAYOUT,
             git_files,
             force,
+            idc,
         )
         for pid in chosen
         if pid in deposit.patients
@@ -92,6 +97,8 @@ def deposit_datasets(
     # each patient under its own lock (see build_patient)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         for outcome in pool.map(build_patient, works):
+            if outcome.idc is not None and outcome.idc.status == 'ok':
+                yield outcome.idc
             yield outcome
             if outcome.entry is None:
                 failed = True

@@ -14,6 +14,8 @@ from pathlib import Path
 from datalad_tcia.dataset import PatientEntry
 from datalad_tcia.nbia import SeriesInfo
 
+from .idc import IdcOutcome
+
 #: statuses that mean "done"
 SUCCESS = ('ok', 'notneeded')
 
@@ -84,6 +86,8 @@ class PatientOutcome:
     commit: str | None = None
     entry: PatientEntry | None = None
     exception: BaseException | None = None
+    #: what the IDC step found for the patient's series
+    idc: IdcOutcome | None = None
 
 
 @dataclass
@@ -133,6 +137,7 @@ Outcome = (
     Problem
     | SeriesOutcome
     | MetadataOutcome
+    | IdcOutcome
     | PatientOutcome
     | CollectionOutcome
     | CatalogOutcome

@@ -28,9 +28,10 @@ from datalad_tcia.dataset import (
 )
 from datalad_tcia.export import clone_url, push_deposit
 from datalad_tcia.gitcmd import GitError, dataset_id, rev_parse
-from datalad_tcia.metadata import SeriesDeposit
+from datalad_tcia.metadata import MetadataError, SeriesDeposit
 from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked
 
+from .idc import IdcOutcome, IdcSources, refresh_idc
 from .outcomes import PatientOutcome
 
 lgr = logging.getLogger('datalad.tcia.pipeline.patient')
@@ -61,6 +62,9 @@ class PatientWork:
       Files committed to git (the collection's LICENSE).
     force: bool
       Replace a deposit that holds another history.
+    idc: IdcSources, optional
+      Where to look for IDC's copies of the files (no IDC step if
+      ``None``).
     """
 
     layout: StoreLayout
@@ -71,6 +75,7 @@ class PatientWork:
     template: str
     git_files: Mapping[str, bytes]
     force: bool = False
+    idc: IdcSources | None = None
 
 
 def build_patient(work: PatientWork) -> PatientOutcome:
@@ -100,15 +105,20 @@ def build_patient(work: PatientWork) -> PatientOutcome:
             commit=commit,
             entry=entry,
             exception=exception,
+            idc=found,
         )
 
     new: NewRepository | None = None
+    found: IdcOutcome | None = None
+    deposits = work.deposits
     tmp = path
     try:
         with StoreLock(layout.patient_lock(work.patient_id)):
-            files, sources = plan_patient(
-                work.deposits, work.template, layout.collection
-            )
+            if work.idc is not None:
+                deposits, found = refresh_idc(
+                    layout, work.patient_id, deposits, work.idc
+                )
+            files, sources = plan_patient(deposits, work.template, layout.collection)
             if not (path / '.git').exists():
                 # a working copy under a temporary name was left by a run
                 # killed while creating it: it is no dataset, start afresh
@@ -124,7 +134,7 @@ def build_patient(work: PatientWork) -> PatientOutcome:
                 files,
                 sources,
                 work.git_files,
-                _message(work, len(files)),
+                _message(work, deposits, len(files)),
                 new=new,
                 template=work.template,
             )
@@ -137,7 +147,7 @@ def build_patient(work: PatientWork) -> PatientOutcome:
             )
     except StoreLocked as e:
         return outcome('impossible', str(e))
-    except (PlanError, *BUILD_ERRORS) as e:
+    except (PlanError, MetadataError, *BUILD_ERRORS) as e:
         if new is not None and tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
         return outcome(
@@ -174,18 +184,24 @@ def failure_message(what: str, e: BaseException) -> str:
     return f'{what}: {text}; {advice}'
 
 
-def _message(work: PatientWork, n_files: int) -> str:
-    api = next((d.archive.api_url for d in work.deposits), None) or 'NBIA'
+def _message(work: PatientWork, deposits: Sequence[SeriesDeposit], n_files: int) -> str:
+    api = next((d.archive.api_url for d in deposits), None) or 'NBIA'
     lines = [
         f'Register {n_files} DICOM file(s) of TCIA {work.layout.collection} '
         f'patient {work.patient_id}',
         '',
         f'Sources: {api} (getImage archive members, getSingleImage)',
-        '',
-        'Series:',
     ]
+    idc = [d.archive.idc for d in deposits if d.archive.idc]
+    if idc:
+        lines.append(
+            f'and IDC (idc-index-data {idc[0].get("idc_version")}): '
+            f'{sum(int(i.get("matched") or 0) for i in idc)} file(s) matched '
+            'by MD5 and size'
+        )
+    lines += ['', 'Series:']
     lines += [
         f'- {series_summary(d)}'
-        for d in sorted(work.deposits, key=lambda d: d.archive.series_uid)
+        for d in sorted(deposits, key=lambda d: d.archive.series_uid)
     ]
     return '\n'.join(lines) + '\n'

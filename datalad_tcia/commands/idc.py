@@ -1,0 +1,87 @@
+"""Parameters and configuration of the IDC parts of the commands:
+``--index idc`` (plan offline from the IDC index) and ``--no-idc`` (no
+IDC sources this run)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import datalad
+from datalad.support.param import Parameter
+from datalad_next.constraints import EnsureBool, EnsureChoice
+
+from datalad_tcia.idc import IdcIndex, IdcIndexError
+from datalad_tcia.idc.s3 import S3Client
+from datalad_tcia.pipeline import IdcSources
+
+from .common import retry_policy, timeouts
+from .results import record
+
+lgr = logging.getLogger('datalad.tcia.commands.idc')
+
+index_param = Parameter(
+    args=('--index',),
+    metavar='nbia|idc',
+    doc="""what answers the selection: 'nbia' (NBIA's REST API, the
+    default) or 'idc' (the IDC index, offline: the installed idc-index-data
+    package, or the parquet file of 'datalad.tcia.idc-index'). Collections
+    may then also be named by IDC collection_id or DOI. Downloads still
+    come from NBIA.""",
+)
+
+no_idc_param = Parameter(
+    args=('--no-idc',),
+    action='store_true',
+    doc="""do not look for IDC's copies of the files this run (no IDC
+    URLs are added; 'datalad.tcia.idc' = false always).""",
+)
+
+idc_params = {'index': index_param}
+idc_constraints: dict[str, Any] = {
+    'index': EnsureChoice('nbia', 'idc'),
+    'no_idc': EnsureBool(),
+}
+
+
+def open_index() -> IdcIndex:
+    """The IDC index configured (``datalad.tcia.idc-index``) or installed.
+
+    Raises
+    ------
+    datalad_tcia.idc.IdcIndexError
+    """
+    path = datalad.cfg.get('datalad.tcia.idc-index')
+    return IdcIndex(str(path) if path else None)
+
+
+def idc_sources(no_idc: bool, index: IdcIndex | None = None) -> IdcSources | None:
+    """The IDC step's settings, or ``None`` if it is off.
+
+    Raises
+    ------
+    datalad_tcia.idc.IdcIndexError
+    """
+    if no_idc or not datalad.cfg.obtain('datalad.tcia.idc'):
+        return None
+    endpoint = str(datalad.cfg.obtain('datalad.tcia.idc-endpoint'))
+    return IdcSources(
+        index or open_index(),
+        S3Client(endpoint, retry=retry_policy(), timeout=timeouts()),
+    )
+
+
+def idc_step(
+    no_idc: bool, action: str, index: IdcIndex | None = None
+) -> tuple[IdcSources | None, dict[str, Any] | None]:
+    """The IDC step's settings, or why there is none this run (a record
+    that warns: a missing index never fails a run)."""
+    try:
+        return idc_sources(no_idc, index), None
+    except IdcIndexError as e:
+        message = (
+            f'no IDC sources this run: {e}; the files get their TCIA '
+            "sources, a later run with the index adds IDC's"
+        )
+        lgr.warning('%s', message)
+        return None, record(action, 'ok', message, type='idc', warning=str(e))

@@ -1,0 +1,17 @@
+"""IDC, the Imaging Data Commons, as TCIA's second home: its offline index
+(search without NBIA) and its per-file object URLs (sources beside TCIA's).
+"""
+
+from .convert import from_idc, idc_collection_id, nbia_date, normalize_doi
+from .index import IdcIndex, IdcIndexError, IdcSeries, default_index_path
+
+__all__ = [
+    'IdcIndex',
+    'IdcIndexError',
+    'IdcSeries',
+    'default_index_path',
+    'from_idc',
+    'idc_collection_id',
+    'nbia_date',
+    'normalize_doi',
+]

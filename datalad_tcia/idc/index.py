@@ -1,0 +1,257 @@
+"""The IDC index (``idc-index-data``'s ``idc_index`` parquet) queried with
+DuckDB: offline answers to the listing questions NBIA answers online, and
+where IDC keeps each series.
+
+Only TCIA's original data is used: rows with a TCIA DOI (``10.7937/``)
+and no ``analysis_result_id``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from datalad_tcia.nbia import SeriesInfo
+
+from .convert import COLUMNS, idc_collection_id, normalize_doi, series_info
+
+lgr = logging.getLogger('datalad.tcia.idc.index')
+
+#: the rows of TCIA's original data
+TCIA_ROWS = "source_DOI LIKE '10.7937/%' AND analysis_result_id IS NULL"
+
+
+class IdcIndexError(Exception):
+    """The index cannot be read (missing package or file, wrong columns)."""
+
+
+@dataclass(frozen=True)
+class IdcSeries:
+    """Where IDC keeps one series.
+
+    Attributes
+    ----------
+    series_uid: str
+      SeriesInstanceUID.
+    bucket: str
+      The AWS bucket (``idc-open-data``, ``idc-open-data-two``, ...).
+    series_uuid: str
+      ``crdc_series_uuid``: the prefix of the series' objects (one per
+      version of the series).
+    revised: int or None
+      The IDC version that last revised the series.
+    """
+
+    series_uid: str
+    bucket: str
+    series_uuid: str
+    revised: int | None = None
+
+
+def default_index_path() -> Path:
+    """The ``idc_index`` parquet of the installed ``idc-index-data``.
+
+    Raises
+    ------
+    IdcIndexError
+    """
+    try:
+        import idc_index_data
+    except ImportError as e:
+        msg = (
+            'the IDC index needs the idc-index-data package: pip install '
+            'idc-index-data (or set datalad.tcia.idc-index to a parquet file)'
+        )
+        raise IdcIndexError(msg) from e
+    return Path(str(idc_index_data.IDC_INDEX_PARQUET_FILEPATH))
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class IdcIndex:
+    """Series, patients and collections of TCIA from an IDC index file.
+
+    Parameters
+    ----------
+    path: Path, optional
+      A parquet file with the ``idc_index`` columns; the installed
+      ``idc-index-data`` package's by default. NBIA's collection names
+      come from a ``collections_index.parquet`` beside it (the package
+      ships one); without it, the ``collection_id`` is the name.
+
+    Raises
+    ------
+    IdcIndexError
+      If the file cannot be read or lacks columns.
+    """
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        try:
+            import duckdb
+        except ImportError as e:
+            msg = 'the IDC index needs DuckDB: pip install duckdb'
+            raise IdcIndexError(msg) from e
+        self.path = Path(path) if path is not None else default_index_path()
+        if not self.path.is_file():
+            msg = f'no IDC index at {self.path}: give a parquet file of idc_index rows'
+            raise IdcIndexError(msg)
+        self._db = duckdb.connect()
+        self._lock = threading.Lock()
+        self._error = duckdb.Error
+        table = f'read_parquet({_sql_string(str(self.path))})'
+        try:
+            have = {r[0] for r in self._query(f'DESCRIBE SELECT * FROM {table}')}
+        except duckdb.Error as e:
+            msg = f'cannot read the IDC index {self.path}: {e}'
+            raise IdcIndexError(msg) from e
+        missing = [c for c in (*COLUMNS, 'analysis_result_id') if c not in have]
+        if missing:
+            msg = (
+                f'{self.path} is not an IDC index: it lacks the column(s) '
+                f"{', '.join(missing)} of idc-index-data's idc_index"
+            )
+            raise IdcIndexError(msg)
+        self._query(
+            f'CREATE VIEW tcia AS SELECT {", ".join(COLUMNS)} FROM {table} '
+            f'WHERE {TCIA_ROWS}'
+        )
+        self.version = self._version(table)
+        self._names = self._collection_names()
+        #: for messages, where NBIA's client gives its URL
+        self.base_url = f'IDC index {self.version}'
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}({str(self.path)!r})'
+
+    @property
+    def where(self) -> str:
+        """Who answers, for messages."""
+        return f'the IDC index (idc-index-data {self.version}, {self.path})'
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        # one connection, one query at a time (DuckDB connections are not
+        # for concurrent use; queries take milliseconds)
+        with self._lock:
+            return self._db.execute(sql, list(params)).fetchall()
+
+    def _rows(self, where: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+        with self._lock:
+            cur = self._db.execute(f'SELECT * FROM tcia WHERE {where}', list(params))
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def _version(self, table: str) -> str:
+        """idc-index-data's version for its own file, else the version the
+        file's metadata names."""
+        try:
+            import idc_index_data
+
+            if str(self.path) == str(idc_index_data.IDC_INDEX_PARQUET_FILEPATH):
+                return str(idc_index_data.__version__)
+        except ImportError:
+            pass
+        rows = self._query(
+            'SELECT value FROM parquet_kv_metadata(?) '
+            "WHERE key = 'idc_index_data_version'",
+            [str(self.path)],
+        )
+        if rows:
+            return bytes(rows[0][0]).decode().split('-', 1)[0]
+        return 'unknown'
+
+    def _collection_names(self) -> dict[str, str]:
+        """collection_id -> NBIA's collection name."""
+        ids = [r[0] for r in self._query('SELECT DISTINCT collection_id FROM tcia')]
+        names = {cid: cid for cid in ids}
+        side = self.path.with_name('collections_index.parquet')
+        if side.is_file():
+            rows = self._query(
+                'SELECT collection_id, collection_name FROM read_parquet(?)',
+                [str(side)],
+            )
+            names.update({cid: name for cid, name in rows if cid in names and name})
+        return names
+
+    # -- the listing questions (as NbiaClient answers them) --------------------
+    def get_collection_values(self) -> list[str]:
+        """NBIA's names of the collections in the index."""
+        return sorted(self._names.values())
+
+    def collection_alias(self, name: str) -> str | None:
+        """NBIA's name of the collection whose ``collection_id`` or DOI
+        (also as a ``https://doi.org/`` URL) is ``name``."""
+        if name.strip().lower() in self._names:
+            return self._names[name.strip().lower()]
+        rows = self._query(
+            'SELECT DISTINCT collection_id FROM tcia WHERE source_DOI = ?',
+            [normalize_doi(name)],
+        )
+        return self._names[rows[0][0]] if len(rows) == 1 else None
+
+    def get_series(
+        self,
+        *,
+        collection: str | None = None,
+        patient_id: str | None = None,
+        study_uid: str | None = None,
+        series_uid: str | None = None,
+        modality: str | None = None,
+        body_part: str | None = None,
+        manufacturer: str | None = None,
+    ) -> list[SeriesInfo]:
+        """Series matching all given filters (NBIA's ``getSeries``; names
+        compared case-insensitively, like NBIA)."""
+        where, params = ['TRUE'], []
+        if collection is not None:
+            where.append('collection_id = ?')
+            params.append(idc_collection_id(collection))
+        for column, value in (
+            ('PatientID', patient_id),
+            ('Modality', modality),
+            ('BodyPartExamined', body_part),
+            ('Manufacturer', manufacturer),
+        ):
+            if value is not None:
+                where.append(f'upper({column}) = upper(?)')
+                params.append(value)
+        for column, value in (
+            ('StudyInstanceUID', study_uid),
+            ('SeriesInstanceUID', series_uid),
+        ):
+            if value is not None:
+                where.append(f'{column} = ?')
+                params.append(value)
+        return [self._info(r) for r in self._rows(' AND '.join(where), params)]
+
+    def series_many(self, uids: Sequence[str]) -> dict[str, SeriesInfo]:
+        """The series of ``uids`` the index knows, in one query."""
+        if not uids:
+            return {}
+        rows = self._rows('SeriesInstanceUID IN (SELECT unnest(?))', [list(uids)])
+        return {r['SeriesInstanceUID']: self._info(r) for r in rows}
+
+    def locations(self, uids: Sequence[str]) -> dict[str, IdcSeries]:
+        """Where IDC keeps the series of ``uids`` (those it has)."""
+        if not uids:
+            return {}
+        rows = self._rows('SeriesInstanceUID IN (SELECT unnest(?))', [list(uids)])
+        return {
+            r['SeriesInstanceUID']: IdcSeries(
+                r['SeriesInstanceUID'],
+                r['aws_bucket'],
+                r['crdc_series_uuid'],
+                r.get('series_revised_idc_version'),
+            )
+            for r in rows
+            if r.get('aws_bucket') and r.get('crdc_series_uuid')
+        }
+
+    def _info(self, row: Mapping[str, Any]) -> SeriesInfo:
+        cid = row['collection_id']
+        return series_info(row, self._names.get(cid, cid), self.version)

@@ -1,0 +1,182 @@
+"""IDC's buckets without credentials: list a series' objects (S3
+ListObjectsV2, paged) and read an object, with the retry discipline of
+the other clients.
+
+URLs are path-style, ``<endpoint>/<bucket>/<key>``, as idc-index and
+s5cmd use them against ``https://s3.amazonaws.com``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from datalad_tcia.http import ErrorTypes, HttpRequestError, RetryingClient, RetryPolicy
+
+lgr = logging.getLogger('datalad.tcia.idc.s3')
+
+DEFAULT_ENDPOINT = 'https://s3.amazonaws.com'
+
+
+class IdcListingError(HttpRequestError):
+    """IDC's bucket could not be read (offline, 403, 5xx after retries,
+    an answer that is no listing)."""
+
+
+class IdcConnectionError(IdcListingError):
+    """No (complete) response on every allowed attempt."""
+
+
+class IdcServerError(IdcListingError):
+    """5xx or 429 on every allowed attempt."""
+
+
+class IdcClientError(IdcListingError):
+    """A 4xx answer other than 429 (403: not public, 404: no bucket)."""
+
+
+@dataclass(frozen=True)
+class S3Object:
+    """One object of a listing.
+
+    Attributes
+    ----------
+    key: str
+      ``<crdc_series_uuid>/<crdc_instance_uuid>.dcm``.
+    size: int
+      Bytes.
+    etag: str
+      The ETag without quotes.
+    """
+
+    key: str
+    size: int
+    etag: str
+
+    @property
+    def md5(self) -> str | None:
+        """The MD5 (hex) the ETag is, for an object uploaded in one part; a
+        multipart upload's ETag (``<hex>-<parts>``) is none.
+
+        >>> S3Object('a', 1, '9e107d9d372bb6826bd81d3542a419d6').md5
+        '9e107d9d372bb6826bd81d3542a419d6'
+        >>> S3Object('a', 1, '9e107d9d372bb6826bd81d3542a419d6-2').md5 is None
+        True
+        """
+        tag = self.etag.lower()
+        if len(tag) == 32 and all(c in '0123456789abcdef' for c in tag):
+            return tag
+        return None
+
+
+def _client_error(url: str, text: str, status: int) -> HttpRequestError:
+    return IdcClientError(url, text, status)
+
+
+def _local(tag: str) -> str:
+    """An XML tag without its namespace."""
+    return tag.rsplit('}', 1)[-1]
+
+
+class S3Client(RetryingClient):
+    """Anonymous reads of S3-compatible buckets (IDC's, or a test server).
+
+    Parameters
+    ----------
+    endpoint: str
+      ``https://s3.amazonaws.com`` or any S3-compatible endpoint.
+    """
+
+    errors = ErrorTypes(IdcConnectionError, IdcServerError, _client_error)
+
+    def __init__(
+        self,
+        endpoint: str = DEFAULT_ENDPOINT,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: tuple[float, float] = (30.0, 120.0),
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        kwargs: dict[str, Any] = {'sleep': sleep} if sleep is not None else {}
+        super().__init__(retry=retry, timeout=timeout, session=session, **kwargs)
+        self.endpoint = endpoint.rstrip('/')
+
+    def object_url(self, bucket: str, key: str) -> str:
+        """The path-style HTTPS URL of an object."""
+        return f'{self.endpoint}/{bucket}/{quote(key)}'
+
+    def list_prefix(self, bucket: str, prefix: str) -> list[S3Object]:
+        """Every object under ``prefix`` (all pages).
+
+        Raises
+        ------
+        IdcListingError
+        """
+        url = f'{self.endpoint}/{bucket}'
+        objects: list[S3Object] = []
+        token: str | None = None
+        while True:
+            params = {'list-type': '2', 'prefix': prefix}
+            if token:
+                params['continuation-token'] = token
+            resp = self._send('GET', url, url, {'params': params})
+            page, token = self._parse(url, resp.content)
+            objects.extend(page)
+            if not token:
+                return objects
+
+    def _parse(self, url: str, body: bytes) -> tuple[list[S3Object], str | None]:
+        try:
+            root = ET.fromstring(body)  # noqa: S314 (expat refuses entity bombs)
+        except ET.ParseError as e:
+            raise IdcClientError(url, f'not a bucket listing: {e}', 200) from e
+        if _local(root.tag) != 'ListBucketResult':
+            raise IdcClientError(url, f'not a bucket listing: <{root.tag}>', 200)
+        objects = []
+        truncated = False
+        token = None
+        for child in root:
+            name = _local(child.tag)
+            if name == 'Contents':
+                fields = {_local(c.tag): (c.text or '') for c in child}
+                objects.append(
+                    S3Object(
+                        fields.get('Key', ''),
+                        int(fields.get('Size') or 0),
+                        fields.get('ETag', '').strip('"'),
+                    )
+                )
+            elif name == 'IsTruncated':
+                truncated = (child.text or '').strip().lower() == 'true'
+            elif name == 'NextContinuationToken':
+                token = child.text
+        if truncated and not token:
+            raise IdcClientError(url, 'a truncated listing without a next token', 200)
+        return objects, token if truncated else None
+
+    def md5_of(self, bucket: str, key: str) -> str:
+        """The MD5 of an object's content (downloaded, not kept).
+
+        Raises
+        ------
+        IdcListingError
+        """
+        url = self.object_url(bucket, key)
+        resp = self._send('GET', url, url, {}, stream=True)
+        digest = hashlib.md5()  # noqa: S324 (checksum, not security)
+        try:
+            for chunk in resp.iter_content(1 << 20):
+                digest.update(chunk)
+        except requests.RequestException as e:
+            raise IdcConnectionError(url, str(e), None) from e
+        finally:
+            resp.close()
+        return digest.hexdigest()

@@ -1,0 +1,178 @@
+"""The IDC step of a patient: find where IDC keeps each of the patient's
+series (the IDC index), list the series' objects (S3, no credentials),
+match them to the deposited files by MD5 and size, and record each
+file's IDC URL in the metadata deposit (the series record says which IDC
+version and series UUID, and how many files matched).
+
+It runs under the patient's lock, before the patient dataset is built,
+which registers the URLs as one more source of each file. A series whose
+IDC object prefix is already recorded is not listed again. A listing that
+fails is a warning: the files keep their TCIA sources and the next run
+tries again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from datalad_tcia.idc import IdcIndex, IdcSeries
+from datalad_tcia.idc.match import match_series
+from datalad_tcia.idc.s3 import IdcListingError, S3Client, S3Object
+from datalad_tcia.metadata import SeriesDeposit
+from datalad_tcia.metadata.deposit import read_series_metadata, write_series_metadata
+from datalad_tcia.store import StoreLayout
+
+lgr = logging.getLogger('datalad.tcia.pipeline.idc')
+
+#: the series record's key for what the IDC step found
+IDC_KEY = 'idc'
+
+
+@dataclass(frozen=True)
+class IdcSources:
+    """What the IDC step needs: the index and the bucket endpoint."""
+
+    index: IdcIndex
+    s3: S3Client
+
+
+@dataclass
+class IdcOutcome:
+    """What the IDC step did for one patient.
+
+    ``status`` is ``ok`` when series were listed (even if some failed),
+    ``notneeded`` when nothing was to be done; ``warnings`` name the series
+    whose listing failed (never a failure of the run).
+    """
+
+    status: str
+    message: str
+    patient_id: str
+    listed: int = 0
+    matched: int = 0
+    files: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def _downloader(s3: S3Client, bucket: str) -> Callable[[S3Object], str]:
+    def md5_of(obj: S3Object) -> str:
+        return s3.md5_of(bucket, obj.key)
+
+    return md5_of
+
+
+def _record(
+    loc: IdcSeries, idc: IdcSources, matched: int, files: int
+) -> dict[str, Any]:
+    return {
+        'idc_version': idc.index.version,
+        'bucket': loc.bucket,
+        'series_uuid': loc.series_uuid,
+        'endpoint': idc.s3.endpoint,
+        'matched': matched,
+        'files': files,
+    }
+
+
+def _is_current(deposit: SeriesDeposit, loc: IdcSeries, idc: IdcSources) -> bool:
+    """Whether the deposit already holds the matches of this version of
+    the series (same object prefix, same endpoint)."""
+    done = deposit.archive.idc
+    return bool(
+        done
+        and done.get('series_uuid') == loc.series_uuid
+        and done.get('bucket') == loc.bucket
+        and done.get('endpoint') == idc.s3.endpoint
+    )
+
+
+def refresh_idc(
+    layout: StoreLayout,
+    patient_id: str,
+    deposits: Sequence[SeriesDeposit],
+    idc: IdcSources,
+) -> tuple[list[SeriesDeposit], IdcOutcome]:
+    """Record IDC's URLs of the patient's files in the metadata deposit.
+
+    Returns the deposits as they are now, and what was done. Call only
+    while holding the patient's lock.
+    """
+    out = IdcOutcome('notneeded', 'IDC sources up to date', patient_id)
+    locations = idc.index.locations([d.archive.series_uid for d in deposits])
+    result = []
+    for dep in deposits:
+        loc = locations.get(dep.archive.series_uid)
+        if loc is None or _is_current(dep, loc, idc):
+            result.append(dep)
+            continue
+        try:
+            objects = idc.s3.list_prefix(loc.bucket, f'{loc.series_uuid}/')
+            match = match_series(
+                [(m.path, m.md5, m.size) for m in dep.images],
+                objects,
+                _downloader(idc.s3, loc.bucket),
+            )
+        except IdcListingError as e:
+            warning = (
+                f"series {dep.archive.series_uid}: cannot list IDC's "
+                f'{loc.bucket}/{loc.series_uuid}/ ({e}); its files keep '
+                "their TCIA sources, run again to add IDC's"
+            )
+            lgr.warning('%s', warning)
+            out.warnings.append(warning)
+            result.append(dep)
+            continue
+        urls = {
+            path: idc.s3.object_url(loc.bucket, obj.key)
+            for path, obj in match.objects.items()
+        }
+        result.append(
+            _write(layout, dep, urls, _record(loc, idc, match.matched, match.files))
+        )
+        out.listed += 1
+        out.matched += match.matched
+        out.files += match.files
+        if match.downloaded:
+            lgr.info(
+                'series %s: %d IDC object(s) downloaded to learn their MD5',
+                dep.archive.series_uid,
+                match.downloaded,
+            )
+    if out.listed:
+        out.status = 'ok'
+        out.message = (
+            f'IDC ({idc.index.version}): {out.matched} of {out.files} file(s) '
+            f'of {out.listed} series matched by MD5 and size'
+        )
+    if out.warnings:
+        out.status = 'ok'
+        out.message = (
+            f'{out.message}; {len(out.warnings)} series could not be listed '
+            f'(warning: {out.warnings[0]})'
+        )
+    return result, out
+
+
+def _write(
+    layout: StoreLayout,
+    dep: SeriesDeposit,
+    urls: dict[str, str],
+    found: dict[str, Any],
+) -> SeriesDeposit:
+    """The deposit with ``urls`` (member path -> IDC URL) and ``found``
+    (the series record's ``idc``) written; files without a match lose an
+    IDC URL an earlier version of the series had."""
+    uid = dep.archive.series_uid
+    archive, dicoms = read_series_metadata(layout, uid)
+    for rec in dicoms:
+        url = urls.get(str(rec.get('path')))
+        if url:
+            rec['idc_url'] = url
+        else:
+            rec.pop('idc_url', None)
+    archive[IDC_KEY] = found
+    write_series_metadata(layout, uid, archive, dicoms)
+    return SeriesDeposit.from_json(archive, dicoms)
