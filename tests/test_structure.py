@@ -22,6 +22,7 @@ SHARED = {
     'results',
     'reports',
     'hpc',
+    'idc',
 }
 MAX_COMMAND_LINES = 200
 

@@ -17,7 +17,8 @@ from datalad_next.commands import (
 from datalad_next.constraints import EnsureBool, EnsureStr
 
 from datalad_tcia.export import store_base_url
-from datalad_tcia.hpc import Shard, SlurmError, submit_array
+from datalad_tcia.hpc import Shard
+from datalad_tcia.idc import IdcIndexError
 from datalad_tcia.pipeline import AddSummary, add_selection
 
 from .common import (
@@ -28,7 +29,8 @@ from .common import (
     store_path,
 )
 from .constraints import EnsureStoreURL
-from .hpc import hpc_constraints, hpc_params, job_argv
+from .hpc import hpc_constraints, hpc_params, submit
+from .idc import idc_constraints, idc_params, idc_step, no_idc_param, open_index
 from .params import (
     api_url_param,
     datacite_url_param,
@@ -41,7 +43,7 @@ from .params import (
     store_param,
     store_url_param,
 )
-from .reports import slurm_result, summary_result
+from .reports import summary_result
 from .results import record, to_result
 
 lgr = logging.getLogger('datalad.tcia.commands.add')
@@ -84,6 +86,8 @@ class TciaAdd(ValidatedInterface):
             doc="""keep the downloaded archives in the store.""",
         ),
         'jobs': jobs_param,
+        **idc_params,
+        'no_idc': no_idc_param,
         **hpc_params,
         'output_format': output_format_param,
     }
@@ -96,6 +100,7 @@ class TciaAdd(ValidatedInterface):
             'datacite_url': EnsureStr(min_len=1),
             'keep_archives': EnsureBool(),
             **hpc_constraints,
+            **idc_constraints,
         },
         joint_constraints=selection_joint,
     )
@@ -137,6 +142,8 @@ class TciaAdd(ValidatedInterface):
         slurm: int | None = None,
         sbatch_args: list[str] | None = None,
         slurm_container: str | None = None,
+        index: str = 'nbia',
+        no_idc: bool = False,
         output_format: str | None = None,
     ) -> Iterator[dict[str, Any]]:
         selection = make_selection(
@@ -150,30 +157,18 @@ class TciaAdd(ValidatedInterface):
             manufacturer,
         )
         store_dir = store_path(store)
-        if slurm is not None and shard is not None:
-            yield record(
-                'tcia_add',
-                'impossible',
-                '--shard and --slurm exclude each other: --slurm K runs the '
-                'shards 0/K .. K-1/K as jobs',
-                path=str(store_dir),
-            )
-            return
         if slurm is not None:
             options = {k: v for k, v in locals().items() if k != 'selection'}
-            try:
-                yield slurm_result(
-                    submit_array(
-                        store_dir,
-                        job_argv(store_dir, options),
-                        slurm,
-                        sbatch_args=sbatch_args or (),
-                        container=slurm_container,
-                    )
-                )
-            except (SlurmError, OSError) as e:
-                yield record('tcia_add', 'impossible', str(e), path=str(store_dir))
+            yield submit(store_dir, options)
             return
+        try:
+            source = open_index() if index == 'idc' else None
+        except IdcIndexError as e:
+            yield record('tcia_add', 'impossible', str(e), path=str(store_dir))
+            return
+        idc, warning = idc_step(no_idc, 'tcia_add', source)
+        if warning:
+            yield warning
         summary = AddSummary()
         outcomes = add_selection(
             nbia_client(api_url),
@@ -188,6 +183,8 @@ class TciaAdd(ValidatedInterface):
             summary=summary,
             shard=shard,
             catalog_limits=catalog_limits(),
+            index=source,
+            idc=idc,
         )
         for outcome in outcomes:
             yield to_result(outcome)

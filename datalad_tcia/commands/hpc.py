@@ -15,7 +15,10 @@ from datalad_next.constraints import (
     EnsureStr,
 )
 
-from datalad_tcia.hpc import Shard
+from datalad_tcia.hpc import Shard, SlurmError, submit_array
+
+from .reports import slurm_result
+from .results import record
 
 
 class EnsureShard(Constraint):
@@ -107,6 +110,7 @@ def job_argv(store: Path, options: dict[str, Any]) -> list[str]:
         ('store_url', '--store-url'),
         ('api_url', '--api-url'),
         ('datacite_url', '--datacite-url'),
+        ('index', '--index'),
     ):
         value = options.get(name)
         if value is not None:
@@ -115,8 +119,35 @@ def job_argv(store: Path, options: dict[str, Any]) -> list[str]:
             argv += [flag, str(value)]
     for uid in options.get('series') or ():
         argv += ['--series', uid]
-    if options.get('keep_archives'):
-        argv.append('--keep-archives')
+    for name in ('keep_archives', 'no_idc'):
+        if options.get(name):
+            argv.append('--' + name.replace('_', '-'))
     if (options.get('jobs') or 1) > 1:
         argv += ['-J', str(options['jobs'])]
     return argv
+
+
+def submit(store: Path, options: dict[str, Any]) -> dict[str, Any]:
+    """Submit ``tcia-add`` with ``options`` (``slurm`` tasks, ``sbatch_args``,
+    ``slurm_container``) to SLURM; the record of the submission or of why
+    it failed."""
+    if options.get('shard') is not None:
+        return record(
+            'tcia_add',
+            'impossible',
+            '--shard and --slurm exclude each other: --slurm K runs the '
+            'shards 0/K .. K-1/K as jobs',
+            path=str(store),
+        )
+    try:
+        return slurm_result(
+            submit_array(
+                store,
+                job_argv(store, options),
+                options['slurm'],
+                sbatch_args=options.get('sbatch_args') or (),
+                container=options.get('slurm_container'),
+            )
+        )
+    except (SlurmError, OSError) as e:
+        return record('tcia_add', 'impossible', str(e), path=str(store))

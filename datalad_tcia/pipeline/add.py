@@ -12,7 +12,7 @@ from datalad_tcia.datacite import DataCiteClient
 from datalad_tcia.hpc import Shard
 from datalad_tcia.metadata import read_collection
 from datalad_tcia.nbia import NbiaClient
-from datalad_tcia.selection import Selection
+from datalad_tcia.selection import Selection, SeriesSource
 from datalad_tcia.store import StoreLayout
 
 from .archives import delete_archives
@@ -20,6 +20,7 @@ from .catalog import CatalogLimits, write_catalog
 from .clone import clone_collection
 from .datasets import deposit_datasets
 from .download import acquire_all
+from .idc import IdcSources
 from .outcomes import (
     SUCCESS,
     ArchivesOutcome,
@@ -91,6 +92,8 @@ def add_selection(
     summary: AddSummary | None = None,
     shard: Shard | None = None,
     catalog_limits: CatalogLimits | None = None,
+    index: SeriesSource | None = None,
+    idc: IdcSources | None = None,
 ) -> Iterator[Outcome]:
     """Everything for ``selection``; outcomes as they happen.
 
@@ -105,6 +108,10 @@ def add_selection(
     archive deletion, clone) is left to a later run without ``shard``;
     other shards may run at the same time, in other processes or cluster
     jobs on a shared store.
+
+    ``index`` (the IDC index) answers the selection instead of NBIA
+    (downloads still come from NBIA); with ``idc``, the files gain IDC's
+    URLs as sources (see :func:`~.idc.refresh_idc`).
     """
     summary = summary if summary is not None else AddSummary()
 
@@ -112,7 +119,7 @@ def add_selection(
         summary.count(outcome)
         return outcome
 
-    plan = plan_selection(client, selection, store, jobs=jobs)
+    plan = plan_selection(index or client, selection, store, jobs=jobs)
     for problem in plan.problems:
         yield report(problem)
     if shard is not None:
@@ -143,6 +150,7 @@ def add_selection(
                     jobs=jobs,
                     patients=plan.collections[name],
                     collection_step=False,
+                    idc=idc,
                 ),
             )
         return
@@ -151,7 +159,7 @@ def add_selection(
         # read once, for the datasets and the catalog
         deposit = read_collection(store, name)
         for built in deposit_datasets(
-            store, name, base_url, jobs=jobs, deposit=deposit
+            store, name, base_url, jobs=jobs, deposit=deposit, idc=idc
         ):
             if isinstance(built, CollectionOutcome):
                 clone = built.url

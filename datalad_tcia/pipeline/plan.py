@@ -6,8 +6,8 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from datalad_tcia.nbia import NbiaClient, NbiaError, SeriesInfo
-from datalad_tcia.selection import Selection, resolve_selection
+from datalad_tcia.nbia import NbiaError, SeriesInfo
+from datalad_tcia.selection import Selection, SeriesSource, resolve_selection
 
 from .outcomes import Problem
 
@@ -41,9 +41,10 @@ class Plan:
 
 
 def plan_selection(
-    client: NbiaClient, selection: Selection, store: Path, *, jobs: int = 1
+    client: SeriesSource, selection: Selection, store: Path, *, jobs: int = 1
 ) -> Plan:
-    """Resolve ``selection`` on NBIA for work on ``store``.
+    """Resolve ``selection`` on NBIA (or the IDC index) for work on
+    ``store``.
 
     Any bad part of the selection makes the whole plan empty: bad input
     changes nothing.
@@ -76,8 +77,8 @@ def plan_selection(
             Problem(
                 'plan',
                 'error',
-                f'cannot query NBIA: {e}. Nothing was downloaded; check '
-                f'the API URL ({client.base_url}) and run again',
+                f'cannot query {client.where}: {e}. Nothing was downloaded; '
+                'check the API URL and run again',
                 exception=e,
             )
         )

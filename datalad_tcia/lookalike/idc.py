@@ -1,0 +1,370 @@
+"""IDC's side of the look-alike: an index parquet in ``idc_index``'s schema
+and S3 buckets named like IDC's, holding the look-alike's files under
+UUID keys.
+
+The buckets are served by ``moto`` in server mode (an S3-compatible
+server from PyPI: ListObjectsV2, GET with ``Range``, HEAD, MD5 ETags for
+single-part uploads) on loopback, behind a thin layer that counts the
+bytes sent (for the tests and benchmarks of what a ``get`` costs) and can
+fail the listings (for the warning path). moto is a test dependency: it
+is imported when a server starts.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import requests
+
+from .data import Archive, Instance, Series
+
+#: the bucket of most of TCIA's original data in IDC
+BUCKET = 'idc-open-data'
+#: the namespace of the look-alike's deterministic IDC UUIDs
+_NAMESPACE = uuid.UUID('6f1c3e8a-7d1b-4c52-9f0e-2a7d5b9c1e43')
+
+#: ``idc_index``'s 31 columns and their DuckDB types
+COLUMNS = (
+    ('collection_id', 'VARCHAR'),
+    ('analysis_result_id', 'VARCHAR'),
+    ('PatientID', 'VARCHAR'),
+    ('SeriesInstanceUID', 'VARCHAR'),
+    ('StudyInstanceUID', 'VARCHAR'),
+    ('source_DOI', 'VARCHAR'),
+    ('PatientAge', 'VARCHAR'),
+    ('PatientSex', 'VARCHAR'),
+    ('StudyDate', 'VARCHAR'),
+    ('StudyDescription', 'VARCHAR'),
+    ('BodyPartExamined', 'VARCHAR'),
+    ('Modality', 'VARCHAR'),
+    ('SOPClassUID', 'VARCHAR'),
+    ('sop_class_name', 'VARCHAR'),
+    ('TransferSyntaxUID', 'VARCHAR'),
+    ('transfer_syntax_name', 'VARCHAR'),
+    ('PhotometricInterpretation', 'VARCHAR'),
+    ('PixelRepresentation', 'VARCHAR'),
+    ('Manufacturer', 'VARCHAR'),
+    ('ManufacturerModelName', 'VARCHAR'),
+    ('SeriesDate', 'VARCHAR'),
+    ('SeriesDescription', 'VARCHAR'),
+    ('SeriesNumber', 'VARCHAR'),
+    ('instanceCount', 'BIGINT'),
+    ('license_short_name', 'VARCHAR'),
+    ('series_init_idc_version', 'BIGINT'),
+    ('series_revised_idc_version', 'BIGINT'),
+    ('aws_bucket', 'VARCHAR'),
+    ('crdc_series_uuid', 'VARCHAR'),
+    ('series_aws_url', 'VARCHAR'),
+    ('series_size_MB', 'DOUBLE'),
+)
+
+
+def series_uuid(series: Series) -> str:
+    """The look-alike's ``crdc_series_uuid`` of a series."""
+    return str(uuid.uuid5(_NAMESPACE, 'series:' + series.uid))
+
+
+def instance_key(series: Series, instance: Instance) -> str:
+    """``<crdc_series_uuid>/<crdc_instance_uuid>.dcm``."""
+    inst = uuid.uuid5(_NAMESPACE, f'instance:{series.uid}:{instance.sop_uid}')
+    return f'{series_uuid(series)}/{inst}.dcm'
+
+
+def source_doi(series: Series) -> str:
+    """IDC's (lower-case) DOI of the series' collection; collections
+    without one get a made-up TCIA DOI."""
+    coll = series.collection
+    if coll.doi:
+        return coll.doi.lower()
+    return '10.7937/tcia.lookalike.' + re.sub(r'[^a-z0-9]+', '-', coll.name.lower())
+
+
+def index_row(series: Series, bucket: str = BUCKET) -> dict[str, Any]:
+    """The ``idc_index`` row of a series (IDC's names and date forms)."""
+    study = series.study
+    coll = series.collection
+    cid = re.sub(r'[^a-z0-9]+', '_', coll.name.lower())
+    suuid = series_uuid(series)
+    license_short = {
+        'Creative Commons Attribution 4.0 International License': 'CC BY 4.0',
+        'Creative Commons Attribution 3.0 Unported License': 'CC BY 3.0',
+    }.get(coll.license_name, coll.license_name)
+    return {
+        'collection_id': cid,
+        'analysis_result_id': None,
+        'PatientID': series.patient.patient_id,
+        'SeriesInstanceUID': series.uid,
+        'StudyInstanceUID': study.uid,
+        'source_DOI': source_doi(series),
+        'PatientAge': series.patient.age,
+        'PatientSex': series.patient.sex,
+        'StudyDate': study.study_date.isoformat(),
+        'StudyDescription': study.description,
+        'BodyPartExamined': series.body_part,
+        'Modality': series.modality,
+        'SOPClassUID': None,
+        'sop_class_name': None,
+        'TransferSyntaxUID': None,
+        'transfer_syntax_name': None,
+        'PhotometricInterpretation': None,
+        'PixelRepresentation': None,
+        'Manufacturer': series.manufacturer,
+        'ManufacturerModelName': series.model,
+        'SeriesDate': study.study_date.isoformat(),
+        'SeriesDescription': series.description,
+        'SeriesNumber': str(series.series_number),
+        'instanceCount': len(series.instances),
+        'license_short_name': license_short,
+        'series_init_idc_version': 25,
+        'series_revised_idc_version': 25,
+        'aws_bucket': bucket,
+        'crdc_series_uuid': suuid,
+        'series_aws_url': f's3://{bucket}/{suuid}/*',
+        'series_size_MB': series.file_size / 1e6,
+    }
+
+
+def write_index(
+    archive: Archive,
+    path: Path,
+    *,
+    version: str = '25.0.5',
+    skip: Iterable[str] = (),
+    extra_rows: Sequence[dict[str, Any]] = (),
+) -> Path:
+    """Write the look-alike's series (but those in ``skip``) as an
+    ``idc_index`` parquet at ``path`` with DuckDB, and a
+    ``collections_index.parquet`` beside it; ``extra_rows`` (e.g. analysis
+    results, other collections) are added as they are."""
+    import duckdb
+
+    skipped = set(skip)
+    rows = [index_row(s) for s in archive.iter_series() if s.uid not in skipped]
+    rows += list(extra_rows)
+    db = duckdb.connect()
+    db.execute(
+        'CREATE TABLE idc_index ('
+        + ', '.join(f'"{name}" {kind}' for name, kind in COLUMNS)
+        + ')'
+    )
+    names = [name for name, _ in COLUMNS]
+    db.executemany(
+        f'INSERT INTO idc_index VALUES ({", ".join("?" for _ in names)})',
+        [[row.get(n) for n in names] for row in rows],
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    target = str(path).replace("'", "''")
+    db.execute(
+        f"COPY idc_index TO '{target}' (FORMAT PARQUET, "
+        f"KV_METADATA {{idc_index_data_version: '{version}-0-glookalike'}})"
+    )
+    columns = 'collection_name VARCHAR, collection_id VARCHAR'
+    db.execute(f'CREATE TABLE collections_index ({columns})')
+    db.executemany(
+        'INSERT INTO collections_index VALUES (?, ?)',
+        [
+            [c.name, re.sub(r'[^a-z0-9]+', '_', c.name.lower())]
+            for c in archive.collections
+        ],
+    )
+    side = str(path.with_name('collections_index.parquet')).replace("'", "''")
+    db.execute(f"COPY collections_index TO '{side}' (FORMAT PARQUET)")
+    db.close()
+    return path
+
+
+@dataclass
+class S3Request:
+    """One request the S3 look-alike answered."""
+
+    method: str
+    path: str
+    query: str
+    status: int
+    bytes_sent: int = 0
+
+
+@dataclass
+class S3Lookalike:
+    """moto's S3 on loopback, counting what it sends.
+
+    Attributes
+    ----------
+    fail_listings: int or None
+      Answer every bucket listing with this HTTP status (e.g. 503, 403).
+    """
+
+    fail_listings: int | None = None
+    log: list[S3Request] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> S3Lookalike:
+        from moto.server import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        class Quiet(WSGIRequestHandler):
+            def log_request(self, *args: Any) -> None:
+                pass
+
+        app = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(
+            '127.0.0.1', 0, self._wrap(app), threaded=True, request_handler=Quiet
+        )
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+        self._server = self._thread = None
+
+    def __enter__(self) -> S3Lookalike:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def endpoint(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f'http://{host}:{port}'
+
+    def bytes_sent(self, method: str = 'GET') -> int:
+        """Bytes of the bodies sent for ``method`` requests."""
+        with self._lock:
+            return sum(r.bytes_sent for r in self.log if r.method == method)
+
+    def reset(self) -> None:
+        """Clear the log and the faults."""
+        with self._lock:
+            self.log.clear()
+        self.fail_listings = None
+
+    def _wrap(self, app: Callable[..., Any]) -> Callable[..., Any]:
+        def counting(
+            environ: dict[str, Any], start_response: Callable
+        ) -> Iterator[bytes]:
+            method = environ['REQUEST_METHOD']
+            query = environ.get('QUERY_STRING', '')
+            path = environ.get('PATH_INFO', '')
+            entry = S3Request(method, path, query, 0)
+            with self._lock:
+                self.log.append(entry)
+            if (
+                self.fail_listings
+                and method == 'GET'
+                and 'list-type=2' in query
+                and path.strip('/').count('/') == 0
+            ):
+                entry.status = self.fail_listings
+                start_response(
+                    f'{self.fail_listings} Failing', [('Content-Length', '0')]
+                )
+                return iter([b''])
+
+            def start(status: str, headers: list, exc_info: Any = None) -> Any:
+                entry.status = int(status.split(maxsplit=1)[0])
+                return start_response(status, headers, exc_info)
+
+            def body() -> Iterator[bytes]:
+                result = app(environ, start)
+                try:
+                    for chunk in result:
+                        entry.bytes_sent += len(chunk)
+                        yield chunk
+                finally:
+                    close = getattr(result, 'close', None)
+                    if close is not None:
+                        close()
+
+            return body()
+
+        return counting
+
+    # -- content ---------------------------------------------------------------
+    def create_bucket(self, bucket: str = BUCKET) -> None:
+        resp = requests.put(
+            f'{self.endpoint}/{bucket}',
+            headers={'x-amz-acl': 'public-read'},
+            timeout=30,
+        )
+        resp.raise_for_status()
+
+    def put(self, bucket: str, key: str, data: bytes) -> str:
+        """Upload in one part (public-read); returns the ETag."""
+        resp = requests.put(
+            f'{self.endpoint}/{bucket}/{key}',
+            data=data,
+            headers={'x-amz-acl': 'public-read'},
+            timeout=60,
+        )
+        resp.raise_for_status()
+        return resp.headers['ETag'].strip('"')
+
+    def put_multipart(self, bucket: str, key: str, data: bytes) -> str:
+        """Upload as a one-part multipart upload: the ETag is no MD5."""
+        url = f'{self.endpoint}/{bucket}/{key}'
+        resp = requests.post(
+            url + '?uploads', headers={'x-amz-acl': 'public-read'}, timeout=30
+        )
+        resp.raise_for_status()
+        root = ET.fromstring(resp.content)  # noqa: S314 (our own server)
+        upload = next(e.text for e in root.iter() if e.tag.endswith('UploadId'))
+        part = requests.put(
+            url, params={'partNumber': '1', 'uploadId': upload}, data=data, timeout=60
+        )
+        part.raise_for_status()
+        body = (
+            '<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>'
+            f'<ETag>{part.headers["ETag"]}</ETag></Part></CompleteMultipartUpload>'
+        )
+        done = requests.post(url, params={'uploadId': upload}, data=body, timeout=30)
+        done.raise_for_status()
+        head = requests.head(url, timeout=30)
+        return head.headers['ETag'].strip('"')
+
+    def fill(
+        self,
+        archive: Archive,
+        *,
+        bucket: str = BUCKET,
+        skip: Iterable[str] = (),
+        changed: Iterable[str] = (),
+        multipart: Iterable[str] = (),
+    ) -> int:
+        """Upload every file of ``archive`` under its IDC key (series in
+        ``skip`` not at all; files whose SOPInstanceUID is in ``changed``
+        with other bytes, as if IDC had corrected them; those in
+        ``multipart`` as multipart uploads). Returns the files uploaded."""
+        self.create_bucket(bucket)
+        skipped, altered, parts = set(skip), set(changed), set(multipart)
+        count = 0
+        for series in archive.iter_series():
+            if series.uid in skipped:
+                continue
+            for inst in series.instances:
+                data = inst.data
+                if inst.sop_uid in altered:
+                    data = data + b'\0'
+                key = instance_key(series, inst)
+                if inst.sop_uid in parts:
+                    self.put_multipart(bucket, key, data)
+                else:
+                    self.put(bucket, key, data)
+                count += 1
+        return count
