@@ -14,6 +14,10 @@ import pytest
 # beside the interpreter of the virtual environment; git-annex subprocesses
 # must find them even when the venv is not activated
 os.environ['PATH'] = f'{Path(sys.executable).parent}{os.pathsep}{os.environ["PATH"]}'
+# no test reaches IDC's real buckets: a series the real IDC index knows
+# would be listed here, on a closed loopback port (the IDC tests set their
+# own endpoint)
+os.environ.setdefault('DATALAD_TCIA_IDC__ENDPOINT', 'http://127.0.0.1:9')
 
 # DataLad core's session set-up: a throw-away HOME with a git identity
 from datalad.conftest import setup_package  # noqa: F401

@@ -44,12 +44,25 @@ COLUMNS = (
     'series_revised_idc_version',
 )
 
-#: IDC's ``license_short_name`` -> the licence URL NBIA gives
-LICENSE_URIS = {
-    'CC BY 3.0': 'https://creativecommons.org/licenses/by/3.0/',
-    'CC BY 4.0': 'https://creativecommons.org/licenses/by/4.0/',
-    'CC BY-NC 3.0': 'https://creativecommons.org/licenses/by-nc/3.0/',
-    'CC BY-NC 4.0': 'https://creativecommons.org/licenses/by-nc/4.0/',
+#: IDC's ``license_short_name`` -> NBIA's ``LicenseName`` and ``LicenseURI``
+#: (the long names and URLs of idc-index-data's ``collections_index``)
+LICENSES = {
+    'CC BY 3.0': (
+        'Creative Commons Attribution 3.0 Unported License',
+        'https://creativecommons.org/licenses/by/3.0/',
+    ),
+    'CC BY 4.0': (
+        'Creative Commons Attribution 4.0 International License',
+        'https://creativecommons.org/licenses/by/4.0/',
+    ),
+    'CC BY-NC 3.0': (
+        'Creative Commons Attribution-NonCommercial 3.0 Unported License',
+        'https://creativecommons.org/licenses/by-nc/3.0/',
+    ),
+    'CC BY-NC 4.0': (
+        'Creative Commons Attribution-NonCommercial 4.0 International License',
+        'https://creativecommons.org/licenses/by-nc/4.0/',
+    ),
 }
 
 
@@ -117,7 +130,8 @@ def nbia_row(
     (compared with NBIA's only where both come from the same source).
     """
     doi = row.get('source_DOI')
-    license_name = row.get('license_short_name')
+    short = row.get('license_short_name')
+    license_name, license_uri = LICENSES.get(str(short), (short, None))
     out = {
         'SeriesInstanceUID': row['SeriesInstanceUID'],
         'StudyInstanceUID': row.get('StudyInstanceUID'),
@@ -135,7 +149,7 @@ def nbia_row(
         'StudyDate': nbia_date(row.get('StudyDate')),
         'StudyDesc': row.get('StudyDescription'),
         'LicenseName': license_name,
-        'LicenseURI': LICENSE_URIS.get(str(license_name)),
+        'LicenseURI': license_uri,
         'DataDescriptionURI': f'https://doi.org/{doi}' if doi else None,
         'IdcVersion': version,
     }

@@ -92,6 +92,9 @@ def deposit_datasets(
         for pid in chosen
         if pid in deposit.patients
     ]
+    if idc is not None:
+        # one index query for the collection, not one per patient
+        idc.locate([d.archive.series_uid for w in works for d in w.deposits])
     entries: list[PatientEntry] = []
     failed = False
     # each patient under its own lock (see build_patient)

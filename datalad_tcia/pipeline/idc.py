@@ -14,6 +14,7 @@ tries again.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,12 +32,29 @@ lgr = logging.getLogger('datalad.tcia.pipeline.idc')
 IDC_KEY = 'idc'
 
 
-@dataclass(frozen=True)
+@dataclass
 class IdcSources:
-    """What the IDC step needs: the index and the bucket endpoint."""
+    """What the IDC step needs: the index and the bucket endpoint.
+
+    Where IDC keeps a series is looked up once (a query costs 0.1 s,
+    whether for one series or a thousand): :meth:`locate` a collection's
+    series before its patients are worked on.
+    """
 
     index: IdcIndex
     s3: S3Client
+    _known: dict[str, IdcSeries] = field(default_factory=dict, repr=False)
+    _asked: set[str] = field(default_factory=set, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def locate(self, uids: Sequence[str]) -> dict[str, IdcSeries]:
+        """Where IDC keeps the series of ``uids`` (those it has)."""
+        with self._lock:
+            missing = [u for u in uids if u not in self._asked]
+            if missing:
+                self._known.update(self.index.locations(missing))
+                self._asked.update(missing)
+            return {u: self._known[u] for u in uids if u in self._known}
 
 
 @dataclass
@@ -101,7 +119,7 @@ def refresh_idc(
     while holding the patient's lock.
     """
     out = IdcOutcome('notneeded', 'IDC sources up to date', patient_id)
-    locations = idc.index.locations([d.archive.series_uid for d in deposits])
+    locations = idc.locate([d.archive.series_uid for d in deposits])
     result = []
     for dep in deposits:
         loc = locations.get(dep.archive.series_uid)

@@ -1,0 +1,186 @@
+"""Offline search with the IDC index: the same answers as NBIA's listing
+on the look-alike, and real answers from the idc-index-data package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from datalad_tcia.idc import IdcIndex, IdcIndexError
+from datalad_tcia.lookalike import LookalikeServer
+from datalad_tcia.lookalike.idc import write_index
+from datalad_tcia.nbia import NbiaClient
+from datalad_tcia.selection import Selection, resolve_selection
+from tests.helpers import api
+
+from .conftest import ENC, PHI
+
+tcia_ls = api('tcia_ls')
+
+
+@pytest.fixture(scope='module')
+def full_index(
+    lookalike_session: LookalikeServer, tmp_path_factory: pytest.TempPathFactory
+) -> IdcIndex:
+    """The look-alike's series, all of them, as an IDC index."""
+    path = tmp_path_factory.mktemp('idx') / 'idc_index.parquet'
+    # IDC also holds analysis results and other data: never TCIA's series
+    extra = {
+        'collection_id': 'pseudo_phi_dicom_data',
+        'analysis_result_id': 'some_segmentations',
+        'PatientID': 'Pseudo-PHI-001',
+        'SeriesInstanceUID': '1.2.3.999',
+        'source_DOI': '10.5281/zenodo.1',
+        'instanceCount': 1,
+    }
+    return IdcIndex(write_index(lookalike_session.archive, path, extra_rows=[extra]))
+
+
+def _selections(srv: LookalikeServer, manifest: Path) -> list[Selection]:
+    series = list(srv.archive.iter_series())
+    phi = srv.archive.collection(PHI)
+    assert phi is not None
+    patient = phi.patients[0]
+    study = patient.studies[0]
+    manifest.write_text(
+        'downloadServerUrl=x\nmanifestVersion=3.0\nListOfSeriesToDownload=\n'
+        + '\n'.join(s.uid for s in series[::2])
+        + '\n'
+    )
+    return [
+        Selection(collection=PHI),
+        Selection(collection=PHI.lower()),
+        Selection(collection=ENC),
+        Selection(collection='LOOKALIKE-RT'),
+        Selection(patient=patient.patient_id),
+        Selection(collection=PHI, patient=patient.patient_id.lower()),
+        Selection(study=study.uid),
+        Selection(series=tuple(s.uid for s in series[:5])),
+        Selection(manifest=str(manifest)),
+        Selection(manifest=str(manifest), modality='MR'),
+        Selection(collection=PHI, modality='ct'),
+        Selection(collection=PHI, body_part='chest'),
+        Selection(collection=ENC, manufacturer='LOOKALIKE MEDICAL'),
+        Selection(collection=PHI, modality='PT'),
+        Selection(collection='NOPE'),
+        Selection(patient='NOBODY'),
+        Selection(series=('1.2.3.4', '1.2.x')),
+    ]
+
+
+def test_offline_search_agrees_with_nbia(
+    tcia: LookalikeServer, full_index: IdcIndex, tmp_path: Path
+) -> None:
+    """Every kind of selection resolves to the same series with the same
+    facts, and the same bad parts, whether NBIA or the IDC index answers."""
+    client = NbiaClient(tcia.api_url)
+    for sel in _selections(tcia, tmp_path / 'cart.tcia'):
+        nbia = resolve_selection(client, sel)
+        idc = resolve_selection(full_index, sel)
+        assert [s.series_uid for s in idc.series] == [
+            s.series_uid for s in nbia.series
+        ], sel
+        assert [p.kind for p in idc.problems] == [p.kind for p in nbia.problems], sel
+        for a, b in zip(nbia.series, idc.series, strict=True):
+            for attr in (
+                'collection',
+                'patient_id',
+                'study_uid',
+                'modality',
+                'image_count',
+                'file_size',
+                'series_number',
+                'series_description',
+                'body_part',
+                'manufacturer',
+                'study_date',
+                'study_description',
+                'license_name',
+            ):
+                assert getattr(a, attr) == getattr(b, attr), (sel, attr)
+            # IDC holds TCIA collections with a DOI only: the look-alike's
+            # collection without one has a made-up DOI there
+            if a.data_description_uri:
+                assert a.data_description_uri == b.data_description_uri
+
+
+def test_collections_by_id_and_doi(full_index: IdcIndex) -> None:
+    for name in (
+        'pseudo_phi_dicom_data',
+        '10.7937/S17Z-R072',
+        'https://doi.org/10.7937/s17z-r072',
+        'doi:10.7937/s17z-r072',
+    ):
+        res = resolve_selection(full_index, Selection(collection=name))
+        assert not res.problems, name
+        assert {s.collection for s in res.series} == {PHI}
+        assert len(res.series) == 4
+    # an analysis result is no TCIA series
+    res = resolve_selection(full_index, Selection(series=('1.2.3.999',)))
+    assert [p.kind for p in res.problems] == ['unknown-series']
+
+
+def test_tcia_ls_index_idc(
+    tcia: LookalikeServer, idc_side, monkeypatch: pytest.MonkeyPatch
+) -> None:  # noqa: ANN001
+    """``tcia-ls --index idc`` lists what NBIA lists (but the series IDC
+    lacks) and says which index answered; NBIA is not asked."""
+    import datalad
+
+    monkeypatch.setenv('DATALAD_TCIA_IDC__INDEX', str(idc_side.index))
+    datalad.cfg.reload(force=True)
+    try:
+        tcia.reset()
+        offline = tcia_ls(collection=PHI, index='idc', api_url=tcia.api_url)
+        assert tcia.requests() == []
+        online = tcia_ls(collection=PHI, api_url=tcia.api_url)
+    finally:
+        monkeypatch.undo()
+        datalad.cfg.reload(force=True)
+    assert {r['status'] for r in offline} == {'ok'}
+    assert {r['idc_version'] for r in offline} == {'25.0.5'}
+    assert all(str(idc_side.index) in r['index'] for r in offline)
+    got = {r['SeriesInstanceUID'] for r in offline if r['type'] == 'series'}
+    want = {r['SeriesInstanceUID'] for r in online if r['type'] == 'series'}
+    assert got == want - {idc_side.missing}
+
+
+def test_not_an_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datalad
+    import duckdb
+
+    bad = tmp_path / 'bad.parquet'
+    duckdb.sql(f"COPY (SELECT 1 AS x) TO '{bad}' (FORMAT PARQUET)")
+    with pytest.raises(IdcIndexError, match='lacks the column'):
+        IdcIndex(bad)
+    with pytest.raises(IdcIndexError, match='no IDC index'):
+        IdcIndex(tmp_path / 'missing.parquet')
+    monkeypatch.setenv('DATALAD_TCIA_IDC__INDEX', str(bad))
+    datalad.cfg.reload(force=True)
+    try:
+        res = tcia_ls(collection=PHI, index='idc')
+    finally:
+        monkeypatch.undo()
+        datalad.cfg.reload(force=True)
+    assert [r['status'] for r in res] == ['impossible']
+    assert str(bad) in res[0]['message']
+    assert 'SeriesInstanceUID' in res[0]['message']
+
+
+def test_real_index_lidc() -> None:
+    """The installed idc-index-data answers for all of TCIA offline."""
+    index = IdcIndex()
+    res = resolve_selection(index, Selection(collection='LIDC-IDRI'))
+    assert not res.problems
+    assert len(res.series) == 1308
+    assert len({s.patient_id for s in res.series}) == 1010
+    assert {s.collection for s in res.series} == {'LIDC-IDRI'}
+    ct = resolve_selection(index, Selection(collection='lidc_idri', modality='CT'))
+    assert 0 < len(ct.series) < len(res.series)
+    assert all(s.modality == 'CT' for s in ct.series)
+    by_doi = resolve_selection(index, Selection(collection='10.7937/s17z-r072'))
+    assert {s.collection for s in by_doi.series} == {'Pseudo-PHI-DICOM-Data'}
+    assert len(by_doi.series) == 52
+    typo = resolve_selection(index, Selection(collection='LIDC-IDRX'))
+    assert "Did you mean 'LIDC-IDRI'" in typo.problems[0].message
