@@ -195,3 +195,33 @@ def test_listing_failure_is_a_warning_and_next_run_adds_idc(
     # and once is enough
     res = tcia_deposit_dataset(store=str(store), collection=ENC)
     assert {r['status'] for r in res} == {'notneeded'}
+
+
+def test_add_planned_offline(
+    tcia: LookalikeServer, idc: IdcSide, tmp_path: Path
+) -> None:
+    """``tcia-add --index idc`` plans from the index (no NBIA listing
+    call), downloads from NBIA as always; the same selection planned by
+    NBIA afterwards finds everything done."""
+    store = tmp_path / 'store'
+    tcia.reset()
+    res = _add(tcia, store, 'pseudo_phi_dicom_data', index='idc', no_idc=True)
+    assert res[-1]['status'] == 'ok', res[-1]
+    listing = {'getCollectionValues', 'getSeries', 'getPatient', 'getPatientStudy'}
+    assert not [r for r in tcia.requests() if r.endpoint in listing]
+    got = {r['SeriesInstanceUID'] for r in res if r.get('action') == 'tcia_download'}
+    phi = {s.uid for s in tcia.archive.iter_series() if s.collection.name == PHI}
+    assert got == phi - {idc.missing}
+    arec = next(iter(_metadata(store, PHI).values()))[0]
+    assert arec['Collection'] == PHI
+    assert arec['nbia_series']['IdcVersion'] == '25.0.5'
+    assert not [r for r in res if r.get('type') == 'idc']
+    res = _add(tcia, store, PHI, no_idc=True, keep_archives=True)
+    assert res[-1]['status'] == 'ok', res[-1]
+    statuses = {
+        r['SeriesInstanceUID']: r['status']
+        for r in res
+        if r.get('action') == 'tcia_download'
+    }
+    assert statuses[idc.missing] == 'ok'
+    assert {statuses[u] for u in got} == {'notneeded'}
