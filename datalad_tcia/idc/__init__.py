@@ -2,7 +2,7 @@
 (search without NBIA) and its per-file object URLs (sources beside TCIA's).
 """
 
-from .convert import from_idc, idc_collection_id, nbia_date, normalize_doi
+from .convert import from_idc, idc_collection_id, normalize_doi, series_info
 from .index import IdcIndex, IdcIndexError, IdcSeries, default_index_path
 
 __all__ = [
@@ -12,6 +12,6 @@ __all__ = [
     'default_index_path',
     'from_idc',
     'idc_collection_id',
-    'nbia_date',
     'normalize_doi',
+    'series_info',
 ]

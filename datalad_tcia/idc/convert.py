@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 from typing import Any
 
 from datalad_tcia.nbia import SeriesInfo
+
+#: the key of an NBIA-shaped record that says which IDC index made it
+IDC_VERSION = 'IdcVersion'
 
 #: the ``idc_index`` columns this package reads
 COLUMNS = (
@@ -95,20 +99,6 @@ def normalize_doi(text: str) -> str:
     return doi
 
 
-def nbia_date(value: Any) -> str | None:
-    """IDC's ``YYYY-MM-DD`` as NBIA v4's ``MM-DD-YYYY``.
-
-    >>> nbia_date('2019-03-14'), nbia_date(None), nbia_date('garbage')
-    ('03-14-2019', None, None)
-    """
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        return datetime.strptime(value.strip(), '%Y-%m-%d').strftime('%m-%d-%Y')
-    except ValueError:
-        return None
-
-
 def file_size(series_size_mb: Any) -> int | None:
     """Bytes from IDC's ``series_size_MB`` (the sum of the instance sizes
     divided by 10^6, not rounded: rounding gives the bytes back).
@@ -121,48 +111,61 @@ def file_size(series_size_mb: Any) -> int | None:
     return round(float(series_size_mb) * 1e6)
 
 
-def nbia_row(
-    row: Mapping[str, Any], collection_name: str, version: str
-) -> dict[str, Any]:
-    """The ``getSeries`` row NBIA would give for an ``idc_index`` row.
+def _text(value: Any) -> str | None:
+    return None if value is None or value == '' else str(value)
 
-    ``IdcVersion`` says which index answered; its ``FileSize`` is IDC's
-    (compared with NBIA's only where both come from the same source).
+
+def _date(value: Any) -> date | None:
+    """IDC's ``YYYY-MM-DD`` (NBIA v4 writes ``MM-DD-YYYY``).
+
+    >>> _date('2019-03-14'), _date(None), _date('garbage')
+    (datetime.date(2019, 3, 14), None, None)
     """
-    doi = row.get('source_DOI')
-    short = row.get('license_short_name')
-    license_name, license_uri = LICENSES.get(str(short), (short, None))
-    out = {
-        'SeriesInstanceUID': row['SeriesInstanceUID'],
-        'StudyInstanceUID': row.get('StudyInstanceUID'),
-        'PatientID': row.get('PatientID'),
-        'Collection': collection_name,
-        'Modality': row.get('Modality'),
-        'ImageCount': row.get('instanceCount'),
-        'FileSize': file_size(row.get('series_size_MB')),
-        'SeriesNumber': row.get('SeriesNumber'),
-        'SeriesDescription': row.get('SeriesDescription'),
-        'BodyPartExamined': row.get('BodyPartExamined'),
-        'Manufacturer': row.get('Manufacturer'),
-        'ManufacturerModelName': row.get('ManufacturerModelName'),
-        'SeriesDate': nbia_date(row.get('SeriesDate')),
-        'StudyDate': nbia_date(row.get('StudyDate')),
-        'StudyDesc': row.get('StudyDescription'),
-        'LicenseName': license_name,
-        'LicenseURI': license_uri,
-        'DataDescriptionURI': f'https://doi.org/{doi}' if doi else None,
-        'IdcVersion': version,
-    }
-    return {k: v for k, v in out.items() if v is not None and v != ''}
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return datetime.strptime(value.strip(), '%Y-%m-%d').date()
+    except ValueError:
+        return None
 
 
 def series_info(
     row: Mapping[str, Any], collection_name: str, version: str
 ) -> SeriesInfo:
-    """The :class:`SeriesInfo` of an ``idc_index`` row."""
-    return SeriesInfo.from_json(nbia_row(row, collection_name, version))
+    """The :class:`SeriesInfo` NBIA would give for an ``idc_index`` row.
+
+    Its ``raw`` record (what the metadata deposit keeps as NBIA's) is the
+    row NBIA would have sent, plus ``IdcVersion``: which index answered.
+    The size is IDC's (compared with NBIA's only where both come from the
+    same source, see :func:`from_idc`).
+    """
+    doi = _text(row.get('source_DOI'))
+    short = _text(row.get('license_short_name'))
+    license_name, license_uri = LICENSES.get(str(short), (short, None))
+    count = row.get('instanceCount')
+    number = _text(row.get('SeriesNumber'))
+    info = SeriesInfo(
+        series_uid=str(row['SeriesInstanceUID']),
+        study_uid=_text(row.get('StudyInstanceUID')),
+        patient_id=_text(row.get('PatientID')),
+        collection=collection_name,
+        modality=_text(row.get('Modality')),
+        image_count=int(count) if count is not None else None,
+        file_size=file_size(row.get('series_size_MB')),
+        series_number=int(number) if number and number.isdigit() else None,
+        series_description=_text(row.get('SeriesDescription')),
+        body_part=_text(row.get('BodyPartExamined')),
+        manufacturer=_text(row.get('Manufacturer')),
+        series_date=_date(row.get('SeriesDate')),
+        study_date=_date(row.get('StudyDate')),
+        study_description=_text(row.get('StudyDescription')),
+        license_name=license_name,
+        license_uri=license_uri,
+        data_description_uri=f'https://doi.org/{doi}' if doi else None,
+    )
+    return replace(info, raw={**info.to_json(), IDC_VERSION: version})
 
 
 def from_idc(series: SeriesInfo) -> bool:
     """Whether ``series`` was planned from the IDC index."""
-    return 'IdcVersion' in series.raw
+    return IDC_VERSION in series.raw

@@ -185,6 +185,38 @@ class SeriesInfo:
             raw=dict(row),
         )
 
+    def to_json(self) -> dict[str, Any]:
+        """The ``getSeries`` row NBIA v4 would give for this record (its
+        spellings and ``MM-DD-YYYY`` dates; unknown fields left out), for a
+        record made elsewhere (the IDC index).
+
+        >>> row = SeriesInfo('1.2', None, 'P', 'C', study_date=date(2019, 3, 14))
+        >>> row.to_json()['StudyDate'], sorted(row.to_json())
+        ('03-14-2019', ['Collection', 'PatientID', 'SeriesInstanceUID', 'StudyDate'])
+        """
+        row = {
+            'SeriesInstanceUID': self.series_uid,
+            'StudyInstanceUID': self.study_uid,
+            'PatientID': self.patient_id,
+            'Collection': self.collection,
+            'Modality': self.modality,
+            'ImageCount': self.image_count,
+            'FileSize': self.file_size,
+            'SeriesNumber': self.series_number,
+            'SeriesDescription': self.series_description,
+            'BodyPartExamined': self.body_part,
+            'Manufacturer': self.manufacturer,
+            'ProtocolName': self.protocol_name,
+            'SeriesDate': format_date(self.series_date) or None,
+            'StudyDate': format_date(self.study_date) or None,
+            'StudyDesc': self.study_description,
+            'LicenseName': self.license_name,
+            'LicenseURI': self.license_uri,
+            'DataDescriptionURI': self.data_description_uri,
+            'DateReleased': format_date(self.date_released) or None,
+        }
+        return {k: v for k, v in row.items() if v is not None and v != ''}
+
 
 @dataclass(frozen=True)
 class SeriesSize:
