@@ -92,6 +92,9 @@ class S3Client(RetryingClient):
     ----------
     endpoint: str
       ``https://s3.amazonaws.com`` or any S3-compatible endpoint.
+    page_size: int, optional
+      Keys per listing page (``max-keys``; S3's default, 1,000, if not
+      given).
     """
 
     errors = ErrorTypes(IdcConnectionError, IdcServerError, _client_error)
@@ -104,10 +107,12 @@ class S3Client(RetryingClient):
         timeout: tuple[float, float] = (30.0, 120.0),
         session: requests.Session | None = None,
         sleep: Callable[[float], None] | None = None,
+        page_size: int | None = None,
     ) -> None:
         kwargs: dict[str, Any] = {'sleep': sleep} if sleep is not None else {}
         super().__init__(retry=retry, timeout=timeout, session=session, **kwargs)
         self.endpoint = endpoint.rstrip('/')
+        self.page_size = page_size
 
     def object_url(self, bucket: str, key: str) -> str:
         """The path-style HTTPS URL of an object."""
@@ -125,6 +130,8 @@ class S3Client(RetryingClient):
         token: str | None = None
         while True:
             params = {'list-type': '2', 'prefix': prefix}
+            if self.page_size:
+                params['max-keys'] = str(self.page_size)
             if token:
                 params['continuation-token'] = token
             resp = self._send('GET', url, url, {'params': params})
