@@ -77,3 +77,28 @@ def test_four_shards_at_once_then_collection_step(
     # a fresh clone (another user) gets every file
     truth = sorted(i.md5 for s in cohort.archive.iter_series() for i in s.instances)
     assert clone_and_get_all(sharded, cid, tmp_path) == truth
+
+
+def test_job_argv_carries_the_options(tmp_path: Path) -> None:
+    """Array tasks run the same selection with the same service options:
+    planned from the IDC index, without IDC sources, archives kept."""
+    from datalad_tcia.commands.hpc import job_argv
+
+    argv = job_argv(
+        tmp_path,
+        {
+            'collection': 'LIDC-IDRI',
+            'manifest': 'cart.tcia',
+            'index': 'idc',
+            'no_idc': True,
+            'keep_archives': True,
+            'jobs': 2,
+        },
+    )
+    assert argv[:4] == ['datalad', 'tcia-add', '--store', str(tmp_path)]
+    text = ' '.join(argv)
+    assert '--collection LIDC-IDRI' in text
+    assert f'--manifest {Path("cart.tcia").absolute()}' in text
+    assert '--index idc' in text
+    assert '--no-idc' in text and '--keep-archives' in text and '-J 2' in text
+    assert '--no-idc' not in job_argv(tmp_path, {'collection': 'X', 'no_idc': False})
