@@ -3,7 +3,8 @@
 # the bundled TCIA look-alike (NBIA v4 REST + DataCite on 127.0.0.1):
 # tcia-add a collection (download, verify, metadata, datasets, deposits,
 # catalog, archives deleted), clone the deposit into a fresh directory, get a
-# file from the look-alike and check it.
+# file from the look-alike and check it. The look-alike also plays IDC (an
+# index for offline search, the files in an S3 look-alike as first source).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=scripts/setup.sh
@@ -19,11 +20,14 @@ cd "$WORK"
 URL_FILE="$WORK/lookalike.url"
 
 echo "== starting the TCIA look-alike"
-python -m datalad_tcia.lookalike --url-file "$URL_FILE" > "$WORK/lookalike.log" 2>&1 &
+IDC_DIR="$WORK/idc"
+mkdir -p "$IDC_DIR"
+python -m datalad_tcia.lookalike --url-file "$URL_FILE" --idc "$IDC_DIR" \
+    > "$WORK/lookalike.log" 2>&1 &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 300); do
-    [ -s "$URL_FILE" ] && break
+    [ -s "$URL_FILE" ] && [ -s "$IDC_DIR/endpoint" ] && break
     kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/lookalike.log"; exit 1; }
     sleep 0.1
 done
@@ -32,10 +36,18 @@ DATACITE_URL="${API_URL%/nbia-api/services/v4}"
 echo "   NBIA v4 API at $API_URL, DataCite at $DATACITE_URL"
 # the same settings any user would make for another NBIA or DataCite
 export DATALAD_TCIA_API__URL="$API_URL" DATALAD_TCIA_DATACITE__URL="$DATACITE_URL"
+# ... and for another IDC index and S3 endpoint
+export DATALAD_TCIA_IDC__INDEX="$IDC_DIR/idc_index.parquet"
+export DATALAD_TCIA_IDC__ENDPOINT="$(cat "$IDC_DIR/endpoint")"
+echo "   IDC index $DATALAD_TCIA_IDC__INDEX, IDC's bucket at $DATALAD_TCIA_IDC__ENDPOINT"
 
 echo
 echo "== datalad tcia-ls --collection LOOKALIKE-MR-Encodings"
 datalad tcia-ls --collection LOOKALIKE-MR-Encodings
+echo
+echo "== the same offline, from the IDC index, by IDC collection id"
+echo "   datalad tcia-ls --collection lookalike_mr_encodings --index idc --level study"
+datalad tcia-ls --collection lookalike_mr_encodings --index idc --level study
 
 STORE="$WORK/tcia-store"
 echo
@@ -62,7 +74,10 @@ datalad clone "$CLONE_URL" "$CLONE" 2> "$WORK/clone.log"
 datalad -C "$CLONE" get -n ENC-01 2>> "$WORK/clone.log"
 FILE="$(cd "$CLONE/ENC-01" && git ls-files '*.dcm' | head -n 1)"
 echo
-echo "== datalad get '$FILE' (from the look-alike; the store has no archives)"
+echo "== git annex whereis: IDC first (cost 100), getSingleImage (150), the archive (200)"
+git -C "$CLONE/ENC-01" annex whereis "$FILE" 2>> "$WORK/clone.log" | sed 's/^/   /'
+echo
+echo "== datalad get '$FILE' (from IDC's look-alike bucket; the store has no archives)"
 datalad -C "$CLONE/ENC-01" get "$FILE" 2>> "$WORK/clone.log"
 python - "$CLONE/ENC-01/$FILE" "$STORE" <<'PY'
 import hashlib, json, sys

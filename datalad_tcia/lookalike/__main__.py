@@ -1,7 +1,10 @@
 """Run the TCIA look-alike server from the command line.
 
 ``python -m datalad_tcia.lookalike [--port N] [--url-file FILE]`` serves
-until interrupted and prints the NBIA and DataCite base URLs.
+until interrupted and prints the NBIA and DataCite base URLs. With
+``--idc DIR`` it also plays IDC: an index parquet in ``DIR`` and the same
+files in an S3-compatible server (moto, a test dependency) whose endpoint
+is written to ``DIR/endpoint``.
 """
 
 from __future__ import annotations
@@ -46,6 +49,13 @@ def main(argv: list[str] | None = None) -> int:
         '4-file CT series each',
     )
     parser.add_argument(
+        '--idc',
+        type=Path,
+        metavar='DIR',
+        help="also play IDC: write an IDC index (DIR/idc_index.parquet) and "
+        "serve the files from an S3 look-alike (its URL in DIR/endpoint)",
+    )
+    parser.add_argument(
         '--string-numbers',
         action='store_true',
         help='render JSON numbers as strings (a quirk of some NBIA answers)',
@@ -72,6 +82,18 @@ def main(argv: list[str] | None = None) -> int:
     ).start()
     print(f'NBIA v4 API: {srv.api_url}', flush=True)
     print(f'DataCite:    {srv.datacite_url}', flush=True)
+    s3 = None
+    if args.idc:
+        from .idc import S3Lookalike, write_index
+
+        write_index(archive, args.idc / 'idc_index.parquet')
+        s3 = S3Lookalike().start()
+        s3.fill(archive)
+        tmp = args.idc / 'endpoint.tmp'
+        tmp.write_text(s3.endpoint + '\n')
+        tmp.replace(args.idc / 'endpoint')
+        print(f'IDC index:   {args.idc / "idc_index.parquet"}', flush=True)
+        print(f'IDC S3:      {s3.endpoint}', flush=True)
     for coll in srv.archive.collections:
         print(f'collection:  {coll.name}', flush=True)
     if args.url_file:
@@ -86,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         srv.stop()
+        if s3 is not None:
+            s3.stop()
     return 0
 
 
