@@ -42,6 +42,13 @@ def summary_result(summary: AddSummary, path: str) -> dict[str, Any]:
         f'{summary.skipped} skipped, {summary.failed_series} failed; '
         f'{summary.files} files registered; {summary.deleted} archives deleted'
     )
+    if summary.idc_files or summary.idc_warnings:
+        message += f'; {summary.idc_files} file(s) gained IDC sources'
+    if summary.idc_warnings:
+        message += (
+            f' ({summary.idc_warnings} series could not be listed at IDC: '
+            'run again later to add theirs)'
+        )
     if urls:
         message += f'; clone: {urls[0]}'
     if summary.catalogs:
@@ -63,6 +70,8 @@ def summary_result(summary: AddSummary, path: str) -> dict[str, Any]:
         files_registered=summary.files,
         bytes_downloaded=summary.bytes,
         archives_deleted=summary.deleted,
+        idc_files=summary.idc_files,
+        idc_warnings=summary.idc_warnings,
         clone_urls=urls,
         catalogs=[str(c) for c in summary.catalogs],
     )

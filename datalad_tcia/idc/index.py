@@ -103,7 +103,6 @@ class IdcIndex:
             raise IdcIndexError(msg)
         self._db = duckdb.connect()
         self._lock = threading.Lock()
-        self._error = duckdb.Error
         table = f'read_parquet({_sql_string(str(self.path))})'
         try:
             have = {r[0] for r in self._query(f'DESCRIBE SELECT * FROM {table}')}

@@ -52,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         '--idc',
         type=Path,
         metavar='DIR',
-        help="also play IDC: write an IDC index (DIR/idc_index.parquet) and "
-        "serve the files from an S3 look-alike (its URL in DIR/endpoint)",
+        help='also play IDC: write an IDC index (DIR/idc_index.parquet) and '
+        'serve the files from an S3 look-alike (its URL in DIR/endpoint)',
     )
     parser.add_argument(
         '--string-numbers',

@@ -20,7 +20,7 @@ from .catalog import CatalogLimits, write_catalog
 from .clone import clone_collection
 from .datasets import deposit_datasets
 from .download import acquire_all
-from .idc import IdcSources
+from .idc import IdcOutcome, IdcSources
 from .outcomes import (
     SUCCESS,
     ArchivesOutcome,
@@ -50,6 +50,9 @@ class AddSummary:
     clone_urls: dict[str, str | None] = field(default_factory=dict)
     catalogs: list[Path] = field(default_factory=list)
     deleted: int = 0
+    #: files given IDC sources this run, and series IDC could not list
+    idc_files: int = 0
+    idc_warnings: int = 0
 
     def count(self, outcome: Outcome) -> None:
         """Take one outcome into account."""
@@ -66,6 +69,9 @@ class AddSummary:
             self.failed_input = True
         elif isinstance(outcome, PatientOutcome) and ok:
             self.files += outcome.files or 0
+        elif isinstance(outcome, IdcOutcome):
+            self.idc_files += outcome.matched
+            self.idc_warnings += len(outcome.warnings)
         elif isinstance(outcome, CatalogOutcome) and outcome.status == 'ok':
             self.catalogs.append(outcome.path)
         elif isinstance(outcome, ArchivesOutcome):

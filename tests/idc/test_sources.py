@@ -76,6 +76,8 @@ def test_round_trip_from_idc_with_nbia_down(
     found = [r for r in res if r.get('type') == 'idc']
     truth = _truth(tcia, ENC)
     assert sum(r['idc_matched'] for r in found) == len(truth)
+    assert res[-1]['idc_files'] == len(truth)
+    assert f'{len(truth)} file(s) gained IDC sources' in res[-1]['message']
     assert not any(r.get('warnings') for r in found)
     assert not list(store.rglob('*.zip'))
     # the deposit records every file's IDC URL and, per series, IDC's facts
@@ -176,6 +178,7 @@ def test_listing_failure_is_a_warning_and_next_run_adds_idc(
     warned = [r for r in res if r.get('type') == 'idc']
     assert warned and all(r['warnings'] for r in warned)
     assert 'cannot list' in warned[0]['message']
+    assert res[-1]['idc_warnings'] == len(warned[0]['warnings'])
     assert all('idc' not in a for a, _ in _metadata(store, ENC).values())
     repo = store / collection_id(ENC) / 'repos'
     patient = next(p for p in repo.iterdir() if p.name != 'collection')
