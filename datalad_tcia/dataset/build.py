@@ -153,8 +153,9 @@ def update_dataset(
     head: str | None
     annex_tip: str | None
     if new is None:
-        uuids = _remote_uuids(path)
-        if template is not None and read_config(path).get(LAYOUT_KEY) != template:
+        config = read_config(path)
+        uuids = _remote_uuids(path, config)
+        if template is not None and config.get(LAYOUT_KEY) != template:
             git(path, 'config', LAYOUT_KEY, template)
         _restore_worktree(path)
         current = _tree(path, 'HEAD')
@@ -229,10 +230,10 @@ def update_dataset(
     return result
 
 
-def _remote_uuids(path: Path) -> dict[str, str]:
-    """The special remotes' UUIDs of an existing working copy; a remote
-    added since it was made (``idc``) is configured here."""
-    config = read_config(path)
+def _remote_uuids(path: Path, config: Mapping[str, str]) -> dict[str, str]:
+    """The special remotes' UUIDs of an existing working copy (``config``:
+    its configuration); a remote added since it was made (``idc``) is
+    configured here."""
     missing = [n for n in (UNCURL, ARCHIVIST) if f'remote.{n}.annex-uuid' not in config]
     if missing:
         msg = (

@@ -156,11 +156,16 @@ def build_patient(work: PatientWork) -> PatientOutcome:
     if pushed.status == 'impossible':
         return outcome('impossible', pushed.message)
     changed = update.added + update.changed
+    done = (
+        [f'{update.added} file(s) added, {update.changed} changed'] if changed else []
+    )
+    if update.sourced:
+        done.append(f'{update.sourced} file(s) gained sources')
+    if update.remotes:
+        done.append('special remotes configured anew')
     return outcome(
-        'ok' if changed or pushed.status == 'ok' else 'notneeded',
-        f'{update.added} file(s) added, {update.changed} changed; deposited'
-        if changed
-        else pushed.message,
+        'ok' if done or pushed.status == 'ok' else 'notneeded',
+        '; '.join([*done, 'deposited']) if done else pushed.message,
         files=len(files),
         commit=commit,
         entry=entry,
