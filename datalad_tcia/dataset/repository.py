@@ -273,24 +273,54 @@ def merge_uuid_log(old: str, now: int, uuids: Mapping[str, str]) -> str:
     return ''.join(f'{line}\n' for _, line in sorted(lines.items()))
 
 
+#: settings of earlier versions, replaced when a dataset is updated
+#: (other values were set by a user: ``enableremote`` repairs are kept)
+LEGACY_FIELDS = {(UNCURL, 'match'): {'(?P<tciaurl>https?://.+)'}}
+
+
 def merge_remote_log(old: str, now: int, remotes: Mapping[str, RemoteSpec]) -> str:
     """``remote.log`` with ``remotes`` (uuid -> spec) configured as
-    ``initremote``/``enableremote`` would; a remote whose fields already
-    match keeps its line (and timestamp), other lines are kept as they are.
+    ``initremote``/``enableremote`` would.
 
-    git-annex keeps the newest line of each remote, with its fields sorted
-    and the timestamp last.
+    A known remote keeps what it has (a user's ``enableremote`` repair, a
+    cost chosen for a site) and gains the fields it lacks (``cost``);
+    only values of earlier versions (:data:`LEGACY_FIELDS`) are replaced.
+    A line that needs no change keeps its timestamp; other remotes' lines
+    are kept as they are. git-annex keeps the newest line of each remote,
+    with its fields sorted and the timestamp last.
     """
     lines: dict[str, str] = {}
     for line in old.splitlines():
         if line.strip():
-            ruuid = line.split(' ', 1)[0]
-            lines[ruuid] = line
+            lines[line.split(' ', 1)[0]] = line
     for ruuid, spec in remotes.items():
-        fields = spec.log_fields()
-        wanted = ' '.join(f'{k}={v}' for k, v in sorted(fields.items()))
         known = lines.get(ruuid)
-        if known is not None and known.split(' ', 1)[1].rsplit(' ', 1)[0] == wanted:
+        fields = dict(_log_fields(known)) if known else {}
+        before = dict(fields)
+        for key, value in spec.log_fields().items():
+            if key not in fields or fields[key] in LEGACY_FIELDS.get(
+                (spec.name, key), ()
+            ):
+                fields[key] = value
+        if known is not None and fields == before:
             continue
-        lines[ruuid] = f'{ruuid} {wanted} timestamp={now}s'
+        lines[ruuid] = (
+            f'{ruuid} '
+            + ' '.join(f'{k}={v}' for k, v in sorted(fields.items()))
+            + f' timestamp={now}s'
+        )
     return ''.join(f'{line}\n' for _, line in sorted(lines.items()))
+
+
+def _log_fields(line: str) -> list[tuple[str, str]]:
+    """The ``key=value`` fields of a ``remote.log`` line (not the timestamp).
+
+    >>> _log_fields('u1 cost=100 name=idc timestamp=1s')
+    [('cost', '100'), ('name', 'idc')]
+    """
+    out = []
+    for word in line.split(' ')[1:]:
+        key, sep, value = word.partition('=')
+        if sep and key != 'timestamp':
+            out.append((key, value))
+    return out

@@ -223,3 +223,33 @@ def test_datasets_of_earlier_versions_get_the_costs(tmp_path: Path) -> None:
     run_ok([DATALAD, 'clone', url, str(clone)], tmp_path, env)
     cost = json.loads(run_ok(['git', 'annex', 'info', '--json', 'uncurl'], clone, env))
     assert cost['cost'] == '150.0'
+
+
+def test_remote_log_keeps_what_users_set() -> None:
+    """An update adds the costs and replaces the earlier default match, but
+    keeps a user's repair and cost; lines that need nothing keep their
+    time."""
+    from datalad_tcia.dataset.repository import REMOTES, merge_remote_log
+
+    old = (
+        'u-arch autoenable=true encryption=none externaltype=archivist '
+        'name=archivist type=external timestamp=5s\n'
+        'u-other name=elsewhere type=directory timestamp=6s\n'
+        'u-unc autoenable=true cost=50 encryption=none externaltype=uncurl '
+        'match=https://moved/(?P<call>.+) name=uncurl type=external '
+        'url=https://new/{call} timestamp=7s\n'
+    )
+    new = merge_remote_log(
+        old, 99, {'u-arch': REMOTES['archivist'], 'u-unc': REMOTES['uncurl']}
+    )
+    lines = {ln.split()[0]: ln for ln in new.splitlines()}
+    assert 'cost=200' in lines['u-arch'] and lines['u-arch'].endswith('timestamp=99s')
+    assert lines['u-other'] == 'u-other name=elsewhere type=directory timestamp=6s'
+    assert lines['u-unc'] == old.splitlines()[2]
+    legacy = old.replace(
+        'match=https://moved/(?P<call>.+)', 'match=(?P<tciaurl>https?://.+)'
+    )
+    legacy_line = merge_remote_log(legacy, 99, {'u-unc': REMOTES['uncurl']})
+    assert 'match=(?P<tciaurl>https?://[^?#]+[?].+)' in legacy_line
+    assert 'cost=50' in legacy_line
+    assert merge_remote_log(new, 100, {'u-arch': REMOTES['archivist']}) == new
