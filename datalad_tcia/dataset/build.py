@@ -149,9 +149,16 @@ def update_dataset(
     :func:`init_repository`, whose first commits are written in the same
     ``git fast-import``. ``template`` is recorded as the layout of the
     files (``datalad-tcia.layout``) where it differs.
+
+    The sources, metadata and remote settings of unchanged files are
+    compared with the git-annex branch only when they differ from what the
+    last update registered (a digest in ``datalad-tcia.registered``): a
+    re-run with nothing new reads no log.
     """
     head: str | None
     annex_tip: str | None
+    digest = _registration_digest(files, source_keys)
+    config: Mapping[str, str] = {}
     if new is None:
         config = read_config(path)
         uuids = _remote_uuids(path, config)
@@ -182,6 +189,8 @@ def update_dataset(
     for name, content in sorted(git_files.items()):
         if current.get(name) != ('100644', _blob_sha(content)):
             main_cmds.append(f'M 100644 inline {name}\n'.encode() + _data(content))
+    if not main_cmds and config.get(REGISTERED_KEY) == digest:
+        return result
 
     now = int(time.time())
     # every file's logs are compared, so that sources registered since
@@ -194,6 +203,7 @@ def update_dataset(
         result.remotes = bool(config_logs)
         logs.update(config_logs)
     if not main_cmds and not logs:
+        git(path, 'config', REGISTERED_KEY, digest)
         return result
     result.sourced = sum(1 for p in new_urls if p not in touched) if current else 0
     if not main_cmds and new is None:
@@ -226,8 +236,31 @@ def update_dataset(
     git(path, 'fast-import', '--quiet', input=bytes(stream))
     # bring index and work tree to the new commit (symlinks only: fast)
     git(path, 'reset', '--hard', '--quiet', 'HEAD')
+    git(path, 'config', REGISTERED_KEY, digest)
     result.commit = rev_parse(path, 'HEAD')
     return result
+
+
+#: the working copy's record of what its last update registered
+REGISTERED_KEY = 'datalad-tcia.registered'
+
+
+def _registration_digest(
+    files: Sequence[AnnexedFile], source_keys: Sequence[SourceOnlyKey]
+) -> str:
+    """A digest of everything an update registers in the git-annex branch
+    (keys, URLs, remotes, metadata, the remotes' settings)."""
+    digest = hashlib.sha1()  # noqa: S324 (a fingerprint, not security)
+    for f in files:
+        digest.update(repr((f.path, f.key, f.urls, f.remotes)).encode())
+        digest.update(
+            repr(sorted((k, tuple(v)) for k, v in f.metadata.items())).encode()
+        )
+    for k in source_keys:
+        digest.update(repr((k.key, k.urls, k.remotes)).encode())
+    for spec in REMOTES.values():
+        digest.update(repr(sorted(spec.log_fields().items())).encode())
+    return digest.hexdigest()
 
 
 def _remote_uuids(path: Path, config: Mapping[str, str]) -> dict[str, str]:

@@ -253,11 +253,14 @@ def read_config(path: Path) -> dict[str, str]:
 
 
 def remote_config_lines(spec: RemoteSpec, ruuid: str) -> list[str]:
-    """The ``.git/config`` section ``initremote`` writes for a remote."""
+    """The ``.git/config`` section ``initremote`` writes for a remote
+    (git-annex marks a remote its own repository made as verified, see
+    ``git annex verifyremote``)."""
     return [
         f'[remote "{spec.name}"]',
         f'\tannex-externaltype = {spec.externaltype}',
         f'\tannex-uuid = {ruuid}',
+        '\tannex-verified = verified',
         '\tskipFetchAll = true',
     ]
 

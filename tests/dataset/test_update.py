@@ -201,6 +201,8 @@ def test_datasets_of_earlier_versions_get_the_costs(tmp_path: Path) -> None:
         {'remote.log': '\n'.join(old) + '\n', 'uuid.log': '\n'.join(uuid_log) + '\n'},
     )
     _git(repo, 'config', '--remove-section', 'remote.idc')
+    # made before the working copy recorded what it registered
+    _git(repo, 'config', '--unset', 'datalad-tcia.registered')
     head = _git(repo, 'rev-parse', 'HEAD')
 
     res = tcia_deposit_dataset(store=str(store), collection=PHI)
