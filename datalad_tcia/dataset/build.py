@@ -14,7 +14,7 @@ import hashlib
 import logging
 import time
 import uuid as uuid_mod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,6 +93,8 @@ class UpdateResult:
 
     added: int = 0
     changed: int = 0
+    #: annexed files no longer in the deposit (a revised or withdrawn series)
+    removed: int = 0
     #: files whose sources changed (path and key unchanged)
     sourced: int = 0
     #: the special remotes' configuration (costs, a new remote) changed
@@ -135,20 +137,25 @@ def update_dataset(
     files: Sequence[AnnexedFile],
     source_keys: Sequence[SourceOnlyKey],
     git_files: Mapping[str, bytes],
-    message: str,
+    message: str | Callable[[UpdateResult], str],
     *,
     new: NewRepository | None = None,
     template: str | None = None,
+    prune: bool = True,
 ) -> UpdateResult:
     """Make the dataset at ``path`` hold ``files`` and ``git_files``.
 
     Files whose path and key are already committed are left alone; new
-    paths are added and paths with another key become a new version. Both
+    paths are added and paths with another key become a new version;
+    annexed files not in ``files`` are removed (unless ``prune`` is false:
+    the caller could not read all of the dataset's deposit). The previous
+    version keeps them, with their sources. Both
     the main branch and the git-annex branch get one commit each, or none
     if nothing changed. ``new`` is a repository fresh from
     :func:`init_repository`, whose first commits are written in the same
     ``git fast-import``. ``template`` is recorded as the layout of the
-    files (``datalad-tcia.layout``) where it differs.
+    files (``datalad-tcia.layout``) where it differs. ``message`` is the
+    commit message, or makes it from what the update found.
 
     The sources, metadata and remote settings of unchanged files are
     compared with the git-annex branch only when they differ from what the
@@ -189,6 +196,12 @@ def update_dataset(
     for name, content in sorted(git_files.items()):
         if current.get(name) != ('100644', _blob_sha(content)):
             main_cmds.append(f'M 100644 inline {name}\n'.encode() + _data(content))
+    if prune:
+        wanted = {f.path for f in files}
+        for fpath, (mode, _sha) in sorted(current.items()):
+            if mode == '120000' and fpath not in wanted:
+                result.removed += 1
+                main_cmds.append(f'D {fpath}\n'.encode())
     if not main_cmds and config.get(REGISTERED_KEY) == digest:
         return result
 
@@ -208,6 +221,9 @@ def update_dataset(
     result.sourced = sum(1 for p in new_urls if p not in touched) if current else 0
     if not main_cmds and new is None:
         message = _sources_message(result, new_urls)
+    elif callable(message):
+        # the message may say what the update found (files removed)
+        message = message(result)
     ident = git(path, 'var', 'GIT_COMMITTER_IDENT').decode().strip()
     stream = bytearray()
     stream += b'commit refs/heads/git-annex\n'

@@ -96,6 +96,11 @@ class ArchiveRecord:
     idc: mapping or None
       What the IDC step found (IDC version, bucket, series UUID, endpoint,
       files matched), if it ran.
+    revised: mapping or None
+      For a series downloaded again because NBIA revised it: ``changes``
+      (what NBIA's record says changed), ``time`` (when it was deposited
+      again, seconds since the epoch) and ``superseded`` (where the
+      previous records are kept, relative to the metadata folder).
     """
 
     collection: str
@@ -108,6 +113,7 @@ class ArchiveRecord:
     license_text: str | None
     series: SeriesInfo
     idc: Mapping[str, Any] | None = None
+    revised: Mapping[str, Any] | None = None
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> ArchiveRecord:
@@ -125,6 +131,9 @@ class ArchiveRecord:
             license_text=_str(obj.get('license_text')),
             series=SeriesInfo.from_json({**nbia, 'SeriesInstanceUID': uid}),
             idc=obj.get('idc') if isinstance(obj.get('idc'), Mapping) else None,
+            revised=obj.get('revised')
+            if isinstance(obj.get('revised'), Mapping)
+            else None,
         )
 
 

@@ -12,6 +12,8 @@ import logging
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 
 from datalad.runner.exception import CommandError
 from datalad.support.exceptions import IncompleteResultsError
@@ -20,6 +22,7 @@ from datalad_tcia.dataset import (
     NewRepository,
     PatientEntry,
     PlanError,
+    UpdateResult,
     init_repository,
     plan_patient,
     remove_stale_datasets,
@@ -27,7 +30,7 @@ from datalad_tcia.dataset import (
     update_dataset,
 )
 from datalad_tcia.export import clone_url, push_deposit
-from datalad_tcia.gitcmd import GitError, dataset_id, rev_parse
+from datalad_tcia.gitcmd import GitError, dataset_id, git_line, rev_parse
 from datalad_tcia.metadata import MetadataError, SeriesDeposit
 from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked
 
@@ -65,6 +68,9 @@ class PatientWork:
     idc: IdcSources, optional
       Where to look for IDC's copies of the files (no IDC step if
       ``None``).
+    prune: bool
+      Remove files that are no longer in the patient's deposit (off when
+      part of the collection's deposit could not be read).
     """
 
     layout: StoreLayout
@@ -76,6 +82,7 @@ class PatientWork:
     git_files: Mapping[str, bytes]
     force: bool = False
     idc: IdcSources | None = None
+    prune: bool = True
 
 
 def build_patient(work: PatientWork) -> PatientOutcome:
@@ -134,9 +141,10 @@ def build_patient(work: PatientWork) -> PatientOutcome:
                 files,
                 sources,
                 work.git_files,
-                _message(work, deposits, len(files)),
+                partial(_message, work, deposits, len(files)),
                 new=new,
                 template=work.template,
+                prune=work.prune,
             )
             if new:
                 tmp.rename(path)
@@ -155,10 +163,12 @@ def build_patient(work: PatientWork) -> PatientOutcome:
         )
     if pushed.status == 'impossible':
         return outcome('impossible', pushed.message)
-    changed = update.added + update.changed
-    done = (
-        [f'{update.added} file(s) added, {update.changed} changed'] if changed else []
-    )
+    done = []
+    if update.added + update.changed + update.removed:
+        done.append(
+            f'{update.added} file(s) added, {update.changed} changed'
+            + (f', {update.removed} removed' if update.removed else '')
+        )
     if update.sourced:
         done.append(f'{update.sourced} file(s) gained sources')
     if update.remotes:
@@ -189,7 +199,12 @@ def failure_message(what: str, e: BaseException) -> str:
     return f'{what}: {text}; {advice}'
 
 
-def _message(work: PatientWork, deposits: Sequence[SeriesDeposit], n_files: int) -> str:
+def _message(
+    work: PatientWork,
+    deposits: Sequence[SeriesDeposit],
+    n_files: int,
+    update: UpdateResult,
+) -> str:
     api = next((d.archive.api_url for d in deposits), None) or 'NBIA'
     lines = [
         f'Register {n_files} DICOM file(s) of TCIA {work.layout.collection} '
@@ -204,9 +219,31 @@ def _message(work: PatientWork, deposits: Sequence[SeriesDeposit], n_files: int)
             f'{sum(int(i.get("matched") or 0) for i in idc)} file(s) matched '
             'by MD5 and size'
         )
+    if update.changed or update.removed:
+        lines.append(
+            f'{update.changed} file(s) changed and {update.removed} removed '
+            'upstream; the previous version keeps them, with their sources'
+        )
+    since = _head_time(work.layout.repo(work.slug))
+    revised = [
+        (d.archive.series_uid, d.archive.revised)
+        for d in deposits
+        if d.archive.revised and float(d.archive.revised.get('time', 0)) > since
+    ]
+    if revised:
+        lines += ['', 'Revised on NBIA since the last version:']
+        lines += [f'- {uid}: {rev.get("changes")}' for uid, rev in revised]
     lines += ['', 'Series:']
     lines += [
         f'- {series_summary(d)}'
         for d in sorted(deposits, key=lambda d: d.archive.series_uid)
     ]
     return '\n'.join(lines) + '\n'
+
+
+def _head_time(repo: Path) -> float:
+    """When the working copy's last commit was made (0 for a new one)."""
+    try:
+        return float(git_line(repo, 'log', '-1', '--format=%ct'))
+    except (GitError, OSError, ValueError):
+        return 0.0

@@ -13,7 +13,9 @@ after an interruption picks up where the last one stopped.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,7 +33,7 @@ from datalad_tcia.archive import (
 from datalad_tcia.metadata import archive_record, deposit_state, write_series_metadata
 from datalad_tcia.nbia import NbiaAccessDenied, NbiaClient, NbiaError, SeriesInfo
 from datalad_tcia.store import StoreLayout
-from datalad_tcia.store.atomic import remove_stale_parts
+from datalad_tcia.store.atomic import atomic_write_bytes, remove_stale_parts
 
 from .outcomes import SeriesOutcome
 
@@ -58,6 +60,9 @@ class ArchiveFacts:
     archive_path: str | None = None
     downloaded: str | None = None
     nbia_series: Mapping[str, Any] | None = None
+    #: for a series NBIA revised: what changed, when, where the previous
+    #: records are kept
+    revised: Mapping[str, Any] | None = None
 
 
 def deposit_archive(
@@ -90,6 +95,8 @@ def deposit_archive(
         license_text=index.license_text,
         nbia_series=facts.nbia_series,
     )
+    if facts.revised:
+        record['revised'] = dict(facts.revised)
     layout.metadata.mkdir(parents=True, exist_ok=True)
     write_series_metadata(layout, series_uid, record, index.members)
 
@@ -139,34 +146,29 @@ def acquire_series(
     Returns
     -------
     SeriesOutcome
-      ``ok``, ``notneeded``, ``impossible`` (changed upstream, no
-      ``force``) or ``error`` (with what to do).
+      ``ok``, ``notneeded`` or ``error`` (with what to do). A series NBIA
+      revised since it was deposited (another ``ImageCount`` or
+      ``FileSize``) is downloaded again; its previous records are kept in
+      ``metadata/superseded/`` (the datasets' history keeps its files).
     """
     uid = series.series_uid
     meta = layout.archive_metadata(uid)
     final = layout.archive(uid)
-    if not force:
-        state = deposit_state(layout, series)
-        if state.state == 'complete':
-            return SeriesOutcome(
-                'notneeded', 'already deposited and verified', series, None, meta
-            )
-        if state.state == 'changed':
-            return SeriesOutcome(
-                'impossible',
-                f'series {uid} changed on NBIA since it was deposited '
-                f'({state.reason}); run again with --force to replace the deposit',
-                series,
-                None,
-                meta,
-            )
+    revision: str | None = None
+    state = deposit_state(layout, series)
+    if state.state == 'complete' and not force:
+        return SeriesOutcome(
+            'notneeded', 'already deposited and verified', series, None, meta
+        )
+    if state.state == 'changed':
+        revision = state.reason
     layout.archives.mkdir(parents=True, exist_ok=True)
     layout.metadata.mkdir(parents=True, exist_ok=True)
     # leftovers of interrupted runs (we hold the store lock)
     remove_stale_parts(layout.archives, f'{final.name}.')
     remove_stale_parts(layout.metadata, uid)
 
-    if final.exists() and not force:
+    if final.exists() and not force and revision is None:
         # an interrupted run may have renamed the archive but not written
         # its metadata: verify what is there instead of downloading again
         outcome = _adopt_existing(client, layout, series, final, tags)
@@ -213,13 +215,30 @@ def acquire_series(
         if not problems:
             try:
                 tmp.replace(final)
-                _deposit(client, layout, series, final, index, dl.md5, dl.size, dl.url)
+                revised = _supersede(layout, uid, revision) if revision else None
+                _deposit(
+                    client,
+                    layout,
+                    series,
+                    final,
+                    index,
+                    dl.md5,
+                    dl.size,
+                    dl.url,
+                    revised=revised,
+                )
             except OSError as e:
                 tmp.unlink(missing_ok=True)
                 return _write_failed(series, final, e, attempt)
             return SeriesOutcome(
                 'ok',
-                f'downloaded and verified {len(index.image_members)} file(s)'
+                (
+                    f'revised on NBIA ({revision}): downloaded again, '
+                    'the previous records kept in metadata/superseded/; '
+                    if revision
+                    else ''
+                )
+                + f'downloaded and verified {len(index.image_members)} file(s)'
                 + (f' ({requests_made} requests)' if requests_made > 1 else ''),
                 series,
                 final,
@@ -310,6 +329,7 @@ def _deposit(
     size: int,
     url: str,
     downloaded: str | None = None,
+    revised: Mapping[str, Any] | None = None,
 ) -> None:
     deposit_archive(
         layout,
@@ -325,8 +345,26 @@ def _deposit(
             api_url=client.base_url,
             downloaded=downloaded,
             nbia_series=series.raw,
+            revised=revised,
         ),
     )
+
+
+def _supersede(layout: StoreLayout, uid: str, changes: str) -> dict[str, Any]:
+    """Keep the deposited records of a series NBIA revised (copies under
+    ``metadata/superseded/``, named after the version's download time) and
+    say so for the new archive record."""
+    old = json.loads(layout.archive_metadata(uid).read_text(encoding='utf-8'))
+    stamp = re.sub(r'[^0-9A-Za-z]+', '', str(old.get('downloaded') or 'unknown'))
+    apath, dpath = layout.superseded(uid, stamp)
+    apath.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(dpath, layout.dicoms_metadata(uid).read_bytes())
+    atomic_write_bytes(apath, layout.archive_metadata(uid).read_bytes())
+    return {
+        'changes': changes,
+        'time': time.time(),
+        'superseded': str(apath.relative_to(layout.metadata)),
+    }
 
 
 def _incremental(callback: ByteCallback) -> Callable[[int], None]:

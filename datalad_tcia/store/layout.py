@@ -141,6 +141,15 @@ class StoreLayout:
     def dicoms_metadata(self, series_uid: str) -> Path:
         return self.metadata / f'{series_uid}_metadata_dicoms.json'
 
+    def superseded(self, series_uid: str, stamp: str) -> tuple[Path, Path]:
+        """Where the records of a series NBIA has since revised are kept
+        (archive record, file records), ``stamp`` naming that version."""
+        folder = self.metadata / 'superseded'
+        return (
+            folder / f'{series_uid}_{stamp}_metadata_archive.json',
+            folder / f'{series_uid}_{stamp}_metadata_dicoms.json',
+        )
+
     def archive_files(self) -> list[Path]:
         """The series archives in the store."""
         if not self.archives.is_dir():

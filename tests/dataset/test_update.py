@@ -65,35 +65,47 @@ def test_new_series_and_changed_files(tmp_path: Path) -> None:
         gitmodules = (superds / '.gitmodules').read_text()
         assert 'Pseudo-PHI-002' in gitmodules
 
-        # a file changes upstream: download --force, then a new version
+        # NBIA revises the series: one file changed, one removed. No
+        # --force: the series is downloaded again, the previous records kept
         inst = ct.instances[0]
         data = inst.data + b'\x00\x00'
+        gone = ct.instances.pop()
         ct.instances[0] = replace(
             inst, parts=(data,), md5=hashlib.md5(data).hexdigest()
         )
         srv.archive.reindex()
         res = tcia_download(api_url=srv.api_url, series=[ct.uid], store=str(store))
-        # NBIA reports another FileSize: the deposit is not replaced silently
-        assert [r['status'] for r in res] == ['impossible']
-        assert '--force' in res[0]['message']
-        res = tcia_download(
-            api_url=srv.api_url, series=[ct.uid], store=str(store), force=True
-        )
         assert [r['status'] for r in res] == ['ok']
+        assert res[0]['message'].startswith('revised on NBIA (ImageCount 3 -> 2')
+        superseded = sorted((store / cid / 'metadata' / 'superseded').iterdir())
+        assert [p.name.split('_', 1)[0] for p in superseded] == [ct.uid, ct.uid]
+        old_records = json.loads(
+            next(p for p in superseded if p.name.endswith('_dicoms.json')).read_text()
+        )
+        assert gone.sop_uid in {r.get('SOPInstanceUID') for r in old_records}
         before = _git(p1, 'rev-parse', 'HEAD')
         res = tcia_deposit_dataset(store=str(store), collection=PHI)
         by_pid = {r.get('PatientID'): r for r in res}
         assert by_pid['Pseudo-PHI-001']['message'].startswith(
-            '0 file(s) added, 1 changed'
+            '0 file(s) added, 1 changed, 1 removed'
         )
         assert by_pid['Pseudo-PHI-002']['status'] == 'notneeded'
-        # the old version stays in the history
-        changed = _git(p1, 'diff', '--name-only', before, 'HEAD').splitlines()
-        assert len(changed) == 1
-        assert changed[0].endswith('1-1.dcm')
+        # the old version stays in the history, the commit says what changed
+        changed = _git(p1, 'diff', '--name-status', before, 'HEAD').splitlines()
+        assert sorted(c.split('\t')[0] for c in changed) == ['D', 'M']
+        modified = [c.split('\t')[1] for c in changed if c.startswith('M')][0]
+        assert modified.endswith('1-1.dcm')
+        message = _git(p1, 'log', '-1', '--format=%B')
+        assert '1 file(s) changed and 1 removed upstream' in message
+        assert f'- {ct.uid}: ImageCount 3 -> 2' in message
         # (the store's working copy is sparse: the symlink is in git)
-        link = _git(p1, 'cat-file', '-p', f'HEAD:{changed[0]}')
+        link = _git(p1, 'cat-file', '-p', f'HEAD:{modified}')
         assert hashlib.md5(data).hexdigest() in link
+        # the same again changes nothing
+        res = tcia_download(api_url=srv.api_url, series=[ct.uid], store=str(store))
+        assert [r['status'] for r in res] == ['notneeded']
+        res = tcia_deposit_dataset(store=str(store), collection=PHI)
+        assert {r['status'] for r in res} == {'notneeded'}
 
 
 def _one_series_dataset(store: Path) -> Path:
