@@ -148,6 +148,7 @@ def _(outcome: CollectionOutcome) -> dict[str, Any]:
         path=str(outcome.path),
         Collection=outcome.collection,
         url=outcome.url,
+        version=outcome.version,
         exception=outcome.exception,
     )
 

@@ -98,7 +98,9 @@ def push_deposit(
     prefix = deposit.prefix
     head, local = local_refs(repo)
     remote = deposit_refs(prefix)
-    if remote is not None and all(remote.get(r) == s for r, s in local.items()):
+    if remote is not None and all(
+        remote.get(r) == s for r, s in local.items() if not r.endswith(PEELED)
+    ):
         return DepositResult('notneeded', 'deposit is up to date')
     if remote is not None and not force:
         old = remote.get(head)
@@ -117,24 +119,41 @@ def push_deposit(
     return DepositResult('ok', 'deposit written')
 
 
+#: a key of the refs mapping for the commit an annotated tag points to
+PEELED = '^{}'
+
+
 def local_refs(repo: Path) -> tuple[str, dict[str, str]]:
-    """The checked-out branch of ``repo`` and the commits of it and of
-    ``git-annex`` (one process)."""
+    """The checked-out branch of ``repo`` and the commits of it, of
+    ``git-annex`` and of every tag (one process); an annotated tag also
+    has its commit under ``<tag>^{}``, as ``git ls-remote`` shows it."""
     head = (repo / '.git' / 'HEAD').read_text().strip()
     if not head.startswith('ref: refs/heads/'):
         msg = f'{repo} has no branch checked out (HEAD is {head})'
         raise GitError(msg)
     head = head[5:]
-    out = git(repo, 'for-each-ref', '--format=%(objectname) %(refname)', 'refs/heads/')
+    out = git(
+        repo,
+        'for-each-ref',
+        '--format=%(objectname) %(refname) %(*objectname)',
+        'refs/heads/',
+        'refs/tags/',
+    )
     refs = {}
+    tags = {}
     for line in out.decode().splitlines():
-        sha, _, ref = line.partition(' ')
-        refs[ref] = sha
+        sha, ref, peeled = (line.split(' ') + ['', ''])[:3]
+        if ref.startswith('refs/tags/'):
+            tags[ref] = sha
+            if peeled:
+                tags[ref + PEELED] = peeled
+        else:
+            refs[ref] = sha
     wanted = {r: refs[r] for r in (head, 'refs/heads/git-annex') if r in refs}
     if len(wanted) != 2:  # noqa: PLR2004
         msg = f'{repo} lacks {head} or refs/heads/git-annex'
         raise GitError(msg)
-    return head, wanted
+    return head, {**wanted, **tags}
 
 
 #: a bare repository as the remote helper unpacks it
@@ -150,14 +169,24 @@ def write_staging(
 ) -> None:
     """Write the staging deposit of ``deposit``: every object of
     ``gitdir`` (packs as they are, stored without recompression) and
-    ``refs`` as the only refs."""
+    ``refs`` as the only refs (``<tag>^{}``: an annotated tag's commit)."""
     export = DepositPaths.export_of(deposit.staging)
-    listing = ''.join(f'{sha} {ref}\n' for ref, sha in sorted(refs.items()))
+    listing = ''.join(
+        f'{sha} {ref}\n'
+        for ref, sha in sorted(refs.items())
+        if not ref.endswith(PEELED)
+    )
+    # packed-refs says "fully-peeled": each annotated tag with its commit
+    packed = ''.join(
+        f'{sha} {ref}\n' + (f'^{refs[ref + PEELED]}\n' if ref + PEELED in refs else '')
+        for ref, sha in sorted(refs.items())
+        if not ref.endswith(PEELED)
+    )
     with zipfile.ZipFile(export, 'w', zipfile.ZIP_DEFLATED) as zf:
         zf.writestr('HEAD', f'ref: {head}\n')
         zf.writestr('config', _BARE_CONFIG)
         zf.writestr('description', 'datalad-tcia deposit\n')
-        zf.writestr('packed-refs', _PACKED_REFS + listing)
+        zf.writestr('packed-refs', _PACKED_REFS + packed)
         for empty in _DIRS:
             zf.writestr(empty, b'')
         objects = gitdir / 'objects'

@@ -20,6 +20,7 @@ from datalad_tcia.store import COLLECTION, StoreLayout
 
 from .outcomes import CollectionOutcome
 from .patient import BUILD_ERRORS, failure_message
+from .versions import make_version
 
 lgr = logging.getLogger('datalad.tcia.pipeline.collection')
 
@@ -83,6 +84,7 @@ def build_collection(
             f'{layout.collection}\n\nEach subdataset URL points at its deposit in '
             f'{base_url}/{layout.patient_deposits}',
         )
+        version = make_version(layout)
         pushed = push_deposit(path, deposit, force=force)
     except BUILD_ERRORS as e:
         return CollectionOutcome(
@@ -98,4 +100,8 @@ def build_collection(
         message = 'deposited, without the patients that failed'
     else:
         message = pushed.message if status != 'ok' else 'collection dataset deposited'
-    return CollectionOutcome(status, message, layout.collection, path, url)
+    if version:
+        message += f'; version {version}'
+    return CollectionOutcome(
+        status, message, layout.collection, path, url, version=version
+    )

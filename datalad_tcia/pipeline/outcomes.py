@@ -100,6 +100,8 @@ class CollectionOutcome:
     path: Path
     url: str
     exception: BaseException | None = None
+    #: the version this run made (a ``tcia-YYYY-MM-DD`` tag), if any
+    version: str | None = None
 
 
 @dataclass

@@ -1,0 +1,92 @@
+"""Named versions: annotated ``tcia-YYYY-MM-DD`` tags.
+
+Every run that changes a collection dataset tags its new commit; the
+patient datasets that changed since the previous version carry the same
+tag on the commits the collection points to. A second version on one day
+is ``tcia-YYYY-MM-DD.2`` (then ``.3``, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from pathlib import Path
+
+from datalad_tcia.gitcmd import GitError, git, git_line
+
+#: the prefix of version tags
+PREFIX = 'tcia-'
+
+
+def version_tags(repo: Path) -> list[str]:
+    """The version tags of ``repo``, oldest first."""
+    out = git(
+        repo,
+        'for-each-ref',
+        '--sort=creatordate',
+        '--format=%(refname:short)',
+        f'refs/tags/{PREFIX}*',
+    )
+    return out.decode().split()
+
+
+def next_version(existing: Iterable[str], day: date) -> str:
+    """The name of a new version made on ``day``.
+
+    >>> next_version([], date(2026, 11, 29))
+    'tcia-2026-11-29'
+    >>> next_version(['tcia-2026-11-29', 'tcia-2026-11-29.2'], date(2026, 11, 29))
+    'tcia-2026-11-29.3'
+    """
+    base = f'{PREFIX}{day.isoformat()}'
+    taken = set(existing)
+    if base not in taken:
+        return base
+    n = 2
+    while f'{base}.{n}' in taken:
+        n += 1
+    return f'{base}.{n}'
+
+
+def gitlinks(repo: Path, ref: str = 'HEAD') -> dict[str, str]:
+    """Subdataset path -> the commit ``ref`` records for it (none for a
+    repository without commits)."""
+    try:
+        out = git(repo, 'ls-tree', '-z', ref)
+    except GitError:  # no commit yet: no gitlinks
+        return {}
+    links = {}
+    for entry in out.split(b'\0'):
+        meta, _, path = entry.partition(b'\t')
+        if meta.startswith(b'160000 '):
+            links[path.decode('utf-8', 'surrogateescape')] = meta.split()[2].decode()
+    return links
+
+
+def tag_version(repo: Path, name: str, message: str, commit: str = 'HEAD') -> None:
+    """Tag ``commit`` of ``repo`` as the version ``name`` (annotated)."""
+    git(repo, 'tag', '-a', '-F', '-', name, commit, input=message.encode())
+
+
+def changed_patients(
+    before: Mapping[str, str], after: Mapping[str, str]
+) -> dict[str, str]:
+    """Subdatasets (path -> commit) that are new or moved since ``before``.
+
+    >>> changed_patients({'a': '1', 'b': '2'}, {'a': '1', 'b': '3', 'c': '4'})
+    {'b': '3', 'c': '4'}
+    """
+    return {p: c for p, c in after.items() if before.get(p) != c}
+
+
+def tagged_commit(repo: Path, name: str) -> str:
+    """The commit the tag ``name`` points to."""
+    return git_line(repo, 'rev-parse', f'refs/tags/{name}^{{commit}}')
+
+
+def subjects(repo: Path, since: str | None, until: str) -> list[str]:
+    """The subject lines of ``repo``'s commits after ``since`` up to
+    ``until``, oldest first."""
+    span = f'{since}..{until}' if since else until
+    out = git(repo, 'log', '--reverse', '--format=%s', span)
+    return [s for s in out.decode('utf-8', 'replace').splitlines() if s]

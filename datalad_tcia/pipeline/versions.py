@@ -1,0 +1,93 @@
+"""The version step of the collection: after the superdataset recorded
+the patients' new commits, name the state as a version.
+
+A version is made when the superdataset's ``HEAD`` is not the commit of
+its newest version tag (so a run killed after the commit and before the
+tag tags on the next run). The patient datasets that changed since the
+previous version get the same tag on the commits the superdataset records
+(each under its patient's lock, its deposit written again), then the
+superdataset itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timezone
+
+from datalad_tcia.dataset.versions import (
+    changed_patients,
+    gitlinks,
+    next_version,
+    subjects,
+    tag_version,
+    tagged_commit,
+    version_tags,
+)
+from datalad_tcia.export import push_deposit
+from datalad_tcia.gitcmd import git_succeeds, rev_parse
+from datalad_tcia.metadata import load_slugs
+from datalad_tcia.store import StoreLayout, StoreLock
+
+lgr = logging.getLogger('datalad.tcia.pipeline.versions')
+
+#: seconds to wait for a patient's lock when tagging it
+PATIENT_LOCK_WAIT = 120.0
+
+
+def make_version(layout: StoreLayout) -> str | None:
+    """Tag the collection dataset's new state as a version, and the
+    patient datasets that changed since the previous one; the new
+    version's name, or ``None`` if ``HEAD`` already is a version.
+
+    Call while holding the collection's lock, before its deposit is
+    written.
+    """
+    path = layout.collection_repo
+    tags = version_tags(path)
+    head = rev_parse(path, 'HEAD')
+    previous = tags[-1] if tags else None
+    if previous and tagged_commit(path, previous) == head:
+        return None
+    before = gitlinks(path, f'refs/tags/{previous}') if previous else {}
+    changed = changed_patients(before, gitlinks(path))
+    name = next_version(tags, datetime.now(timezone.utc).date())
+    lines = [
+        f'TCIA {layout.collection}: version {name}',
+        '',
+        f'{len(changed)} patient dataset(s) changed since '
+        + (f'version {previous}' if previous else 'the start')
+        + ':',
+    ]
+    by_slug = {slug: pid for pid, slug in load_slugs(layout).items()}
+    for slug, commit in sorted(changed.items()):
+        repo = layout.repo(slug)
+        done = subjects(repo, before.get(slug), commit)
+        lines.append(f'- {slug}: {"; ".join(done) or "unchanged"}')
+        _tag_patient(layout, by_slug.get(slug, slug), slug, name, commit)
+    tag_version(path, name, '\n'.join(lines) + '\n')
+    lgr.info('version %s of %s', name, layout.collection)
+    return name
+
+
+def _tag_patient(
+    layout: StoreLayout, patient_id: str, slug: str, name: str, commit: str
+) -> None:
+    repo = layout.repo(slug)
+    with StoreLock(layout.patient_lock(patient_id), wait=PATIENT_LOCK_WAIT):
+        if not git_succeeds(
+            repo, 'rev-parse', '--verify', '--quiet', f'refs/tags/{name}'
+        ):
+            tag_version(
+                repo,
+                name,
+                f'TCIA {layout.collection} patient {patient_id}: version {name}\n',
+                commit,
+            )
+        push_deposit(repo, layout.patient_deposit(slug))
+
+
+def versions(layout: StoreLayout) -> Mapping[str, str]:
+    """Version name -> commit of the collection dataset, oldest first."""
+    path = layout.collection_repo
+    return {t: tagged_commit(path, t) for t in version_tags(path)}
