@@ -1,0 +1,152 @@
+"""Versions: every upstream change a tagged version; every version
+retrievable, the revised series' old file from IDC's bucket once NBIA
+serves only the new one."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from datalad_tcia.lookalike import LookalikeServer
+from datalad_tcia.lookalike.idc import S3Lookalike, write_index
+from datalad_tcia.store import collection_id
+from tests.helpers import DATALAD, api, fresh_env, run_ok
+
+from .conftest import PHI
+
+tcia_add = api('tcia_add')
+CID = collection_id(PHI)
+
+
+@pytest.fixture
+def world(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[LookalikeServer, S3Lookalike]]:
+    """A look-alike of its own (its archive changes) and IDC's copy of the
+    first state."""
+    import datalad
+
+    with LookalikeServer() as srv, S3Lookalike() as s3:
+        index = write_index(srv.archive, tmp_path / 'idc' / 'idc_index.parquet')
+        s3.fill(srv.archive)
+        monkeypatch.setenv('DATALAD_TCIA_IDC__INDEX', str(index))
+        monkeypatch.setenv('DATALAD_TCIA_IDC__ENDPOINT', s3.endpoint)
+        datalad.cfg.reload(force=True)
+        yield srv, s3
+        monkeypatch.undo()
+        datalad.cfg.reload(force=True)
+
+
+def _git(repo: Path, *args: str) -> str:
+    return run_ok(['git', *args], repo).strip()
+
+
+def _content(root: Path) -> dict[str, str]:
+    """SOPInstanceUID -> MD5 of the DICOM files under ``root``."""
+    out = {}
+    for path in root.rglob('*.dcm'):
+        if '.git' in path.relative_to(root).parts:
+            continue
+        data = path.read_bytes()
+        sop = pydicom.dcmread(io.BytesIO(data), force=True).SOPInstanceUID
+        out[str(sop)] = hashlib.md5(data).hexdigest()
+    return out
+
+
+@pytest.mark.slow
+def test_versions_sequence(
+    world: tuple[LookalikeServer, S3Lookalike], tmp_path: Path
+) -> None:
+    srv, _s3 = world
+    coll = srv.archive.collection(PHI)
+    assert coll is not None
+    p1, p2 = coll.patients[0], coll.patients[1]
+    held_back = p2.studies[0].series.pop()  # published upstream later
+    srv.archive.reindex()
+    store = tmp_path / 'store'
+    superds = store / CID / 'repos' / 'collection'
+    truth: list[dict[str, str]] = []
+
+    def add() -> list[dict]:
+        res = tcia_add(
+            api_url=srv.api_url,
+            datacite_url=srv.datacite_url,
+            collection=PHI,
+            store=str(store),
+        )
+        assert res[-1]['status'] == 'ok', res[-1]
+        return res
+
+    def state() -> dict[str, str]:
+        return {
+            i.sop_uid: i.md5
+            for s in srv.archive.iter_series()
+            if s.collection.name == PHI
+            for i in s.instances
+        }
+
+    # 1. the first version
+    res = add()
+    version = [r for r in res if r.get('version')]
+    assert len(version) == 1
+    v1 = version[0]['version']
+    assert v1.startswith('tcia-') and '.' not in v1
+    truth.append(state())
+
+    # 2. a series published upstream: a new version, only p2 changes
+    p2.studies[0].series.append(held_back)
+    srv.archive.reindex()
+    res = add()
+    v2 = next(r['version'] for r in res if r.get('version'))
+    assert v2 == f'{v1}.2'
+    note = _git(superds, 'tag', '-l', '-n99', v2)
+    assert '1 patient dataset(s) changed since version ' + v1 in note
+    assert 'Pseudo-PHI-002' in note and 'Pseudo-PHI-001' not in note
+    truth.append(state())
+
+    # 3. a series revised upstream: one file changed, one removed
+    ct = p1.studies[0].series[0]
+    inst = ct.instances[0]
+    data = inst.data + b'\0\0'
+    ct.instances[0] = replace(inst, parts=(data,), md5=hashlib.md5(data).hexdigest())
+    ct.instances.pop()
+    srv.archive.reindex()
+    res = add()
+    revised = [r for r in res if r.get('SeriesInstanceUID') == ct.uid]
+    assert revised[0]['message'].startswith('revised on NBIA (ImageCount 3 -> 2')
+    v3 = next(r['version'] for r in res if r.get('version'))
+    assert v3 == f'{v1}.3'
+    patient = store / CID / 'repos' / 'Pseudo-PHI-001'
+    assert 'Revised on NBIA since the last version' in _git(
+        patient, 'log', '-1', '--format=%B'
+    )
+    assert _git(patient, 'tag', '-l', v3) == v3
+    assert _git(store / CID / 'repos' / 'Pseudo-PHI-002', 'tag', '-l', v3) == ''
+    truth.append(state())
+
+    # 4. nothing changed: no commit, no tag, deposits untouched
+    heads = _git(superds, 'rev-parse', 'HEAD')
+    res = add()
+    assert not [r for r in res if r.get('version')]
+    assert _git(superds, 'rev-parse', 'HEAD') == heads
+    assert _git(superds, 'tag', '-l', 'tcia-*').split() == [v1, f'{v1}.2', f'{v1}.3']
+
+    # every version, from a fresh clone, with NBIA serving only the newest
+    # files (getImage down: the archive route cannot hide what IDC serves)
+    srv.reset()
+    srv.faults.add('status', 'getImage', status=404, times=None)
+    url = next(r['url'] for r in res if r.get('path', '').endswith('/collection'))
+    env = fresh_env(tmp_path / 'home')
+    for n, (tag, want) in enumerate(zip((v1, v2, v3), truth, strict=True)):
+        clone = tmp_path / f'clone-{n}'
+        run_ok([DATALAD, 'clone', url, str(clone)], tmp_path, env)
+        run_ok(['git', 'checkout', '-q', tag], clone, env)
+        run_ok([DATALAD, 'get', '-r', '.'], clone, env)
+        assert _content(clone) == want, tag
+    srv.reset()
