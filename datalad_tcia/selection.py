@@ -78,6 +78,20 @@ class Selection:
             or self.manifest
         )
 
+    @property
+    def is_whole(self) -> bool:
+        """Whether it names whole collections or patients (no study,
+        series, manifest or filter): then a deposited series it no longer
+        finds was withdrawn upstream."""
+        return bool(self.collection or self.patient) and not (
+            self.study
+            or self.series
+            or self.manifest
+            or self.modality
+            or self.body_part
+            or self.manufacturer
+        )
+
     def describe(self) -> str:
         """A short human-readable description, for messages."""
         parts = []

@@ -42,6 +42,8 @@ def summary_result(summary: AddSummary, path: str) -> dict[str, Any]:
         f'{summary.skipped} skipped, {summary.failed_series} failed; '
         f'{summary.files} files registered; {summary.deleted} archives deleted'
     )
+    if summary.withdrawn:
+        message += f'; {summary.withdrawn} series withdrawn upstream'
     if summary.idc_files or summary.idc_warnings:
         message += f'; {summary.idc_files} file(s) gained IDC sources'
     if summary.idc_warnings:
@@ -70,6 +72,7 @@ def summary_result(summary: AddSummary, path: str) -> dict[str, Any]:
         files_registered=summary.files,
         bytes_downloaded=summary.bytes,
         archives_deleted=summary.deleted,
+        series_withdrawn=summary.withdrawn,
         idc_files=summary.idc_files,
         idc_warnings=summary.idc_warnings,
         clone_urls=urls,

@@ -20,6 +20,7 @@ from datalad_tcia.pipeline import (
     PatientOutcome,
     Problem,
     SeriesOutcome,
+    WithdrawnOutcome,
 )
 
 lgr = logging.getLogger('datalad.tcia.commands.results')
@@ -90,6 +91,23 @@ def _(outcome: SeriesOutcome) -> dict[str, Any]:
         res['archive_md5'] = outcome.archive_md5
         res['archive_size'] = outcome.archive_size
     return res
+
+
+@to_result.register
+def _(outcome: WithdrawnOutcome) -> dict[str, Any]:
+    s = outcome.series
+    return record(
+        ACTIONS['series'],
+        outcome.status,
+        outcome.message,
+        type='file',
+        path=str(outcome.path),
+        Collection=s.collection,
+        PatientID=s.patient_id,
+        SeriesInstanceUID=s.series_uid,
+        withdrawn=True,
+        files=outcome.files,
+    )
 
 
 @to_result.register

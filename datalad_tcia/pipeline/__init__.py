@@ -62,6 +62,7 @@ from .outcomes import (
     PatientOutcome,
     Problem,
     SeriesOutcome,
+    WithdrawnOutcome,
 )
 from .patient import PatientWork, build_patient
 from .plan import Plan, plan_selection
@@ -84,6 +85,7 @@ __all__ = [
     'Plan',
     'Problem',
     'SeriesOutcome',
+    'WithdrawnOutcome',
     'acquire_all',
     'acquire_series',
     'add_selection',

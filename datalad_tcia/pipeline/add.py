@@ -30,8 +30,10 @@ from .outcomes import (
     PatientOutcome,
     Problem,
     SeriesOutcome,
+    WithdrawnOutcome,
 )
 from .plan import plan_selection
+from .withdraw import withdraw_missing
 
 lgr = logging.getLogger('datalad.tcia.pipeline.add')
 
@@ -50,6 +52,7 @@ class AddSummary:
     clone_urls: dict[str, str | None] = field(default_factory=dict)
     catalogs: list[Path] = field(default_factory=list)
     deleted: int = 0
+    withdrawn: int = 0
     #: files given IDC sources this run, and series IDC could not list
     idc_files: int = 0
     idc_warnings: int = 0
@@ -69,6 +72,8 @@ class AddSummary:
             self.failed_input = True
         elif isinstance(outcome, PatientOutcome) and ok:
             self.files += outcome.files or 0
+        elif isinstance(outcome, WithdrawnOutcome) and outcome.status == 'ok':
+            self.withdrawn += 1
         elif isinstance(outcome, IdcOutcome):
             self.idc_files += outcome.matched
             self.idc_warnings += len(outcome.warnings)
@@ -128,6 +133,7 @@ def add_selection(
     plan = plan_selection(index or client, selection, store, jobs=jobs)
     for problem in plan.problems:
         yield report(problem)
+    all_series = {name: p for name, p in plan.collections.items() if name}
     if shard is not None:
         plan.series = [
             s
@@ -140,6 +146,19 @@ def add_selection(
             len(plan.series),
             sum(len(p) for p in plan.collections.values()),
         )
+    if selection.is_whole and not plan.problems:
+        # what NBIA no longer lists leaves the datasets (a new version)
+        for name, patients in all_series.items():
+            planned = {s.series_uid for p in patients.values() for s in p}
+
+            def in_scope(pid: str | None, name: str = name) -> bool:
+                return (
+                    selection.patient is None
+                    or (pid or '').upper() == selection.patient.upper()
+                ) and (shard is None or shard.holds(name, pid or ''))
+
+            for gone in withdraw_missing(StoreLayout(store, name), planned, in_scope):
+                yield report(gone)
     for acquired in acquire_all(client, store, plan.series, tags=tags, jobs=jobs):
         yield report(acquired)
     collections = sorted(name for name in plan.collections if name)

@@ -9,13 +9,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from datalad_tcia.dataset import DEFAULT_LAYOUT, PatientEntry
-from datalad_tcia.metadata import CollectionDeposit, read_collection
+from datalad_tcia.metadata import CollectionDeposit, SeriesDeposit, read_collection
 from datalad_tcia.store import StoreLock, StoreLocked, unwritable
 
 from .collection import build_collection, license_files, prepare_collection
 from .idc import IdcOutcome, IdcSources
 from .outcomes import CollectionOutcome, PatientOutcome, Problem
 from .patient import PatientWork, build_patient
+from .withdraw import withdrawn_patients
 
 lgr = logging.getLogger('datalad.tcia.pipeline.datasets')
 
@@ -76,21 +77,29 @@ def deposit_datasets(
         )
         return
     git_files = license_files(deposit)
-    chosen = sorted(deposit.patients if patients is None else patients)
+    series_of: dict[str, list[SeriesDeposit]] = dict(deposit.patients)
+    if patients is None:
+        # a patient whose every series was withdrawn keeps its dataset,
+        # updated to hold no file (its history keeps them)
+        for pid in withdrawn_patients(layout) - set(series_of):
+            if pid in slugs and (layout.repo(slugs[pid]) / '.git').exists():
+                series_of[pid] = []
+    chosen = sorted(series_of if patients is None else patients)
     works = [
         PatientWork(
             layout,
             pid,
             slugs[pid],
-            deposit.patients[pid],
+            series_of[pid],
             base_url,
             template or DEFAULT_LAYOUT,
             git_files,
             force,
             idc,
+            not deposit.problems,
         )
         for pid in chosen
-        if pid in deposit.patients
+        if pid in series_of
     ]
     if idc is not None:
         # one index query for the collection, not one per patient

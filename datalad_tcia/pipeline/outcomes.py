@@ -61,6 +61,18 @@ class SeriesOutcome:
 
 
 @dataclass
+class WithdrawnOutcome:
+    """A deposited series NBIA no longer serves, withdrawn from the
+    datasets (its records moved to ``metadata/withdrawn/``)."""
+
+    status: str
+    message: str
+    series: SeriesInfo
+    path: Path
+    files: int = 0
+
+
+@dataclass
 class MetadataOutcome:
     """The metadata deposit of one series found in an archive on disk."""
 
@@ -138,6 +150,7 @@ class CloneOutcome:
 Outcome = (
     Problem
     | SeriesOutcome
+    | WithdrawnOutcome
     | MetadataOutcome
     | IdcOutcome
     | PatientOutcome

@@ -36,6 +36,7 @@ from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked
 
 from .idc import IdcOutcome, IdcSources, refresh_idc
 from .outcomes import PatientOutcome
+from .withdraw import withdrawn_since
 
 lgr = logging.getLogger('datalad.tcia.pipeline.patient')
 
@@ -208,7 +209,10 @@ def _message(
     api = next((d.archive.api_url for d in deposits), None) or 'NBIA'
     lines = [
         f'Register {n_files} DICOM file(s) of TCIA {work.layout.collection} '
-        f'patient {work.patient_id}',
+        f'patient {work.patient_id}'
+        if deposits
+        else f'Withdraw every series of TCIA {work.layout.collection} patient '
+        f'{work.patient_id}',
         '',
         f'Sources: {api} (getImage archive members, getSingleImage)',
     ]
@@ -233,6 +237,10 @@ def _message(
     if revised:
         lines += ['', 'Revised on NBIA since the last version:']
         lines += [f'- {uid}: {rev.get("changes")}' for uid, rev in revised]
+    gone = withdrawn_since(work.layout, work.patient_id, since)
+    if gone:
+        lines += ['', 'Withdrawn from NBIA since the last version:']
+        lines += [f'- {uid}' for uid in gone]
     lines += ['', 'Series:']
     lines += [
         f'- {series_summary(d)}'

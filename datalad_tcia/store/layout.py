@@ -150,6 +150,15 @@ class StoreLayout:
             folder / f'{series_uid}_{stamp}_metadata_dicoms.json',
         )
 
+    def withdrawn(self, series_uid: str) -> tuple[Path, Path]:
+        """Where the records of a series NBIA no longer serves are kept
+        (archive record, file records)."""
+        folder = self.metadata / 'withdrawn'
+        return (
+            folder / f'{series_uid}_metadata_archive.json',
+            folder / f'{series_uid}_metadata_dicoms.json',
+        )
+
     def archive_files(self) -> list[Path]:
         """The series archives in the store."""
         if not self.archives.is_dir():

@@ -130,12 +130,37 @@ def test_versions_sequence(
     assert _git(store / CID / 'repos' / 'Pseudo-PHI-002', 'tag', '-l', v3) == ''
     truth.append(state())
 
-    # 4. nothing changed: no commit, no tag, deposits untouched
+    # 4. every series of p2 withdrawn upstream: its dataset stays, empty
+    withdrawn = [s.uid for st in p2.studies for s in st.series]
+    for st in p2.studies:
+        st.series.clear()
+    srv.archive.reindex()
+    res = add()
+    gone = [r for r in res if r.get('withdrawn')]
+    assert sorted(r['SeriesInstanceUID'] for r in gone) == sorted(withdrawn)
+    assert res[-1]['series_withdrawn'] == len(withdrawn)
+    v4 = next(r['version'] for r in res if r.get('version'))
+    assert v4 == f'{v1}.4'
+    p2repo = store / CID / 'repos' / 'Pseudo-PHI-002'
+    message = _git(p2repo, 'log', '-1', '--format=%B')
+    assert message.startswith('Withdraw every series of TCIA')
+    assert all(f'- {uid}' in message for uid in withdrawn)
+    assert not [f for f in _git(p2repo, 'ls-files').splitlines() if f.endswith('.dcm')]
+    assert 'Pseudo-PHI-002' in (superds / '.gitmodules').read_text()
+    truth.append({k: v for k, v in state().items()})
+
+    # 5. nothing changed: no commit, no tag, deposits untouched
     heads = _git(superds, 'rev-parse', 'HEAD')
     res = add()
     assert not [r for r in res if r.get('version')]
+    assert not [r for r in res if r.get('withdrawn')]
     assert _git(superds, 'rev-parse', 'HEAD') == heads
-    assert _git(superds, 'tag', '-l', 'tcia-*').split() == [v1, f'{v1}.2', f'{v1}.3']
+    assert _git(superds, 'tag', '-l', 'tcia-*').split() == [
+        v1,
+        f'{v1}.2',
+        f'{v1}.3',
+        f'{v1}.4',
+    ]
 
     # every version, from a fresh clone, with NBIA serving only the newest
     # files (getImage down: the archive route cannot hide what IDC serves)
@@ -143,7 +168,7 @@ def test_versions_sequence(
     srv.faults.add('status', 'getImage', status=404, times=None)
     url = next(r['url'] for r in res if r.get('path', '').endswith('/collection'))
     env = fresh_env(tmp_path / 'home')
-    for n, (tag, want) in enumerate(zip((v1, v2, v3), truth, strict=True)):
+    for n, (tag, want) in enumerate(zip((v1, v2, v3, v4), truth, strict=True)):
         clone = tmp_path / f'clone-{n}'
         run_ok([DATALAD, 'clone', url, str(clone)], tmp_path, env)
         run_ok(['git', 'checkout', '-q', tag], clone, env)
