@@ -9,19 +9,7 @@ from typing import Any
 from datalad.interface.results import get_status_dict
 from datalad_next.exceptions import CapturedException
 
-from datalad_tcia.pipeline import (
-    ArchivesOutcome,
-    CatalogOutcome,
-    CloneOutcome,
-    CollectionOutcome,
-    IdcOutcome,
-    MetadataOutcome,
-    Outcome,
-    PatientOutcome,
-    Problem,
-    SeriesOutcome,
-    WithdrawnOutcome,
-)
+from datalad_tcia import pipeline as pl
 
 lgr = logging.getLogger('datalad.tcia.commands.results')
 
@@ -50,14 +38,14 @@ def record(action: str, status: str, message: str, **fields: Any) -> dict[str, A
 
 
 @singledispatch
-def to_result(outcome: Outcome) -> dict[str, Any]:
+def to_result(outcome: pl.Outcome) -> dict[str, Any]:
     """The result record of ``outcome``."""
     msg = f'no result record for {type(outcome).__name__}'
     raise TypeError(msg)
 
 
 @to_result.register
-def _(outcome: Problem) -> dict[str, Any]:
+def _(outcome: pl.Problem) -> dict[str, Any]:
     return record(
         ACTIONS[outcome.stage],
         outcome.status,
@@ -70,7 +58,7 @@ def _(outcome: Problem) -> dict[str, Any]:
 
 
 @to_result.register
-def _(outcome: SeriesOutcome) -> dict[str, Any]:
+def _(outcome: pl.SeriesOutcome) -> dict[str, Any]:
     s = outcome.series
     res = record(
         ACTIONS['series'],
@@ -94,7 +82,7 @@ def _(outcome: SeriesOutcome) -> dict[str, Any]:
 
 
 @to_result.register
-def _(outcome: WithdrawnOutcome) -> dict[str, Any]:
+def _(outcome: pl.WithdrawnOutcome) -> dict[str, Any]:
     s = outcome.series
     return record(
         ACTIONS['series'],
@@ -111,7 +99,7 @@ def _(outcome: WithdrawnOutcome) -> dict[str, Any]:
 
 
 @to_result.register
-def _(outcome: IdcOutcome) -> dict[str, Any]:
+def _(outcome: pl.IdcOutcome) -> dict[str, Any]:
     return record(
         ACTIONS['patient'],
         outcome.status,
@@ -126,7 +114,7 @@ def _(outcome: IdcOutcome) -> dict[str, Any]:
 
 
 @to_result.register
-def _(outcome: MetadataOutcome) -> dict[str, Any]:
+def _(outcome: pl.MetadataOutcome) -> dict[str, Any]:
     return record(
         ACTIONS['metadata'],
         outcome.status,
@@ -140,7 +128,7 @@ def _(outcome: MetadataOutcome) -> dict[str, Any]:
 
 
 @to_result.register
-def _(outcome: PatientOutcome) -> dict[str, Any]:
+def _(outcome: pl.PatientOutcome) -> dict[str, Any]:
     return record(
         ACTIONS['patient'],
         outcome.status,
@@ -157,7 +145,7 @@ def _(outcome: PatientOutcome) -> dict[str, Any]:
 
 
 @to_result.register
-def _(outcome: CollectionOutcome) -> dict[str, Any]:
+def _(outcome: pl.CollectionOutcome) -> dict[str, Any]:
     return record(
         ACTIONS['collection'],
         outcome.status,
@@ -172,7 +160,7 @@ def _(outcome: CollectionOutcome) -> dict[str, Any]:
 
 
 @to_result.register
-def _(outcome: CatalogOutcome) -> dict[str, Any]:
+def _(outcome: pl.CatalogOutcome) -> dict[str, Any]:
     return record(
         ACTIONS['catalog'],
         outcome.status,
@@ -186,14 +174,14 @@ def _(outcome: CatalogOutcome) -> dict[str, Any]:
 
 
 @to_result.register
-def _(outcome: ArchivesOutcome) -> dict[str, Any]:
+def _(outcome: pl.ArchivesOutcome) -> dict[str, Any]:
     return record(
         ACTIONS['archives'], outcome.status, outcome.message, path=str(outcome.path)
     )
 
 
 @to_result.register
-def _(outcome: CloneOutcome) -> dict[str, Any]:
+def _(outcome: pl.CloneOutcome) -> dict[str, Any]:
     return record(
         ACTIONS['clone'],
         outcome.status,
