@@ -78,6 +78,8 @@ class Collection:
     doi: str | None = None
     site: str = 'LOOKALIKE'
     patients: list[Patient] = field(default_factory=list)
+    #: the DataCite record's ``version``, where a test bumps it
+    datacite_version: str | None = None
 
     @property
     def data_description_uri(self) -> str | None:

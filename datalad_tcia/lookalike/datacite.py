@@ -103,6 +103,8 @@ def datacite_records(archive: Archive) -> dict[str, dict[str, Any]]:
             if doi == '10.7937/s17z-r072'
             else _made_up_record(doi, coll.name)
         )
+        if coll.datacite_version:
+            attrs = {**attrs, 'version': coll.datacite_version}
         out[doi] = {
             'data': {
                 'id': doi,

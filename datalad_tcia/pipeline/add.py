@@ -33,6 +33,7 @@ from .outcomes import (
     WithdrawnOutcome,
 )
 from .plan import plan_selection
+from .provenance import lookup_citation
 from .withdraw import withdraw_missing
 
 lgr = logging.getLogger('datalad.tcia.pipeline.add')
@@ -183,8 +184,15 @@ def add_selection(
         clone = None
         # read once, for the datasets and the catalog
         deposit = read_collection(store, name)
+        citation = lookup_citation(datacite, deposit)
         for built in deposit_datasets(
-            store, name, base_url, jobs=jobs, deposit=deposit, idc=idc
+            store,
+            name,
+            base_url,
+            jobs=jobs,
+            deposit=deposit,
+            idc=idc,
+            citation=citation,
         ):
             if isinstance(built, CollectionOutcome):
                 clone = built.url

@@ -4,9 +4,13 @@ deposit (the catalog and the archive deletion follow, see
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
+from datalad_tcia.datacite import Citation
 from datalad_tcia.dataset import (
     PatientEntry,
     assign_slugs,
@@ -14,7 +18,15 @@ from datalad_tcia.dataset import (
     remove_stale_datasets,
     update_superdataset,
 )
+from datalad_tcia.dataset.provenance import (
+    CITATION,
+    PROVENANCE,
+    citation_cff,
+    provenance_bytes,
+)
+from datalad_tcia.dataset.versions import gitlinks
 from datalad_tcia.export import clone_url, push_deposit
+from datalad_tcia.gitcmd import cat_blobs
 from datalad_tcia.metadata import CollectionDeposit, load_slugs, save_slugs
 from datalad_tcia.store import COLLECTION, StoreLayout
 
@@ -66,8 +78,12 @@ def build_collection(
     *,
     force: bool = False,
     patients_failed: bool = False,
+    record: Mapping[str, Any] | None = None,
+    citation: Citation | None = None,
 ) -> CollectionOutcome:
-    """Register ``entries`` in the collection superdataset and write its
+    """Register ``entries`` in the collection superdataset, with its
+    provenance ``record`` and the ``CITATION.cff`` of ``citation`` (kept as
+    it is when ``None``), name a new state as a version, and write the
     deposit."""
     path = layout.collection_repo
     deposit = layout.collection_deposit
@@ -76,10 +92,13 @@ def build_collection(
         ensure_superdataset(
             path, f'TCIA collection {layout.collection}', layout.temp_path(path)
         )
+        files = dict(git_files)
+        if record is not None:
+            files.update(_self_description(path, entries, record, citation))
         commit = update_superdataset(
             path,
             entries,
-            dict(git_files),
+            files,
             f'Register {len(entries)} patient dataset(s) of TCIA collection '
             f'{layout.collection}\n\nEach subdataset URL points at its deposit in '
             f'{base_url}/{layout.patient_deposits}',
@@ -105,3 +124,34 @@ def build_collection(
     return CollectionOutcome(
         status, message, layout.collection, path, url, version=version
     )
+
+
+def _self_description(
+    path: Path,
+    entries: Sequence[PatientEntry],
+    record: Mapping[str, Any],
+    citation: Citation | None,
+) -> dict[str, bytes]:
+    """``CITATION.cff`` and the provenance record to commit; the
+    provenance's time moves only when something else does."""
+    old = cat_blobs(path, [f'HEAD:{PROVENANCE}', f'HEAD:{CITATION}'])
+    files = {}
+    changed = any(gitlinks(path).get(e.slug) != e.commit for e in entries)
+    record = dict(record)
+    if citation is not None:
+        cff = citation_cff(citation).encode()
+        files[CITATION] = cff
+        changed = changed or old.get(f'HEAD:{CITATION}') != cff
+        if citation.version:
+            record['datacite_version'] = citation.version
+    else:
+        # not looked up this run: what the last run recorded stays
+        try:
+            before = json.loads(old.get(f'HEAD:{PROVENANCE}', b'{}'))
+        except ValueError:
+            before = {}
+        if isinstance(before, dict) and before.get('datacite_version'):
+            record['datacite_version'] = before['datacite_version']
+    (path / PROVENANCE).parent.mkdir(parents=True, exist_ok=True)
+    files[PROVENANCE] = provenance_bytes(record, old.get(f'HEAD:{PROVENANCE}'), changed)
+    return files

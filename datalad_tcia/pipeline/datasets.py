@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from datalad_tcia.datacite import Citation
 from datalad_tcia.dataset import DEFAULT_LAYOUT, PatientEntry
 from datalad_tcia.metadata import CollectionDeposit, SeriesDeposit, read_collection
 from datalad_tcia.store import StoreLock, StoreLocked, unwritable
@@ -16,6 +17,7 @@ from .collection import build_collection, license_files, prepare_collection
 from .idc import IdcOutcome, IdcSources
 from .outcomes import CollectionOutcome, PatientOutcome, Problem
 from .patient import PatientWork, build_patient
+from .provenance import collection_record
 from .withdraw import withdrawn_patients
 
 lgr = logging.getLogger('datalad.tcia.pipeline.datasets')
@@ -37,6 +39,7 @@ def deposit_datasets(
     patients: Iterable[str] | None = None,
     collection_step: bool = True,
     idc: IdcSources | None = None,
+    citation: Citation | None = None,
 ) -> Iterator[PatientOutcome | CollectionOutcome | IdcOutcome | Problem]:
     """Build and deposit the patient datasets and the superdataset of
     ``collection`` (name or collection id) from its metadata deposit
@@ -48,7 +51,8 @@ def deposit_datasets(
     is held only to assign slugs and for the collection step (the
     superdataset and its deposit), which ``collection_step=False`` skips.
     With ``idc``, each patient's files gain IDC's URLs first (see
-    :func:`~.idc.refresh_idc`).
+    :func:`~.idc.refresh_idc`). ``citation`` (the collection's DataCite
+    record) becomes the collection dataset's ``CITATION.cff``.
     """
     deposit = deposit or read_collection(store, collection)
     for problem in deposit.problems:
@@ -127,6 +131,10 @@ def deposit_datasets(
                 git_files,
                 force=force,
                 patients_failed=failed,
+                record=collection_record(
+                    deposit, citation, idc.index.version if idc else None
+                ),
+                citation=citation,
             )
     except StoreLocked as e:
         yield Problem('collection', 'impossible', str(e), path=layout.root)

@@ -11,10 +11,13 @@ superdataset itself.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from pathlib import Path
 
+from datalad_tcia.dataset.provenance import PROVENANCE
 from datalad_tcia.dataset.versions import (
     changed_patients,
     gitlinks,
@@ -25,7 +28,7 @@ from datalad_tcia.dataset.versions import (
     version_tags,
 )
 from datalad_tcia.export import push_deposit
-from datalad_tcia.gitcmd import git_succeeds, rev_parse
+from datalad_tcia.gitcmd import cat_blobs, git_succeeds, rev_parse
 from datalad_tcia.metadata import load_slugs
 from datalad_tcia.store import StoreLayout, StoreLock
 
@@ -52,13 +55,13 @@ def make_version(layout: StoreLayout) -> str | None:
     before = gitlinks(path, f'refs/tags/{previous}') if previous else {}
     changed = changed_patients(before, gitlinks(path))
     name = next_version(tags, datetime.now(timezone.utc).date())
-    lines = [
-        f'TCIA {layout.collection}: version {name}',
-        '',
+    lines = [f'TCIA {layout.collection}: version {name}', '']
+    lines += _provenance_changes(path, previous)
+    lines.append(
         f'{len(changed)} patient dataset(s) changed since '
         + (f'version {previous}' if previous else 'the start')
-        + ':',
-    ]
+        + (':' if changed else '')
+    )
     by_slug = {slug: pid for pid, slug in load_slugs(layout).items()}
     for slug, commit in sorted(changed.items()):
         repo = layout.repo(slug)
@@ -91,3 +94,25 @@ def versions(layout: StoreLayout) -> Mapping[str, str]:
     """Version name -> commit of the collection dataset, oldest first."""
     path = layout.collection_repo
     return {t: tagged_commit(path, t) for t in version_tags(path)}
+
+
+def _provenance_changes(path: Path, previous: str | None) -> list[str]:
+    """Lines on what the provenance record says changed (the DataCite
+    version, the NBIA API) since ``previous``."""
+    specs = [f'HEAD:{PROVENANCE}']
+    if previous:
+        specs.append(f'refs/tags/{previous}:{PROVENANCE}')
+    blobs = cat_blobs(path, specs)
+    try:
+        now = json.loads(blobs.get(specs[0], b'{}'))
+        before = json.loads(blobs.get(specs[-1], b'{}')) if previous else {}
+    except ValueError:
+        return []
+    lines = []
+    for key, label in (
+        ('datacite_version', 'DataCite version'),
+        ('nbia_api', 'NBIA API'),
+    ):
+        if now.get(key) and now.get(key) != before.get(key):
+            lines.append(f'{label}: {before.get(key) or "none"} -> {now[key]}')
+    return lines

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -98,6 +99,17 @@ def test_versions_sequence(
     v1 = version[0]['version']
     assert v1.startswith('tcia-') and '.' not in v1
     truth.append(state())
+    # provenance and citation in the collection dataset
+    record = json.loads((superds / '.datalad/tcia/provenance.json').read_text())
+    assert record['collection'] == PHI
+    assert record['nbia_api'] == srv.api_url
+    assert record['doi'] == '10.7937/s17z-r072'
+    first = record['datacite_version']  # the real record's
+    assert record['idc_index_version'] == '25.0.5'
+    cff = (superds / 'CITATION.cff').read_text()
+    assert cff.startswith('cff-version: 1.2.0\n')
+    assert 'doi: "10.7937/s17z-r072"' in cff and f'version: "{first}"' in cff
+    assert 'orcid: "https://orcid.org/' in cff
 
     # 2. a series published upstream: a new version, only p2 changes
     p2.studies[0].series.append(held_back)
@@ -149,7 +161,21 @@ def test_versions_sequence(
     assert 'Pseudo-PHI-002' in (superds / '.gitmodules').read_text()
     truth.append({k: v for k, v in state().items()})
 
-    # 5. nothing changed: no commit, no tag, deposits untouched
+    # 5. DataCite's version bumped: a new version of the collection only
+    bumped = str(int(first) + 1)
+    coll.datacite_version = bumped
+    res = add()
+    v5 = next(r['version'] for r in res if r.get('version'))
+    assert v5 == f'{v1}.5'
+    note = _git(superds, 'tag', '-l', '-n99', v5)
+    assert f'DataCite version: {first} -> {bumped}' in note
+    assert '0 patient dataset(s) changed' in note
+    assert f'version: "{bumped}"' in (superds / 'CITATION.cff').read_text()
+    record = json.loads((superds / '.datalad/tcia/provenance.json').read_text())
+    assert record['datacite_version'] == bumped
+    truth.append(truth[-1])
+
+    # 6. nothing changed: no commit, no tag, deposits untouched
     heads = _git(superds, 'rev-parse', 'HEAD')
     res = add()
     assert not [r for r in res if r.get('version')]
@@ -160,7 +186,9 @@ def test_versions_sequence(
         f'{v1}.2',
         f'{v1}.3',
         f'{v1}.4',
+        f'{v1}.5',
     ]
+    assert record == json.loads((superds / '.datalad/tcia/provenance.json').read_text())
 
     # every version, from a fresh clone, with NBIA serving only the newest
     # files (getImage down: the archive route cannot hide what IDC serves)
@@ -168,7 +196,8 @@ def test_versions_sequence(
     srv.faults.add('status', 'getImage', status=404, times=None)
     url = next(r['url'] for r in res if r.get('path', '').endswith('/collection'))
     env = fresh_env(tmp_path / 'home')
-    for n, (tag, want) in enumerate(zip((v1, v2, v3, v4), truth, strict=True)):
+    tags = (v1, v2, v3, v4, v5)
+    for n, (tag, want) in enumerate(zip(tags, truth, strict=True)):
         clone = tmp_path / f'clone-{n}'
         run_ok([DATALAD, 'clone', url, str(clone)], tmp_path, env)
         run_ok(['git', 'checkout', '-q', tag], clone, env)

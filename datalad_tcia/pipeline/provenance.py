@@ -1,0 +1,75 @@
+"""Where a collection's data came from, read from its metadata deposit,
+and its DataCite record (for the collection dataset's provenance record
+and ``CITATION.cff``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from datalad_tcia.datacite import (
+    Citation,
+    DataCiteClient,
+    DataCiteError,
+    doi_from_uri,
+)
+from datalad_tcia.dataset.provenance import provenance
+from datalad_tcia.metadata import CollectionDeposit
+
+lgr = logging.getLogger('datalad.tcia.pipeline.provenance')
+
+
+def collection_doi(deposit: CollectionDeposit) -> str | None:
+    """The collection's DOI, from NBIA's series records."""
+    for series in deposit.patients.values():
+        for dep in series:
+            doi = doi_from_uri(dep.series.data_description_uri)
+            if doi:
+                return doi
+    return None
+
+
+def collection_record(
+    deposit: CollectionDeposit,
+    citation: Citation | None,
+    idc_version: str | None = None,
+) -> dict[str, Any]:
+    """The provenance record of the collection dataset (``idc_version``:
+    the IDC index this run consulted)."""
+    deps = [d for series in deposit.patients.values() for d in series]
+    apis = sorted({d.archive.api_url for d in deps if d.archive.api_url})
+    idc = sorted(
+        {
+            str(v)
+            for d in deps
+            for v in (
+                (d.archive.idc or {}).get('idc_version'),
+                d.series.raw.get('IdcVersion'),
+            )
+            if v
+        }
+    )
+    layout = deposit.layout
+    return provenance(
+        layout.collection,
+        layout.cid,
+        nbia_api=apis[-1] if apis else None,
+        doi=collection_doi(deposit),
+        datacite_version=citation.version if citation else None,
+        idc_index_version=idc_version or (idc[-1] if idc else None),
+    )
+
+
+def lookup_citation(
+    datacite: DataCiteClient, deposit: CollectionDeposit
+) -> Citation | None:
+    """The collection's DataCite record, or ``None`` (no DOI, DataCite
+    unreachable or without the DOI: the catalog step says so)."""
+    doi = collection_doi(deposit)
+    if not doi:
+        return None
+    try:
+        return datacite.citation(doi)
+    except DataCiteError as e:
+        lgr.debug('no DataCite record of %s: %s', doi, e)
+        return None
