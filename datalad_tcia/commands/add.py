@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from datalad_next.constraints import EnsureBool, EnsureStr
 
 from datalad_tcia.export import store_base_url
 from datalad_tcia.hpc import Shard
-from datalad_tcia.idc import IdcIndexError
+from datalad_tcia.metadata import stored_collections
 from datalad_tcia.pipeline import AddSummary, add_selection
 
 from .common import (
@@ -30,7 +31,7 @@ from .common import (
 )
 from .constraints import EnsureStoreURL
 from .hpc import hpc_constraints, hpc_params, submit
-from .idc import idc_constraints, idc_params, idc_step, no_idc_param, open_index
+from .idc import idc_constraints, idc_params, no_idc_param, plan_and_sources
 from .params import (
     api_url_param,
     datacite_url_param,
@@ -42,9 +43,10 @@ from .params import (
     selection_params,
     store_param,
     store_url_param,
+    update_param,
 )
 from .reports import summary_result
-from .results import record, to_result
+from .results import to_result
 
 lgr = logging.getLogger('datalad.tcia.commands.add')
 
@@ -88,6 +90,7 @@ class TciaAdd(ValidatedInterface):
         'jobs': jobs_param,
         **idc_params,
         'no_idc': no_idc_param,
+        'update': update_param,
         **hpc_params,
         'output_format': output_format_param,
     }
@@ -101,6 +104,7 @@ class TciaAdd(ValidatedInterface):
             'keep_archives': EnsureBool(),
             **hpc_constraints,
             **idc_constraints,
+            'update': EnsureBool(),
         },
         joint_constraints=selection_joint,
     )
@@ -144,6 +148,7 @@ class TciaAdd(ValidatedInterface):
         slurm_container: str | None = None,
         index: str = 'nbia',
         no_idc: bool = False,
+        update: bool = False,
         output_format: str | None = None,
     ) -> Iterator[dict[str, Any]]:
         selection = make_selection(
@@ -161,33 +166,32 @@ class TciaAdd(ValidatedInterface):
             options = {k: v for k, v in locals().items() if k != 'selection'}
             yield submit(store_dir, options)
             return
-        try:
-            source = open_index() if index == 'idc' else None
-        except IdcIndexError as e:
-            yield record('tcia_add', 'impossible', str(e), path=str(store_dir))
+        go, source, idc, first = plan_and_sources(index, no_idc, 'tcia_add')
+        yield from first
+        if not go:
             return
-        idc, warning = idc_step(no_idc, 'tcia_add', source)
-        if warning:
-            yield warning
-        summary = AddSummary()
-        outcomes = add_selection(
-            nbia_client(api_url),
-            datacite_client(datacite_url),
-            store_dir,
-            selection,
-            store_base_url(store_dir, store_url),
-            tags=dicom_tags(),
-            jobs=jobs,
-            keep_archives=keep_archives,
-            clone_to=Path(path) if path and shard is None else None,
-            summary=summary,
-            shard=shard,
-            catalog_limits=catalog_limits(),
-            index=source,
-            idc=idc,
-        )
-        for outcome in outcomes:
-            yield to_result(outcome)
-        yield summary_result(
-            summary, str(Path(path).absolute()) if path else str(store_dir)
-        )
+        # --update: every collection in the store, one summary each
+        for sel in (
+            [replace(selection, collection=c) for c in stored_collections(store_dir)]
+            if update
+            else [selection]
+        ):
+            summary = AddSummary()
+            outcomes = add_selection(
+                nbia_client(api_url),
+                datacite_client(datacite_url),
+                store_dir,
+                sel,
+                store_base_url(store_dir, store_url),
+                tags=dicom_tags(),
+                jobs=jobs,
+                keep_archives=keep_archives,
+                clone_to=Path(path) if path and shard is None else None,
+                summary=summary,
+                shard=shard,
+                catalog_limits=catalog_limits(),
+                index=source,
+                idc=idc,
+            )
+            yield from map(to_result, outcomes)
+            yield summary_result(summary, str(Path(path or store_dir).absolute()))

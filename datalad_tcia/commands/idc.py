@@ -85,3 +85,17 @@ def idc_step(
         )
         lgr.warning('%s', message)
         return None, record(action, 'ok', message, type='idc', warning=str(e))
+
+
+def plan_and_sources(
+    index: str, no_idc: bool, action: str
+) -> tuple[bool, IdcIndex | None, IdcSources | None, list[dict[str, Any]]]:
+    """What ``--index`` and ``--no-idc`` ask for: whether the run can go
+    on, the index that plans (``--index idc``), the IDC step's settings,
+    and records to report first (a warning, or why the run cannot go on)."""
+    try:
+        source = open_index() if index == 'idc' else None
+    except IdcIndexError as e:
+        return False, None, None, [record(action, 'impossible', str(e))]
+    idc, warning = idc_step(no_idc, action, source)
+    return True, source, idc, [warning] if warning else []

@@ -135,6 +135,15 @@ force_param = Parameter(
     doc="""redo work that is already done (download and deposit again).""",
 )
 
+update_param = Parameter(
+    args=('--update',),
+    action='store_true',
+    doc="""update every collection already in the store (with any
+    --patient or filter given): one NBIA listing per collection; a
+    collection with nothing new is done without reading its datasets.
+    One summary result per collection.""",
+)
+
 jobs_param = Parameter(
     args=('-J', '--jobs'),
     metavar='N',

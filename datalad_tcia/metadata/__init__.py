@@ -25,6 +25,7 @@ from .deposit import (
     read_series_metadata,
     same_dicoms,
     save_slugs,
+    stored_collections,
     write_series_metadata,
 )
 from .records import ArchiveRecord, MemberRecord, SeriesDeposit
@@ -52,6 +53,7 @@ __all__ = [
     'load_json',
     'load_slugs',
     'read_collection',
+    'stored_collections',
     'read_series_deposit',
     'now_utc',
     'read_series_metadata',

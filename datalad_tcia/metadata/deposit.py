@@ -10,7 +10,7 @@ from typing import Any
 
 from datalad_tcia.idc.convert import from_idc
 from datalad_tcia.nbia import SeriesInfo
-from datalad_tcia.store import StoreLayout, atomic_write_json
+from datalad_tcia.store import StoreLayout, atomic_write_json, collection_dirs
 from datalad_tcia.store.atomic import dumps_json
 
 from .records import SeriesDeposit
@@ -179,6 +179,21 @@ def read_collection(store: Path, collection: str) -> CollectionDeposit:
         out.patients.setdefault(pid, []).append(dep)
     out.layout = StoreLayout(store, name)
     return out
+
+
+def stored_collections(store: Path) -> list[str]:
+    """NBIA's names of the collections deposited in ``store``."""
+    names = []
+    for folder in collection_dirs(store):
+        layout = StoreLayout(store, folder.name)
+        for uid in layout.deposited_series()[:1]:
+            try:
+                record = load_json(layout.archive_metadata(uid))
+            except (FileNotFoundError, MetadataError):
+                continue
+            if isinstance(record, dict) and record.get('Collection'):
+                names.append(str(record['Collection']))
+    return names
 
 
 def load_slugs(layout: StoreLayout) -> dict[str, str]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from datalad_tcia.datacite import DataCiteClient
+from datalad_tcia.export import clone_url
 from datalad_tcia.hpc import Shard
 from datalad_tcia.metadata import read_collection
 from datalad_tcia.nbia import NbiaClient
@@ -34,6 +35,7 @@ from .outcomes import (
 )
 from .plan import plan_selection
 from .provenance import lookup_citation
+from .versions import datasets_current, unchanged
 from .withdraw import withdraw_missing
 
 lgr = logging.getLogger('datalad.tcia.pipeline.add')
@@ -126,9 +128,14 @@ def add_selection(
     URLs as sources (see :func:`~.idc.refresh_idc`).
     """
     summary = summary if summary is not None else AddSummary()
+    touched: set[str] = set()  # collections with something new this run
 
     def report(outcome: Outcome) -> Outcome:
         summary.count(outcome)
+        if isinstance(outcome, SeriesOutcome | WithdrawnOutcome) and (
+            outcome.status != 'notneeded'
+        ):
+            touched.add(outcome.series.collection or '')
         return outcome
 
     plan = plan_selection(index or client, selection, store, jobs=jobs)
@@ -181,6 +188,14 @@ def add_selection(
             )
         return
     for name in collections:
+        layout = StoreLayout(store, name)
+        if name not in touched and not summary.failed and datasets_current(layout):
+            # nothing new upstream, nothing left to do: no dataset is read
+            yield report(unchanged(layout, base_url))
+            summary.clone_urls[name] = clone_url(
+                base_url, layout.collection_deposit.relpath
+            )
+            continue
         clone = None
         # read once, for the datasets and the catalog
         deposit = read_collection(store, name)

@@ -18,6 +18,7 @@ from .idc import IdcOutcome, IdcSources
 from .outcomes import CollectionOutcome, PatientOutcome, Problem
 from .patient import PatientWork, build_patient
 from .provenance import collection_record
+from .versions import record_built
 from .withdraw import withdrawn_patients
 
 lgr = logging.getLogger('datalad.tcia.pipeline.datasets')
@@ -110,6 +111,7 @@ def deposit_datasets(
         idc.locate([d.archive.series_uid for w in works for d in w.deposits])
     entries: list[PatientEntry] = []
     failed = False
+    fingerprint = ''
     # each patient under its own lock (see build_patient)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         for outcome in pool.map(build_patient, works):
@@ -122,9 +124,11 @@ def deposit_datasets(
                 entries.append(outcome.entry)
     if not entries or not collection_step:
         return
+    # what the datasets now reflect (the IDC step may have written records)
+    fingerprint = layout.metadata_fingerprint()
     try:
         with StoreLock(layout.lock, wait=COLLECTION_LOCK_WAIT):
-            yield build_collection(
+            built = build_collection(
                 layout,
                 entries,
                 base_url,
@@ -136,6 +140,9 @@ def deposit_datasets(
                 ),
                 citation=citation,
             )
+            if built.status in ('ok', 'notneeded') and not failed:
+                record_built(layout, fingerprint)
+        yield built
     except StoreLocked as e:
         yield Problem('collection', 'impossible', str(e), path=layout.root)
     except OSError as e:

@@ -27,10 +27,12 @@ from datalad_tcia.dataset.versions import (
     tagged_commit,
     version_tags,
 )
-from datalad_tcia.export import push_deposit
-from datalad_tcia.gitcmd import cat_blobs, git_succeeds, rev_parse
+from datalad_tcia.export import clone_url, push_deposit
+from datalad_tcia.gitcmd import cat_blobs, git, git_line, git_succeeds, rev_parse
 from datalad_tcia.metadata import load_slugs
 from datalad_tcia.store import StoreLayout, StoreLock
+
+from .outcomes import CollectionOutcome
 
 lgr = logging.getLogger('datalad.tcia.pipeline.versions')
 
@@ -116,3 +118,43 @@ def _provenance_changes(path: Path, previous: str | None) -> list[str]:
         if now.get(key) and now.get(key) != before.get(key):
             lines.append(f'{label}: {before.get(key) or "none"} -> {now[key]}')
     return lines
+
+
+#: the metadata fingerprint the collection dataset was last built from
+BUILT_KEY = 'datalad-tcia.built-from'
+
+
+def record_built(layout: StoreLayout, fingerprint: str) -> None:
+    """Note that the datasets reflect the metadata deposit as it was when
+    ``fingerprint`` was taken."""
+    git(layout.collection_repo, 'config', BUILT_KEY, fingerprint)
+
+
+def datasets_current(layout: StoreLayout) -> bool:
+    """Whether the collection's datasets were built from its metadata
+    deposit as it is now, with nothing left to do (a version named, no
+    archive waiting for deletion): then an update that downloaded nothing
+    has nothing to do."""
+    path = layout.collection_repo
+    if not (path / '.git').exists() or layout.archive_files():
+        return False
+    built = git_succeeds(path, 'config', BUILT_KEY) and git_line(
+        path, 'config', BUILT_KEY
+    )
+    if built != layout.metadata_fingerprint():
+        return False
+    tags = version_tags(path)
+    return bool(tags) and tagged_commit(path, tags[-1]) == rev_parse(path, 'HEAD')
+
+
+def unchanged(layout: StoreLayout, base_url: str) -> CollectionOutcome:
+    """The record of a collection an update found unchanged."""
+    tags = version_tags(layout.collection_repo)
+    return CollectionOutcome(
+        'notneeded',
+        f'nothing changed upstream: the datasets are version {tags[-1]}',
+        layout.collection,
+        layout.collection_repo,
+        clone_url(base_url, layout.collection_deposit.relpath),
+        version=None,
+    )

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import os
 import re
 import secrets
 import time
@@ -149,6 +150,19 @@ class StoreLayout:
             folder / f'{series_uid}_{stamp}_metadata_archive.json',
             folder / f'{series_uid}_{stamp}_metadata_dicoms.json',
         )
+
+    def metadata_fingerprint(self) -> str:
+        """A digest of the metadata deposit's records (names, sizes,
+        modification times): it changes with any record written."""
+        digest = hashlib.sha1()  # noqa: S324 (a fingerprint)
+        if self.metadata.is_dir():
+            entries = sorted(
+                (e.name, e.stat().st_size, e.stat().st_mtime_ns)
+                for e in os.scandir(self.metadata)
+                if e.name.endswith('.json') and e.is_file()
+            )
+            digest.update(repr(entries).encode())
+        return digest.hexdigest()
 
     def withdrawn(self, series_uid: str) -> tuple[Path, Path]:
         """Where the records of a series NBIA no longer serves are kept

@@ -175,3 +175,33 @@ def test_add_one_series_in_process(tcia: LookalikeServer, tmp_path: Path) -> Non
     # the deposit of the patient is what the clone's subdataset points at
     modules = (tmp_path / 'clone' / '.gitmodules').read_text()
     assert 'datalad-annex::' in modules
+
+
+def test_update_of_an_unchanged_store(tcia: LookalikeServer, tmp_path: Path) -> None:
+    """``tcia-add --update``: every collection of the store, one NBIA
+    listing each, nothing downloaded, no dataset read or written, one
+    summary per collection; then a new series upstream is found."""
+    store = tmp_path / 'store'
+    add = api('tcia_add')
+    common = {
+        'api_url': tcia.api_url,
+        'datacite_url': tcia.datacite_url,
+        'store': str(store),
+    }
+    for name in ('Pseudo-PHI-DICOM-Data', 'LOOKALIKE-RT'):
+        res = add(collection=name, **common)
+        assert res[-1]['status'] == 'ok', res[-1]
+    deposits = sorted(store.rglob('*_XDLRA--refs'))
+    stamps = [p.stat().st_mtime_ns for p in deposits]
+    tcia.reset()
+    res = add(update=True, **common)
+    summaries = [r for r in res if r.get('type') == 'summary']
+    assert len(summaries) == 2
+    assert all(r['status'] == 'ok' and r['series_downloaded'] == 0 for r in summaries)
+    unchanged = [r for r in res if r.get('message', '').startswith('nothing changed')]
+    assert len(unchanged) == 2
+    endpoints = sorted(r.endpoint for r in tcia.requests())
+    assert endpoints == ['getCollectionValues'] * 2 + ['getSeries'] * 2
+    assert [
+        p.stat().st_mtime_ns for p in sorted(store.rglob('*_XDLRA--refs'))
+    ] == stamps
