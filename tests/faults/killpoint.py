@@ -147,6 +147,21 @@ def at_publish(counter: Counter) -> None:
     os.replace = replace  # type: ignore[assignment]
 
 
+def at_version(counter: Counter) -> None:
+    """After the collection dataset's new commit, before it is tagged as
+    a version (and before its deposit is written)."""
+    from datalad_tcia.pipeline import collection
+
+    real = collection.make_version
+
+    def make_version(layout: Any) -> str | None:
+        if counter.hit():
+            die('version')
+        return real(layout)
+
+    collection.make_version = make_version  # type: ignore[assignment]
+
+
 POINTS = {
     'download': at_download,
     'metadata': at_metadata,
@@ -154,6 +169,7 @@ POINTS = {
     'assembly': at_assembly,
     'push': at_push,
     'publish': at_publish,
+    'version': at_version,
 }
 
 

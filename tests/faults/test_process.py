@@ -166,6 +166,40 @@ def test_kill_during_deposit_push(
     _finish(row, tcia, store, tmp_path, done_before=_done_series(store))
 
 
+def test_kill_between_commit_and_version(
+    tcia: LookalikeServer, tmp_path: Path, fast_retries
+) -> None:
+    """An update is killed after the collection dataset's new commit and
+    before its version tag: the last version still clones; the next run
+    names the new state as the next version."""
+    row = Row('process', 'SIGKILL between an update and its version tag', 1)
+    store = tmp_path / 'store'
+    run = row.add(tcia_add(tcia, store, '--series', _series(tcia)[0], cwd=tmp_path))
+    assert run.complete(), run.stdout + run.stderr
+    superds = store / CID / 'repos' / 'collection'
+    first = _git(superds, 'tag', '-l', 'tcia-*').split()
+    assert len(first) == 1
+    good = deposit_refs(store / CID / 'collection')['refs/heads/main']
+    run = row.add(
+        tcia_add(tcia, store, '--collection', PHI, cwd=tmp_path, kill=('version', 1))
+    )
+    _after_kill(row, run, store, 'version')
+    assert _git(superds, 'tag', '-l', 'tcia-*').split() == first
+    assert deposit_clones(store / CID / 'collection', tmp_path / 'probe') == good
+    _finish(row, tcia, store, tmp_path, done_before=_done_series(store))
+    tags = _git(superds, 'tag', '-l', 'tcia-*').split()
+    assert tags == [*first, f'{first[0]}.2']
+    assert _git(superds, 'rev-parse', f'{tags[-1]}^{{commit}}') == _git(
+        superds, 'rev-parse', 'HEAD'
+    )
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ['git', *args], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
 def test_two_runs_at_once(tcia: LookalikeServer, tmp_path: Path, fast_retries) -> None:
     """Two ``tcia-add`` on one store: each completes or refuses clearly;
     the store stays consistent; a later run completes."""
