@@ -66,6 +66,8 @@ class CollectionCatalog:
     license_name: str | None = None
     license_url: str | None = None
     datacite_note: str | None = None
+    #: the collection dataset's versions: (tag, date, message), newest first
+    versions: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def _size(deps: Sequence[SeriesDeposit]) -> int:
@@ -117,6 +119,16 @@ def patients_tab(coll: CollectionCatalog) -> dict[str, Any]:
     # lower case: datalad-catalog 1.1 finds a default tab only by its
     # lower-cased name among the names as given
     return {'name': 'patients', 'icon': 'fas fa-users', 'content': content}
+
+
+def versions_tab(coll: CollectionCatalog) -> dict[str, Any]:
+    """The collection page's Versions tab: each version (tag) with its
+    date and what changed (the tag message, as text)."""
+    content = {
+        text(name): text(f'{day}: ' + ' | '.join(message.splitlines()[2:]))
+        for name, day, message in coll.versions
+    }
+    return {'name': 'versions', 'icon': 'fas fa-code-branch', 'content': content}
 
 
 def collection_record(
@@ -193,6 +205,7 @@ def collection_record(
         ],
         'additional_display': [
             patients_tab(coll),
+            *([versions_tab(coll)] if coll.versions else []),
             {'name': 'TCIA', 'icon': 'fas fa-database', 'content': _clean(tcia)},
         ],
         'metadata_sources': SOURCES,

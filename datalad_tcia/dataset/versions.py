@@ -90,3 +90,20 @@ def subjects(repo: Path, since: str | None, until: str) -> list[str]:
     span = f'{since}..{until}' if since else until
     out = git(repo, 'log', '--reverse', '--format=%s', span)
     return [s for s in out.decode('utf-8', 'replace').splitlines() if s]
+
+
+def version_notes(repo: Path) -> list[tuple[str, str, str]]:
+    """``(name, date, message)`` of the version tags, newest first."""
+    out = git(
+        repo,
+        'for-each-ref',
+        '--sort=-creatordate',
+        '--format=%(refname:short)%00%(creatordate:short)%00%(contents)%00%00',
+        f'refs/tags/{PREFIX}*',
+    )
+    notes = []
+    for entry in out.decode('utf-8', 'replace').split('\0\0'):
+        parts = entry.strip('\n').split('\0')
+        if len(parts) == 3 and parts[0]:  # noqa: PLR2004
+            notes.append((parts[0], parts[1], parts[2].strip()))
+    return notes

@@ -34,7 +34,7 @@ from .outcomes import (
     WithdrawnOutcome,
 )
 from .plan import plan_selection
-from .provenance import lookup_citation
+from .provenance import citation_current, lookup_citation
 from .versions import datasets_current, unchanged
 from .withdraw import withdraw_missing
 
@@ -189,7 +189,12 @@ def add_selection(
         return
     for name in collections:
         layout = StoreLayout(store, name)
-        if name not in touched and not summary.failed and datasets_current(layout):
+        if (
+            name not in touched
+            and not summary.failed
+            and datasets_current(layout)
+            and citation_current(datacite, layout)
+        ):
             # nothing new upstream, nothing left to do: no dataset is read
             yield report(unchanged(layout, base_url))
             summary.clone_urls[name] = clone_url(

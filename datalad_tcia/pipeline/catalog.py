@@ -21,6 +21,7 @@ from datalad_tcia.catalog import (
 )
 from datalad_tcia.datacite import DataCiteClient, DataCiteError, doi_from_uri
 from datalad_tcia.dataset import DEFAULT_LAYOUT, LAYOUT_CONFIG
+from datalad_tcia.dataset.versions import version_notes
 from datalad_tcia.export import clone_url
 from datalad_tcia.gitcmd import GitError, dataset_id, git_line, rev_parse
 from datalad_tcia.metadata import CollectionDeposit, load_slugs, read_collection
@@ -145,6 +146,7 @@ def describe_collection(deposit: CollectionDeposit, base_url: str) -> Collection
         dataset_id=dataset_id(superds),
         dataset_version=rev_parse(superds, 'HEAD'),
         clone_url=clone_url(base_url, layout.collection_deposit.relpath),
+        versions=version_notes(superds),
     )
     for pid in sorted(deposit.patients):
         slug = slugs.get(pid)

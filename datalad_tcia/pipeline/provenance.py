@@ -4,6 +4,7 @@ and ``CITATION.cff``)."""
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -13,8 +14,15 @@ from datalad_tcia.datacite import (
     DataCiteError,
     doi_from_uri,
 )
-from datalad_tcia.dataset.provenance import provenance
+from datalad_tcia.dataset.provenance import (
+    CITATION,
+    PROVENANCE,
+    citation_cff,
+    provenance,
+)
+from datalad_tcia.gitcmd import cat_blobs
 from datalad_tcia.metadata import CollectionDeposit
+from datalad_tcia.store import StoreLayout
 
 lgr = logging.getLogger('datalad.tcia.pipeline.provenance')
 
@@ -73,3 +81,26 @@ def lookup_citation(
     except DataCiteError as e:
         lgr.debug('no DataCite record of %s: %s', doi, e)
         return None
+
+
+def citation_current(datacite: DataCiteClient, layout: StoreLayout) -> bool:
+    """Whether the collection dataset's ``CITATION.cff`` is what DataCite's
+    record says now (one request; ``True`` when there is nothing to compare
+    or DataCite cannot be asked)."""
+    path = layout.collection_repo
+    blobs = cat_blobs(path, [f'HEAD:{PROVENANCE}', f'HEAD:{CITATION}'])
+    try:
+        record = json.loads(blobs.get(f'HEAD:{PROVENANCE}', b'{}'))
+    except ValueError:
+        return False
+    doi = record.get('doi') if isinstance(record, dict) else None
+    if not doi:
+        return True
+    try:
+        citation = datacite.citation(str(doi))
+    except DataCiteError as e:
+        lgr.debug('cannot compare the citation of %s: %s', doi, e)
+        return True
+    if citation is None:
+        return True
+    return blobs.get(f'HEAD:{CITATION}') == citation_cff(citation).encode()

@@ -179,8 +179,8 @@ def test_add_one_series_in_process(tcia: LookalikeServer, tmp_path: Path) -> Non
 
 def test_update_of_an_unchanged_store(tcia: LookalikeServer, tmp_path: Path) -> None:
     """``tcia-add --update``: every collection of the store, one NBIA
-    listing each, nothing downloaded, no dataset read or written, one
-    summary per collection; then a new series upstream is found."""
+    listing each (and one DataCite lookup where there is a DOI), nothing
+    downloaded, no dataset read or written, one summary per collection."""
     store = tmp_path / 'store'
     add = api('tcia_add')
     common = {
@@ -200,8 +200,10 @@ def test_update_of_an_unchanged_store(tcia: LookalikeServer, tmp_path: Path) -> 
     assert all(r['status'] == 'ok' and r['series_downloaded'] == 0 for r in summaries)
     unchanged = [r for r in res if r.get('message', '').startswith('nothing changed')]
     assert len(unchanged) == 2
-    endpoints = sorted(r.endpoint for r in tcia.requests())
+    endpoints = sorted(r.endpoint for r in tcia.requests() if r.endpoint != 'dois')
     assert endpoints == ['getCollectionValues'] * 2 + ['getSeries'] * 2
+    # and DataCite once per collection with a DOI (has its record changed?)
+    assert len(tcia.requests('dois')) == 1
     assert [
         p.stat().st_mtime_ns for p in sorted(store.rglob('*_XDLRA--refs'))
     ] == stamps

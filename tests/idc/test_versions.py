@@ -189,6 +189,22 @@ def test_versions_sequence(
         f'{v1}.5',
     ]
     assert record == json.loads((superds / '.datalad/tcia/provenance.json').read_text())
+    # the catalog's collection page lists the versions, newest first
+    pages = [
+        json.loads(p.read_text())
+        for p in (store / CID / 'catalog' / 'metadata').rglob('*.json')
+    ]
+    tabs = [
+        t
+        for page in pages
+        if isinstance(page, dict)
+        for t in page.get('additional_display') or []
+        if t.get('name') == 'versions'
+    ]
+    assert tabs, 'no versions tab in the catalog'
+    names = [v1, *(f'{v1}.{n}' for n in range(2, 6))]
+    assert list(tabs[0]['content']) == names[::-1]
+    assert 'DataCite version' in tabs[0]['content'][names[-1]]
 
     # every version, from a fresh clone, with NBIA serving only the newest
     # files (getImage down: the archive route cannot hide what IDC serves)
