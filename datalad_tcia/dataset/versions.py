@@ -8,11 +8,13 @@ is ``tcia-YYYY-MM-DD.2`` (then ``.3``, ...).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from datalad_tcia.gitcmd import GitError, git, git_line
+from datalad_tcia.gitcmd import GitError, cat_blobs, git, git_line
 
 #: the prefix of version tags
 PREFIX = 'tcia-'
@@ -107,3 +109,56 @@ def version_notes(repo: Path) -> list[tuple[str, str, str]]:
         if len(parts) == 3 and parts[0]:  # noqa: PLR2004
             notes.append((parts[0], parts[1], parts[2].strip()))
     return notes
+
+
+@dataclass
+class FileChanges:
+    """What changed in a dataset's files between two commits."""
+
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    #: bytes of the new contents (added and changed files)
+    new_bytes: int = 0
+
+    def __iadd__(self, other: FileChanges) -> FileChanges:
+        self.added += other.added
+        self.changed += other.changed
+        self.removed += other.removed
+        self.new_bytes += other.new_bytes
+        return self
+
+
+_KEY_SIZE = re.compile(r'-s(\d+)--')
+
+
+def file_changes(repo: Path, since: str | None, until: str) -> FileChanges:
+    """Annexed files added, changed and removed after ``since`` up to
+    ``until`` (all of ``until``'s files if ``since`` is ``None``), and the
+    bytes of their new contents (from the keys: no content needed)."""
+    if since:
+        out = git(repo, 'diff', '--no-renames', '--name-status', '-z', since, until)
+        fields = out.decode('utf-8', 'surrogateescape').split('\0')
+        pairs = list(zip(fields[0::2], fields[1::2], strict=False))
+    else:
+        out = git(repo, 'ls-tree', '-r', '-z', '--name-only', until)
+        pairs = [('A', p) for p in out.decode('utf-8', 'surrogateescape').split('\0')]
+    result = FileChanges()
+    fresh = []
+    for status, path in pairs:
+        if not path.endswith('.dcm'):
+            continue
+        if status == 'A':
+            result.added += 1
+            fresh.append(path)
+        elif status == 'M':
+            result.changed += 1
+            fresh.append(path)
+        elif status == 'D':
+            result.removed += 1
+    targets = cat_blobs(repo, [f'{until}:{p}' for p in fresh])
+    for blob in targets.values():
+        match = _KEY_SIZE.search(blob.decode('utf-8', 'replace'))
+        if match:
+            result.new_bytes += int(match.group(1))
+    return result

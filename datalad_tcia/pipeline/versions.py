@@ -17,9 +17,13 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
+from datalad.utils import bytes2human
+
 from datalad_tcia.dataset.provenance import PROVENANCE
 from datalad_tcia.dataset.versions import (
+    FileChanges,
     changed_patients,
+    file_changes,
     gitlinks,
     next_version,
     subjects,
@@ -65,11 +69,17 @@ def make_version(layout: StoreLayout) -> str | None:
         + (':' if changed else '')
     )
     by_slug = {slug: pid for pid, slug in load_slugs(layout).items()}
+    total = FileChanges()
     for slug, commit in sorted(changed.items()):
         repo = layout.repo(slug)
         done = subjects(repo, before.get(slug), commit)
+        total += file_changes(repo, before.get(slug), commit)
         lines.append(f'- {slug}: {"; ".join(done) or "unchanged"}')
         _tag_patient(layout, by_slug.get(slug, slug), slug, name, commit)
+    lines[2:2] = [
+        f'Files: {total.added} added, {total.changed} changed, {total.removed} '
+        f'removed; {bytes2human(total.new_bytes)} of new content',
+    ]
     tag_version(path, name, '\n'.join(lines) + '\n')
     lgr.info('version %s of %s', name, layout.collection)
     return name
@@ -117,6 +127,8 @@ def _provenance_changes(path: Path, previous: str | None) -> list[str]:
     ):
         if now.get(key) and now.get(key) != before.get(key):
             lines.append(f'{label}: {before.get(key) or "none"} -> {now[key]}')
+        elif now.get(key) and key == 'datacite_version':
+            lines.append(f'{label}: {now[key]}')
     return lines
 
 

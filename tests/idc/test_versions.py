@@ -119,6 +119,8 @@ def test_versions_sequence(
     assert v2 == f'{v1}.2'
     note = _git(superds, 'tag', '-l', '-n99', v2)
     assert '1 patient dataset(s) changed since version ' + v1 in note
+    assert 'Files: 2 added, 0 changed, 0 removed' in note
+    assert f'DataCite version: {first}' in note
     assert 'Pseudo-PHI-002' in note and 'Pseudo-PHI-001' not in note
     truth.append(state())
 
@@ -139,6 +141,9 @@ def test_versions_sequence(
         patient, 'log', '-1', '--format=%B'
     )
     assert _git(patient, 'tag', '-l', v3) == v3
+    assert 'Files: 0 added, 1 changed, 1 removed' in _git(
+        superds, 'tag', '-l', '-n99', v3
+    )
     assert _git(store / CID / 'repos' / 'Pseudo-PHI-002', 'tag', '-l', v3) == ''
     truth.append(state())
 
