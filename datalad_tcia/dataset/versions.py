@@ -1,8 +1,8 @@
 """Named versions: annotated ``tcia-YYYY-MM-DD`` tags.
 
-Every run that changes a collection dataset tags its new commit; the
-patient datasets that changed since the previous version carry the same
-tag on the commits the collection points to. A second version on one day
+Every run that changes a collection dataset tags its new commit; every
+patient dataset carries the same tag on the commit the collection points
+to. A second version on one day
 is ``tcia-YYYY-MM-DD.2`` (then ``.3``, ...).
 """
 

@@ -3,10 +3,9 @@ the patients' new commits, name the state as a version.
 
 A version is made when the superdataset's ``HEAD`` is not the commit of
 its newest version tag (so a run killed after the commit and before the
-tag tags on the next run). The patient datasets that changed since the
-previous version get the same tag on the commits the superdataset records
-(each under its patient's lock, its deposit written again), then the
-superdataset itself.
+tag tags on the next run). Every patient dataset gets the same tag on the
+commit the superdataset records (each under its patient's lock, its
+deposit written again), then the superdataset itself.
 """
 
 from __future__ import annotations
@@ -45,9 +44,9 @@ PATIENT_LOCK_WAIT = 120.0
 
 
 def make_version(layout: StoreLayout) -> str | None:
-    """Tag the collection dataset's new state as a version, and the
-    patient datasets that changed since the previous one; the new
-    version's name, or ``None`` if ``HEAD`` already is a version.
+    """Tag the collection dataset's new state as a version, and every
+    patient dataset on the commit it records; the new version's name, or
+    ``None`` if ``HEAD`` already is a version.
 
     Call while holding the collection's lock, before its deposit is
     written.
@@ -59,7 +58,8 @@ def make_version(layout: StoreLayout) -> str | None:
     if previous and tagged_commit(path, previous) == head:
         return None
     before = gitlinks(path, f'refs/tags/{previous}') if previous else {}
-    changed = changed_patients(before, gitlinks(path))
+    now = gitlinks(path)
+    changed = changed_patients(before, now)
     name = next_version(tags, datetime.now(timezone.utc).date())
     lines = [f'TCIA {layout.collection}: version {name}', '']
     lines += _provenance_changes(path, previous)
@@ -75,6 +75,8 @@ def make_version(layout: StoreLayout) -> str | None:
         done = subjects(repo, before.get(slug), commit)
         total += file_changes(repo, before.get(slug), commit)
         lines.append(f'- {slug}: {"; ".join(done) or "unchanged"}')
+    # every patient dataset carries the version on the commit recorded
+    for slug, commit in sorted(now.items()):
         _tag_patient(layout, by_slug.get(slug, slug), slug, name, commit)
     lines[2:2] = [
         f'Files: {total.added} added, {total.changed} changed, {total.removed} '

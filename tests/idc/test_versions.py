@@ -144,7 +144,12 @@ def test_versions_sequence(
     assert 'Files: 0 added, 1 changed, 1 removed' in _git(
         superds, 'tag', '-l', '-n99', v3
     )
-    assert _git(store / CID / 'repos' / 'Pseudo-PHI-002', 'tag', '-l', v3) == ''
+    # every patient carries every version, on the commit the collection
+    # records (Pseudo-PHI-002 did not change: the same commit as in v2)
+    p2tags = store / CID / 'repos' / 'Pseudo-PHI-002'
+    assert _git(p2tags, 'rev-parse', f'{v3}^{{commit}}') == _git(
+        p2tags, 'rev-parse', f'{v2}^{{commit}}'
+    )
     truth.append(state())
 
     # 4. every series of p2 withdrawn upstream: its dataset stays, empty
