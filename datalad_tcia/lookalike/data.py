@@ -26,7 +26,7 @@ import io
 import random
 import struct
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
 
@@ -181,6 +181,33 @@ class Archive:
             if c.name.upper() == name.upper():
                 return c
         return None
+
+    # -- upstream changes between runs (switches for tests) -------------------
+    def withdraw(self, uid: str) -> Series:
+        """Stop serving a series (NBIA no longer lists it); returns it, to
+        :meth:`publish` again later."""
+        series = self._series[uid]
+        series.study.series.remove(series)
+        self.reindex()
+        return series
+
+    def publish(self, series: Series) -> None:
+        """Serve a series (again) in its study."""
+        if series not in series.study.series:
+            series.study.series.append(series)
+        self.reindex()
+
+    def revise(self, uid: str, *, change: int = 1, remove: int = 1) -> Series:
+        """Revise a series as TCIA does: the first ``change`` files get other
+        bytes (a new MD5), the last ``remove`` files are gone."""
+        series = self._series[uid]
+        for n in range(change):
+            inst = series.instances[n]
+            data = inst.data + b'\0\0'
+            series.instances[n] = replace(inst, parts=(data,), md5=_md5(data))
+        del series.instances[len(series.instances) - remove :]
+        self.reindex()
+        return series
 
 
 # -- DICOM synthesis ---------------------------------------------------------

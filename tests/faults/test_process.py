@@ -194,6 +194,38 @@ def test_kill_between_commit_and_version(
     )
 
 
+def test_kill_during_a_revision(tmp_path: Path, fast_retries) -> None:
+    """NBIA revised a series; the update is killed while downloading it:
+    the deposit keeps the previous version, the last version clones, and
+    the next run makes the new version."""
+    row = Row('process', 'SIGKILL during the download of a revised series', 1)
+    store = tmp_path / 'store'
+    with LookalikeServer() as srv:
+        run = row.add(tcia_add(srv, store, '--collection', PHI, cwd=tmp_path))
+        assert run.complete(), run.stdout + run.stderr
+        superds = store / CID / 'repos' / 'collection'
+        first = _git(superds, 'tag', '-l', 'tcia-*').split()
+        good = deposit_refs(store / CID / 'collection')['refs/heads/main']
+        coll = srv.archive.collection(PHI)
+        assert coll is not None
+        uid = coll.patients[0].studies[0].series[0].uid
+        srv.archive.revise(uid, change=1, remove=1)
+        run = row.add(
+            tcia_add(
+                srv, store, '--collection', PHI, cwd=tmp_path, kill=('download', 1)
+            )
+        )
+        _after_kill(row, run, store, 'download')
+        assert not (store / CID / 'metadata' / 'superseded').exists()
+        assert deposit_clones(store / CID / 'collection', tmp_path / 'probe') == good
+        _finish(row, srv, store, tmp_path, done_before=_done_series(store) - {uid})
+        assert _git(superds, 'tag', '-l', 'tcia-*').split() == [
+            *first,
+            f'{first[0]}.2',
+        ]
+        assert (store / CID / 'metadata' / 'superseded').is_dir()
+
+
 def _git(repo: Path, *args: str) -> str:
     return subprocess.run(
         ['git', *args], cwd=repo, capture_output=True, text=True, check=True
