@@ -154,8 +154,9 @@ def add_selection(
             len(plan.series),
             sum(len(p) for p in plan.collections.values()),
         )
-    if selection.is_whole and not plan.problems:
-        # what NBIA no longer lists leaves the datasets (a new version)
+    if selection.is_whole and not plan.problems and index is None:
+        # what NBIA no longer lists leaves the datasets (a new version); an
+        # index's silence proves nothing (IDC lags TCIA): NBIA plans only
         for name, patients in all_series.items():
             planned = {s.series_uid for p in patients.values() for s in p}
 

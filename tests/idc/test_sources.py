@@ -230,3 +230,7 @@ def test_add_planned_offline(
     }
     assert statuses[idc.missing] == 'ok'
     assert {statuses[u] for u in got} == {'notneeded'}
+    # the index lacks a series NBIA serves: planning from it withdraws nothing
+    res = _add(tcia, store, PHI, index='idc', no_idc=True, keep_archives=True)
+    assert res[-1]['status'] == 'ok', res[-1]
+    assert not [r for r in res if r.get('withdrawn')]
