@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -102,12 +101,6 @@ def _tag_patient(
                 commit,
             )
         push_deposit(repo, layout.patient_deposit(slug))
-
-
-def versions(layout: StoreLayout) -> Mapping[str, str]:
-    """Version name -> commit of the collection dataset, oldest first."""
-    path = layout.collection_repo
-    return {t: tagged_commit(path, t) for t in version_tags(path)}
 
 
 def _provenance_changes(path: Path, previous: str | None) -> list[str]:
