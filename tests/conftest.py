@@ -18,7 +18,6 @@ os.environ['PATH'] = f'{Path(sys.executable).parent}{os.pathsep}{os.environ["PAT
 # would be listed here, on a closed loopback port (the IDC tests set their
 # own endpoint)
 os.environ.setdefault('DATALAD_TCIA_IDC__ENDPOINT', 'http://127.0.0.1:9')
-
 # DataLad core's session set-up: a throw-away HOME with a git identity
 from datalad.conftest import setup_package  # noqa: F401
 from datalad_next.tests.fixtures import (  # noqa: F401

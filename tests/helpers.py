@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -55,6 +56,9 @@ def fresh_env(home: Path) -> dict[str, str]:
     gitconfig.write_text(
         '[user]\n\tname = Someone Else\n\temail = else@example.org\n'
         '[init]\n\tdefaultBranch = main\n'
+        # git-annex's own HTTP client fetches from the loopback look-alikes
+        # only when allowed (a clone of the real TCIA needs no such line)
+        '[annex "security"]\n\tallowed-ip-addresses = 127.0.0.1 ::1\n'
     )
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(('GIT_', 'DATALAD_'))
@@ -204,3 +208,19 @@ def clone_and_get_all(store: Path, collection_id: str, tmp: Path) -> list[str]:
         for p in clone.rglob('*.dcm')
         if '.git' not in p.relative_to(clone).parts
     )
+
+
+def enable_remote(repo: Path, env: dict[str, str], name: str, *params: str) -> None:
+    """``git annex enableremote NAME PARAMS`` in ``repo`` and, where
+    git-annex asks for it (new parameters), the ``verifyremote --safe`` it
+    names: what a user does to enable uncurl or archivist in a clone."""
+    proc = run(['git', 'annex', 'enableremote', name, *params], repo, env)
+    assert proc.returncode == 0, f'{proc.stdout}\n{proc.stderr}'
+    safe = re.search(
+        rf'git-annex verifyremote {re.escape(name)} --safe (\S+)',
+        proc.stdout + proc.stderr,
+    )
+    if safe:
+        run_ok(
+            ['git', 'annex', 'verifyremote', name, '--safe', safe.group(1)], repo, env
+        )

@@ -74,17 +74,40 @@ def merge_location_log(old: str, timestamp: int, uuids: Iterable[str]) -> str:
     return ''.join(f'{line}\n' for _, line in sorted(present.items()))
 
 
-def merge_url_log(old: str, timestamp: int, urls: Iterable[str]) -> str:
-    """``old`` ``.log.web`` content with ``urls`` registered (claimed by
-    special remotes)."""
+def url_log_entry(url: str, *, claimed: bool) -> str:
+    """How ``.log.web`` names ``url``: with a leading ``:`` where a special
+    remote claims it, as it is for git-annex's web remote (and its
+    ``type=web`` instances).
+
+    >>> url_log_entry('dl+archive:K#path=a', claimed=True)
+    ':dl+archive:K#path=a'
+    """
+    return f':{url}' if claimed else url
+
+
+def merge_url_log(old: str, timestamp: int, urls: Mapping[str, bool]) -> str:
+    """``old`` ``.log.web`` content with ``urls`` (url -> claimed by a
+    special remote) registered.
+
+    A URL that moves from a special remote to the web remote (earlier
+    versions had uncurl claim every http URL) is marked gone in its old
+    form, so that it is listed once.
+
+    >>> merge_url_log('1s 1 :http://a/x.dcm\\n', 2, {'http://a/x.dcm': False})
+    '2s 0 :http://a/x.dcm\\n2s 1 http://a/x.dcm\\n'
+    """
     entries = {}
     for line in old.splitlines():
         fields = line.split(' ', 2)
-        if len(fields) == 3:
+        if len(fields) == 3:  # noqa: PLR2004
             entries[fields[2]] = line
-    for url in urls:
-        loc = f':{url}'
+    for url, claimed in urls.items():
+        loc = url_log_entry(url, claimed=claimed)
         known = entries.get(loc)
         if known is None or known.split(' ', 2)[1] != '1':
             entries[loc] = f'{timestamp}s 1 {loc}'
+        other = url_log_entry(url, claimed=not claimed)
+        known = entries.get(other)
+        if not claimed and known is not None and known.split(' ', 2)[1] == '1':
+            entries[other] = f'{timestamp}s 0 {other}'
     return ''.join(f'{line}\n' for _, line in sorted(entries.items()))

@@ -1,10 +1,11 @@
 """Build and update a patient dataset from the metadata deposit.
 
 No file content is needed: every DICOM file becomes an annexed file whose
-``MD5E`` key comes from the deposited MD5 and size, with three sources
-registered in the git-annex branch (archive member via ``archivist``,
-archive via ``uncurl`` under a ``VURL`` key, single file via ``uncurl``)
-and per-file git-annex metadata. Both branches are written by one
+``MD5E`` key comes from the deposited MD5 and size, with its sources
+registered in the git-annex branch (IDC's object and NBIA's
+``getSingleImage`` as web URLs of the ``idc`` and ``nbia`` remotes, the
+archive member via ``archivist``, the archive via ``uncurl`` under a
+``VURL`` key) and per-file git-annex metadata. Both branches are written by one
 ``git fast-import`` run, so registration costs no process per file.
 """
 
@@ -33,16 +34,19 @@ from .annexbranch import (
     merge_location_log,
     merge_url_log,
     metadata_line,
+    url_log_entry,
 )
 from .keys import object_path
 from .naming import LAYOUT_CONFIG as LAYOUT_KEY
 from .repository import (
+    ALL_REMOTES,
     ARCHIVIST,
     BRANCH,
     IDC,
     REMOTES,
     UNCURL,
     NewRepository,
+    legacy_remote_names,
     merge_remote_log,
     merge_uuid_log,
     read_config,
@@ -64,7 +68,8 @@ class AnnexedFile:
     key: str
       Its git-annex key.
     urls: tuple of str
-      Source URLs (each claimed by ``archivist`` or ``uncurl``).
+      Source URLs (see :func:`~.repository.remote_of_url` for the remote
+      that serves each).
     remotes: tuple of str
       Names of the special remotes that can provide it.
     metadata: mapping
@@ -281,8 +286,9 @@ def _registration_digest(
 
 def _remote_uuids(path: Path, config: Mapping[str, str]) -> dict[str, str]:
     """The special remotes' UUIDs of an existing working copy (``config``:
-    its configuration); a remote added since it was made (``idc``) is
-    configured here."""
+    its configuration). A remote that earlier versions named otherwise is
+    renamed (:func:`legacy_remote_names`); a remote added since the
+    working copy was made (``idc``, ``nbia``) is configured here."""
     missing = [n for n in (UNCURL, ARCHIVIST) if f'remote.{n}.annex-uuid' not in config]
     if missing:
         msg = (
@@ -290,15 +296,27 @@ def _remote_uuids(path: Path, config: Mapping[str, str]) -> dict[str, str]:
             'remove this working copy and its deposit, then run again'
         )
         raise GitError(msg)
+    for old, new in legacy_remote_names(config).items():
+        git(path, 'config', '--rename-section', f'remote.{old}', f'remote.{new}')
+        config = {
+            (f'remote.{new}.' + k[len(f'remote.{old}.') :])
+            if k.startswith(f'remote.{old}.')
+            else k: v
+            for k, v in config.items()
+        }
     uuids = {
         n: config[f'remote.{n}.annex-uuid']
-        for n in REMOTES
+        for n in ALL_REMOTES
         if f'remote.{n}.annex-uuid' in config
     }
-    if IDC not in uuids:
-        uuids[IDC] = str(uuid_mod.uuid4())
+    added = [n for n in REMOTES if n not in uuids]
+    if added:
+        lines: list[str] = []
+        for name in added:
+            uuids[name] = str(uuid_mod.uuid4())
+            lines += remote_config_lines(REMOTES[name], uuids[name])
         with (path / '.git' / 'config').open('a', encoding='utf-8') as fp:
-            fp.write('\n'.join(remote_config_lines(REMOTES[IDC], uuids[IDC])) + '\n')
+            fp.write('\n'.join(lines) + '\n')
     return uuids
 
 
@@ -310,7 +328,9 @@ def _remote_logs(
     old = _read_blobs(path, annex_tip, ['remote.log', 'uuid.log'])
     wanted = {
         'remote.log': merge_remote_log(
-            old.get('remote.log', ''), now, {u: REMOTES[n] for n, u in uuids.items()}
+            old.get('remote.log', ''),
+            now,
+            {u: ALL_REMOTES[n] for n, u in uuids.items()},
         ),
         'uuid.log': merge_uuid_log(
             old.get('uuid.log', ''), now, {u: n for n, u in uuids.items()}
@@ -381,9 +401,14 @@ def _annex_logs(
             logs.get(loc, old.get(loc, '')), now, [uuids[r] for r in remotes]
         )
         before_urls = old.get(web, '')
-        logs[web] = merge_url_log(logs.get(web, before_urls), now, urls)
+        claims = {u: not ALL_REMOTES[remote_of_url(u)].web for u in urls}
+        logs[web] = merge_url_log(logs.get(web, before_urls), now, claims)
         if fpath is not None:
-            gained = [u for u in urls if f' 1 :{u}\n' not in before_urls]
+            gained = [
+                u
+                for u, claimed in claims.items()
+                if f' 1 {url_log_entry(u, claimed=claimed)}\n' not in before_urls
+            ]
             if gained:
                 new_urls[fpath] = gained
         if meta:

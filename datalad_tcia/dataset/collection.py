@@ -38,7 +38,8 @@ def update_superdataset(
     """Register ``patients`` as (uninstalled) subdatasets; commit if
     anything changed and return the new commit, else ``None``.
 
-    Each ``.gitmodules`` URL is the patient's deposit clone URL, so that a
+    Each ``.gitmodules`` URL is the patient's plain git repository in the
+    store (:func:`~datalad_tcia.export.clone_url`), so that a
     clone of the collection can ``datalad get -n`` any patient. The whole
     ``.gitmodules`` is written at once and every gitlink staged by one
     ``git update-index``: a handful of processes, however many patients.

@@ -11,7 +11,7 @@ from datalad_tcia.nbia import SeriesInfo, format_date, single_image_url
 from .build import AnnexedFile, SourceOnlyKey
 from .keys import archive_key, md5e_key, member_locator
 from .naming import file_path
-from .repository import ARCHIVIST, IDC, UNCURL
+from .repository import ARCHIVIST, IDC, NBIA, UNCURL
 
 #: git-annex metadata field -> DICOM keyword (from the per-file record)
 METADATA_FIELDS = {
@@ -85,7 +85,9 @@ def plan_series(
             remotes.append(ARCHIVIST)
         if arec.api_url and rec.sop_uid:
             urls.append(single_image_url(arec.api_url, arec.series_uid, rec.sop_uid))
-            remotes.append(UNCURL)
+            # uncurl too: enabled, it serves the same URL rewritten when
+            # NBIA moves its API (see the docs on repairing URLs)
+            remotes += [NBIA, UNCURL]
         meta = {'collection': [collection]}
         for fieldname, keyword in METADATA_FIELDS.items():
             values = _text(rec.tags.get(keyword))

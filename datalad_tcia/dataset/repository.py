@@ -4,8 +4,8 @@ collection superdataset, by ``datalad create``; and its configuration."""
 
 from __future__ import annotations
 
+import fnmatch
 import os
-import re
 import shutil
 import uuid
 from collections.abc import Iterable, Mapping
@@ -19,19 +19,28 @@ from datalad_tcia.gitcmd import current_branch, git
 UNCURL = 'uncurl'
 ARCHIVIST = 'archivist'
 IDC = 'idc'
+NBIA = 'nbia'
+#: the IDC remote of earlier versions (an uncurl remote named ``idc``),
+#: renamed when a dataset is updated so that ``idc`` names IDC's web remote
+IDC_UNCURL = 'idc-uncurl'
 
-#: uncurl claims only http(s) URLs with a query (NBIA's ``getSingleImage``
-#: and ``getImage``) and passes them on unchanged. Without a template,
-#: uncurl would try every URL of a key in turn and stop at the first it
-#: cannot handle (a ``dl+archive:`` URL meant for archivist). Users repair
-#: moved TCIA URLs by replacing ``match``/``url`` (see docs).
+#: uncurl claims only http(s) URLs with a query (NBIA's ``getImage``, and
+#: ``getSingleImage`` once enabled) and passes them on unchanged. Without a
+#: template, uncurl would try every URL of a key in turn and stop at the
+#: first it cannot handle (a ``dl+archive:`` URL meant for archivist).
+#: Users repair moved TCIA URLs by replacing ``match``/``url`` (see docs).
 UNCURL_MATCH = '(?P<tciaurl>https?://[^?#]+[?].+)'
 UNCURL_URL = '{tciaurl}'
-#: the ``idc`` remote (also of type uncurl) claims IDC's per-file object
-#: URLs, ``<endpoint>/<bucket>/<series uuid>/<instance uuid>.dcm``: http(s)
-#: URLs without a query
+#: the uncurl remote of earlier versions that claimed IDC's object URLs
 IDC_MATCH = '(?P<idcurl>https?://[^?#]+[.]dcm)$'
 IDC_URL = '{idcurl}'
+#: git-annex glob of IDC's per-file object URLs,
+#: ``<endpoint>/<bucket>/<series uuid>/<instance uuid>.dcm``, for the ``idc``
+#: instance of git-annex's built-in web remote
+IDC_GLOB = '*.dcm'
+#: git-annex glob of NBIA's ``getSingleImage`` URLs, for the ``nbia``
+#: instance of the web remote
+NBIA_GLOB = '*/getSingleImage?*'
 
 
 @dataclass(frozen=True)
@@ -41,45 +50,74 @@ class RemoteSpec:
     Attributes
     ----------
     name: str
-      Its name (also in clones, which autoenable it).
+      Its name (also in clones).
     externaltype: str
-      The datalad-next special remote that implements it.
+      The datalad-next special remote that implements it, or ``''`` for an
+      instance of git-annex's built-in ``web`` remote (no process of its
+      own, enabled at ``git annex init`` for free).
     cost: int
       git-annex's retrieval cost: lower is tried first. It is stored in
       ``remote.log`` and so travels to every clone.
     fields: mapping
       Further ``initremote`` parameters.
+    autoenable: bool
+      Whether ``git annex init`` of a clone enables it. External remotes
+      are not: each would start a Python process in every clone; they are
+      enabled by ``git annex enableremote NAME`` where needed (see docs).
     """
 
     name: str
     externaltype: str
     cost: int
     fields: Mapping[str, str]
+    autoenable: bool = False
+
+    @property
+    def web(self) -> bool:
+        """Whether it is an instance of git-annex's built-in web remote
+        (its URLs are logged unclaimed, without a leading ``:``)."""
+        return not self.externaltype
 
     def log_fields(self) -> dict[str, str]:
         """The fields of its ``remote.log`` line (without timestamp)."""
+        kind = (
+            {'type': 'web'}
+            if self.web
+            else {
+                'encryption': 'none',
+                'externaltype': self.externaltype,
+                'type': 'external',
+            }
+        )
         return {
-            'autoenable': 'true',
+            'autoenable': 'true' if self.autoenable else 'false',
             'cost': str(self.cost),
-            'encryption': 'none',
-            'externaltype': self.externaltype,
             'name': self.name,
-            'type': 'external',
+            **kind,
             **self.fields,
         }
 
 
-#: the special remotes, in retrieval order: IDC's single files, NBIA's
-#: single files (``getSingleImage``; the series archive key too), and
-#: last the archive members (archivist must fetch and keep the whole
-#: series archive to extract one file)
+#: the special remotes, in retrieval order: IDC's single files and NBIA's
+#: single files (``getSingleImage``), both through git-annex's own web
+#: remote; then NBIA through uncurl (the series archive key, and the repair
+#: path when NBIA moves its API), and last the archive members (archivist
+#: must fetch and keep the whole series archive to extract one file)
 REMOTES = {
-    IDC: RemoteSpec(IDC, 'uncurl', 100, {'match': IDC_MATCH, 'url': IDC_URL}),
+    IDC: RemoteSpec(IDC, '', 100, {'urlinclude': IDC_GLOB}, autoenable=True),
+    NBIA: RemoteSpec(NBIA, '', 150, {'urlinclude': NBIA_GLOB}, autoenable=True),
     UNCURL: RemoteSpec(
-        UNCURL, 'uncurl', 150, {'match': UNCURL_MATCH, 'url': UNCURL_URL}
+        UNCURL, 'uncurl', 175, {'match': UNCURL_MATCH, 'url': UNCURL_URL}
     ),
     ARCHIVIST: RemoteSpec(ARCHIVIST, 'archivist', 200, {}),
 }
+#: remotes of earlier versions, kept (not autoenabled) in updated datasets
+LEGACY_REMOTES = {
+    IDC_UNCURL: RemoteSpec(
+        IDC_UNCURL, 'uncurl', 100, {'match': IDC_MATCH, 'url': IDC_URL}
+    ),
+}
+ALL_REMOTES = {**REMOTES, **LEGACY_REMOTES}
 
 
 def remote_of_url(url: str) -> str:
@@ -87,13 +125,16 @@ def remote_of_url(url: str) -> str:
 
     >>> remote_of_url('https://s3.amazonaws.com/idc-open-data/u/i.dcm')
     'idc'
+    >>> remote_of_url('https://x/v4/getSingleImage?SeriesInstanceUID=1&SOPInstanceUID=2')
+    'nbia'
     >>> remote_of_url('https://x/nbia-api/services/v4/getImage?SeriesInstanceUID=1')
     'uncurl'
     """
     if url.startswith('dl+archive:'):
         return ARCHIVIST
-    if re.match(IDC_MATCH, url):
-        return IDC
+    for name in (IDC, NBIA):
+        if fnmatch.fnmatchcase(url, REMOTES[name].fields['urlinclude']):
+            return name
     return UNCURL
 
 
@@ -169,13 +210,13 @@ def git_config_value(value: str) -> str:
 
 def init_repository(path: Path, description: str, template: str) -> NewRepository:
     """``git init`` a patient dataset at ``path`` and configure it as
-    ``git annex init`` and two ``git annex initremote`` would.
+    ``git annex init`` and ``git annex initremote`` of each remote would.
 
     Nothing is committed: :func:`update_dataset` writes the new dataset's
     first commits (``.datalad/config`` with a new dataset id, the
     ``.gitattributes`` of ``datalad create``) and its git-annex branch
-    (``uuid.log``, ``remote.log`` with the autoenabled ``uncurl`` and
-    ``archivist`` special remotes) in the same ``git fast-import`` that
+    (``uuid.log``, ``remote.log`` with the special remotes of
+    :data:`REMOTES`) in the same ``git fast-import`` that
     registers the files. No git-annex process is run. The working copy is
     sparse: only ``.datalad/`` is checked out (the store needs no symlink
     per file; ``git annex ... --branch=HEAD`` sees every file).
@@ -256,9 +297,14 @@ def remote_config_lines(spec: RemoteSpec, ruuid: str) -> list[str]:
     """The ``.git/config`` section ``initremote`` writes for a remote
     (git-annex marks a remote its own repository made as verified, see
     ``git annex verifyremote``)."""
+    kind = (
+        '\tannex-web = true'
+        if spec.web
+        else f'\tannex-externaltype = {spec.externaltype}'
+    )
     return [
         f'[remote "{spec.name}"]',
-        f'\tannex-externaltype = {spec.externaltype}',
+        kind,
         f'\tannex-uuid = {ruuid}',
         '\tannex-verified = verified',
         '\tskipFetchAll = true',
@@ -277,8 +323,33 @@ def merge_uuid_log(old: str, now: int, uuids: Mapping[str, str]) -> str:
 
 
 #: settings of earlier versions, replaced when a dataset is updated
-#: (other values were set by a user: ``enableremote`` repairs are kept)
-LEGACY_FIELDS = {(UNCURL, 'match'): {'(?P<tciaurl>https?://.+)'}}
+#: (other values were set by a user: ``enableremote`` repairs are kept).
+#: Earlier versions autoenabled the external remotes (a Python process
+#: each at every clone's ``git annex init``) and named the uncurl remote
+#: for IDC's URLs ``idc``.
+LEGACY_FIELDS = {
+    (UNCURL, 'match'): {'(?P<tciaurl>https?://.+)'},
+    (UNCURL, 'cost'): {'150'},
+    (UNCURL, 'autoenable'): {'true'},
+    (ARCHIVIST, 'autoenable'): {'true'},
+    (IDC_UNCURL, 'name'): {IDC},
+    (IDC_UNCURL, 'autoenable'): {'true'},
+}
+
+
+def legacy_remote_names(config: Mapping[str, str]) -> dict[str, str]:
+    """Remotes of a working copy's ``config`` that earlier versions
+    configured under a name that now means another remote: old name ->
+    new name (the uncurl remote ``idc`` becomes ``idc-uncurl``).
+
+    >>> legacy_remote_names({'remote.idc.annex-externaltype': 'uncurl'})
+    {'idc': 'idc-uncurl'}
+    >>> legacy_remote_names({'remote.idc.annex-web': 'true'})
+    {}
+    """
+    if config.get(f'remote.{IDC}.annex-externaltype') == 'uncurl':
+        return {IDC: IDC_UNCURL}
+    return {}
 
 
 def merge_remote_log(old: str, now: int, remotes: Mapping[str, RemoteSpec]) -> str:

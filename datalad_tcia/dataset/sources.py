@@ -1,10 +1,11 @@
 """Which files of a dataset have no registered source.
 
 Before archives are deleted, every file of every patient dataset must have
-a source: present in ``archivist`` or ``uncurl`` according to the
-git-annex branch. ``git annex find --not --in archivist --and --not --in
-uncurl`` answers that, but costs about half a second per dataset (a
-LIDC-IDRI collection step would spend ten minutes on it); the same answer
+a source: present in one of the dataset's TCIA remotes (``idc``, ``nbia``,
+``uncurl``, ``archivist``) according to the git-annex branch. ``git annex
+find`` with ``--not --in`` each answers that, but costs about half a
+second per dataset (a LIDC-IDRI collection step would spend ten minutes
+on it); the same answer
 is read here from the branch (and git-annex's journal of changes not yet
 committed to it) with three git processes per dataset. The
 location logs are git-annex's own (:mod:`.annexbranch`); the tests check
@@ -18,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from datalad_tcia.gitcmd import cat_blobs, git
 
 from .annexbranch import hashdirlower
-from .repository import ARCHIVIST, UNCURL, read_config
+from .repository import ALL_REMOTES, read_config
 
 
 def unsourced_files(repo: Path, ref: str = 'HEAD') -> list[str]:
@@ -26,7 +27,7 @@ def unsourced_files(repo: Path, ref: str = 'HEAD') -> list[str]:
     config = read_config(repo)
     sources = {
         config[f'remote.{name}.annex-uuid']
-        for name in (ARCHIVIST, UNCURL)
+        for name in ALL_REMOTES
         if f'remote.{name}.annex-uuid' in config
     }
     links: dict[str, str] = {}

@@ -1,17 +1,23 @@
-"""Clone-able ``datalad-annex::`` deposits of datasets in the store.
+"""Datasets in the store, in the two forms others clone: plain bare git
+repositories (``<name>.git``, what the clone URLs point at) and
+``datalad-annex::`` deposits beside them.
 
 .. currentmodule:: datalad_tcia.export
 .. autosummary::
    :toctree: generated
 
    clone_url
+   deposit_url
    push_deposit
+   publish_repository
 """
 
+from .bare import publish_repository
 from .deposit import (
     DepositResult,
     clone_url,
     deposit_refs,
+    deposit_url,
     push_deposit,
     store_base_url,
 )
@@ -20,6 +26,8 @@ __all__ = [
     'DepositResult',
     'clone_url',
     'deposit_refs',
+    'deposit_url',
+    'publish_repository',
     'push_deposit',
     'store_base_url',
 ]

@@ -31,6 +31,8 @@ from urllib.parse import quote
 from datalad_tcia.gitcmd import GitError, git, git_succeeds
 from datalad_tcia.store import DEPOSIT_SUFFIXES, DepositPaths
 
+from .bare import PEELED, packed_refs, publish_repository
+
 lgr = logging.getLogger('datalad.tcia.export.deposit')
 
 
@@ -47,13 +49,27 @@ def store_base_url(store: Path, store_url: str | None = None) -> str:
 
 
 def clone_url(base_url: str, relpath: str) -> str:
-    """The ``datalad-annex::`` URL of the deposit ``<base_url>/<relpath>``.
+    """The URL a person clones: the plain git repository of the dataset
+    ``<base_url>/<relpath>`` (``<relpath>.git``, see :mod:`.bare`).
+
+    >>> clone_url('file:///data/store', 'rider/datasets/P1')
+    'file:///data/store/rider/datasets/P1.git'
+    >>> clone_url('https://example.org/tcia', 'rider/datasets/P 1')
+    'https://example.org/tcia/rider/datasets/P%201.git'
+    """
+    return quote(f'{base_url.rstrip("/")}/{relpath}.git', safe=':/@%+~=,;')
+
+
+def deposit_url(base_url: str, relpath: str) -> str:
+    """The ``datalad-annex::`` URL of the deposit ``<base_url>/<relpath>``
+    (the form for stores that hold only keys, and for clones made before
+    the store had plain git repositories).
 
     ``{{annex_key}}`` is doubled because the remote helper applies
     ``str.format`` to the URL; a literal ``&`` in the base URL must be
     escaped, which ``quote`` does.
 
-    >>> clone_url('file:///data/store', 'rider/datasets/P1')
+    >>> deposit_url('file:///data/store', 'rider/datasets/P1')
     'datalad-annex::?type=external&externaltype=uncurl&encryption=none&url=file:///data/store/rider/datasets/P1_{{annex_key}}'
     """
     url = quote(f'{base_url.rstrip("/")}/{relpath}', safe=':/@%+~=,;')
@@ -89,7 +105,9 @@ class DepositResult:
 def push_deposit(
     repo: Path, deposit: DepositPaths, *, force: bool = False
 ) -> DepositResult:
-    """Deposit the checked-out branch and ``git-annex`` of ``repo``.
+    """Deposit the checked-out branch, ``git-annex`` and the tags of
+    ``repo``: as a ``datalad-annex::`` deposit and as a bare git
+    repository (:mod:`.bare`) beside it.
 
     An existing deposit with the same refs is left alone; one whose history
     is not an ancestor of the local one is not overwritten unless
@@ -101,6 +119,8 @@ def push_deposit(
     if remote is not None and all(
         remote.get(r) == s for r, s in local.items() if not r.endswith(PEELED)
     ):
+        if publish_repository(repo / '.git', deposit.bare, head, local):
+            return DepositResult('ok', 'git repository written')
         return DepositResult('notneeded', 'deposit is up to date')
     if remote is not None and not force:
         old = remote.get(head)
@@ -113,14 +133,11 @@ def push_deposit(
                 'refusing to overwrite it (use --force to replace it)',
             )
     prefix.parent.mkdir(parents=True, exist_ok=True)
+    publish_repository(repo / '.git', deposit.bare, head, local)
     discard_staging(deposit)
     write_staging(repo / '.git', head, local, deposit)
     publish(deposit)
     return DepositResult('ok', 'deposit written')
-
-
-#: a key of the refs mapping for the commit an annotated tag points to
-PEELED = '^{}'
 
 
 def local_refs(repo: Path) -> tuple[str, dict[str, str]]:
@@ -160,7 +177,6 @@ def local_refs(repo: Path) -> tuple[str, dict[str, str]]:
 _BARE_CONFIG = (
     b'[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n'
 )
-_PACKED_REFS = '# pack-refs with: peeled fully-peeled sorted \n'
 _DIRS = ('refs/', 'refs/heads/', 'refs/tags/', 'objects/info/', 'objects/pack/')
 
 
@@ -176,17 +192,11 @@ def write_staging(
         for ref, sha in sorted(refs.items())
         if not ref.endswith(PEELED)
     )
-    # packed-refs says "fully-peeled": each annotated tag with its commit
-    packed = ''.join(
-        f'{sha} {ref}\n' + (f'^{refs[ref + PEELED]}\n' if ref + PEELED in refs else '')
-        for ref, sha in sorted(refs.items())
-        if not ref.endswith(PEELED)
-    )
     with zipfile.ZipFile(export, 'w', zipfile.ZIP_DEFLATED) as zf:
         zf.writestr('HEAD', f'ref: {head}\n')
         zf.writestr('config', _BARE_CONFIG)
         zf.writestr('description', 'datalad-tcia deposit\n')
-        zf.writestr('packed-refs', _PACKED_REFS + packed)
+        zf.writestr('packed-refs', packed_refs(refs))
         for empty in _DIRS:
             zf.writestr(empty, b'')
         objects = gitdir / 'objects'

@@ -100,8 +100,8 @@ def build_collection(
             entries,
             files,
             f'Register {len(entries)} patient dataset(s) of TCIA collection '
-            f'{layout.collection}\n\nEach subdataset URL points at its deposit in '
-            f'{base_url}/{layout.patient_deposits}',
+            f'{layout.collection}\n\nEach subdataset URL points at its git '
+            f'repository in {base_url}/{layout.patient_deposits}',
         )
         version = make_version(layout)
         pushed = push_deposit(path, deposit, force=force)

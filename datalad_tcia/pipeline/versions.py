@@ -145,6 +145,10 @@ def datasets_current(layout: StoreLayout) -> bool:
     path = layout.collection_repo
     if not (path / '.git').exists() or layout.archive_files():
         return False
+    if not (layout.collection_deposit.bare / 'info' / 'refs').exists():
+        # a store of an earlier version: its datasets get plain git
+        # repositories (and the remotes of this version) on this run
+        return False
     built = git_succeeds(path, 'config', BUILT_KEY) and git_line(
         path, 'config', BUILT_KEY
     )

@@ -85,6 +85,17 @@ class DepositPaths:
     def refs(self) -> Path:
         return self.refs_of(self.prefix)
 
+    @property
+    def bare(self) -> Path:
+        """The bare git repository beside the deposit (``<prefix>.git``),
+        which plain ``git clone`` reads."""
+        return self.prefix.with_name(self.prefix.name + '.git')
+
+    @property
+    def bare_relpath(self) -> str:
+        """:attr:`bare` relative to the store (for clone URLs)."""
+        return self.relpath + '.git'
+
     @staticmethod
     def export_of(prefix: Path) -> Path:
         """The repository export of the deposit at ``prefix``."""

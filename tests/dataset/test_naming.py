@@ -135,6 +135,11 @@ def test_log_formats() -> None:
     # present entries are kept as they are
     assert merge_location_log('3s 1 u1\n', 7, ['u1']) == '3s 1 u1\n'
     assert merge_location_log('3s 0 u1\n', 7, ['u1']) == '7s 1 u1\n'
-    assert merge_url_log('', 7, ['http://x/a']) == '7s 1 :http://x/a\n'
+    assert merge_url_log('', 7, {'http://x/a': True}) == '7s 1 :http://x/a\n'
+    assert merge_url_log('', 7, {'http://x/a': False}) == '7s 1 http://x/a\n'
+    # a URL an earlier version let uncurl claim moves to the web remote
+    assert merge_url_log('3s 1 :http://x/a\n', 7, {'http://x/a': False}) == (
+        '7s 0 :http://x/a\n7s 1 http://x/a\n'
+    )
     line = metadata_line(7, {'b': ['x y'], 'a': ['1'], 'c': []})
     assert line == '7s a +1 b +!eCB5\n'

@@ -8,6 +8,7 @@ import http.server
 import io
 import json
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -17,9 +18,11 @@ from pathlib import Path
 import pydicom
 import pytest
 
+from datalad_tcia.dataset.annexbranch import hashdirlower
+from datalad_tcia.export import deposit_url
 from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
-from tests.helpers import DATALAD, api, fresh_env, run_ok
+from tests.helpers import DATALAD, api, enable_remote, fresh_env, run, run_ok
 
 tcia_deposit_dataset = api('tcia_deposit_dataset')
 tcia_download = api('tcia_download')
@@ -87,13 +90,14 @@ def test_results_carry_clone_urls(built: dict) -> None:
     assert {r['PatientID'] for r in patients} == {'Pseudo-PHI-001', 'Pseudo-PHI-002'}
     cid = collection_id(PHI)
     for r in patients:
-        assert r['url'] == (
-            'datalad-annex::?type=external&externaltype=uncurl&encryption=none'
-            f'&url={store.as_uri()}/{cid}/datasets/{r["patient_slug"]}_{{{{annex_key}}}}'
-        )
+        # the clone URL is the plain git repository; the deposit is beside it
+        assert r['url'] == f'{store.as_uri()}/{cid}/datasets/{r["patient_slug"]}.git'
+        assert (
+            store / cid / 'datasets' / f'{r["patient_slug"]}.git/info/refs'
+        ).exists()
         assert (store / cid / 'datasets' / f'{r["patient_slug"]}_XDLRA--refs').exists()
     coll = [r for r in res if r['path'].endswith('/collection')][0]
-    assert coll['url'].endswith(f'/{cid}/collection_{{{{annex_key}}}}')
+    assert coll['url'] == f'{store.as_uri()}/{cid}/collection.git'
     assert (store / cid / 'collection_XDLRA--repo-export').exists()
 
 
@@ -146,12 +150,30 @@ def test_dataset_content(built: dict, tmp_path: Path) -> None:
         run_ok(['git', 'annex', 'whereis', '--json', dcm[0]], repo, env).splitlines()[0]
     )
     remotes = {w['description'] for w in whereis['whereis']}
-    assert remotes == {'[uncurl]', '[archivist]'}
+    # NBIA's getSingleImage through git-annex's web remote (enabled in the
+    # clone, no process of its own); uncurl and archivist are known but not
+    # enabled (enableremote, see docs)
+    assert remotes == {'[nbia]', 'uncurl', 'archivist'}
+    info = json.loads(run_ok(['git', 'annex', 'info', '--json', 'nbia'], repo, env))
+    assert (info['type'], info['cost']) == ('web', '150.0')
+    assert 'remote.uncurl.annex-uuid' not in run_ok(['git', 'config', '-l'], repo, env)
+    enable_remote(repo, env, 'uncurl')
+    enable_remote(repo, env, 'archivist')
+    whereis = json.loads(
+        run_ok(['git', 'annex', 'whereis', '--json', dcm[0]], repo, env).splitlines()[0]
+    )
     urls = [u for w in whereis['whereis'] for u in w['urls']]
     assert any(
         u.startswith('dl+archive:VURL--tcia-series-') and 'atype=zip' in u for u in urls
+    ), whereis
+    # whereis lists the URLs of git-annex's web remote only under its own
+    # name: the URL log shows getSingleImage as a web URL (no ':' claim)
+    key = whereis['key']
+    weblog = run_ok(
+        ['git', 'show', f'git-annex:{hashdirlower(key)}{key}.log.web'], repo, env
     )
-    assert any('/getSingleImage?SeriesInstanceUID=' in u for u in urls)
+    assert re.search(r' 1 http://\S+/getSingleImage\?SeriesInstanceUID=', weblog)
+    assert re.search(r' 1 :dl\+archive:', weblog)
     meta = json.loads(
         run_ok(['git', 'annex', 'metadata', '--json', dcm[0]], repo, env)
     )['fields']
@@ -172,7 +194,7 @@ def test_dataset_content(built: dict, tmp_path: Path) -> None:
     assert '/nbia-api/services/v4' in log
     superds = store / collection_id(PHI) / 'repos' / 'collection'
     gitmodules = (superds / '.gitmodules').read_text()
-    assert 'url = datalad-annex::?type=external&externaltype=uncurl' in gitmodules
+    assert f'url = {store.as_uri()}/{collection_id(PHI)}/datasets/' in gitmodules
     assert 'datalad-id = ' in gitmodules
 
 
@@ -228,15 +250,29 @@ def test_clone_from_http_store(
     assert {r['status'] for r in res} == {'ok'}
     shutil.rmtree(store / collection_id(PHI) / 'archives')
     url = [r for r in res if r['path'].endswith('/collection')][0]['url']
-    assert url.startswith(
-        f'datalad-annex::?type=external&externaltype=uncurl'
-        f'&encryption=none&url={base}/tcia/'
-    )
+    # a plain git repository, served by a static web server (git's dumb
+    # HTTP protocol)
+    assert url == f'{base}/tcia/{collection_id(PHI)}/collection.git'
     env = fresh_env(tmp_path / 'home')
     target = tmp_path / 'clone'
     run_ok([DATALAD, 'clone', url, str(target)], tmp_path, env)
     run_ok([DATALAD, 'get', '-r', '.'], target, env)
     assert _check_files(target, _truth(srv, PHI), PHI) == len(_truth(srv, PHI))
+    # the datalad-annex:: deposit beside it clones too (existing clones and
+    # the INM-ICF recipe use it)
+    old = tmp_path / 'deposit-clone'
+    run_ok(
+        [
+            DATALAD,
+            'clone',
+            deposit_url(f'{base}/tcia', f'{collection_id(PHI)}/collection'),
+            str(old),
+        ],
+        tmp_path,
+        env,
+    )
+    run_ok([DATALAD, 'get', '-n', '-r', '.'], old, env)
+    assert len(list(old.glob('*/.datalad/config'))) == 2
 
 
 def test_sources_fall_back(
@@ -263,6 +299,18 @@ def test_sources_fall_back(
     assert srv.requests('getSingleImage')
     srv.reset()
     srv.faults.add('status', 'getSingleImage', status=500, times=None)
+    # getSingleImage down: with nothing else enabled, git-annex says which
+    # remotes to make available, and leaves nothing behind
+    proc = run(['git', 'annex', 'get', str(sr[0])], target, env)
+    assert proc.returncode
+    assert 'Unable to access these remotes' in proc.stdout + proc.stderr
+    assert '-- uncurl' in proc.stdout
+    assert '-- archivist' in proc.stdout
+    assert not list((target / '.git' / 'annex').rglob('tmp/*'))
+    assert not sr[0].exists()
+    # the archive route, once enabled (see docs: a last resort)
+    for name in ('uncurl', 'archivist'):
+        enable_remote(target, env, name)
     run_ok([DATALAD, 'get', str(sr[0])], target, env)
     _check_one(sr[0], truth)
     assert [e.status for e in srv.requests('getImage') if e.method == 'GET'] == [200]
@@ -313,17 +361,10 @@ def test_repair_urls_after_tcia_moves(
         for endpoint in ('getImage', 'getSingleImage'):
             old.faults.add('status', endpoint, status=500, times=None)
         pattern = old.api_url.replace('.', r'\.') + '/(?P<call>.+)'
-        run_ok(
-            [
-                'git',
-                'annex',
-                'enableremote',
-                'uncurl',
-                f'match={pattern}',
-                f'url={moved.api_url}/{{call}}',
-            ],
-            target,
-            env,
+        # the repair: uncurl enabled with a new match/url (git-annex asks
+        # to verify a remote whose configuration changed)
+        enable_remote(
+            target, env, 'uncurl', f'match={pattern}', f'url={moved.api_url}/{{call}}'
         )
         run_ok([DATALAD, 'get', str(files[0]), str(files[-1])], target, env)
         _check_one(files[0], truth)
@@ -348,9 +389,13 @@ def test_get_one_file_costs_one_file(
         name: json.loads(run_ok(['git', 'annex', 'info', '--json', name], target, env))[
             'cost'
         ]
-        for name in ('idc', 'uncurl', 'archivist')
+        for name in ('idc', 'nbia')
     }
-    assert info == {'idc': '100.0', 'uncurl': '150.0', 'archivist': '200.0'}
+    assert info == {'idc': '100.0', 'nbia': '150.0'}
+    # the external remotes keep their costs for when they are enabled
+    remote_log = run_ok(['git', 'show', 'git-annex:remote.log'], target, env)
+    assert re.search(r'autoenable=false cost=175 .*name=uncurl', remote_log)
+    assert re.search(r'autoenable=false cost=200 .*name=archivist', remote_log)
     files = sorted(
         p for p in target.rglob('*.dcm') if '.git' not in p.relative_to(target).parts
     )
@@ -380,6 +425,8 @@ def test_archive_dropped_when_it_was_the_only_way(
     one = sorted(target.glob('*/1-AXIAL*/*.dcm'))[0]
     srv.reset()
     srv.faults.add('status', 'getSingleImage', status=500, times=None)
+    for name in ('uncurl', 'archivist'):
+        enable_remote(target, env, name)
     run_ok([DATALAD, 'get', str(one)], target, env)
     _check_one(one, _truth(srv, PHI))
     srv.reset()

@@ -145,7 +145,8 @@ def test_unsourced_files_agree_with_git_annex(tmp_path: Path) -> None:
     repo = _one_series_dataset(tmp_path / 'store')
     find = [
         'git', 'annex', 'find', '--branch=HEAD', '--not', '--in', 'archivist',
-        '--and', '--not', '--in', 'uncurl', '--format=${file}\\n',
+        '--and', '--not', '--in', 'uncurl', '--and', '--not', '--in', 'nbia',
+        '--and', '--not', '--in', 'idc', '--format=${file}\\n',
     ]  # fmt: skip
     assert unsourced_files(repo) == []
     assert _git(repo, *find[1:]) == ''
@@ -153,7 +154,7 @@ def test_unsourced_files_agree_with_git_annex(tmp_path: Path) -> None:
     names = _git(repo, 'ls-tree', '-r', '--name-only', 'HEAD').splitlines()
     path = next(n for n in names if n.endswith('.dcm'))
     key = Path(_git(repo, 'cat-file', '-p', f'HEAD:{path}')).name
-    for remote in ('archivist', 'uncurl'):
+    for remote in ('archivist', 'uncurl', 'nbia'):
         uuid = _git(repo, 'config', f'remote.{remote}.annex-uuid')
         _git(repo, 'annex', 'setpresentkey', key, uuid, '0')
     assert unsourced_files(repo) == [path]
@@ -189,7 +190,7 @@ def test_datasets_of_earlier_versions_get_the_costs(tmp_path: Path) -> None:
     old = []
     for line in lines:
         fields = dict(f.split('=', 1) for f in line.split()[1:])
-        if fields['name'] == 'idc':
+        if fields['name'] in ('idc', 'nbia'):
             continue
         fields.pop('cost')
         if fields['name'] == 'uncurl':
@@ -202,17 +203,20 @@ def test_datasets_of_earlier_versions_get_the_costs(tmp_path: Path) -> None:
             )
             + f' timestamp={fields["timestamp"]}'
         )
-    idc_uuid = _git(repo, 'config', 'remote.idc.annex-uuid')
+    web_uuids = [
+        _git(repo, 'config', f'remote.{n}.annex-uuid') for n in ('idc', 'nbia')
+    ]
     uuid_log = [
         ln
         for ln in _git(repo, 'show', 'git-annex:uuid.log').splitlines()
-        if not ln.startswith(idc_uuid)
+        if not ln.startswith(tuple(web_uuids))
     ]
     _set_annex_files(
         repo,
         {'remote.log': '\n'.join(old) + '\n', 'uuid.log': '\n'.join(uuid_log) + '\n'},
     )
     _git(repo, 'config', '--remove-section', 'remote.idc')
+    _git(repo, 'config', '--remove-section', 'remote.nbia')
     # made before the working copy recorded what it registered
     _git(repo, 'config', '--unset', 'datalad-tcia.registered')
     head = _git(repo, 'rev-parse', 'HEAD')
@@ -224,10 +228,11 @@ def test_datasets_of_earlier_versions_get_the_costs(tmp_path: Path) -> None:
     assert _git(repo, 'diff', '--stat', 'HEAD~1', 'HEAD') == ''
     message = _git(repo, 'log', '-1', '--format=%B')
     assert 'special remotes configured anew' in message
-    assert 'uncurl 150' in message
+    assert 'uncurl 175' in message
     remote_log = _git(repo, 'show', 'git-annex:remote.log')
     assert 'name=idc' in remote_log
-    assert remote_log.count('cost=') == 3
+    assert 'name=nbia' in remote_log
+    assert remote_log.count('cost=') == 4
     # the same again changes nothing
     res = tcia_deposit_dataset(store=str(store), collection=PHI)
     assert {r['status'] for r in res} == {'notneeded'}
@@ -235,7 +240,7 @@ def test_datasets_of_earlier_versions_get_the_costs(tmp_path: Path) -> None:
     env = fresh_env(tmp_path / 'home')
     url = patient[0]['url']
     run_ok([DATALAD, 'clone', url, str(clone)], tmp_path, env)
-    cost = json.loads(run_ok(['git', 'annex', 'info', '--json', 'uncurl'], clone, env))
+    cost = json.loads(run_ok(['git', 'annex', 'info', '--json', 'nbia'], clone, env))
     assert cost['cost'] == '150.0'
 
 
@@ -259,7 +264,13 @@ def test_remote_log_keeps_what_users_set() -> None:
     lines = {ln.split()[0]: ln for ln in new.splitlines()}
     assert 'cost=200' in lines['u-arch'] and lines['u-arch'].endswith('timestamp=99s')
     assert lines['u-other'] == 'u-other name=elsewhere type=directory timestamp=6s'
-    assert lines['u-unc'] == old.splitlines()[2]
+    # the user's cost and repair stay; only autoenable (an earlier default:
+    # a process in every clone) is turned off
+    assert lines['u-unc'] == (
+        old.splitlines()[2]
+        .replace('autoenable=true', 'autoenable=false')
+        .replace('timestamp=7s', 'timestamp=99s')
+    )
     legacy = old.replace(
         'match=https://moved/(?P<call>.+)', 'match=(?P<tciaurl>https?://.+)'
     )
