@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from datalad.utils import bytes2human
@@ -28,6 +29,22 @@ SOURCES = {
         {'source_name': 'datalad-tcia', 'source_version': __version__},
     ]
 }
+
+
+def metadata_sources(day: str | None = None) -> dict[str, Any]:
+    """The records' ``metadata_sources``; with ``day`` (``YYYY-MM-DD``, the
+    version's date) as its time, which the catalog shows as "Last
+    updated".
+
+    >>> metadata_sources('2026-12-01')['sources'][0]['source_time']
+    1796083200
+    """
+    if not day:
+        return SOURCES
+    when = datetime.strptime(day, '%Y-%m-%d').replace(tzinfo=timezone.utc)
+    return {
+        'sources': [{**SOURCES['sources'][0], 'source_time': int(when.timestamp())}]
+    }
 
 
 def text(value: Any) -> str:
@@ -155,8 +172,12 @@ def collection_record(
         lines += ['', text(cit.abstract)]
     if coll.datacite_note:
         lines += ['', text(coll.datacite_note)]
+    version = coll.versions[0] if coll.versions else None
     tcia = {
         'Collection': coll.name,
+        'Version': f'{version[0]} ({version[1]})' if version else None,
+        'DataCite version': cit.version if cit else None,
+        'Clone': f'datalad clone {coll.clone_url}',
         'DOI': f'https://doi.org/{coll.doi}' if coll.doi else 'none',
         'Modalities': modalities,
         'Body parts': bodyparts,
@@ -173,7 +194,6 @@ def collection_record(
                 'Title': cit.title,
                 'Publisher': cit.publisher,
                 'Publication year': cit.publication_year,
-                'Version': cit.version,
                 'TCIA short name': cit.short_name,
             }
         )
@@ -198,6 +218,7 @@ def collection_record(
         if len(coll.patients) <= max_subdatasets
         else [],
         'top_display': [
+            *([{'name': 'Version', 'value': version[0]}] if version else []),
             {'name': 'Patients', 'value': len(coll.patients)},
             {'name': 'Series', 'value': len(deps)},
             {'name': 'Files', 'value': _count(deps)},
@@ -208,7 +229,7 @@ def collection_record(
             *([versions_tab(coll)] if coll.versions else []),
             {'name': 'TCIA', 'icon': 'fas fa-database', 'content': _clean(tcia)},
         ],
-        'metadata_sources': SOURCES,
+        'metadata_sources': metadata_sources(version[1] if version else None),
     }
     if coll.doi:
         rec['doi'] = f'https://doi.org/{coll.doi}'

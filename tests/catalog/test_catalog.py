@@ -6,9 +6,11 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 
@@ -73,7 +75,7 @@ def test_results(catalogued: dict) -> None:
     res = catalogued['results'][ENC]
     assert [r['status'] for r in res] == ['ok']
     assert res[0]['doi'] == '10.7937/tcia.lookalike.mrenc'
-    assert res[0]['url'].startswith('datalad-annex::')
+    assert res[0]['url'].endswith('/collection.git')
     # a collection without a DOI is catalogued and says so
     rt = catalogued['results'][RT]
     assert [r['status'] for r in rt] == ['ok']
@@ -107,7 +109,18 @@ def test_home_record(catalogued: dict) -> None:
     tcia = next(t for t in home['additional_display'] if t['name'] == 'TCIA')['content']
     assert tcia['Patients'] == 1
     assert set(tcia['Modalities']) >= {'MR', 'NM', 'OT'}
-    assert tcia['Clone URL'].startswith('datalad-annex::')
+    # what a person types: a plain git URL, and the version with its date
+    assert tcia['Clone URL'].endswith(f'/{collection_id(ENC)}/collection.git')
+    assert tcia['Clone'] == f'datalad clone {tcia["Clone URL"]}'
+    assert home['url'] == [tcia['Clone URL']]
+    assert re.fullmatch(
+        r'tcia-\d{4}-\d{2}-\d{2} \(\d{4}-\d{2}-\d{2}\)', tcia['Version']
+    )
+    tag = tcia['Version'].split()[0]
+    assert {'name': 'Version', 'value': tag} in home['top_display']
+    when = home['metadata_sources']['sources'][0]['source_time']
+    day = datetime.fromtimestamp(when, tz=timezone.utc).date().isoformat()
+    assert tcia['Version'].endswith(f'({day})')
 
 
 def test_generated_metadata_validates(catalogued: dict) -> None:
