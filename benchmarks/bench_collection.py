@@ -43,7 +43,7 @@ from datalad_tcia.dataset import (
     plan_patient,
     update_dataset,
 )
-from datalad_tcia.export import clone_url, store_base_url
+from datalad_tcia.export import deposit_url, store_base_url
 from datalad_tcia.gitcmd import git
 from datalad_tcia.http import RetryPolicy
 from datalad_tcia.metadata import read_collection
@@ -241,7 +241,7 @@ def legacy_patients(store: Path, n: int) -> float:
         files, sources = plan_patient(deposit.patients[pid], DEFAULT_LAYOUT, COLLECTION)
         create_with_special_remotes(path, f'TCIA {COLLECTION} patient {pid}')
         update_dataset(path, files, sources, {}, f'Register {len(files)} files')
-        url = clone_url(base.as_uri(), f'datasets/{pid}')
+        url = deposit_url(base.as_uri(), f'datasets/{pid}')
         git(path, 'remote', 'add', 'deposit', url)
         git(path, 'push', '--quiet', 'deposit', 'main', 'git-annex')
     elapsed = time.perf_counter() - start

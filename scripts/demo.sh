@@ -40,6 +40,11 @@ export DATALAD_TCIA_API__URL="$API_URL" DATALAD_TCIA_DATACITE__URL="$DATACITE_UR
 export DATALAD_TCIA_IDC__INDEX="$IDC_DIR/idc_index.parquet"
 export DATALAD_TCIA_IDC__ENDPOINT="$(cat "$IDC_DIR/endpoint")"
 echo "   IDC index $DATALAD_TCIA_IDC__INDEX, IDC's bucket at $DATALAD_TCIA_IDC__ENDPOINT"
+# git-annex's own HTTP client (its web remote, which fetches IDC's and
+# NBIA's single files) refuses loopback addresses unless allowed; for this
+# shell only (a clone of the real TCIA needs no such setting)
+export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=annex.security.allowed-ip-addresses \
+    GIT_CONFIG_VALUE_0='127.0.0.1 ::1'
 
 echo
 echo "== datalad tcia-ls --collection LOOKALIKE-MR-Encodings"
@@ -68,13 +73,16 @@ echo "   the store: $(ls "$STORE/lookalike_mr_encodings" | tr '\n' ' ')(archives
 
 CLONE="$WORK/clone"
 echo
-echo "== datalad clone <the collection deposit> $CLONE"
+echo "== datalad clone <the collection's git repository in the store> $CLONE"
 echo "   $CLONE_URL"
 datalad clone "$CLONE_URL" "$CLONE" 2> "$WORK/clone.log"
+START=$(date +%s.%N)
 datalad -C "$CLONE" get -n ENC-01 2>> "$WORK/clone.log"
+echo "   datalad get -n ENC-01 (one patient dataset installed): $(python -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f} s')" "$START" "$(date +%s.%N)")"
 FILE="$(cd "$CLONE/ENC-01" && git ls-files '*.dcm' | head -n 1)"
 echo
-echo "== git annex whereis: IDC first (cost 100), getSingleImage (150), the archive (200)"
+echo "== git annex whereis: idc (cost 100) and nbia's getSingleImage (150), both through"
+echo "   git-annex's own web remote; uncurl and archivist (the archive) known, not enabled"
 git -C "$CLONE/ENC-01" annex whereis "$FILE" 2>> "$WORK/clone.log" | sed 's/^/   /'
 echo
 echo "== datalad get '$FILE' (from IDC's look-alike bucket; the store has no archives)"

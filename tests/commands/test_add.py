@@ -172,9 +172,11 @@ def test_add_one_series_in_process(tcia: LookalikeServer, tmp_path: Path) -> Non
     assert summary['series_downloaded'] == 1
     assert not list(store.rglob('*.zip'))
     assert (tmp_path / 'clone' / '.gitmodules').exists()
-    # the deposit of the patient is what the clone's subdataset points at
+    # the patient's git repository in the store is what the clone's
+    # subdataset points at
     modules = (tmp_path / 'clone' / '.gitmodules').read_text()
-    assert 'datalad-annex::' in modules
+    assert f'url = {store.as_uri()}/pseudo_phi_dicom_data/datasets/' in modules
+    assert '.git\n' in modules
 
 
 def test_update_of_an_unchanged_store(tcia: LookalikeServer, tmp_path: Path) -> None:
