@@ -4,9 +4,12 @@ A store is built with the library's own pipeline (``deposit_datasets``)
 from a synthetic metadata deposit shaped like a real collection
 (LIDC-IDRI's patients, studies, series and files per series, from
 ``shared/reference/idc-sources.md``; files of 531 KB, LIDC-IDRI's mean),
-each file with an IDC URL on a loopback object server (a threaded static
-HTTP/1.1 server, as S3 serves IDC's objects: one GET per object) that
-makes each object's bytes from its name, so no object is stored twice.
+each file with an IDC URL on a loopback object server: the project's S3
+look-alike (moto in server mode, the server of the issue's reference
+figures; ``--server s3``, the default) or a threaded static HTTP/1.1
+server that makes each object's bytes from its name (``--server
+static``, about three times faster per request). One GET per object, as
+S3 serves IDC's files.
 Then, as a user on a cluster node would work, in a fresh HOME:
 
 - *install*: ``datalad clone`` of the collection and ``datalad get -n -r .``
@@ -22,7 +25,7 @@ Then, as a user on a cluster node would work, in a fresh HOME:
   is the difference per patient dataset.
 
 Run: ``python benchmarks/bench_consumer.py [--install 32 100] [--get 8x100]
-[--lidc-get 8] [--jobs 4] [--before 3]``
+[--lidc-get 8] [--jobs 4] [--before 3] [--server s3|static]``
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -49,6 +52,7 @@ from bench_collection import SHAPES, Shape
 
 from datalad_tcia.archive import ArchiveIndex
 from datalad_tcia.export import deposit_url
+from datalad_tcia.lookalike.idc import S3Lookalike
 from datalad_tcia.pipeline import ArchiveFacts, deposit_archive, deposit_datasets
 from datalad_tcia.pipeline.outcomes import CollectionOutcome
 from datalad_tcia.store import StoreLayout
@@ -86,7 +90,7 @@ class _Objects(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         name = self.path.rsplit('/', 1)[-1]
         try:
-            size = int(name.rsplit('-', 1)[1].split('.')[0])
+            size = _size_of(name)
         except (IndexError, ValueError):
             self.send_error(404)
             return
@@ -191,6 +195,27 @@ def build(store: Path, base_url: str) -> str:
             url = out.url
     assert url
     return url
+
+
+def fill_s3(s3: S3Lookalike, urls: list[str]) -> None:
+    """Upload the object of every URL (path ``/<bucket>/<key>``)."""
+    buckets = {urlsplit(u).path.split('/')[1] for u in urls}
+    for bucket in buckets:
+        s3.create_bucket(bucket)
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        list(
+            pool.map(
+                lambda u: s3.put(
+                    *urlsplit(u).path[1:].split('/', 1),
+                    content(urlsplit(u).path, _size_of(u)),
+                ),
+                urls,
+            )
+        )
+
+
+def _size_of(url: str) -> int:
+    return int(url.rsplit('-', 1)[1].split('.', maxsplit=1)[0])
 
 
 def plain_reference(root: Path, n: int, base_url: str) -> str:
@@ -340,6 +365,38 @@ def get_all(url: str, where: Path, jobs: int, paths: list[str]) -> tuple[float, 
     return seconds, len(files)
 
 
+def get_per_dataset(url: str, where: Path, jobs: int) -> tuple[float, float, int]:
+    """In a fresh clone of ``url`` with every patient installed (``datalad
+    get -n -r .``): seconds of ``git annex get -J jobs .`` in each patient
+    dataset one after the other (git-annex's own floor), then, dropped
+    again, of ``datalad foreach-dataset -J 2`` running it in two datasets
+    at once; and the files each run got."""
+    where.mkdir(parents=True)
+    env = user_env(where / 'home')
+    clone = where / 'c'
+    run([DATALAD, 'clone', url, str(clone)], where, env)
+    run([DATALAD, 'get', '-n', '-r', '.'], clone, env)
+    subs = sorted(p.parent for p in clone.glob('*/.git'))
+    annex = sum(
+        timed(['git', 'annex', 'get', '-q', '-J', str(jobs), '.'], sub, env)
+        for sub in subs
+    )
+    for sub in subs:
+        run(['git', 'annex', 'drop', '-q', '--force', '.'], sub, env)
+    both = timed(
+        [DATALAD, 'foreach-dataset', '--subdatasets-only', '-J', '2',
+         'git', 'annex', 'get', '-q', '-J', str(jobs), '.'],
+        clone,
+        env,
+    )  # fmt: skip
+    files = sum(
+        1
+        for p in clone.rglob('*.dcm')
+        if '.git' not in p.relative_to(clone).parts and p.exists()
+    )
+    return annex, both, files
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
     parser.add_argument('--install', type=int, nargs='+', default=[32, 100])
@@ -347,18 +404,19 @@ def main() -> None:
     parser.add_argument('--lidc-get', type=int, default=8, metavar='PATIENTS')
     parser.add_argument('--jobs', type=int, default=4)
     parser.add_argument('--before', type=int, default=3, metavar='PATIENTS')
+    parser.add_argument('--server', choices=('s3', 'static'), default='s3')
     args = parser.parse_args()
     lidc = Shape(*SHAPES['lidc-idri'])
     n_get, files_get = (int(x) for x in args.get.split('x'))
     flat = Shape(n_get, n_get, n_get, n_get * files_get)
     with tempfile.TemporaryDirectory(prefix='bench-consumer-') as tmpdir:
         tmp = Path(tmpdir)
-        with (
-            serve(_Objects) as objects,
-            serve(partial(_Quiet, directory=str(tmp))) as www,
-        ):
+        with ExitStack() as stack:
+            www = stack.enter_context(serve(partial(_Quiet, directory=str(tmp))))
+            s3 = stack.enter_context(S3Lookalike()) if args.server == 's3' else None
+            objects = s3.endpoint if s3 else stack.enter_context(serve(_Objects))
             print(
-                f'objects on {objects} (files of {FILE_SIZE:,} B), '
+                f'objects on {objects} ({args.server}, files of {FILE_SIZE:,} B), '
                 f'stores on {www} and file://{tmp}'
             )
             print('\n## install: datalad clone + datalad get -n -r . (fresh HOME)')
@@ -412,6 +470,8 @@ def main() -> None:
             for label, shape, n in cases:
                 store = tmp / f'get-{n}-{shape.files}'
                 urls = write_deposit(store, shape, n, objects)
+                if s3:
+                    fill_s3(s3, urls)
                 url = build(store, store.as_uri())
                 t_threads = threads(urls, tmp / f'threads-{n}-{shape.files}')
                 shutil.rmtree(tmp / f'threads-{n}-{shape.files}')
@@ -432,6 +492,20 @@ def main() -> None:
                         flush=True,
                     )
                     shutil.rmtree(where)
+                where = tmp / f'a-{n}-{shape.files}'
+                annex, both, got = get_per_dataset(url, where, args.jobs)
+                for name, seconds in (
+                    (f'git annex get -J {args.jobs}, dataset by dataset', annex),
+                    ('datalad foreach-dataset -J 2 git annex get', both),
+                ):
+                    print(
+                        f'| {label} | {name} (installed) | {got} | {seconds:.1f} | '
+                        f'{got / seconds:.0f} | {rate_threads:.0f} | '
+                        f'**{got / seconds / rate_threads:.2f}** | '
+                        f'{(seconds - t_threads * got / len(urls)) / n:.2f} |',
+                        flush=True,
+                    )
+                shutil.rmtree(where)
         print(
             '\nratio: datalad over the reference beside it, measured in this run; '
             'overhead: (datalad s - threads s for the same files) per patient dataset'

@@ -20,6 +20,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from datalad_tcia.annex.branch import (
+    hashdirlower,
+    merge_location_log,
+    merge_url_log,
+    merge_uuid_log,
+    metadata_line,
+    url_log_entry,
+)
+from datalad_tcia.annex.config import read_config
+from datalad_tcia.annex.keys import object_path
 from datalad_tcia.gitcmd import (
     GitError,
     cat_blobs,
@@ -29,14 +39,6 @@ from datalad_tcia.gitcmd import (
     rev_parse_many,
 )
 
-from .annexbranch import (
-    hashdirlower,
-    merge_location_log,
-    merge_url_log,
-    metadata_line,
-    url_log_entry,
-)
-from .keys import object_path
 from .naming import LAYOUT_CONFIG as LAYOUT_KEY
 from .repository import (
     ALL_REMOTES,
@@ -47,10 +49,7 @@ from .repository import (
     UNCURL,
     NewRepository,
     legacy_remote_names,
-    merge_remote_log,
-    merge_uuid_log,
-    read_config,
-    remote_config_lines,
+    remote_log,
     remote_of_url,
 )
 
@@ -314,7 +313,7 @@ def _remote_uuids(path: Path, config: Mapping[str, str]) -> dict[str, str]:
         lines: list[str] = []
         for name in added:
             uuids[name] = str(uuid_mod.uuid4())
-            lines += remote_config_lines(REMOTES[name], uuids[name])
+            lines += REMOTES[name].config_lines(uuids[name])
         with (path / '.git' / 'config').open('a', encoding='utf-8') as fp:
             fp.write('\n'.join(lines) + '\n')
     return uuids
@@ -327,7 +326,7 @@ def _remote_logs(
     match expression, a new remote) differ from :data:`REMOTES`."""
     old = _read_blobs(path, annex_tip, ['remote.log', 'uuid.log'])
     wanted = {
-        'remote.log': merge_remote_log(
+        'remote.log': remote_log(
             old.get('remote.log', ''),
             now,
             {u: ALL_REMOTES[n] for n, u in uuids.items()},

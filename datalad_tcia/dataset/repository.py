@@ -1,6 +1,7 @@
-"""A patient dataset's repository: made by ``git init`` and written whole
-(no ``datalad create``, no ``git annex initremote``), or, for the
-collection superdataset, by ``datalad create``; and its configuration."""
+"""A patient dataset's repository and its special remotes: made by ``git
+init`` and written whole (no ``datalad create``, no ``git annex
+initremote``; the formats are :mod:`datalad_tcia.annex`'s), or, for the
+collection superdataset, by ``datalad create``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,12 @@ from pathlib import Path
 
 from datalad.distribution.dataset import Dataset
 
+from datalad_tcia.annex.branch import merge_remote_log, merge_uuid_log
+from datalad_tcia.annex.config import (
+    annex_config_lines,
+    git_config_value,
+    remote_config_lines,
+)
 from datalad_tcia.gitcmd import current_branch, git
 
 UNCURL = 'uncurl'
@@ -77,6 +84,10 @@ class RemoteSpec:
         """Whether it is an instance of git-annex's built-in web remote
         (its URLs are logged unclaimed, without a leading ``:``)."""
         return not self.externaltype
+
+    def config_lines(self, ruuid: str) -> list[str]:
+        """Its section of a working copy's ``.git/config``."""
+        return remote_config_lines(self.name, ruuid, self.externaltype)
 
     def log_fields(self) -> dict[str, str]:
         """The fields of its ``remote.log`` line (without timestamp)."""
@@ -195,19 +206,6 @@ DATALAD_GITATTRIBUTES = b'config annex.largefiles=nothing\n'
 SPARSE_PATTERNS = '/.datalad/\n'
 
 
-def git_config_value(value: str) -> str:
-    """``value`` as ``git config`` writes it (quoted where it must be)."""
-    escaped = (
-        value.replace('\\', '\\\\')
-        .replace('"', '\\"')
-        .replace('\n', '\\n')
-        .replace('\t', '\\t')
-    )
-    if value != value.strip() or ';' in value or '#' in value:
-        return f'"{escaped}"'
-    return escaped
-
-
 def init_repository(path: Path, description: str, template: str) -> NewRepository:
     """``git init`` a patient dataset at ``path`` and configure it as
     ``git annex init`` and ``git annex initremote`` of each remote would.
@@ -229,17 +227,9 @@ def init_repository(path: Path, description: str, template: str) -> NewRepositor
         dataset_id=str(uuid.uuid4()),
         remote_uuids={name: str(uuid.uuid4()) for name in REMOTES},
     )
-    lines = [
-        '[annex]',
-        f'\tuuid = {repo.annex_uuid}',
-        '\tversion = 10',
-        '[filter "annex"]',
-        '\tsmudge = git-annex smudge -- %f',
-        '\tclean = git-annex smudge --clean -- %f',
-        '\tprocess = git-annex filter-process',
-    ]
+    lines = annex_config_lines(repo.annex_uuid)
     for name, ruuid in repo.remote_uuids.items():
-        lines += remote_config_lines(REMOTES[name], ruuid)
+        lines += REMOTES[name].config_lines(ruuid)
     lines += ['[datalad-tcia]', f'\tlayout = {git_config_value(template)}']
     # a sparse working copy: the store needs no symlink per file (millions
     # of them on a shared file system); only .datalad/ is checked out
@@ -266,7 +256,7 @@ class NewRepository:
         uuids.update({u: n for n, u in self.remote_uuids.items()})
         return {
             'uuid.log': merge_uuid_log('', now, uuids),
-            'remote.log': merge_remote_log(
+            'remote.log': remote_log(
                 '', now, {u: REMOTES[n] for n, u in self.remote_uuids.items()}
             ),
         }
@@ -280,61 +270,6 @@ class NewRepository:
             ),
             '.gitattributes': GITATTRIBUTES,
         }
-
-
-def read_config(path: Path) -> dict[str, str]:
-    """The repository's config (last value of each key), one process."""
-    out = git(path, 'config', '--null', '--list')
-    config = {}
-    for entry in out.split(b'\0'):
-        if entry:
-            key, _, value = entry.decode('utf-8', 'surrogateescape').partition('\n')
-            config[key] = value
-    return config
-
-
-def remote_config_lines(spec: RemoteSpec, ruuid: str) -> list[str]:
-    """The ``.git/config`` section ``initremote`` writes for a remote
-    (git-annex marks a remote its own repository made as verified, see
-    ``git annex verifyremote``)."""
-    kind = (
-        '\tannex-web = true'
-        if spec.web
-        else f'\tannex-externaltype = {spec.externaltype}'
-    )
-    return [
-        f'[remote "{spec.name}"]',
-        kind,
-        f'\tannex-uuid = {ruuid}',
-        '\tannex-verified = verified',
-        '\tskipFetchAll = true',
-    ]
-
-
-def merge_uuid_log(old: str, now: int, uuids: Mapping[str, str]) -> str:
-    """``uuid.log`` with ``uuids`` (uuid -> description) described; lines of
-    other repositories are kept."""
-    lines = {ln.split(' ', 1)[0]: ln for ln in old.splitlines() if ln.strip()}
-    for ruuid, description in uuids.items():
-        known = lines.get(ruuid)
-        if known is None or known.split(' ', 1)[1].rsplit(' ', 1)[0] != description:
-            lines[ruuid] = f'{ruuid} {description} timestamp={now}s'
-    return ''.join(f'{line}\n' for _, line in sorted(lines.items()))
-
-
-#: settings of earlier versions, replaced when a dataset is updated
-#: (other values were set by a user: ``enableremote`` repairs are kept).
-#: Earlier versions autoenabled the external remotes (a Python process
-#: each at every clone's ``git annex init``) and named the uncurl remote
-#: for IDC's URLs ``idc``.
-LEGACY_FIELDS = {
-    (UNCURL, 'match'): {'(?P<tciaurl>https?://.+)'},
-    (UNCURL, 'cost'): {'150'},
-    (UNCURL, 'autoenable'): {'true'},
-    (ARCHIVIST, 'autoenable'): {'true'},
-    (IDC_UNCURL, 'name'): {IDC},
-    (IDC_UNCURL, 'autoenable'): {'true'},
-}
 
 
 def legacy_remote_names(config: Mapping[str, str]) -> dict[str, str]:
@@ -352,49 +287,25 @@ def legacy_remote_names(config: Mapping[str, str]) -> dict[str, str]:
     return {}
 
 
-def merge_remote_log(old: str, now: int, remotes: Mapping[str, RemoteSpec]) -> str:
-    """``remote.log`` with ``remotes`` (uuid -> spec) configured as
-    ``initremote``/``enableremote`` would.
-
-    A known remote keeps what it has (a user's ``enableremote`` repair, a
-    cost chosen for a site) and gains the fields it lacks (``cost``);
-    only values of earlier versions (:data:`LEGACY_FIELDS`) are replaced.
-    A line that needs no change keeps its timestamp; other remotes' lines
-    are kept as they are. git-annex keeps the newest line of each remote,
-    with its fields sorted and the timestamp last.
-    """
-    lines: dict[str, str] = {}
-    for line in old.splitlines():
-        if line.strip():
-            lines[line.split(' ', 1)[0]] = line
-    for ruuid, spec in remotes.items():
-        known = lines.get(ruuid)
-        fields = dict(_log_fields(known)) if known else {}
-        before = dict(fields)
-        for key, value in spec.log_fields().items():
-            if key not in fields or fields[key] in LEGACY_FIELDS.get(
-                (spec.name, key), ()
-            ):
-                fields[key] = value
-        if known is not None and fields == before:
-            continue
-        lines[ruuid] = (
-            f'{ruuid} '
-            + ' '.join(f'{k}={v}' for k, v in sorted(fields.items()))
-            + f' timestamp={now}s'
-        )
-    return ''.join(f'{line}\n' for _, line in sorted(lines.items()))
+#: settings of earlier versions, replaced when a dataset is updated
+#: (other values were set by a user: ``enableremote`` repairs are kept).
+#: Earlier versions autoenabled the external remotes (a Python process
+#: each at every clone's ``git annex init``) and named the uncurl remote
+#: for IDC's URLs ``idc``.
+LEGACY_FIELDS = {
+    (UNCURL, 'match'): {'(?P<tciaurl>https?://.+)'},
+    (UNCURL, 'cost'): {'150'},
+    (UNCURL, 'autoenable'): {'true'},
+    (ARCHIVIST, 'autoenable'): {'true'},
+    (IDC_UNCURL, 'name'): {IDC},
+    (IDC_UNCURL, 'autoenable'): {'true'},
+}
 
 
-def _log_fields(line: str) -> list[tuple[str, str]]:
-    """The ``key=value`` fields of a ``remote.log`` line (not the timestamp).
-
-    >>> _log_fields('u1 cost=100 name=idc timestamp=1s')
-    [('cost', '100'), ('name', 'idc')]
-    """
-    out = []
-    for word in line.split(' ')[1:]:
-        key, sep, value = word.partition('=')
-        if sep and key != 'timestamp':
-            out.append((key, value))
-    return out
+def remote_log(old: str, now: int, remotes: Mapping[str, RemoteSpec]) -> str:
+    """``remote.log`` with ``remotes`` (uuid -> spec) configured, values of
+    earlier versions (:data:`LEGACY_FIELDS`) replaced, what a user set
+    kept (:func:`~datalad_tcia.annex.branch.merge_remote_log`)."""
+    return merge_remote_log(
+        old, now, {u: s.log_fields() for u, s in remotes.items()}, LEGACY_FIELDS
+    )

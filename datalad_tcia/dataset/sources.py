@@ -8,7 +8,7 @@ second per dataset (a LIDC-IDRI collection step would spend ten minutes
 on it); the same answer
 is read here from the branch (and git-annex's journal of changes not yet
 committed to it) with three git processes per dataset. The
-location logs are git-annex's own (:mod:`.annexbranch`); the tests check
+location logs are git-annex's own (:mod:`datalad_tcia.annex.branch`); the tests check
 the result with git-annex itself (``whereis``, ``fsck``, clone and get).
 """
 
@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
+from datalad_tcia.annex.branch import hashdirlower, journal_name, present_uuids
+from datalad_tcia.annex.config import read_config
 from datalad_tcia.gitcmd import cat_blobs, git
 
-from .annexbranch import hashdirlower
-from .repository import ALL_REMOTES, read_config
+from .repository import ALL_REMOTES
 
 
 def unsourced_files(repo: Path, ref: str = 'HEAD') -> list[str]:
@@ -47,36 +48,10 @@ def unsourced_files(repo: Path, ref: str = 'HEAD') -> list[str]:
     present: dict[str, set[str]] = {}
     for key, log in logs.items():
         # what git-annex has not committed yet supersedes the branch
-        pending = journal / _journal_name(log)
+        pending = journal / journal_name(log)
         if pending.exists():
             text = pending.read_bytes()
         else:
             text = blobs.get(f'refs/heads/git-annex:{log}', b'')
-        present[key] = _present(text.decode())
+        present[key] = present_uuids(text.decode())
     return sorted(p for p, k in keys.items() if not present.get(k, set()) & sources)
-
-
-def _journal_name(path: str) -> str:
-    """git-annex's journal file of a branch file (``Annex.Journal``).
-
-    >>> _journal_name('a_b/c.log')
-    'a__b_c.log'
-    """
-    return path.replace('_', '__').replace('/', '_')
-
-
-def _present(log: str) -> set[str]:
-    """UUIDs a location log says have the content (latest line per UUID).
-
-    >>> sorted(_present('1s 1 a\\n2s 0 a\\n1s 1 b\\n'))
-    ['b']
-    """
-    latest: dict[str, tuple[float, str]] = {}
-    for line in log.splitlines():
-        fields = line.split()
-        if len(fields) != 3:  # noqa: PLR2004
-            continue
-        when = float(fields[0].rstrip('s').split('@')[0] or 0)
-        if fields[2] not in latest or when >= latest[fields[2]][0]:
-            latest[fields[2]] = (when, fields[1])
-    return {uuid for uuid, (_, state) in latest.items() if state == '1'}

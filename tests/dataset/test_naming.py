@@ -1,13 +1,15 @@
-"""Slugs, paths, keys and git-annex branch formats (checked against
-git-annex itself where it has an opinion)."""
+"""Slugs, paths, key extensions and git-annex log lines (the formats are
+checked against git-annex itself in ``tests/annex/test_formats.py``)."""
 
 from __future__ import annotations
 
-import subprocess
-from pathlib import Path
-
 import pytest
 
+from datalad_tcia.annex.branch import (
+    merge_location_log,
+    merge_url_log,
+    metadata_line,
+)
 from datalad_tcia.dataset import (
     DEFAULT_LAYOUT,
     assign_slugs,
@@ -17,43 +19,7 @@ from datalad_tcia.dataset import (
     patient_slug,
     sanitize,
 )
-from datalad_tcia.dataset.annexbranch import (
-    hashdirlower,
-    merge_location_log,
-    merge_url_log,
-    metadata_line,
-)
 from datalad_tcia.nbia import SeriesInfo
-
-
-@pytest.fixture(scope='module')
-def annex_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    repo = tmp_path_factory.mktemp('annex')
-    subprocess.run(['git', 'init', '-q'], cwd=repo, check=True)
-    subprocess.run(['git', 'annex', 'init', '-q'], cwd=repo, check=True)
-    return repo
-
-
-def _examine(repo: Path, fmt: str, key: str) -> str:
-    return subprocess.run(
-        ['git', 'annex', 'examinekey', f'--format={fmt}', key],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-
-
-@pytest.mark.parametrize(
-    'key',
-    [
-        'MD5E-s39326--bd45ba8060340dc3971be8536ecff535.dcm',
-        'VURL--tcia-series-1.2.826.0.1.3680043.8.498.749',
-        'MD5E-s1--00000000000000000000000000000000',
-    ],
-)
-def test_hashdirlower_matches_git_annex(annex_repo: Path, key: str) -> None:
-    assert hashdirlower(key) == _examine(annex_repo, '${hashdirlower}', key)
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from datalad_tcia.dataset.annexbranch import hashdirlower
+from datalad_tcia.annex.branch import hashdirlower
 from datalad_tcia.export import deposit_url
 from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id

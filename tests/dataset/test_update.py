@@ -248,7 +248,8 @@ def test_remote_log_keeps_what_users_set() -> None:
     """An update adds the costs and replaces the earlier default match, but
     keeps a user's repair and cost; lines that need nothing keep their
     time."""
-    from datalad_tcia.dataset.repository import REMOTES, merge_remote_log
+    from datalad_tcia.dataset.repository import REMOTES
+    from datalad_tcia.dataset.repository import remote_log as merge_remote_log
 
     old = (
         'u-arch autoenable=true encryption=none externaltype=archivist '
