@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import hashlib
 import http.client
 import http.server
 import os
@@ -40,148 +39,30 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench_collection import SHAPES, Shape
+from consumer_data import (
+    COLLECTION,
+    FILE_SIZE,
+    Objects,
+    Quiet,
+    fill_s3,
+    serve,
+    write_deposit,
+)
 
-from datalad_tcia.archive import ArchiveIndex
 from datalad_tcia.export import deposit_url
 from datalad_tcia.lookalike.idc import S3Lookalike
-from datalad_tcia.pipeline import ArchiveFacts, deposit_archive, deposit_datasets
+from datalad_tcia.pipeline import deposit_datasets
 from datalad_tcia.pipeline.outcomes import CollectionOutcome
 from datalad_tcia.store import StoreLayout
 
-API = 'http://127.0.0.1:9/nbia-api/services/v4'
-COLLECTION = 'BENCH-Consumer'
-BUCKET = 'idc-open-data'
-#: LIDC-IDRI's mean file size (130 GB in 244,527 files)
-FILE_SIZE = 531_000
 DATALAD = str(Path(sys.executable).with_name('datalad'))
-BLOCK = hashlib.sha256(b'datalad-tcia').digest() * (FILE_SIZE // 32 + 1)
-
-
-def content(name: str, size: int) -> bytes:
-    """The bytes of object ``name``: a common block, then its name."""
-    tail = name.encode()
-    return BLOCK[: size - len(tail)] + tail
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    """A static file server that keeps connections open (HTTP/1.1)."""
-
-    protocol_version = 'HTTP/1.1'
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-class _Objects(http.server.BaseHTTPRequestHandler):
-    """IDC's bucket, path-style: ``/<bucket>/<series>/<instance>-<size>.dcm``."""
-
-    protocol_version = 'HTTP/1.1'
-    served = 0
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        name = self.path.rsplit('/', 1)[-1]
-        try:
-            size = _size_of(name)
-        except (IndexError, ValueError):
-            self.send_error(404)
-            return
-        data = content(self.path, size)
-        self.send_response(200)
-        self.send_header('Content-Length', str(len(data)))
-        self.send_header('Content-Type', 'application/dicom')
-        self.end_headers()
-        self.wfile.write(data)
-        type(self).served += 1
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def serve(handler: type | partial) -> Iterator[str]:
-    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f'http://127.0.0.1:{httpd.server_address[1]}'
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
-def _uid(*parts: int) -> str:
-    return '1.2.826.0.1.3680043.8.498.' + '.'.join(str(p + 1) for p in parts)
-
-
-def write_deposit(store: Path, shape: Shape, n: int, objects: str) -> list[str]:
-    """The metadata deposit of the first ``n`` patients of ``shape``, every
-    file with its IDC URL on ``objects``; returns every IDC URL."""
-    layout = StoreLayout(store, COLLECTION)
-    urls = []
-    for p in range(n):
-        pid = f'BENCH-{p + 1:04d}'
-        for s, series in enumerate(shape.patient(p)):
-            study_uid = _uid(p, s)
-            for r, n_files in enumerate(series):
-                series_uid = _uid(p, s, r)
-                members = []
-                for f in range(n_files):
-                    size = FILE_SIZE + f % 1000
-                    path = f'/{BUCKET}/{series_uid}/{f + 1}-{size}.dcm'
-                    url = objects + path
-                    urls.append(url)
-                    members.append(
-                        {
-                            'path': f'1-{f + 1:03d}.dcm',
-                            'size': size,
-                            'md5': hashlib.md5(content(path, size)).hexdigest(),
-                            'dicom': True,
-                            'SOPInstanceUID': f'{series_uid}.{f + 1}',
-                            'SeriesInstanceUID': series_uid,
-                            'StudyInstanceUID': study_uid,
-                            'PatientID': pid,
-                            'Modality': 'CT',
-                            'SeriesNumber': r + 1,
-                            'InstanceNumber': f + 1,
-                            'idc_url': url,
-                        }
-                    )
-                nbia = {
-                    'Collection': COLLECTION,
-                    'PatientID': pid,
-                    'StudyInstanceUID': study_uid,
-                    'SeriesInstanceUID': series_uid,
-                    'Modality': 'CT',
-                    'StudyDate': '01-01-2000',
-                    'SeriesNumber': r + 1,
-                    'ImageCount': n_files,
-                    'FileSize': n_files * FILE_SIZE,
-                }
-                deposit_archive(
-                    layout,
-                    series_uid,
-                    ArchiveIndex(members, 'zip', 'synthetic licence\n', 'md5s'),
-                    ArchiveFacts(
-                        patient_id=pid,
-                        study_uid=study_uid,
-                        image_count=n_files,
-                        archive_size=n_files * FILE_SIZE,
-                        archive_md5=hashlib.md5(series_uid.encode()).hexdigest(),
-                        archive_url=f'{API}/getImage?SeriesInstanceUID={series_uid}',
-                        api_url=API,
-                        nbia_series=nbia,
-                    ),
-                )
-    return urls
 
 
 def build(store: Path, base_url: str) -> str:
@@ -195,27 +76,6 @@ def build(store: Path, base_url: str) -> str:
             url = out.url
     assert url
     return url
-
-
-def fill_s3(s3: S3Lookalike, urls: list[str]) -> None:
-    """Upload the object of every URL (path ``/<bucket>/<key>``)."""
-    buckets = {urlsplit(u).path.split('/')[1] for u in urls}
-    for bucket in buckets:
-        s3.create_bucket(bucket)
-    with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        list(
-            pool.map(
-                lambda u: s3.put(
-                    *urlsplit(u).path[1:].split('/', 1),
-                    content(urlsplit(u).path, _size_of(u)),
-                ),
-                urls,
-            )
-        )
-
-
-def _size_of(url: str) -> int:
-    return int(url.rsplit('-', 1)[1].split('.', maxsplit=1)[0])
 
 
 def plain_reference(root: Path, n: int, base_url: str) -> str:
@@ -412,9 +272,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix='bench-consumer-') as tmpdir:
         tmp = Path(tmpdir)
         with ExitStack() as stack:
-            www = stack.enter_context(serve(partial(_Quiet, directory=str(tmp))))
+            www = stack.enter_context(serve(partial(Quiet, directory=str(tmp))))
             s3 = stack.enter_context(S3Lookalike()) if args.server == 's3' else None
-            objects = s3.endpoint if s3 else stack.enter_context(serve(_Objects))
+            objects = s3.endpoint if s3 else stack.enter_context(serve(Objects))
             print(
                 f'objects on {objects} ({args.server}, files of {FILE_SIZE:,} B), '
                 f'stores on {www} and file://{tmp}'

@@ -27,8 +27,8 @@ def key_extension(filename: str) -> str:
 
     >>> key_extension('1-01.dcm'), key_extension('a.nii.gz'), key_extension('x')
     ('.dcm', '.nii.gz', '')
-    >>> key_extension('a.b.x-y.c'), key_extension('a.b.c.'), key_extension('a.dcm.toolong')
-    ('.b.c', '.c', '')
+    >>> [key_extension(n) for n in ('a.b.x-y.c', 'a.b.c.', 'a.dcm.toolong')]
+    ['.b.c', '.c', '']
     """
     parts = PurePosixPath(filename).name.lstrip('.').split('.')[1:]
     short = takewhile(

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-import uuid as uuid_mod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,15 +41,13 @@ from datalad_tcia.gitcmd import (
 from .naming import LAYOUT_CONFIG as LAYOUT_KEY
 from .repository import (
     ALL_REMOTES,
-    ARCHIVIST,
     BRANCH,
     IDC,
     REMOTES,
-    UNCURL,
     NewRepository,
-    legacy_remote_names,
     remote_log,
     remote_of_url,
+    remote_uuids,
 )
 
 lgr = logging.getLogger('datalad.tcia.dataset.build')
@@ -172,7 +169,7 @@ def update_dataset(
     config: Mapping[str, str] = {}
     if new is None:
         config = read_config(path)
-        uuids = _remote_uuids(path, config)
+        uuids = remote_uuids(path, config)
         if template is not None and config.get(LAYOUT_KEY) != template:
             git(path, 'config', LAYOUT_KEY, template)
         _restore_worktree(path)
@@ -281,42 +278,6 @@ def _registration_digest(
     for spec in REMOTES.values():
         digest.update(repr(sorted(spec.log_fields().items())).encode())
     return digest.hexdigest()
-
-
-def _remote_uuids(path: Path, config: Mapping[str, str]) -> dict[str, str]:
-    """The special remotes' UUIDs of an existing working copy (``config``:
-    its configuration). A remote that earlier versions named otherwise is
-    renamed (:func:`legacy_remote_names`); a remote added since the
-    working copy was made (``idc``, ``nbia``) is configured here."""
-    missing = [n for n in (UNCURL, ARCHIVIST) if f'remote.{n}.annex-uuid' not in config]
-    if missing:
-        msg = (
-            f'{path} lacks the special remote(s) {", ".join(missing)}: '
-            'remove this working copy and its deposit, then run again'
-        )
-        raise GitError(msg)
-    for old, new in legacy_remote_names(config).items():
-        git(path, 'config', '--rename-section', f'remote.{old}', f'remote.{new}')
-        config = {
-            (f'remote.{new}.' + k[len(f'remote.{old}.') :])
-            if k.startswith(f'remote.{old}.')
-            else k: v
-            for k, v in config.items()
-        }
-    uuids = {
-        n: config[f'remote.{n}.annex-uuid']
-        for n in ALL_REMOTES
-        if f'remote.{n}.annex-uuid' in config
-    }
-    added = [n for n in REMOTES if n not in uuids]
-    if added:
-        lines: list[str] = []
-        for name in added:
-            uuids[name] = str(uuid_mod.uuid4())
-            lines += REMOTES[name].config_lines(uuids[name])
-        with (path / '.git' / 'config').open('a', encoding='utf-8') as fp:
-            fp.write('\n'.join(lines) + '\n')
-    return uuids
 
 
 def _remote_logs(

@@ -21,7 +21,7 @@ from datalad_tcia.annex.config import (
     git_config_value,
     remote_config_lines,
 )
-from datalad_tcia.gitcmd import current_branch, git
+from datalad_tcia.gitcmd import GitError, current_branch, git
 
 UNCURL = 'uncurl'
 ARCHIVIST = 'archivist'
@@ -309,3 +309,39 @@ def remote_log(old: str, now: int, remotes: Mapping[str, RemoteSpec]) -> str:
     return merge_remote_log(
         old, now, {u: s.log_fields() for u, s in remotes.items()}, LEGACY_FIELDS
     )
+
+
+def remote_uuids(path: Path, config: Mapping[str, str]) -> dict[str, str]:
+    """The special remotes' UUIDs of an existing working copy (``config``:
+    its configuration). A remote that earlier versions named otherwise is
+    renamed (:func:`legacy_remote_names`); a remote added since the
+    working copy was made (``idc``, ``nbia``) is configured here."""
+    missing = [n for n in (UNCURL, ARCHIVIST) if f'remote.{n}.annex-uuid' not in config]
+    if missing:
+        msg = (
+            f'{path} lacks the special remote(s) {", ".join(missing)}: '
+            'remove this working copy and its deposit, then run again'
+        )
+        raise GitError(msg)
+    for old, new in legacy_remote_names(config).items():
+        git(path, 'config', '--rename-section', f'remote.{old}', f'remote.{new}')
+        config = {
+            (f'remote.{new}.' + k[len(f'remote.{old}.') :])
+            if k.startswith(f'remote.{old}.')
+            else k: v
+            for k, v in config.items()
+        }
+    uuids = {
+        n: config[f'remote.{n}.annex-uuid']
+        for n in ALL_REMOTES
+        if f'remote.{n}.annex-uuid' in config
+    }
+    added = [n for n in REMOTES if n not in uuids]
+    if added:
+        lines: list[str] = []
+        for name in added:
+            uuids[name] = str(uuid.uuid4())
+            lines += REMOTES[name].config_lines(uuids[name])
+        with (path / '.git' / 'config').open('a', encoding='utf-8') as fp:
+            fp.write('\n'.join(lines) + '\n')
+    return uuids

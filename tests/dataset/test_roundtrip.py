@@ -318,26 +318,30 @@ def test_sources_fall_back(
 
 
 def test_url_substitution_shortcut(built: dict, tmp_path: Path) -> None:
+    """The substitutions docs/source/datasets.rst gives: to the plain git
+    repository, and to the datalad-annex:: deposit."""
     store = built['store']
     env = fresh_env(tmp_path / 'home')
-    rule = (
+    rules = [
+        rf',^tcia://([^/]+)/(.+)$,{store.as_uri()}/\1/\2.git',
         r',^tcia://([^/]+)/(.+)$,datalad-annex::?type=external&externaltype=uncurl'
-        rf'&encryption=none&url={store.as_uri()}/\1/\2_{{{{annex_key}}}}'
-    )
-    target = tmp_path / 'short'
-    run_ok(
-        [
-            DATALAD,
-            '-c',
-            f'datalad.clone.url-substitute.tcia={rule}',
-            'clone',
-            f'tcia://{collection_id(PHI)}/collection',
-            str(target),
-        ],
-        tmp_path,
-        env,
-    )
-    assert (target / '.gitmodules').exists()
+        rf'&encryption=none&url={store.as_uri()}/\1/\2_{{{{annex_key}}}}',
+    ]
+    for i, rule in enumerate(rules):
+        target = tmp_path / f'short{i}'
+        run_ok(
+            [
+                DATALAD,
+                '-c',
+                f'datalad.clone.url-substitute.tcia={rule}',
+                'clone',
+                f'tcia://{collection_id(PHI)}/collection',
+                str(target),
+            ],
+            tmp_path,
+            env,
+        )
+        assert (target / '.gitmodules').exists()
 
 
 def test_repair_urls_after_tcia_moves(
