@@ -20,16 +20,22 @@ from datalad_tcia.gitcmd import GitError, cat_blobs, git, git_line
 PREFIX = 'tcia-'
 
 
+def version_order(name: str) -> tuple[str, int]:
+    """Where a version tag sorts: by its day, then its number (two
+    versions made within one second have the same tag date).
+
+    >>> sorted(['tcia-2026-12-01.10', 'tcia-2026-12-01', 'tcia-2026-12-01.2'],
+    ...        key=version_order)
+    ['tcia-2026-12-01', 'tcia-2026-12-01.2', 'tcia-2026-12-01.10']
+    """
+    day, _, number = name[len(PREFIX) :].partition('.')
+    return day, int(number) if number.isdigit() else 1
+
+
 def version_tags(repo: Path) -> list[str]:
     """The version tags of ``repo``, oldest first."""
-    out = git(
-        repo,
-        'for-each-ref',
-        '--sort=creatordate',
-        '--format=%(refname:short)',
-        f'refs/tags/{PREFIX}*',
-    )
-    return out.decode().split()
+    out = git(repo, 'for-each-ref', '--format=%(refname:short)', f'refs/tags/{PREFIX}*')
+    return sorted(out.decode().split(), key=version_order)
 
 
 def next_version(existing: Iterable[str], day: date) -> str:
@@ -99,7 +105,6 @@ def version_notes(repo: Path) -> list[tuple[str, str, str]]:
     out = git(
         repo,
         'for-each-ref',
-        '--sort=-creatordate',
         '--format=%(refname:short)%00%(creatordate:short)%00%(contents)%00%00',
         f'refs/tags/{PREFIX}*',
     )
@@ -108,7 +113,7 @@ def version_notes(repo: Path) -> list[tuple[str, str, str]]:
         parts = entry.strip('\n').split('\0')
         if len(parts) == 3 and parts[0]:  # noqa: PLR2004
             notes.append((parts[0], parts[1], parts[2].strip()))
-    return notes
+    return sorted(notes, key=lambda n: version_order(n[0]), reverse=True)
 
 
 @dataclass

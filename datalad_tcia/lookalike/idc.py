@@ -199,9 +199,12 @@ class S3Lookalike:
     ----------
     fail_listings: int or None
       Answer every bucket listing with this HTTP status (e.g. 503, 403).
+    fail_objects: int or None
+      Answer every object GET with this HTTP status (IDC's files down).
     """
 
     fail_listings: int | None = None
+    fail_objects: int | None = None
     log: list[S3Request] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -254,6 +257,7 @@ class S3Lookalike:
         with self._lock:
             self.log.clear()
         self.fail_listings = None
+        self.fail_objects = None
 
     def _wrap(self, app: Callable[..., Any]) -> Callable[..., Any]:
         def counting(
@@ -265,16 +269,11 @@ class S3Lookalike:
             entry = S3Request(method, path, query, 0)
             with self._lock:
                 self.log.append(entry)
-            if (
-                self.fail_listings
-                and method == 'GET'
-                and 'list-type=2' in query
-                and path.strip('/').count('/') == 0
-            ):
-                entry.status = self.fail_listings
-                start_response(
-                    f'{self.fail_listings} Failing', [('Content-Length', '0')]
-                )
+            listing = 'list-type=2' in query and path.strip('/').count('/') == 0
+            failing = self.fail_listings if listing else self.fail_objects
+            if failing and method == 'GET':
+                entry.status = failing
+                start_response(f'{failing} Failing', [('Content-Length', '0')])
                 return iter([b''])
 
             def start(status: str, headers: list, exc_info: Any = None) -> Any:

@@ -14,7 +14,7 @@ import pytest
 from datalad_tcia.archive import SPECIAL_MEMBERS
 from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
-from tests.helpers import DATALAD, api, fresh_env, run_ok
+from tests.helpers import DATALAD, api, fresh_env, run, run_ok
 
 from .conftest import ENC, PHI, IdcSide
 
@@ -114,6 +114,54 @@ def test_round_trip_from_idc_with_nbia_down(
     assert not [r for r in tcia.requests() if r.status == 200]
     # no series archive in the clone
     assert not list(clone.rglob('.git/annex/objects/**/VURL*'))
+    tcia.reset()
+
+
+@pytest.mark.slow
+def test_idc_down_nbia_serves_and_both_down_fail_cleanly(
+    tcia: LookalikeServer, idc: IdcSide, tmp_path: Path
+) -> None:
+    """IDC's objects answer 503: every file comes from NBIA's
+    getSingleImage; both down: ``datalad get`` fails with git-annex's
+    message naming the remotes not enabled, and nothing is left behind."""
+    store = tmp_path / 'store'
+    res = _add(tcia, store, ENC)
+    assert res[-1]['status'] == 'ok', res[-1]
+    truth = _truth(tcia, ENC)
+    env = fresh_env(tmp_path / 'home')
+    url = [r for r in res if r.get('path', '').endswith('/collection')][0]['url']
+    clone = tmp_path / 'clone'
+    run_ok([DATALAD, 'clone', url, str(clone)], tmp_path, env)
+    tcia.reset()
+    idc.s3.reset()
+    idc.s3.fail_objects = 503
+    run_ok([DATALAD, 'get', '-r', '.'], clone, env)
+    files = _dicoms(clone)
+    assert len(files) == len(truth)
+    for path in files:
+        _check(path, truth)
+    singles = [r for r in tcia.requests('getSingleImage') if r.status == 200]
+    assert len(singles) == len(truth)
+    assert not [r for r in tcia.requests('getImage') if r.method == 'GET']
+    # both down
+    patient = next(p.parent for p in clone.glob('*/.datalad'))
+    run_ok([DATALAD, 'drop', '--reckless', 'availability', '-r', '.'], clone, env)
+    tcia.reset()
+    for endpoint in ('getImage', 'getSingleImage'):
+        tcia.faults.add('status', endpoint, status=500, times=None)
+    proc = run([DATALAD, 'get', '-r', '.'], clone, env)
+    assert proc.returncode
+    said = proc.stdout + proc.stderr
+    assert 'download failed' in said
+    assert not [p for p in _dicoms(clone) if p.exists()]
+    assert not [
+        p for p in (patient / '.git' / 'annex').rglob('*') if p.is_file()
+        and 'tmp' in p.relative_to(patient / '.git' / 'annex').parts
+    ]  # fmt: skip
+    out = run(['git', 'annex', 'get', str(files[0])], patient, env)
+    assert out.returncode
+    assert 'Unable to access these remotes: idc, nbia' in out.stdout + out.stderr
+    assert '-- uncurl' in out.stdout and '-- archivist' in out.stdout
     tcia.reset()
 
 
