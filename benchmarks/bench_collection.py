@@ -29,10 +29,11 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from legacy import create_with_special_remotes
 
@@ -116,10 +117,20 @@ def _uid(*parts: int) -> str:
     return '1.2.826.0.1.3680043.8.498.' + '.'.join(str(p + 1) for p in parts)
 
 
-def write_deposit(store: Path, shape: Shape, n_patients: int) -> Iterator[int]:
+def write_deposit(
+    store: Path,
+    shape: Shape,
+    n_patients: int,
+    *,
+    collection: str = COLLECTION,
+    api: str = API,
+    file_facts: Callable[[str, int], Mapping[str, Any]] | None = None,
+) -> Iterator[int]:
     """Write the metadata deposit of the first ``n_patients``; yields the
-    number of files of each series written."""
-    layout = StoreLayout(store, COLLECTION)
+    number of files of each series written. ``file_facts(series_uid, i)``
+    gives a file's own ``size``, ``md5`` and further fields (e.g. its
+    ``idc_url``) in place of the synthetic ones."""
+    layout = StoreLayout(store, collection)
     for p in range(n_patients):
         pid = f'BENCH-{p + 1:04d}'
         for s, series in enumerate(shape.patient(p)):
@@ -129,6 +140,7 @@ def write_deposit(store: Path, shape: Shape, n_patients: int) -> Iterator[int]:
                 members = []
                 for f in range(n_files):
                     md5 = hashlib.md5(f'{series_uid}/{f}'.encode()).hexdigest()
+                    facts = file_facts(series_uid, f) if file_facts else {}
                     members.append(
                         {
                             'path': f'1-{f + 1:03d}.dcm',
@@ -145,10 +157,11 @@ def write_deposit(store: Path, shape: Shape, n_patients: int) -> Iterator[int]:
                             'InstanceNumber': f + 1,
                             'StudyDate': '20000101',
                             'BodyPartExamined': 'CHEST',
+                            **facts,
                         }
                     )
                 nbia = {
-                    'Collection': COLLECTION,
+                    'Collection': collection,
                     'PatientID': pid,
                     'StudyInstanceUID': study_uid,
                     'SeriesInstanceUID': series_uid,
@@ -171,9 +184,9 @@ def write_deposit(store: Path, shape: Shape, n_patients: int) -> Iterator[int]:
                         image_count=n_files,
                         archive_size=n_files * 520_000,
                         archive_md5=hashlib.md5(series_uid.encode()).hexdigest(),
-                        archive_url=f'{API}/getImage?SeriesInstanceUID={series_uid}'
+                        archive_url=f'{api}/getImage?SeriesInstanceUID={series_uid}'
                         '&NewFileNames=Yes&IncludeMD5=Yes',
-                        api_url=API,
+                        api_url=api,
                         nbia_series=nbia,
                     ),
                 )

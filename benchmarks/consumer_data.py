@@ -13,14 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from bench_collection import Shape
+from bench_collection import write_deposit as bench_write_deposit
 
-from datalad_tcia.archive import ArchiveIndex
 from datalad_tcia.lookalike.idc import S3Lookalike
-from datalad_tcia.pipeline import ArchiveFacts, deposit_archive
-from datalad_tcia.store import StoreLayout
 
 API = 'http://127.0.0.1:9/nbia-api/services/v4'
 COLLECTION = 'BENCH-Consumer'
@@ -82,69 +81,27 @@ def serve(handler: type | partial) -> Iterator[str]:
         httpd.server_close()
 
 
-def _uid(*parts: int) -> str:
-    return '1.2.826.0.1.3680043.8.498.' + '.'.join(str(p + 1) for p in parts)
-
-
 def write_deposit(store: Path, shape: Shape, n: int, objects: str) -> list[str]:
-    """The metadata deposit of the first ``n`` patients of ``shape``, every
-    file with its IDC URL on ``objects``; returns every IDC URL."""
-    layout = StoreLayout(store, COLLECTION)
+    """The metadata deposit of the first ``n`` patients of ``shape``
+    (``bench_collection``'s writer), every file with its IDC URL on
+    ``objects`` and the size and MD5 of the object there; returns every
+    IDC URL."""
     urls = []
-    for p in range(n):
-        pid = f'BENCH-{p + 1:04d}'
-        for s, series in enumerate(shape.patient(p)):
-            study_uid = _uid(p, s)
-            for r, n_files in enumerate(series):
-                series_uid = _uid(p, s, r)
-                members = []
-                for f in range(n_files):
-                    size = FILE_SIZE + f % 1000
-                    path = f'/{BUCKET}/{series_uid}/{f + 1}-{size}.dcm'
-                    url = objects + path
-                    urls.append(url)
-                    members.append(
-                        {
-                            'path': f'1-{f + 1:03d}.dcm',
-                            'size': size,
-                            'md5': hashlib.md5(content(path, size)).hexdigest(),
-                            'dicom': True,
-                            'SOPInstanceUID': f'{series_uid}.{f + 1}',
-                            'SeriesInstanceUID': series_uid,
-                            'StudyInstanceUID': study_uid,
-                            'PatientID': pid,
-                            'Modality': 'CT',
-                            'SeriesNumber': r + 1,
-                            'InstanceNumber': f + 1,
-                            'idc_url': url,
-                        }
-                    )
-                nbia = {
-                    'Collection': COLLECTION,
-                    'PatientID': pid,
-                    'StudyInstanceUID': study_uid,
-                    'SeriesInstanceUID': series_uid,
-                    'Modality': 'CT',
-                    'StudyDate': '01-01-2000',
-                    'SeriesNumber': r + 1,
-                    'ImageCount': n_files,
-                    'FileSize': n_files * FILE_SIZE,
-                }
-                deposit_archive(
-                    layout,
-                    series_uid,
-                    ArchiveIndex(members, 'zip', 'synthetic licence\n', 'md5s'),
-                    ArchiveFacts(
-                        patient_id=pid,
-                        study_uid=study_uid,
-                        image_count=n_files,
-                        archive_size=n_files * FILE_SIZE,
-                        archive_md5=hashlib.md5(series_uid.encode()).hexdigest(),
-                        archive_url=f'{API}/getImage?SeriesInstanceUID={series_uid}',
-                        api_url=API,
-                        nbia_series=nbia,
-                    ),
-                )
+
+    def facts(series_uid: str, f: int) -> dict[str, Any]:
+        size = FILE_SIZE + f % 1000
+        path = f'/{BUCKET}/{series_uid}/{f + 1}-{size}.dcm'
+        urls.append(objects + path)
+        return {
+            'size': size,
+            'md5': hashlib.md5(content(path, size)).hexdigest(),
+            'idc_url': objects + path,
+        }
+
+    for _ in bench_write_deposit(
+        store, shape, n, collection=COLLECTION, api=API, file_facts=facts
+    ):
+        pass
     return urls
 
 

@@ -19,6 +19,7 @@ from datalad_tcia.annex.branch import merge_remote_log, merge_uuid_log
 from datalad_tcia.annex.config import (
     annex_config_lines,
     git_config_value,
+    read_config,
     remote_config_lines,
 )
 from datalad_tcia.gitcmd import GitError, current_branch, git
@@ -323,14 +324,11 @@ def remote_uuids(path: Path, config: Mapping[str, str]) -> dict[str, str]:
             'remove this working copy and its deposit, then run again'
         )
         raise GitError(msg)
-    for old, new in legacy_remote_names(config).items():
+    renamed = legacy_remote_names(config)
+    for old, new in renamed.items():
         git(path, 'config', '--rename-section', f'remote.{old}', f'remote.{new}')
-        config = {
-            (f'remote.{new}.' + k[len(f'remote.{old}.') :])
-            if k.startswith(f'remote.{old}.')
-            else k: v
-            for k, v in config.items()
-        }
+    if renamed:
+        config = read_config(path)
     uuids = {
         n: config[f'remote.{n}.annex-uuid']
         for n in ALL_REMOTES
