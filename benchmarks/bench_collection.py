@@ -47,8 +47,9 @@ from datalad_tcia.dataset import (
 from datalad_tcia.export import deposit_url, store_base_url
 from datalad_tcia.gitcmd import git
 from datalad_tcia.http import RetryPolicy
-from datalad_tcia.metadata import read_collection
-from datalad_tcia.pipeline import ArchiveFacts, deposit_archive, deposit_datasets
+from datalad_tcia.metadata import SeriesRecord, read_collection
+from datalad_tcia.nbia import SeriesInfo
+from datalad_tcia.pipeline import archive_info, deposit_archive, deposit_datasets
 from datalad_tcia.pipeline.catalog import write_catalog
 from datalad_tcia.pipeline.outcomes import CollectionOutcome
 from datalad_tcia.store import StoreLayout
@@ -174,21 +175,24 @@ def write_deposit(
                     'ImageCount': n_files,
                     'FileSize': n_files * 525_000,
                 }
+                index = ArchiveIndex(members, 'zip', 'synthetic licence\n', 'md5s')
                 deposit_archive(
                     layout,
-                    series_uid,
-                    ArchiveIndex(members, 'zip', 'synthetic licence\n', 'md5s'),
-                    ArchiveFacts(
-                        patient_id=pid,
-                        study_uid=study_uid,
+                    SeriesRecord(
+                        collection=collection,
+                        collection_id=layout.cid,
+                        series=SeriesInfo.from_json(nbia),
                         image_count=n_files,
-                        archive_size=n_files * 520_000,
-                        archive_md5=hashlib.md5(series_uid.encode()).hexdigest(),
-                        archive_url=f'{api}/getImage?SeriesInstanceUID={series_uid}'
-                        '&NewFileNames=Yes&IncludeMD5=Yes',
                         api_url=api,
-                        nbia_series=nbia,
+                        archive=archive_info(
+                            index,
+                            n_files * 520_000,
+                            hashlib.md5(series_uid.encode()).hexdigest(),
+                            url=f'{api}/getImage?SeriesInstanceUID={series_uid}'
+                            '&NewFileNames=Yes&IncludeMD5=Yes',
+                        ),
                     ),
+                    index,
                 )
                 yield n_files
 

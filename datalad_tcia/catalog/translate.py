@@ -104,7 +104,7 @@ def _body_parts(deps: Sequence[SeriesDeposit]) -> list[str]:
 
 
 def _studies(deps: Sequence[SeriesDeposit]) -> set[str]:
-    return {str(d.archive.study_uid) for d in deps}
+    return {str(d.record.study_uid) for d in deps}
 
 
 #: the default of ``datalad.tcia.catalog-max-subdatasets``
@@ -272,7 +272,7 @@ def patient_record(
     series = {
         _series_label(d): (
             f'{len(d.images)} files, {bytes2human(_size([d]))}, '
-            f'SeriesInstanceUID {d.archive.series_uid}'
+            f'SeriesInstanceUID {d.record.series_uid}'
         )
         for d in deps
     }
@@ -324,7 +324,7 @@ def file_records(p: PatientCatalog) -> list[dict[str, Any]]:
     """One record per file of a patient dataset."""
     out = []
     for dep in p.deposits:
-        api = dep.archive.api_url
+        api = dep.record.api_url
         for rec in dep.images:
             item: dict[str, Any] = {
                 'type': 'file',
@@ -335,7 +335,7 @@ def file_records(p: PatientCatalog) -> list[dict[str, Any]]:
                 'metadata_sources': SOURCES,
             }
             if api and rec.sop_uid:
-                item['url'] = single_image_url(api, dep.archive.series_uid, rec.sop_uid)
+                item['url'] = single_image_url(api, dep.record.series_uid, rec.sop_uid)
             dicom = _clean({t: rec.tags.get(t) for t in _FILE_TAGS})
             dicom['MD5'] = rec.md5
             item['additional_display'] = [{'name': 'DICOM', 'content': dicom}]

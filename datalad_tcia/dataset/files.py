@@ -66,7 +66,7 @@ def plan_series(
     deposit: SeriesDeposit, template: str, collection: str
 ) -> tuple[list[AnnexedFile], list[SourceOnlyKey]]:
     """The annexed files of one series, and its archive key."""
-    arec = deposit.archive
+    arec = deposit.record
     series = arec.series
     akey = archive_key(arec.series_uid)
     from_nbia = arec.archive_url is not None
@@ -118,14 +118,14 @@ def plan_patient(
     files: list[AnnexedFile] = []
     sources: list[SourceOnlyKey] = []
     seen: dict[str, str] = {}
-    for dep in sorted(deposits, key=lambda d: d.archive.series_uid):
+    for dep in sorted(deposits, key=lambda d: d.record.series_uid):
         series_files, series_sources = plan_series(dep, template, collection)
         for f in series_files:
             other = seen.get(f.path)
             if other is not None and other != f.key:
                 msg = (
                     f'two files map to {f.path!r} (series '
-                    f'{dep.archive.series_uid}); choose a layout with '
+                    f'{dep.record.series_uid}); choose a layout with '
                     'more distinguishing fields'
                 )
                 raise PlanError(msg)
@@ -140,18 +140,18 @@ def plan_patient(
 def series_summary(deposit: SeriesDeposit) -> str:
     """One line naming a series, for commit messages and the catalog.
 
-    >>> from datalad_tcia.metadata import ArchiveRecord
+    >>> from datalad_tcia.metadata import SeriesRecord
     >>> s = SeriesInfo('1.2.3', None, 'P1', 'C', modality='CT', series_number=2)
-    >>> a = ArchiveRecord('C', '1.2.3', 'P1', None, 4, None, None, None, s)
+    >>> a = SeriesRecord('C', 'c', s, image_count=4)
     >>> series_summary(SeriesDeposit(a, ()))
     '1.2.3 CT #2  (4 files)'
     """
     s = deposit.series
     number = s.series_number if s.series_number is not None else '?'
     return (
-        f'{deposit.archive.series_uid} {s.modality or ""} '
+        f'{deposit.record.series_uid} {s.modality or ""} '
         f'#{number} {s.series_description or ""}'
-        f' ({deposit.archive.image_count} files)'
+        f' ({deposit.record.image_count} files)'
     )
 
 

@@ -1,17 +1,21 @@
-"""The per-series metadata deposit (``metadata/*.json`` in the store).
+"""The per-series metadata deposit (``metadata/*.json`` in the store): its
+typed records and the only code that reads and writes them.
 
 .. currentmodule:: datalad_tcia.metadata
 .. autosummary::
    :toctree: generated
 
-   archive_record
-   write_series_metadata
-   read_series_metadata
+   SeriesDeposit
+   SeriesRecord
+   MemberRecord
+   ArchiveInfo
+   IdcRecord
+   Revision
+   write_series_deposit
+   read_series_deposit
+   read_series_record
    deposit_state
    read_collection
-   SeriesDeposit
-   ArchiveRecord
-   MemberRecord
 """
 
 from .deposit import (
@@ -22,17 +26,24 @@ from .deposit import (
     load_slugs,
     read_collection,
     read_series_deposit,
-    read_series_metadata,
+    read_series_record,
     same_dicoms,
     save_slugs,
     stored_collections,
-    write_series_metadata,
+    write_series_deposit,
 )
-from .records import ArchiveRecord, MemberRecord, SeriesDeposit
+from .records import (
+    SOURCES,
+    ArchiveInfo,
+    IdcRecord,
+    MemberRecord,
+    Revision,
+    SeriesDeposit,
+    SeriesRecord,
+)
 from .schema import (
     ARCHIVE_SCHEMA,
     MetadataError,
-    archive_record,
     check_archive_record,
     check_dicoms_records,
     now_utc,
@@ -40,24 +51,27 @@ from .schema import (
 
 __all__ = [
     'ARCHIVE_SCHEMA',
-    'ArchiveRecord',
+    'SOURCES',
+    'ArchiveInfo',
     'CollectionDeposit',
-    'MemberRecord',
-    'SeriesDeposit',
     'DepositState',
+    'IdcRecord',
+    'MemberRecord',
     'MetadataError',
-    'archive_record',
+    'Revision',
+    'SeriesDeposit',
+    'SeriesRecord',
     'check_archive_record',
     'check_dicoms_records',
     'deposit_state',
     'load_json',
     'load_slugs',
-    'read_collection',
-    'stored_collections',
-    'read_series_deposit',
     'now_utc',
-    'read_series_metadata',
+    'read_collection',
+    'read_series_deposit',
+    'read_series_record',
     'same_dicoms',
     'save_slugs',
-    'write_series_metadata',
+    'stored_collections',
+    'write_series_deposit',
 ]

@@ -13,7 +13,7 @@ from datalad_tcia.nbia import SeriesInfo
 from datalad_tcia.store import StoreLayout, atomic_write_json, collection_dirs
 from datalad_tcia.store.atomic import dumps_json
 
-from .records import SeriesDeposit
+from .records import MemberRecord, SeriesDeposit, SeriesRecord
 from .schema import MetadataError, check_archive_record, check_dicoms_records
 
 
@@ -28,10 +28,10 @@ def load_json(path: Path) -> Any:
         raise MetadataError(msg) from e
 
 
-def read_series_metadata(
+def _read_json(
     layout: StoreLayout, series_uid: str
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Both metadata records of a series.
+    """Both metadata records of a series, validated.
 
     Raises
     ------
@@ -55,22 +55,22 @@ def read_series_metadata(
     return arec, drecs
 
 
-def write_series_metadata(
-    layout: StoreLayout,
-    series_uid: str,
-    archive: Mapping[str, Any],
-    dicoms: Sequence[Mapping[str, Any]],
-) -> None:
-    """Write both records atomically; the archive record last, since it
-    marks the series as deposited."""
-    atomic_write_json(layout.dicoms_metadata(series_uid), list(dicoms))
-    atomic_write_json(layout.archive_metadata(series_uid), dict(archive))
+def write_series_deposit(layout: StoreLayout, deposit: SeriesDeposit) -> None:
+    """Write both records of a series atomically; the series record last,
+    since it marks the series as deposited. The one writer of
+    ``*_metadata_{dicoms,archive}.json``."""
+    uid = deposit.record.series_uid
+    layout.metadata.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(
+        layout.dicoms_metadata(uid), [m.to_json() for m in deposit.members]
+    )
+    atomic_write_json(layout.archive_metadata(uid), deposit.record.to_json())
 
 
-def same_dicoms(path: Path, dicoms: Sequence[Mapping[str, Any]]) -> bool:
+def same_dicoms(path: Path, members: Sequence[MemberRecord]) -> bool:
     """Whether ``path`` already holds exactly these records."""
     try:
-        return path.read_bytes() == dumps_json(list(dicoms))
+        return path.read_bytes() == dumps_json([m.to_json() for m in members])
     except OSError:
         return False
 
@@ -92,12 +92,11 @@ class DepositState:
 def deposit_state(layout: StoreLayout, series: SeriesInfo) -> DepositState:
     """Compare the deposit of ``series`` with NBIA's current record."""
     try:
-        arec, drecs = read_series_metadata(layout, series.series_uid)
+        dep = read_series_deposit(layout, series.series_uid)
     except FileNotFoundError:
         return DepositState('missing')
     except MetadataError as e:
         return DepositState('invalid', str(e))
-    dep = SeriesDeposit.from_json(arec, drecs)
     old = dep.series
     changes = [
         f'{key} {before} -> {now}'
@@ -106,7 +105,7 @@ def deposit_state(layout: StoreLayout, series: SeriesInfo) -> DepositState:
                 'ImageCount',
                 old.image_count
                 if old.image_count is not None
-                else dep.archive.image_count,
+                else dep.record.image_count,
                 series.image_count,
             ),
             # IDC's sizes are its own: compared only with the same source's
@@ -133,11 +132,28 @@ def read_series_deposit(layout: StoreLayout, series_uid: str) -> SeriesDeposit:
 
     Raises
     ------
-    FileNotFoundError, MetadataError
-      As :func:`read_series_metadata`.
+    FileNotFoundError
+      If either file is missing.
+    MetadataError
+      If either is invalid.
     """
-    arec, drecs = read_series_metadata(layout, series_uid)
+    arec, drecs = _read_json(layout, series_uid)
     return SeriesDeposit.from_json(arec, drecs)
+
+
+def read_series_record(layout: StoreLayout, series_uid: str) -> SeriesRecord:
+    """The series record alone (not the files').
+
+    Raises
+    ------
+    FileNotFoundError, MetadataError
+    """
+    path = layout.archive_metadata(series_uid)
+    try:
+        return SeriesRecord.from_json(check_archive_record(load_json(path), series_uid))
+    except MetadataError as e:
+        msg = f'{path}: {e}'
+        raise MetadataError(msg) from e
 
 
 @dataclass
@@ -174,8 +190,8 @@ def read_collection(store: Path, collection: str) -> CollectionDeposit:
                 '"datalad tcia-deposit-metadata" again'
             )
             continue
-        name = dep.archive.collection or name
-        pid = dep.archive.patient_id or 'unknown'
+        name = dep.record.collection or name
+        pid = dep.record.patient_id or 'unknown'
         out.patients.setdefault(pid, []).append(dep)
     out.layout = StoreLayout(store, name)
     return out
@@ -188,11 +204,9 @@ def stored_collections(store: Path) -> list[str]:
         layout = StoreLayout(store, folder.name)
         for uid in layout.deposited_series()[:1]:
             try:
-                record = load_json(layout.archive_metadata(uid))
+                names.append(read_series_record(layout, uid).collection)
             except (FileNotFoundError, MetadataError):
                 continue
-            if isinstance(record, dict) and record.get('Collection'):
-                names.append(str(record['Collection']))
     return names
 
 

@@ -66,12 +66,11 @@ from .outcomes import (
 )
 from .patient import PatientWork, build_patient
 from .plan import Plan, plan_selection
-from .series import ArchiveFacts, acquire_series, deposit_archive, file_md5
+from .series import acquire_series, archive_info, deposit_archive, file_md5
 
 __all__ = [
     'SUCCESS',
     'AddSummary',
-    'ArchiveFacts',
     'ArchivesOutcome',
     'CatalogOutcome',
     'CloneOutcome',
@@ -93,6 +92,7 @@ __all__ = [
     'build_patient',
     'clone_collection',
     'delete_archives',
+    'archive_info',
     'deposit_archive',
     'deposit_archive_files',
     'deposit_datasets',

@@ -60,10 +60,10 @@ def license_files(deposit: CollectionDeposit) -> dict[str, bytes]:
     that TCIA puts into its archives."""
     text = next(
         (
-            d.archive.license_text
+            d.record.license_text
             for deps in deposit.patients.values()
             for d in deps
-            if d.archive.license_text
+            if d.record.license_text
         ),
         None,
     )

@@ -108,7 +108,7 @@ def deposit_datasets(
     ]
     if idc is not None:
         # one index query for the collection, not one per patient
-        idc.locate([d.archive.series_uid for w in works for d in w.deposits])
+        idc.locate([d.record.series_uid for w in works for d in w.deposits])
     entries: list[PatientEntry] = []
     failed = False
     fingerprint = ''

@@ -16,20 +16,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from datalad_tcia.idc import IdcIndex, IdcSeries
 from datalad_tcia.idc.match import match_series
 from datalad_tcia.idc.s3 import IdcListingError, S3Client, S3Object
-from datalad_tcia.metadata import SeriesDeposit
-from datalad_tcia.metadata.deposit import read_series_metadata, write_series_metadata
+from datalad_tcia.metadata import IdcRecord, SeriesDeposit, write_series_deposit
 from datalad_tcia.store import StoreLayout
 
 lgr = logging.getLogger('datalad.tcia.pipeline.idc')
-
-#: the series record's key for what the IDC step found
-IDC_KEY = 'idc'
 
 
 @dataclass
@@ -82,28 +77,26 @@ def _downloader(s3: S3Client, bucket: str) -> Callable[[S3Object], str]:
     return md5_of
 
 
-def _record(
-    loc: IdcSeries, idc: IdcSources, matched: int, files: int
-) -> dict[str, Any]:
-    return {
-        'idc_version': idc.index.version,
-        'bucket': loc.bucket,
-        'series_uuid': loc.series_uuid,
-        'endpoint': idc.s3.endpoint,
-        'matched': matched,
-        'files': files,
-    }
+def _record(loc: IdcSeries, idc: IdcSources, matched: int, files: int) -> IdcRecord:
+    return IdcRecord(
+        idc_version=idc.index.version,
+        bucket=loc.bucket,
+        series_uuid=loc.series_uuid,
+        endpoint=idc.s3.endpoint,
+        matched=matched,
+        files=files,
+    )
 
 
 def _is_current(deposit: SeriesDeposit, loc: IdcSeries, idc: IdcSources) -> bool:
     """Whether the deposit already holds the matches of this version of
     the series (same object prefix, same endpoint)."""
-    done = deposit.archive.idc
+    done = deposit.record.idc
     return bool(
         done
-        and done.get('series_uuid') == loc.series_uuid
-        and done.get('bucket') == loc.bucket
-        and done.get('endpoint') == idc.s3.endpoint
+        and done.series_uuid == loc.series_uuid
+        and done.bucket == loc.bucket
+        and done.endpoint == idc.s3.endpoint
     )
 
 
@@ -119,10 +112,10 @@ def refresh_idc(
     while holding the patient's lock.
     """
     out = IdcOutcome('notneeded', 'IDC sources up to date', patient_id)
-    locations = idc.locate([d.archive.series_uid for d in deposits])
+    locations = idc.locate([d.record.series_uid for d in deposits])
     result = []
     for dep in deposits:
-        loc = locations.get(dep.archive.series_uid)
+        loc = locations.get(dep.record.series_uid)
         if loc is None or _is_current(dep, loc, idc):
             result.append(dep)
             continue
@@ -143,7 +136,7 @@ def refresh_idc(
             )
         except IdcListingError as e:
             warning = (
-                f"series {dep.archive.series_uid}: cannot list IDC's "
+                f"series {dep.record.series_uid}: cannot list IDC's "
                 f'{loc.bucket}/{loc.series_uuid}/ ({e}); its files keep '
                 "their TCIA sources, run again to add IDC's"
             )
@@ -164,7 +157,7 @@ def refresh_idc(
         if match.downloaded:
             lgr.info(
                 'series %s: %d IDC object(s) downloaded to learn their MD5',
-                dep.archive.series_uid,
+                dep.record.series_uid,
                 match.downloaded,
             )
     if out.listed:
@@ -186,19 +179,14 @@ def _write(
     layout: StoreLayout,
     dep: SeriesDeposit,
     urls: dict[str, str],
-    found: dict[str, Any],
+    found: IdcRecord,
 ) -> SeriesDeposit:
     """The deposit with ``urls`` (member path -> IDC URL) and ``found``
     (the series record's ``idc``) written; files without a match lose an
     IDC URL an earlier version of the series had."""
-    uid = dep.archive.series_uid
-    archive, dicoms = read_series_metadata(layout, uid)
-    for rec in dicoms:
-        url = urls.get(str(rec.get('path')))
-        if url:
-            rec['idc_url'] = url
-        else:
-            rec.pop('idc_url', None)
-    archive[IDC_KEY] = found
-    write_series_metadata(layout, uid, archive, dicoms)
-    return SeriesDeposit.from_json(archive, dicoms)
+    new = SeriesDeposit(
+        replace(dep.record, idc=found),
+        tuple(replace(m, idc_url=urls.get(m.path)) for m in dep.members),
+    )
+    write_series_deposit(layout, new)
+    return new

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,10 @@ from datalad_tcia.archive import (
     verification_problems,
 )
 from datalad_tcia.metadata import (
+    MemberRecord,
     MetadataError,
-    check_archive_record,
-    load_json,
+    SeriesRecord,
+    read_series_record,
     same_dicoms,
 )
 from datalad_tcia.nbia import SeriesInfo
@@ -30,7 +32,7 @@ from datalad_tcia.store import (
 )
 
 from .outcomes import MetadataOutcome, Problem
-from .series import ArchiveFacts, deposit_archive, file_md5
+from .series import archive_info, deposit_archive, file_md5
 
 lgr = logging.getLogger('datalad.tcia.pipeline.metadata')
 
@@ -118,16 +120,15 @@ def _known_collection(store: Path, cid: str) -> str | None:
     layout = StoreLayout(store, cid)
     for uid in layout.deposited_series():
         try:
-            rec = check_archive_record(load_json(layout.archive_metadata(uid)))
-            return str(rec['Collection'])
+            return read_series_record(layout, uid).collection
         except (MetadataError, KeyError, OSError):
             continue
     return None
 
 
-def _previous(layout: StoreLayout, uid: str) -> dict[str, Any] | None:
+def _previous(layout: StoreLayout, uid: str) -> SeriesRecord | None:
     try:
-        return check_archive_record(load_json(layout.archive_metadata(uid)), uid)
+        return read_series_record(layout, uid)
     except (FileNotFoundError, MetadataError):
         return None
 
@@ -157,10 +158,11 @@ def _deposit_file(
     in_store = path.parent == layout.archives
     md5, size = file_md5(path)
     for uid, members in groups.items():
-        prev = _previous(layout, uid) or {}
-        nbia = prev.get('nbia_series') if in_store else None
-        # NBIA's count, read (with its quirks) by SeriesInfo
-        expected = SeriesInfo.from_json(nbia).image_count if nbia else None
+        prev = _previous(layout, uid)
+        # NBIA's record of a store archive's series (and its count, read
+        # with its quirks by SeriesInfo) is kept
+        upstream = prev.series if prev is not None and in_store else None
+        expected = upstream.image_count if upstream is not None else None
         sub = ArchiveIndex(
             members=members,
             atype=index.atype,
@@ -181,7 +183,7 @@ def _deposit_file(
             )
             continue
         if dpath.exists() and not force:
-            same = same_dicoms(dpath, members)
+            same = same_dicoms(dpath, [MemberRecord.from_json(m) for m in members])
             if same and prev:
                 yield outcome('notneeded', 'metadata already deposited')
                 continue
@@ -193,24 +195,36 @@ def _deposit_file(
                 )
                 continue
         first = next((m for m in members if m.get('dicom')), {})
-        deposit_archive(
-            layout,
+        series = upstream or SeriesInfo(
             uid,
-            sub,
-            ArchiveFacts(
-                patient_id=first.get('PatientID') or prev.get('PatientID'),
-                study_uid=first.get('StudyInstanceUID') or prev.get('StudyInstanceUID'),
-                image_count=expected if expected is not None else n_dicoms,
-                archive_size=size,
-                archive_md5=md5,
-                archive_url=prev.get('archive_url') if in_store else None,
-                api_url=prev.get('api_url') if in_store else None,
-                archive_path=None if in_store else str(path),
-                downloaded=prev.get('downloaded') if in_store else None,
-                nbia_series=nbia,
+            _text(first.get('StudyInstanceUID')) or (prev.study_uid if prev else None),
+            _text(first.get('PatientID')) or (prev.patient_id if prev else None),
+            layout.collection,
+        )
+        kept = prev if prev is not None and in_store else None
+        record = SeriesRecord(
+            collection=layout.collection,
+            collection_id=layout.cid,
+            series=series,
+            source='nbia' if kept and kept.archive_url else 'file',
+            image_count=expected if expected is not None else n_dicoms,
+            api_url=kept.api_url if kept else None,
+            archive=archive_info(
+                sub,
+                size,
+                md5,
+                url=kept.archive_url if kept else None,
+                path=None if in_store else str(path),
             ),
         )
+        if kept is not None and kept.downloaded:
+            record = replace(record, downloaded=kept.downloaded)
+        deposit_archive(layout, record, sub)
         yield outcome('ok', f'deposited metadata of {n_dicoms} DICOM file(s)')
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value else None
 
 
 def _by_series(index: ArchiveIndex) -> dict[str, list[dict[str, Any]]]:

@@ -206,7 +206,7 @@ def _message(
     n_files: int,
     update: UpdateResult,
 ) -> str:
-    api = next((d.archive.api_url for d in deposits), None) or 'NBIA'
+    api = next((d.record.api_url for d in deposits), None) or 'NBIA'
     lines = [
         f'Register {n_files} DICOM file(s) of TCIA {work.layout.collection} '
         f'patient {work.patient_id}'
@@ -214,14 +214,23 @@ def _message(
         else f'Withdraw every series of TCIA {work.layout.collection} patient '
         f'{work.patient_id}',
         '',
-        f'Sources: {api} (getImage archive members, getSingleImage)',
+        f'Sources: {api} (getSingleImage'
+        + (
+            ', getImage archive members)'
+            if any(d.record.archive_url for d in deposits)
+            else ')'
+        ),
     ]
-    idc = [d.archive.idc for d in deposits if d.archive.idc]
+    idc = [d.record.idc for d in deposits if d.record.idc]
     if idc:
         lines.append(
-            f'and IDC (idc-index-data {idc[0].get("idc_version")}): '
-            f'{sum(int(i.get("matched") or 0) for i in idc)} file(s) matched '
-            'by MD5 and size'
+            f'and IDC (idc-index-data {idc[0].idc_version}): '
+            f'{sum(i.matched for i in idc)} file(s) '
+            + (
+                'listed with their MD5 and size in its bucket'
+                if all(d.record.source == 'idc' for d in deposits)
+                else 'matched by MD5 and size'
+            )
         )
     if update.changed or update.removed:
         lines.append(
@@ -230,13 +239,16 @@ def _message(
         )
     since = _head_time(work.layout.repo(work.slug))
     revised = [
-        (d.archive.series_uid, d.archive.revised)
-        for d in deposits
-        if d.archive.revised and float(d.archive.revised.get('time', 0)) > since
+        d for d in deposits if d.record.revised and d.record.revised.time > since
     ]
     if revised:
-        lines += ['', 'Revised on NBIA since the last version:']
-        lines += [f'- {uid}: {rev.get("changes")}' for uid, rev in revised]
+        lines += ['', 'Revised upstream since the last version:']
+        lines += [
+            f'- {d.record.series_uid} ({d.record.source.upper()}): '
+            f'{d.record.revised.changes}'
+            for d in revised
+            if d.record.revised
+        ]
     gone = withdrawn_since(work.layout, work.patient_id, since)
     if gone:
         lines += ['', 'Withdrawn from NBIA since the last version:']
@@ -244,7 +256,7 @@ def _message(
     lines += ['', 'Series:']
     lines += [
         f'- {series_summary(d)}'
-        for d in sorted(deposits, key=lambda d: d.archive.series_uid)
+        for d in sorted(deposits, key=lambda d: d.record.series_uid)
     ]
     return '\n'.join(lines) + '\n'
 

@@ -45,13 +45,13 @@ def collection_record(
     """The provenance record of the collection dataset (``idc_version``:
     the IDC index this run consulted)."""
     deps = [d for series in deposit.patients.values() for d in series]
-    apis = sorted({d.archive.api_url for d in deps if d.archive.api_url})
+    apis = sorted({d.record.api_url for d in deps if d.record.api_url})
     idc = sorted(
         {
             str(v)
             for d in deps
             for v in (
-                (d.archive.idc or {}).get('idc_version'),
+                d.record.idc.idc_version if d.record.idc else None,
                 d.series.raw.get('IdcVersion'),
             )
             if v

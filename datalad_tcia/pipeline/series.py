@@ -13,15 +13,13 @@ after an interruption picks up where the last one stopped.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from datalad_tcia.archive import (
     DEFAULT_TAGS,
@@ -30,7 +28,16 @@ from datalad_tcia.archive import (
     index_archive,
     verification_problems,
 )
-from datalad_tcia.metadata import archive_record, deposit_state, write_series_metadata
+from datalad_tcia.metadata import (
+    ArchiveInfo,
+    MemberRecord,
+    Revision,
+    SeriesDeposit,
+    SeriesRecord,
+    deposit_state,
+    read_series_record,
+    write_series_deposit,
+)
 from datalad_tcia.nbia import NbiaAccessDenied, NbiaClient, NbiaError, SeriesInfo
 from datalad_tcia.store import StoreLayout
 from datalad_tcia.store.atomic import atomic_write_bytes, remove_stale_parts
@@ -42,63 +49,38 @@ lgr = logging.getLogger('datalad.tcia.pipeline.series')
 ByteCallback = Callable[[int], None]
 
 
-@dataclass(frozen=True)
-class ArchiveFacts:
-    """What the archive record of a series says besides its members.
-
-    ``archive_url``/``api_url``/``nbia_series`` are set for archives
-    downloaded from NBIA, ``archive_path`` for archives from elsewhere.
-    """
-
-    patient_id: str | None
-    study_uid: str | None
-    image_count: int | None
-    archive_size: int
-    archive_md5: str
-    archive_url: str | None = None
-    api_url: str | None = None
-    archive_path: str | None = None
-    downloaded: str | None = None
-    nbia_series: Mapping[str, Any] | None = None
-    #: for a series NBIA revised: what changed, when, where the previous
-    #: records are kept
-    revised: Mapping[str, Any] | None = None
-
-
 def deposit_archive(
-    layout: StoreLayout,
-    series_uid: str,
-    index: ArchiveIndex,
-    facts: ArchiveFacts,
-) -> None:
-    """Write the metadata deposit of one series of an indexed archive.
-
-    The one writer of ``*_metadata_{dicoms,archive}.json``, for archives
-    downloaded from NBIA and for archives found on disk alike.
-    """
-    record = archive_record(
-        collection=layout.collection,
-        collection_id=layout.cid,
-        series_uid=series_uid,
-        patient_id=facts.patient_id,
-        study_uid=facts.study_uid,
-        image_count=facts.image_count,
-        archive_size=facts.archive_size,
-        archive_md5=facts.archive_md5,
-        archive_type=index.atype,
-        member_count=len(index.members),
-        md5_verified=index.md5_manifest is not None,
-        archive_url=facts.archive_url,
-        api_url=facts.api_url,
-        archive_path=facts.archive_path,
-        downloaded=facts.downloaded,
-        license_text=index.license_text,
-        nbia_series=facts.nbia_series,
+    layout: StoreLayout, record: SeriesRecord, index: ArchiveIndex
+) -> SeriesDeposit:
+    """Write the metadata deposit of one series of an indexed archive
+    (``record`` says where it came from; its licence is the archive's),
+    for archives downloaded from NBIA and archives found on disk alike."""
+    deposit = SeriesDeposit(
+        replace(record, license_text=index.license_text),
+        tuple(MemberRecord.from_json(m) for m in index.members),
     )
-    if facts.revised:
-        record['revised'] = dict(facts.revised)
-    layout.metadata.mkdir(parents=True, exist_ok=True)
-    write_series_metadata(layout, series_uid, record, index.members)
+    write_series_deposit(layout, deposit)
+    return deposit
+
+
+def archive_info(
+    index: ArchiveIndex,
+    size: int,
+    md5: str,
+    *,
+    url: str | None = None,
+    path: str | None = None,
+) -> ArchiveInfo:
+    """What the series record says of an indexed archive file."""
+    return ArchiveInfo(
+        type=index.atype,
+        size=size,
+        md5=md5,
+        members=len(index.members),
+        md5_verified=index.md5_manifest is not None,
+        url=url,
+        path=path,
+    )
 
 
 def file_md5(path: Path) -> tuple[str, int]:
@@ -215,12 +197,11 @@ def acquire_series(
         if not problems:
             try:
                 tmp.replace(final)
-                revised = _supersede(layout, uid, revision) if revision else None
+                revised = supersede(layout, uid, revision) if revision else None
                 _deposit(
                     client,
                     layout,
                     series,
-                    final,
                     index,
                     dl.md5,
                     dl.size,
@@ -299,7 +280,6 @@ def _adopt_existing(
         client,
         layout,
         series,
-        final,
         index,
         md5,
         size,
@@ -323,48 +303,39 @@ def _deposit(
     client: NbiaClient,
     layout: StoreLayout,
     series: SeriesInfo,
-    final: Path,
     index: ArchiveIndex,
     md5: str,
     size: int,
     url: str,
     downloaded: str | None = None,
-    revised: Mapping[str, Any] | None = None,
+    revised: Revision | None = None,
 ) -> None:
-    deposit_archive(
-        layout,
-        series.series_uid,
-        index,
-        ArchiveFacts(
-            patient_id=series.patient_id,
-            study_uid=series.study_uid,
-            image_count=series.image_count,
-            archive_size=size,
-            archive_md5=md5,
-            archive_url=url,
-            api_url=client.base_url,
-            downloaded=downloaded,
-            nbia_series=series.raw,
-            revised=revised,
-        ),
+    record = SeriesRecord(
+        collection=layout.collection,
+        collection_id=layout.cid,
+        series=series,
+        source='nbia',
+        image_count=series.image_count,
+        api_url=client.base_url,
+        archive=archive_info(index, size, md5, url=url),
+        revised=revised,
     )
+    if downloaded:
+        record = replace(record, downloaded=downloaded)
+    deposit_archive(layout, record, index)
 
 
-def _supersede(layout: StoreLayout, uid: str, changes: str) -> dict[str, Any]:
-    """Keep the deposited records of a series NBIA revised (copies under
-    ``metadata/superseded/``, named after the version's download time) and
-    say so for the new archive record."""
-    old = json.loads(layout.archive_metadata(uid).read_text(encoding='utf-8'))
-    stamp = re.sub(r'[^0-9A-Za-z]+', '', str(old.get('downloaded') or 'unknown'))
+def supersede(layout: StoreLayout, uid: str, changes: str) -> Revision:
+    """Keep the deposited records of a series upstream revised (copies
+    under ``metadata/superseded/``, named after the version's acquisition
+    time) and say so for the new series record."""
+    old = read_series_record(layout, uid)
+    stamp = re.sub(r'[^0-9A-Za-z]+', '', old.downloaded or 'unknown')
     apath, dpath = layout.superseded(uid, stamp)
     apath.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(dpath, layout.dicoms_metadata(uid).read_bytes())
     atomic_write_bytes(apath, layout.archive_metadata(uid).read_bytes())
-    return {
-        'changes': changes,
-        'time': time.time(),
-        'superseded': str(apath.relative_to(layout.metadata)),
-    }
+    return Revision(changes, time.time(), str(apath.relative_to(layout.metadata)))
 
 
 def _incremental(callback: ByteCallback) -> Callable[[int], None]:

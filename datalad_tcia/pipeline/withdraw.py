@@ -40,7 +40,7 @@ def withdraw_missing(
             deposit = read_series_deposit(layout, uid)
         except (FileNotFoundError, MetadataError):
             continue  # reported by the dataset step
-        if not in_scope(deposit.archive.patient_id):
+        if not in_scope(deposit.record.patient_id):
             continue
         yield _withdraw(layout, deposit)
 
@@ -48,10 +48,10 @@ def withdraw_missing(
 def _withdraw(
     layout: StoreLayout, deposit: SeriesDeposit
 ) -> WithdrawnOutcome | Problem:
-    uid = deposit.archive.series_uid
+    uid = deposit.record.series_uid
     apath, dpath = layout.withdrawn(uid)
     try:
-        with StoreLock(layout.patient_lock(deposit.archive.patient_id or '')):
+        with StoreLock(layout.patient_lock(deposit.record.patient_id or '')):
             apath.parent.mkdir(parents=True, exist_ok=True)
             record = json.loads(layout.archive_metadata(uid).read_text('utf-8'))
             record['withdrawn'] = time.time()

@@ -97,7 +97,7 @@ def test_new_series_and_changed_files(tmp_path: Path) -> None:
         assert modified.endswith('1-1.dcm')
         message = _git(p1, 'log', '-1', '--format=%B')
         assert '1 file(s) changed and 1 removed upstream' in message
-        assert f'- {ct.uid}: ImageCount 3 -> 2' in message
+        assert f'- {ct.uid} (NBIA): ImageCount 3 -> 2' in message
         # (the store's working copy is sparse: the symlink is in git)
         link = _git(p1, 'cat-file', '-p', f'HEAD:{modified}')
         assert hashlib.md5(data).hexdigest() in link

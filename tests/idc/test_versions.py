@@ -130,7 +130,7 @@ def test_versions_sequence(
     v3 = next(r['version'] for r in res if r.get('version'))
     assert v3 == f'{v1}.3'
     patient = store / CID / 'repos' / 'Pseudo-PHI-001'
-    assert 'Revised on NBIA since the last version' in _git(
+    assert 'Revised upstream since the last version' in _git(
         patient, 'log', '-1', '--format=%B'
     )
     assert _git(patient, 'tag', '-l', v3) == v3
