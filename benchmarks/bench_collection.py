@@ -38,7 +38,7 @@ from typing import Any
 from legacy import create_with_special_remotes
 
 from datalad_tcia.archive import ArchiveIndex
-from datalad_tcia.datacite import DataCiteClient
+from datalad_tcia.datacite import CitationLookup, DataCiteClient
 from datalad_tcia.dataset import (
     DEFAULT_LAYOUT,
     plan_patient,
@@ -294,8 +294,8 @@ def run(
         catalog_s = None
         if catalog:
             # DataCite is not asked: NBIA's synthetic record has no DOI
-            datacite = DataCiteClient(
-                'http://127.0.0.1:9', retry=RetryPolicy(max_attempts=1)
+            datacite = CitationLookup(
+                DataCiteClient('http://127.0.0.1:9', retry=RetryPolicy(max_attempts=1))
             )
             start = time.perf_counter()
             for o in write_catalog(store, COLLECTION, store_base_url(store), datacite):

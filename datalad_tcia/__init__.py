@@ -129,6 +129,17 @@ register_config(
     dialog='question',
 )
 register_config(
+    'datalad.tcia.idc-header-bytes',
+    'Bytes of the first request for a header from IDC',
+    description='A series acquired from IDC (--source idc or auto) reads '
+    "each file's DICOM header with HTTP Range requests: first this many "
+    'bytes, then twice as many, and so on, until PixelData is reached or '
+    'the file ends (8192 holds the header of most CT and MR files).',
+    type=EnsureInt(),
+    default=8192,
+    dialog='question',
+)
+register_config(
     'datalad.tcia.catalog-max-files',
     'Most file entries in a collection catalog',
     description='A catalog lists every file of its patient datasets only '

@@ -23,6 +23,7 @@ SHARED = {
     'reports',
     'hpc',
     'idc',
+    'settings',
 }
 MAX_COMMAND_LINES = 200
 

@@ -17,18 +17,11 @@ from datalad_next.commands import (
 )
 from datalad_next.constraints import EnsureBool, EnsureStr
 
-from datalad_tcia.export import store_base_url
 from datalad_tcia.hpc import Shard
 from datalad_tcia.metadata import stored_collections
 from datalad_tcia.pipeline import AddSummary, add_selection
 
-from .common import (
-    catalog_limits,
-    datacite_client,
-    dicom_tags,
-    nbia_client,
-    store_path,
-)
+from .common import store_path
 from .constraints import EnsureStoreURL
 from .hpc import hpc_constraints, hpc_params, submit
 from .idc import idc_constraints, idc_params, no_idc_param, plan_and_sources
@@ -47,6 +40,7 @@ from .params import (
 )
 from .reports import summary_result
 from .results import to_result
+from .settings import run_settings
 
 lgr = logging.getLogger('datalad.tcia.commands.add')
 
@@ -147,6 +141,7 @@ class TciaAdd(ValidatedInterface):
         sbatch_args: list[str] | None = None,
         slurm_container: str | None = None,
         index: str = 'nbia',
+        source: str = 'auto',
         no_idc: bool = False,
         update: bool = False,
         output_format: str | None = None,
@@ -163,13 +158,23 @@ class TciaAdd(ValidatedInterface):
         )
         store_dir = store_path(store)
         if slurm is not None:
-            options = {k: v for k, v in locals().items() if k != 'selection'}
-            yield submit(store_dir, options)
+            yield submit(store_dir, TciaAdd._params_, locals())
             return
-        go, source, idc, first = plan_and_sources(index, no_idc, 'tcia_add')
+        go, planner, idc, first = plan_and_sources(index, no_idc, 'tcia_add', source)
         yield from first
         if not go:
             return
+        settings = run_settings(
+            store_dir,
+            api_url=api_url,
+            datacite_url=datacite_url,
+            store_url=store_url,
+            jobs=jobs,
+            source=source,
+            index=planner,
+            idc=idc,
+            keep_archives=keep_archives,
+        )
         # --update: every collection in the store, one summary each
         for sel in (
             [replace(selection, collection=c) for c in stored_collections(store_dir)]
@@ -178,20 +183,11 @@ class TciaAdd(ValidatedInterface):
         ):
             summary = AddSummary()
             outcomes = add_selection(
-                nbia_client(api_url),
-                datacite_client(datacite_url),
-                store_dir,
+                settings,
                 sel,
-                store_base_url(store_dir, store_url),
-                tags=dicom_tags(),
-                jobs=jobs,
-                keep_archives=keep_archives,
                 clone_to=Path(path) if path and shard is None else None,
                 summary=summary,
                 shard=shard,
-                catalog_limits=catalog_limits(),
-                index=source,
-                idc=idc,
             )
             yield from map(to_result, outcomes)
             yield summary_result(summary, str(Path(path or store_dir).absolute()))

@@ -19,7 +19,7 @@ from datalad_next.constraints import EnsureStr
 from datalad_tcia.export import store_base_url
 from datalad_tcia.pipeline import write_catalog
 
-from .common import catalog_limits, datacite_client, store_path
+from .common import catalog_limits, citations, store_path
 from .constraints import EnsureStoreURL
 from .params import (
     datacite_url_param,
@@ -103,7 +103,7 @@ class TciaCatalog(ValidatedInterface):
             store_dir,
             collection,
             store_base_url(store_dir, store_url),
-            datacite_client(datacite_url),
+            citations(datacite_url),
             limits=catalog_limits(),
         )
         for outcome in outcomes:

@@ -8,7 +8,7 @@ from pathlib import Path
 import datalad
 
 from datalad_tcia.archive import DEFAULT_TAGS
-from datalad_tcia.datacite import DataCiteClient
+from datalad_tcia.datacite import CitationLookup, DataCiteClient
 from datalad_tcia.http import RetryPolicy
 from datalad_tcia.nbia import NbiaClient
 from datalad_tcia.pipeline.catalog import CatalogLimits
@@ -32,12 +32,15 @@ def nbia_client(api_url: str | None = None) -> NbiaClient:
     )
 
 
-def datacite_client(datacite_url: str | None = None) -> DataCiteClient:
-    """A :class:`DataCiteClient` configured from ``datalad.tcia.*``."""
-    return DataCiteClient(
-        datacite_url or str(datalad.cfg.obtain('datalad.tcia.datacite-url')),
-        retry=retry_policy(),
-        timeout=timeouts(),
+def citations(datacite_url: str | None = None) -> CitationLookup:
+    """DataCite, configured from ``datalad.tcia.*``, asked once per DOI
+    and run."""
+    return CitationLookup(
+        DataCiteClient(
+            datacite_url or str(datalad.cfg.obtain('datalad.tcia.datacite-url')),
+            retry=retry_policy(),
+            timeout=timeouts(),
+        )
     )
 
 

@@ -1,4 +1,5 @@
-"""``datalad tcia-download``: selection -> verified archives + metadata."""
+"""``datalad tcia-download``: selection -> the metadata deposit (verified
+NBIA archives, or IDC's listings and headers)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from datalad_next.constraints import EnsureBool
 
 from datalad_tcia.pipeline import acquire_all, plan_selection
 
-from .common import dicom_tags, nbia_client, store_path
+from .common import store_path
+from .idc import idc_constraints, idc_params, no_idc_param, plan_and_sources
 from .params import (
     api_url_param,
     force_param,
@@ -29,6 +31,7 @@ from .params import (
     store_param,
 )
 from .results import to_result
+from .settings import run_settings
 
 lgr = logging.getLogger('datalad.tcia.commands.download')
 
@@ -48,6 +51,12 @@ class TciaDownload(ValidatedInterface):
     metadata/<uid>_metadata_dicoms.json record the archive and every file in
     it (size, MD5, DICOM header values).
 
+    With --source idc (or auto, for series the IDC index lists with
+    NBIA's instance count), a series comes from IDC's bucket instead,
+    without its pixel data: the listing gives each file's size and MD5, a
+    few KB of each file its DICOM header, and the same metadata records
+    are written (no archive).
+
     Series already deposited and verified are skipped without a download.
     A series that fails is reported and the others go on; running the
     command again resumes.
@@ -59,11 +68,13 @@ class TciaDownload(ValidatedInterface):
         'api_url': api_url_param,
         'jobs': jobs_param,
         'force': force_param,
+        **idc_params,
+        'no_idc': no_idc_param,
         'output_format': output_format_param,
     }
 
     _validator_ = EnsureCommandParameterization(
-        {**selection_constraints, 'force': EnsureBool()},
+        {**selection_constraints, **idc_constraints, 'force': EnsureBool()},
         joint_constraints=selection_joint,
     )
 
@@ -96,6 +107,9 @@ class TciaDownload(ValidatedInterface):
         api_url: str | None = None,
         jobs: int = 1,
         force: bool = False,
+        index: str = 'nbia',
+        source: str = 'auto',
+        no_idc: bool = False,
         output_format: str | None = None,
     ) -> Iterator[dict[str, Any]]:
         selection = make_selection(
@@ -108,13 +122,23 @@ class TciaDownload(ValidatedInterface):
             body_part,
             manufacturer,
         )
-        client = nbia_client(api_url)
-        store_dir = store_path(store)
-        plan = plan_selection(client, selection, store_dir, jobs=jobs)
+        go, planner, idc, first = plan_and_sources(
+            index, no_idc, 'tcia_download', source
+        )
+        yield from first
+        if not go:
+            return
+        settings = run_settings(
+            store_path(store),
+            api_url=api_url,
+            jobs=jobs,
+            force=force,
+            source=source,
+            index=planner,
+            idc=idc,
+        )
+        plan = plan_selection(settings.planner, selection, settings.store, jobs=jobs)
         for problem in plan.problems:
             yield to_result(problem)
-        outcomes = acquire_all(
-            client, store_dir, plan.series, tags=dicom_tags(), jobs=jobs, force=force
-        )
-        for outcome in outcomes:
+        for outcome in acquire_all(settings, plan.series):
             yield to_result(outcome)

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from datalad.interface.common_opts import eval_params
 from datalad.support.param import Parameter
 from datalad_next.constraints import (
     Constraint,
@@ -94,43 +96,52 @@ hpc_constraints = {
 }
 
 
-def job_argv(store: Path, options: dict[str, Any]) -> list[str]:
-    """The ``datalad tcia-add`` command line a job runs: the selection and
-    the service options given (paths made absolute: jobs start elsewhere).
-    """
-    argv = ['datalad', 'tcia-add', '--store', str(store.absolute())]
-    for name, flag in (
-        ('collection', '--collection'),
-        ('patient', '--patient'),
-        ('study', '--study'),
-        ('manifest', '--manifest'),
-        ('modality', '--modality'),
-        ('body_part', '--body-part'),
-        ('manufacturer', '--manufacturer'),
-        ('store_url', '--store-url'),
-        ('api_url', '--api-url'),
-        ('datacite_url', '--datacite-url'),
-        ('index', '--index'),
-    ):
-        value = options.get(name)
-        if value is not None:
-            if name == 'manifest':
-                value = str(Path(value).absolute())
+#: options a job does not inherit: the job array sets ``--shard`` itself,
+#: and the others are about submitting or rendering
+NOT_INHERITED = frozenset(
+    {'path', 'shard', 'slurm', 'sbatch_args', 'slurm_container', 'output_format'}
+)
+#: options whose value is a path: made absolute (jobs start elsewhere)
+PATH_OPTIONS = frozenset({'store', 'manifest'})
+
+
+def job_argv(
+    command: str,
+    params: Mapping[str, Parameter],
+    values: Mapping[str, Any],
+    store: Path,
+) -> list[str]:
+    """The command line a job runs: ``datalad <command>`` with every
+    option of the command's parameter table (``params``) that the call
+    set (``values``), but those in :data:`NOT_INHERITED`. Generated from
+    the same table as the command, so no option can be forgotten."""
+    argv = ['datalad', command]
+    for name, param in params.items():
+        if name in NOT_INHERITED or name in eval_params:
+            # DataLad's own result options are not the command's
+            continue
+        value = str(store.absolute()) if name == 'store' else values.get(name)
+        if value is None or value is False:
+            continue
+        flag = next(a for a in param.cmd_args if a.startswith('--'))
+        if param.cmd_kwargs.get('action') == 'store_true':
+            argv.append(flag)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                argv += [flag, str(item)]
+        else:
+            if name in PATH_OPTIONS:
+                value = str(Path(value).expanduser().absolute())
             argv += [flag, str(value)]
-    for uid in options.get('series') or ():
-        argv += ['--series', uid]
-    for name in ('keep_archives', 'no_idc'):
-        if options.get(name):
-            argv.append('--' + name.replace('_', '-'))
-    if (options.get('jobs') or 1) > 1:
-        argv += ['-J', str(options['jobs'])]
     return argv
 
 
-def submit(store: Path, options: dict[str, Any]) -> dict[str, Any]:
-    """Submit ``tcia-add`` with ``options`` (``slurm`` tasks, ``sbatch_args``,
-    ``slurm_container``) to SLURM; the record of the submission or of why
-    it failed."""
+def submit(
+    store: Path, params: Mapping[str, Parameter], options: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Submit ``tcia-add`` with ``options`` (the call's arguments, among
+    them ``slurm`` tasks, ``sbatch_args``, ``slurm_container``) to SLURM;
+    the record of the submission or of why it failed."""
     if options.get('shard') is not None:
         return record(
             'tcia_add',
@@ -143,7 +154,7 @@ def submit(store: Path, options: dict[str, Any]) -> dict[str, Any]:
         return slurm_result(
             submit_array(
                 store,
-                job_argv(store, options),
+                job_argv('tcia-add', params, options, store),
                 options['slurm'],
                 sbatch_args=options.get('sbatch_args') or (),
                 container=options.get('slurm_container'),

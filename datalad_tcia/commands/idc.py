@@ -37,9 +37,22 @@ no_idc_param = Parameter(
     URLs are added; 'datalad.tcia.idc' = false always).""",
 )
 
-idc_params = {'index': index_param}
+source_param = Parameter(
+    args=('--source',),
+    metavar='auto|idc|nbia',
+    doc="""where series are acquired from: 'idc' (IDC's bucket: each
+    file's size and MD5 from the listing and its DICOM header from its
+    first bytes, no pixel data; with --index idc no NBIA request at all),
+    'nbia' (NBIA's getImage archives, downloaded and verified), or 'auto'
+    (the default): from IDC when the IDC index lists the series with the
+    instance count NBIA reports (or the selection was planned from the
+    index), from NBIA otherwise and when IDC fails.""",
+)
+
+idc_params = {'index': index_param, 'source': source_param}
 idc_constraints: dict[str, Any] = {
     'index': EnsureChoice('nbia', 'idc'),
+    'source': EnsureChoice('auto', 'idc', 'nbia'),
     'no_idc': EnsureBool(),
 }
 
@@ -68,6 +81,7 @@ def idc_sources(no_idc: bool, index: IdcIndex | None = None) -> IdcSources | Non
     return IdcSources(
         index or open_index(),
         S3Client(endpoint, retry=retry_policy(), timeout=timeouts()),
+        first_range=max(132, int(datalad.cfg.obtain('datalad.tcia.idc-header-bytes'))),
     )
 
 
@@ -88,14 +102,48 @@ def idc_step(
 
 
 def plan_and_sources(
-    index: str, no_idc: bool, action: str
+    index: str, no_idc: bool, action: str, source: str = 'auto'
 ) -> tuple[bool, IdcIndex | None, IdcSources | None, list[dict[str, Any]]]:
-    """What ``--index`` and ``--no-idc`` ask for: whether the run can go
-    on, the index that plans (``--index idc``), the IDC step's settings,
-    and records to report first (a warning, or why the run cannot go on)."""
+    """What ``--index``, ``--source`` and ``--no-idc`` ask for: whether
+    the run can go on, the index that plans (``--index idc``), the IDC
+    step's settings, and records to report first (a warning, or why the
+    run cannot go on)."""
+    if source == 'idc' and no_idc:
+        return (
+            False,
+            None,
+            None,
+            [
+                record(
+                    action,
+                    'impossible',
+                    '--source idc and --no-idc exclude each other (and '
+                    "datalad.tcia.idc = false turns IDC off): series from IDC's "
+                    'bucket need IDC',
+                )
+            ],
+        )
     try:
-        source = open_index() if index == 'idc' else None
+        planner = open_index() if index == 'idc' else None
     except IdcIndexError as e:
         return False, None, None, [record(action, 'impossible', str(e))]
-    idc, warning = idc_step(no_idc, action, source)
-    return True, source, idc, [warning] if warning else []
+    idc, warning = idc_step(no_idc, action, planner)
+    if source == 'idc' and idc is None:
+        return (
+            False,
+            None,
+            None,
+            [
+                record(
+                    action,
+                    'impossible',
+                    '--source idc needs IDC: '
+                    + (
+                        str(warning.get('warning'))
+                        if warning
+                        else 'datalad.tcia.idc is false'
+                    ),
+                )
+            ],
+        )
+    return True, planner, idc, [warning] if warning else []

@@ -73,6 +73,8 @@ def _(outcome: pl.SeriesOutcome) -> dict[str, Any]:
         attempts=outcome.attempts,
         path=str(outcome.metadata) if outcome.metadata else None,
         problems=outcome.problems or None,
+        source=outcome.source,
+        bytes_received=outcome.received,
     )
     if outcome.archive is not None:
         res['archive'] = str(outcome.archive)

@@ -5,6 +5,7 @@
    :toctree: generated
 
    DataCiteClient
+   CitationLookup
    DataCiteError
    Citation
    doi_from_uri
@@ -18,11 +19,13 @@ from .exceptions import (
     DataCiteProtocolError,
     DataCiteServerError,
 )
+from .lookup import CitationLookup
 from .record import Citation, Creator, doi_from_uri, orcid
 
 __all__ = [
     'DEFAULT_DATACITE_URL',
     'Citation',
+    'CitationLookup',
     'Creator',
     'DataCiteClient',
     'DataCiteClientError',

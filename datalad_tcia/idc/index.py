@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +44,18 @@ class IdcSeries:
       version of the series).
     revised: int or None
       The IDC version that last revised the series.
+    instance_count: int or None
+      The index's ``instanceCount``.
+    row: mapping
+      The series' index row (the columns this package reads).
     """
 
     series_uid: str
     bucket: str
     series_uuid: str
     revised: int | None = None
+    instance_count: int | None = None
+    row: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def default_index_path() -> Path:
@@ -246,6 +252,8 @@ class IdcIndex:
                 r['aws_bucket'],
                 r['crdc_series_uuid'],
                 r.get('series_revised_idc_version'),
+                r.get('instanceCount'),
+                r,
             )
             for r in rows
             if r.get('aws_bucket') and r.get('crdc_series_uuid')

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from datalad_tcia.http import ErrorTypes, HttpRequestError, RetryingClient, Retr
 lgr = logging.getLogger('datalad.tcia.idc.s3')
 
 DEFAULT_ENDPOINT = 'https://s3.amazonaws.com'
+
+_CONTENT_RANGE = re.compile(r'bytes (\d+)-(\d+)/(\d+|\*)')
 
 
 class IdcListingError(HttpRequestError):
@@ -169,8 +172,38 @@ class S3Client(RetryingClient):
             raise IdcClientError(url, 'a truncated listing without a next token', 200)
         return objects, token if truncated else None
 
-    def md5_of(self, bucket: str, key: str) -> str:
-        """The MD5 of an object's content (downloaded, not kept).
+    def read_range(
+        self, bucket: str, key: str, start: int, end: int
+    ) -> tuple[bytes, bool]:
+        """Bytes ``start`` to ``end`` (inclusive) of an object (HTTP
+        ``Range``); the second value is true when the server sent the
+        whole object instead (it ignored the range). A server may send
+        fewer bytes than asked: the caller asks again from where it ended.
+
+        Raises
+        ------
+        IdcListingError
+        """
+        url = self.object_url(bucket, key)
+        resp = self._send(
+            'GET', url, url, {'headers': {'Range': f'bytes={start}-{end}'}}
+        )
+        body = resp.content
+        if resp.status_code == 200:
+            return body, True
+        where = resp.headers.get('Content-Range', '')
+        match = _CONTENT_RANGE.fullmatch(where.strip())
+        if resp.status_code != 206 or not match or int(match[1]) != start:
+            msg = (
+                f'asked for bytes {start}-{end}, got HTTP {resp.status_code} '
+                f'with Content-Range {where!r}'
+            )
+            raise IdcClientError(url, msg, resp.status_code)
+        return body, False
+
+    def read_md5(self, bucket: str, key: str, keep: int = 0) -> tuple[bytes, str, int]:
+        """Download an object, hashing it while it streams: its first
+        ``keep`` bytes, its MD5 (hex) and its size. Nothing else is kept.
 
         Raises
         ------
@@ -179,11 +212,25 @@ class S3Client(RetryingClient):
         url = self.object_url(bucket, key)
         resp = self._send('GET', url, url, {}, stream=True)
         digest = hashlib.md5()  # noqa: S324 (checksum, not security)
+        head = bytearray()
+        size = 0
         try:
             for chunk in resp.iter_content(1 << 20):
                 digest.update(chunk)
+                size += len(chunk)
+                if len(head) < keep:
+                    head += chunk[: keep - len(head)]
         except requests.RequestException as e:
             raise IdcConnectionError(url, str(e), None) from e
         finally:
             resp.close()
-        return digest.hexdigest()
+        return bytes(head), digest.hexdigest(), size
+
+    def md5_of(self, bucket: str, key: str) -> str:
+        """The MD5 of an object's content (downloaded, not kept).
+
+        Raises
+        ------
+        IdcListingError
+        """
+        return self.read_md5(bucket, key)[1]

@@ -27,6 +27,7 @@ from .data import Archive, Instance, Series
 
 #: the bucket of most of TCIA's original data in IDC
 BUCKET = 'idc-open-data'
+_RANGE = re.compile(r'bytes=(\d+)-(\d+)')
 #: the namespace of the look-alike's deterministic IDC UUIDs
 _NAMESPACE = uuid.UUID('6f1c3e8a-7d1b-4c52-9f0e-2a7d5b9c1e43')
 
@@ -189,6 +190,8 @@ class S3Request:
     query: str
     status: int
     bytes_sent: int = 0
+    #: the ``Range`` header asked for, if any
+    range: str | None = None
 
 
 @dataclass
@@ -201,10 +204,14 @@ class S3Lookalike:
       Answer every bucket listing with this HTTP status (e.g. 503, 403).
     fail_objects: int or None
       Answer every object GET with this HTTP status (IDC's files down).
+    cut_ranges: int or None
+      Answer a ``Range`` request with at most this many bytes (a valid
+      ``206`` for a shorter range than asked, as a server may send).
     """
 
     fail_listings: int | None = None
     fail_objects: int | None = None
+    cut_ranges: int | None = None
     log: list[S3Request] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -258,6 +265,7 @@ class S3Lookalike:
             self.log.clear()
         self.fail_listings = None
         self.fail_objects = None
+        self.cut_ranges = None
 
     def _wrap(self, app: Callable[..., Any]) -> Callable[..., Any]:
         def counting(
@@ -266,7 +274,7 @@ class S3Lookalike:
             method = environ['REQUEST_METHOD']
             query = environ.get('QUERY_STRING', '')
             path = environ.get('PATH_INFO', '')
-            entry = S3Request(method, path, query, 0)
+            entry = S3Request(method, path, query, 0, range=environ.get('HTTP_RANGE'))
             with self._lock:
                 self.log.append(entry)
             listing = 'list-type=2' in query and path.strip('/').count('/') == 0
@@ -275,6 +283,11 @@ class S3Lookalike:
                 entry.status = failing
                 start_response(f'{failing} Failing', [('Content-Length', '0')])
                 return iter([b''])
+            asked = _RANGE.fullmatch(environ.get('HTTP_RANGE', ''))
+            if self.cut_ranges and asked:
+                first, last = int(asked[1]), int(asked[2])
+                last = min(last, first + self.cut_ranges - 1)
+                environ = {**environ, 'HTTP_RANGE': f'bytes={first}-{last}'}
 
             def start(status: str, headers: list, exc_info: Any = None) -> Any:
                 entry.status = int(status.split(maxsplit=1)[0])

@@ -30,6 +30,8 @@ from .deposit import (
     same_dicoms,
     save_slugs,
     stored_collections,
+    withdraw_series,
+    withdrawn_records,
     write_series_deposit,
 )
 from .records import (
@@ -73,5 +75,7 @@ __all__ = [
     'same_dicoms',
     'save_slugs',
     'stored_collections',
+    'withdraw_series',
+    'withdrawn_records',
     'write_series_deposit',
 ]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -82,11 +83,12 @@ class DepositState:
     ``state`` is ``complete`` (deposited, verified, unchanged upstream),
     ``missing`` (nothing or an interrupted deposit), ``invalid`` (files
     exist but cannot be used) or ``changed`` (NBIA now reports other
-    content).
+    content). ``deposit`` is what the store holds, where it can be read.
     """
 
     state: str
     reason: str = ''
+    deposit: SeriesDeposit | None = field(default=None, compare=False, repr=False)
 
 
 def deposit_state(layout: StoreLayout, series: SeriesInfo) -> DepositState:
@@ -118,13 +120,15 @@ def deposit_state(layout: StoreLayout, series: SeriesInfo) -> DepositState:
         if now is not None and before is not None and before != now
     ]
     if changes:
-        return DepositState('changed', ', '.join(changes))
+        return DepositState('changed', ', '.join(changes), dep)
     expected = series.image_count
     if expected is not None and len(dep.images) != expected:
         return DepositState(
-            'invalid', f'{len(dep.images)} files deposited, ImageCount is {expected}'
+            'invalid',
+            f'{len(dep.images)} files deposited, ImageCount is {expected}',
+            dep,
         )
-    return DepositState('complete')
+    return DepositState('complete', deposit=dep)
 
 
 def read_series_deposit(layout: StoreLayout, series_uid: str) -> SeriesDeposit:
@@ -208,6 +212,39 @@ def stored_collections(store: Path) -> list[str]:
             except (FileNotFoundError, MetadataError):
                 continue
     return names
+
+
+def withdraw_series(layout: StoreLayout, deposit: SeriesDeposit, when: float) -> Path:
+    """Move a series' records to ``metadata/withdrawn/`` (the series
+    record first: it marks the series deposited) and return the new
+    series record's path. Call under the patient's lock.
+
+    Raises
+    ------
+    OSError
+    """
+    uid = deposit.record.series_uid
+    apath, dpath = layout.withdrawn(uid)
+    apath.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(apath, replace(deposit.record, withdrawn=when).to_json())
+    layout.archive_metadata(uid).unlink()
+    os.replace(layout.dicoms_metadata(uid), dpath)
+    return apath
+
+
+def withdrawn_records(layout: StoreLayout) -> list[SeriesRecord]:
+    """The records of the collection's withdrawn series (unreadable ones
+    left out)."""
+    folder = layout.withdrawn('x')[0].parent
+    out = []
+    for path in (
+        sorted(folder.glob('*_metadata_archive.json')) if folder.is_dir() else ()
+    ):
+        try:
+            out.append(SeriesRecord.from_json(check_archive_record(load_json(path))))
+        except (OSError, MetadataError):
+            continue
+    return out
 
 
 def load_slugs(layout: StoreLayout) -> dict[str, str]:

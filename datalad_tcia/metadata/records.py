@@ -252,6 +252,9 @@ class SeriesRecord:
       Where IDC keeps it, if known.
     revised: Revision or None
       For a series acquired again because upstream revised it.
+    withdrawn: float or None
+      When the series was found withdrawn upstream (seconds since the
+      epoch; its records then live in ``metadata/withdrawn/``).
     """
 
     collection: str
@@ -265,6 +268,7 @@ class SeriesRecord:
     license_text: str | None = None
     idc: IdcRecord | None = None
     revised: Revision | None = None
+    withdrawn: float | None = None
 
     @property
     def series_uid(self) -> str:
@@ -321,6 +325,7 @@ class SeriesRecord:
             revised=Revision.from_json(revised)
             if isinstance(revised, Mapping)
             else None,
+            withdrawn=float(obj['withdrawn']) if obj.get('withdrawn') else None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -353,6 +358,8 @@ class SeriesRecord:
             out['idc'] = self.idc.to_json()
         if self.revised is not None:
             out['revised'] = self.revised.to_json()
+        if self.withdrawn is not None:
+            out['withdrawn'] = self.withdrawn
         return out
 
 

@@ -4,7 +4,9 @@
 unit       function                              reads -> writes (store)
 ========== ===================================== ==============================
 plan       :func:`plan_selection`                NBIA -> a :class:`Plan`
-series     :func:`acquire_series`                NBIA -> ``archives/``,
+series     :func:`acquire_series`,               NBIA -> ``archives/``,
+           :func:`acquire_from_idc`              ``metadata/``; IDC's bucket
+                                                 (listing, headers) ->
                                                  ``metadata/``
 patient    :func:`refresh_idc`,                  IDC index, IDC's bucket ->
            :func:`build_patient`                 ``metadata/``;
@@ -30,6 +32,7 @@ commands turn into result records.
 
    plan_selection
    acquire_series
+   acquire_from_idc
    deposit_archive
    refresh_idc
    build_patient
@@ -48,7 +51,8 @@ from .catalog import write_catalog
 from .clone import clone_collection
 from .collection import build_collection, license_files, prepare_collection
 from .datasets import deposit_datasets
-from .download import acquire_all
+from .download import acquire_all, route
+from .fromidc import IdcAcquisition, acquire_from_idc
 from .idc import IdcOutcome, IdcSources, refresh_idc
 from .metadata import deposit_archive_files
 from .outcomes import (
@@ -67,8 +71,14 @@ from .outcomes import (
 from .patient import PatientWork, build_patient
 from .plan import Plan, plan_selection
 from .series import acquire_series, archive_info, deposit_archive, file_md5
+from .settings import ACQUISITION_SOURCES, RunSettings
 
 __all__ = [
+    'ACQUISITION_SOURCES',
+    'IdcAcquisition',
+    'RunSettings',
+    'acquire_from_idc',
+    'route',
     'SUCCESS',
     'AddSummary',
     'ArchivesOutcome',

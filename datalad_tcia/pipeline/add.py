@@ -4,24 +4,22 @@ collection (superdataset, catalog, archive deletion) -> clone."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from datalad_tcia.datacite import DataCiteClient
 from datalad_tcia.export import clone_url
 from datalad_tcia.hpc import Shard
 from datalad_tcia.metadata import read_collection
-from datalad_tcia.nbia import NbiaClient
-from datalad_tcia.selection import Selection, SeriesSource
+from datalad_tcia.selection import Selection
 from datalad_tcia.store import StoreLayout
 
 from .archives import delete_archives
-from .catalog import CatalogLimits, write_catalog
+from .catalog import write_catalog
 from .clone import clone_collection
 from .datasets import deposit_datasets
 from .download import acquire_all
-from .idc import IdcOutcome, IdcSources
+from .idc import IdcOutcome
 from .outcomes import (
     SUCCESS,
     ArchivesOutcome,
@@ -35,6 +33,7 @@ from .outcomes import (
 )
 from .plan import plan_selection
 from .provenance import citation_current, lookup_citation
+from .settings import RunSettings
 from .versions import datasets_current, unchanged
 from .withdraw import withdraw_missing
 
@@ -66,7 +65,7 @@ class AddSummary:
         if isinstance(outcome, SeriesOutcome):
             if outcome.status == 'ok':
                 self.downloaded += 1
-                self.bytes += outcome.archive_size or 0
+                self.bytes += outcome.archive_size or outcome.received or 0
             elif outcome.status == 'notneeded':
                 self.skipped += 1
             else:
@@ -93,29 +92,21 @@ class AddSummary:
 
 
 def add_selection(
-    client: NbiaClient,
-    datacite: DataCiteClient,
-    store: Path,
+    settings: RunSettings,
     selection: Selection,
-    base_url: str,
     *,
-    tags: Sequence[str],
-    jobs: int = 1,
-    keep_archives: bool = False,
     clone_to: Path | None = None,
     summary: AddSummary | None = None,
     shard: Shard | None = None,
-    catalog_limits: CatalogLimits | None = None,
-    index: SeriesSource | None = None,
-    idc: IdcSources | None = None,
 ) -> Iterator[Outcome]:
     """Everything for ``selection``; outcomes as they happen.
 
     Bad input changes nothing. Archives are deleted (unless
-    ``keep_archives``) only when nothing failed and every file of the
-    collection's datasets is verified to have its TCIA sources. With
-    ``clone_to`` (and a selection within one collection), the collection
-    dataset is cloned there. ``summary``, if given, counts what happened.
+    ``settings.keep_archives``) only when nothing failed and every file
+    of the collection's datasets is verified to have its TCIA sources.
+    With ``clone_to`` (and a selection within one collection), the
+    collection dataset is cloned there. ``summary``, if given, counts what
+    happened.
 
     With ``shard``, only the series and patient datasets of the shard's
     patients are done, and the collection step (superdataset, catalog,
@@ -123,8 +114,9 @@ def add_selection(
     other shards may run at the same time, in other processes or cluster
     jobs on a shared store.
 
-    ``index`` (the IDC index) answers the selection instead of NBIA
-    (downloads still come from NBIA); with ``idc``, the files gain IDC's
+    ``settings.index`` (the IDC index) answers the selection instead of
+    NBIA; ``settings.source`` says where series are acquired from (see
+    :func:`~.download.route`); with ``settings.idc``, the files gain IDC's
     URLs as sources (see :func:`~.idc.refresh_idc`).
     """
     summary = summary if summary is not None else AddSummary()
@@ -138,7 +130,14 @@ def add_selection(
             touched.add(outcome.series.collection or '')
         return outcome
 
-    plan = plan_selection(index or client, selection, store, jobs=jobs)
+    store, base_url, jobs, idc = (
+        settings.store,
+        settings.base_url,
+        settings.jobs,
+        settings.idc,
+    )
+    citations = settings.citations
+    plan = plan_selection(settings.planner, selection, store, jobs=jobs)
     for problem in plan.problems:
         yield report(problem)
     all_series = {name: p for name, p in plan.collections.items() if name}
@@ -154,9 +153,9 @@ def add_selection(
             len(plan.series),
             sum(len(p) for p in plan.collections.values()),
         )
-    if selection.is_whole and not plan.problems and index is None:
-        # what NBIA no longer lists leaves the datasets (a new version); an
-        # index's silence proves nothing (IDC lags TCIA): NBIA plans only
+    if selection.is_whole and not plan.problems:
+        # what upstream no longer lists leaves the datasets (a new
+        # version); the IDC index withdraws only what came from IDC
         for name, patients in all_series.items():
             planned = {s.series_uid for p in patients.values() for s in p}
 
@@ -166,9 +165,14 @@ def add_selection(
                     or (pid or '').upper() == selection.patient.upper()
                 ) and (shard is None or shard.holds(name, pid or ''))
 
-            for gone in withdraw_missing(StoreLayout(store, name), planned, in_scope):
+            for gone in withdraw_missing(
+                StoreLayout(store, name),
+                planned,
+                in_scope,
+                'nbia' if settings.index is None else 'idc',
+            ):
                 yield report(gone)
-    for acquired in acquire_all(client, store, plan.series, tags=tags, jobs=jobs):
+    for acquired in acquire_all(settings, plan.series):
         yield report(acquired)
     collections = sorted(name for name in plan.collections if name)
     if summary.failed_input or not collections:
@@ -194,7 +198,7 @@ def add_selection(
             name not in touched
             and not summary.failed
             and datasets_current(layout)
-            and citation_current(datacite, layout)
+            and citation_current(citations, layout)
         ):
             # nothing new upstream, nothing left to do: no dataset is read
             yield report(unchanged(layout, base_url))
@@ -205,7 +209,7 @@ def add_selection(
         clone = None
         # read once, for the datasets and the catalog
         deposit = read_collection(store, name)
-        citation = lookup_citation(datacite, deposit)
+        citation = lookup_citation(citations, deposit)
         for built in deposit_datasets(
             store,
             name,
@@ -227,12 +231,12 @@ def add_selection(
             store,
             name,
             base_url,
-            datacite,
+            citations,
             deposit=deposit,
-            limits=catalog_limits,
+            limits=settings.catalog_limits,
         ):
             yield report(written)
-        if not keep_archives and not summary.failed:
+        if not settings.keep_archives and not summary.failed:
             yield report(delete_archives(StoreLayout(store, name), clone))
     if clone_to is not None and len(collections) == 1 and not summary.failed:
         url = summary.clone_urls[collections[0]]

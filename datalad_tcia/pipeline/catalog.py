@@ -19,7 +19,7 @@ from datalad_tcia.catalog import (
     patient_record,
     publish,
 )
-from datalad_tcia.datacite import DataCiteClient, DataCiteError, doi_from_uri
+from datalad_tcia.datacite import CitationLookup, DataCiteError, doi_from_uri
 from datalad_tcia.dataset import DEFAULT_LAYOUT, LAYOUT_CONFIG
 from datalad_tcia.dataset.versions import version_notes
 from datalad_tcia.export import clone_url
@@ -54,7 +54,7 @@ def write_catalog(
     store: Path,
     collection: str,
     base_url: str,
-    datacite: DataCiteClient,
+    datacite: CitationLookup,
     *,
     deposit: CollectionDeposit | None = None,
     limits: CatalogLimits | None = None,
@@ -176,7 +176,7 @@ def describe_collection(deposit: CollectionDeposit, base_url: str) -> Collection
     return coll
 
 
-def add_citation(coll: CollectionCatalog, datacite: DataCiteClient) -> None:
+def add_citation(coll: CollectionCatalog, datacite: CitationLookup) -> None:
     """Add the DataCite record of the collection's DOI, or say why not."""
     if not coll.doi:
         coll.datacite_note = (

@@ -1,5 +1,5 @@
-"""The series stage over many series: in parallel, under the patients'
-locks, with progress bars."""
+"""The series stage over many series: each from IDC or NBIA, in
+parallel, under the patients' locks, with progress bars."""
 
 from __future__ import annotations
 
@@ -12,26 +12,49 @@ from pathlib import Path
 
 from datalad.log import log_progress
 
-from datalad_tcia.nbia import NbiaClient, SeriesInfo
+from datalad_tcia.idc import IdcSeries, from_idc
+from datalad_tcia.nbia import SeriesInfo
 from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked, unwritable
 
+from .fromidc import IdcAcquisition, acquire_from_idc
 from .outcomes import Problem, SeriesOutcome
 from .series import acquire_series
+from .settings import RunSettings
 
 lgr = logging.getLogger('datalad.tcia.pipeline.download')
 
 
+def route(
+    settings: RunSettings, series_list: Sequence[SeriesInfo]
+) -> dict[str, IdcSeries]:
+    """The series to acquire from IDC, and where IDC keeps them.
+
+    ``--source nbia`` (or no IDC this run): none. ``--source idc``: every
+    series the IDC index lists (the others fail). ``--source auto``: a
+    series planned from the IDC index, or one whose instance count NBIA
+    reports is the index's; the others come from NBIA.
+    """
+    if settings.source == 'nbia' or settings.idc is None:
+        return {}
+    found = settings.idc.locate([s.series_uid for s in series_list])
+    if settings.source == 'idc':
+        return found
+    return {
+        s.series_uid: loc
+        for s in series_list
+        if (loc := found.get(s.series_uid)) is not None
+        and (
+            from_idc(s) or s.image_count is None or s.image_count == loc.instance_count
+        )
+    }
+
+
 def acquire_all(
-    client: NbiaClient,
-    store: Path,
-    series_list: Sequence[SeriesInfo],
-    *,
-    tags: Sequence[str],
-    jobs: int = 1,
-    force: bool = False,
+    settings: RunSettings, series_list: Sequence[SeriesInfo]
 ) -> Iterator[SeriesOutcome | Problem]:
-    """Acquire every series (see :func:`~.series.acquire_series`), ``jobs``
-    at a time, each holding the lock of its patient.
+    """Acquire every series (from IDC or NBIA, see :func:`route`),
+    ``settings.jobs`` requests at a time, each series holding the lock of
+    its patient.
 
     Other processes (``--shard``, cluster jobs) may work on the other
     patients of a collection at the same time; a series whose patient
@@ -41,6 +64,7 @@ def acquire_all(
     """
     if not series_list:
         return
+    store, client = settings.store, settings.nbia
     layouts = {
         name: StoreLayout(store, name)
         for name in sorted({s.collection or '' for s in series_list})
@@ -59,33 +83,79 @@ def acquire_all(
         (s for s in series_list if (s.collection or '') not in unwritable_),
         key=lambda s: (s.collection or '', s.patient_id or '', s.series_uid),
     )
+    from_bucket = route(settings, todo)
+    if settings.source == 'idc':
+        version = settings.idc.index.version if settings.idc else 'none'
+        for s in todo:
+            if s.series_uid not in from_bucket:
+                yield SeriesOutcome(
+                    'error',
+                    f'the IDC index ({version}) does not list series '
+                    f'{s.series_uid}: take it from NBIA (--source auto or nbia)',
+                    s,
+                    source='idc',
+                )
+        todo = [s for s in todo if s.series_uid in from_bucket]
     locks = PatientLocks()
-    progress = _Progress(sum(s.file_size or 0 for s in todo))
+    progress = _Progress(
+        sum(s.file_size or 0 for s in todo if s.series_uid not in from_bucket),
+        sum(s.image_count or 0 for s in todo if s.series_uid in from_bucket),
+    )
     progress.start(len(todo))
+    requests = ThreadPoolExecutor(
+        max_workers=max(1, settings.jobs), thread_name_prefix='tcia-idc'
+    )
+    bucket = (
+        IdcAcquisition(
+            settings.idc.s3,
+            settings.idc.index.version,
+            client.base_url,
+            requests,
+            settings.tags,
+            first=settings.idc.first_range,
+            on_bytes=progress.bytes,
+            on_file=progress.file_done,
+        )
+        if settings.idc is not None
+        else None
+    )
 
     def acquire(s: SeriesInfo) -> SeriesOutcome | Problem:
         layout = layouts[s.collection or '']
+        loc = from_bucket.get(s.series_uid)
         try:
             with locks.hold(layout.patient_lock(s.patient_id or '')):
-                return acquire_series(
+                failed = None
+                if loc is not None and bucket is not None:
+                    out = acquire_from_idc(bucket, layout, s, loc, force=settings.force)
+                    if out.status != 'error' or settings.source == 'idc':
+                        return out
+                    failed = out.message
+                    lgr.warning('%s; downloading it from NBIA instead', failed)
+                out = acquire_series(
                     client,
                     layout,
                     s,
-                    force=force,
-                    tags=tags,
+                    force=settings.force,
+                    tags=settings.tags,
                     attempts=client.retry.max_attempts,
                     on_bytes=progress.bytes,
                 )
+                if failed and out.status == 'error':
+                    out.message = f'{failed}; and from NBIA: {out.message}'
+                return out
         except StoreLocked as e:
             return Problem('series', 'impossible', str(e), path=layout.root)
 
     try:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        # series wait on their requests: as many series as requests, at most
+        with ThreadPoolExecutor(max_workers=max(1, settings.jobs)) as pool:
             futures = [pool.submit(acquire, s) for s in todo]
             for future in as_completed(futures):
                 progress.series_done()
                 yield future.result()
     finally:
+        requests.shutdown(cancel_futures=True)
         progress.finish()
 
 
@@ -119,12 +189,15 @@ class PatientLocks:
 
 
 class _Progress:
-    """DataLad progress bars: series done, bytes received."""
+    """DataLad progress bars: series done, bytes received, and files read
+    from IDC."""
 
-    def __init__(self, total_bytes: int) -> None:
+    def __init__(self, total_bytes: int, total_files: int = 0) -> None:
         self.pid = f'tcia-download-{id(self)}'
         self.bytes_pid = self.pid + '-bytes'
+        self.files_pid = self.pid + '-files'
         self.total_bytes = total_bytes
+        self.total_files = total_files
         self._lock = threading.Lock()
 
     def start(self, n: int) -> None:
@@ -144,9 +217,30 @@ class _Progress:
             'Receiving',
             label='Bytes',
             noninteractive_level=5,
-            total=self.total_bytes,
+            total=self.total_bytes or None,
             unit=' B',
         )
+        if self.total_files:
+            log_progress(
+                lgr.info,
+                self.files_pid,
+                'Reading headers from IDC',
+                label='Files',
+                noninteractive_level=5,
+                total=self.total_files,
+                unit=' files',
+            )
+
+    def file_done(self) -> None:
+        with self._lock:
+            log_progress(
+                lgr.info,
+                self.files_pid,
+                '',
+                update=1,
+                increment=True,
+                noninteractive_level=5,
+            )
 
     def bytes(self, n: int) -> None:
         with self._lock:
@@ -170,5 +264,7 @@ class _Progress:
         )
 
     def finish(self) -> None:
+        if self.total_files:
+            log_progress(lgr.info, self.files_pid, 'Read', noninteractive_level=5)
         log_progress(lgr.info, self.bytes_pid, 'Received', noninteractive_level=5)
         log_progress(lgr.info, self.pid, 'Finished downloading', noninteractive_level=5)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from datalad_tcia.idc import IdcIndex, IdcSeries
+from datalad_tcia.idc.header import FIRST_RANGE
 from datalad_tcia.idc.match import match_series
 from datalad_tcia.idc.s3 import IdcListingError, S3Client, S3Object
 from datalad_tcia.metadata import IdcRecord, SeriesDeposit, write_series_deposit
@@ -38,6 +39,8 @@ class IdcSources:
 
     index: IdcIndex
     s3: S3Client
+    #: bytes of the first request for a header (series acquired from IDC)
+    first_range: int = FIRST_RANGE
     _known: dict[str, IdcSeries] = field(default_factory=dict, repr=False)
     _asked: set[str] = field(default_factory=set, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

@@ -58,6 +58,10 @@ class SeriesOutcome:
     archive_md5: str | None = None
     archive_size: int | None = None
     problems: list[str] = field(default_factory=list)
+    #: where the series came from (``nbia`` or ``idc``)
+    source: str = 'nbia'
+    #: bytes received for it (archive, or listing and headers)
+    received: int | None = None
 
 
 @dataclass

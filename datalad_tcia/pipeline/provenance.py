@@ -10,7 +10,7 @@ from typing import Any
 
 from datalad_tcia.datacite import (
     Citation,
-    DataCiteClient,
+    CitationLookup,
     DataCiteError,
     doi_from_uri,
 )
@@ -69,7 +69,7 @@ def collection_record(
 
 
 def lookup_citation(
-    datacite: DataCiteClient, deposit: CollectionDeposit
+    datacite: CitationLookup, deposit: CollectionDeposit
 ) -> Citation | None:
     """The collection's DataCite record, or ``None`` (no DOI, DataCite
     unreachable or without the DOI: the catalog step says so)."""
@@ -83,7 +83,7 @@ def lookup_citation(
         return None
 
 
-def citation_current(datacite: DataCiteClient, layout: StoreLayout) -> bool:
+def citation_current(datacite: CitationLookup, layout: StoreLayout) -> bool:
     """Whether the collection dataset's ``CITATION.cff`` is what DataCite's
     record says now (one request; ``True`` when there is nothing to compare
     or DataCite cannot be asked)."""

@@ -1,5 +1,7 @@
 """Series withdrawn upstream: deposited, selected as part of a whole
-collection or patient, but no longer served by NBIA.
+collection or patient, but no longer served by NBIA (or, for series
+acquired from IDC, no longer in the IDC index that planned the
+selection).
 
 Their metadata records move to ``metadata/withdrawn/`` (each under its
 patient's lock, the archive record first: it marks a series deposited),
@@ -10,15 +12,19 @@ of a series).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
 from collections.abc import Callable, Collection, Iterator
 
-from datalad_tcia.metadata import MetadataError, SeriesDeposit
-from datalad_tcia.metadata.deposit import read_series_deposit
-from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked, atomic_write_json
+from datalad_tcia.metadata import (
+    MetadataError,
+    SeriesDeposit,
+    read_series_deposit,
+    withdraw_series,
+    withdrawn_records,
+)
+from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked
 
 from .outcomes import Problem, WithdrawnOutcome
 
@@ -29,9 +35,16 @@ def withdraw_missing(
     layout: StoreLayout,
     planned: Collection[str],
     in_scope: Callable[[str | None], bool],
+    upstream: str = 'nbia',
 ) -> Iterator[WithdrawnOutcome | Problem]:
     """Withdraw the deposited series of ``layout`` whose patient is
-    ``in_scope`` but whose UID is not ``planned`` (NBIA's current list)."""
+    ``in_scope`` but whose UID is not ``planned`` (the current list of
+    ``upstream``).
+
+    With ``upstream='idc'`` (a selection planned from the IDC index) only
+    series acquired from IDC are withdrawn: IDC lags TCIA, so its silence
+    about a series NBIA gave proves nothing.
+    """
     _finish_interrupted(layout)
     for uid in layout.deposited_series():
         if uid in planned:
@@ -42,22 +55,18 @@ def withdraw_missing(
             continue  # reported by the dataset step
         if not in_scope(deposit.record.patient_id):
             continue
-        yield _withdraw(layout, deposit)
+        if upstream == 'idc' and deposit.record.source != 'idc':
+            continue
+        yield _withdraw(layout, deposit, upstream)
 
 
 def _withdraw(
-    layout: StoreLayout, deposit: SeriesDeposit
+    layout: StoreLayout, deposit: SeriesDeposit, upstream: str
 ) -> WithdrawnOutcome | Problem:
     uid = deposit.record.series_uid
-    apath, dpath = layout.withdrawn(uid)
     try:
         with StoreLock(layout.patient_lock(deposit.record.patient_id or '')):
-            apath.parent.mkdir(parents=True, exist_ok=True)
-            record = json.loads(layout.archive_metadata(uid).read_text('utf-8'))
-            record['withdrawn'] = time.time()
-            atomic_write_json(apath, record)
-            layout.archive_metadata(uid).unlink()
-            os.replace(layout.dicoms_metadata(uid), dpath)
+            apath = withdraw_series(layout, deposit, time.time())
     except StoreLocked as e:
         return Problem('series', 'impossible', str(e), path=layout.root)
     except OSError as e:
@@ -70,7 +79,8 @@ def _withdraw(
     lgr.info('series %s withdrawn upstream', uid)
     return WithdrawnOutcome(
         'ok',
-        f'withdrawn from NBIA: its {len(deposit.images)} file(s) leave the '
+        f'withdrawn from {upstream.upper()}: its {len(deposit.images)} file(s) '
+        'leave the '
         'dataset in a new version (earlier versions keep them); records kept '
         'in metadata/withdrawn/',
         deposit.series,
@@ -96,27 +106,13 @@ def _finish_interrupted(layout: StoreLayout) -> None:
 def withdrawn_patients(layout: StoreLayout) -> set[str]:
     """PatientIDs with a withdrawn series (their datasets must be updated
     even when no series is left)."""
-    folder = layout.withdrawn('x')[0].parent
-    out = set()
-    for record in folder.glob('*_metadata_archive.json') if folder.is_dir() else ():
-        try:
-            pid = json.loads(record.read_text(encoding='utf-8')).get('PatientID')
-        except (OSError, ValueError):
-            continue
-        if pid:
-            out.add(str(pid))
-    return out
+    return {r.patient_id for r in withdrawn_records(layout) if r.patient_id}
 
 
 def withdrawn_since(layout: StoreLayout, patient_id: str, since: float) -> list[str]:
     """The patient's series withdrawn after ``since`` (seconds)."""
-    folder = layout.withdrawn('x')[0].parent
-    out = []
-    for record in folder.glob('*_metadata_archive.json') if folder.is_dir() else ():
-        try:
-            obj = json.loads(record.read_text(encoding='utf-8'))
-        except (OSError, ValueError):
-            continue
-        if obj.get('PatientID') == patient_id and obj.get('withdrawn', 0) > since:
-            out.append(str(obj.get('SeriesInstanceUID')))
-    return sorted(out)
+    return sorted(
+        r.series_uid
+        for r in withdrawn_records(layout)
+        if r.patient_id == patient_id and (r.withdrawn or 0) > since
+    )

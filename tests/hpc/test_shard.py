@@ -3,6 +3,7 @@ the collection step; the same result as one process doing everything."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -79,26 +80,92 @@ def test_four_shards_at_once_then_collection_step(
     assert clone_and_get_all(sharded, cid, tmp_path) == truth
 
 
-def test_job_argv_carries_the_options(tmp_path: Path) -> None:
-    """Array tasks run the same selection with the same service options:
-    planned from the IDC index, without IDC sources, archives kept."""
-    from datalad_tcia.commands.hpc import job_argv
+def test_job_argv_carries_every_option(tmp_path: Path) -> None:
+    """Array tasks run the same call: the job line is generated from
+    tcia-add's own parameter table, so every option set comes back when
+    the line is parsed with that table (and the submitting ones do not)."""
+    import argparse
 
-    argv = job_argv(
-        tmp_path,
-        {
-            'collection': 'LIDC-IDRI',
-            'manifest': 'cart.tcia',
-            'index': 'idc',
-            'no_idc': True,
-            'keep_archives': True,
-            'jobs': 2,
-        },
+    from datalad.interface.common_opts import eval_params
+
+    from datalad_tcia.commands.add import TciaAdd
+    from datalad_tcia.commands.hpc import NOT_INHERITED, job_argv
+
+    params = {k: v for k, v in TciaAdd._params_.items() if k not in eval_params}
+    values = {
+        'collection': 'LIDC-IDRI',
+        'patient': 'LIDC-IDRI-0001',
+        'study': '1.2.3',
+        'series': ['1.2.3.4', '1.2.3.5'],
+        'manifest': 'cart.tcia',
+        'modality': 'CT',
+        'body_part': 'CHEST',
+        'manufacturer': 'GE',
+        'store_url': 'https://example.org/store',
+        'api_url': 'nlst',
+        'datacite_url': 'http://127.0.0.1:1',
+        'keep_archives': True,
+        'jobs': 3,
+        'index': 'idc',
+        'source': 'idc',
+        'no_idc': False,
+        'update': True,
+        'shard': '0/2',
+        'slurm': 2,
+        'sbatch_args': ['--time=1:00:00'],
+        'path': 'somewhere',
+    }
+    # a new option must be added here (or to NOT_INHERITED) to pass
+    assert set(params) - NOT_INHERITED - {'store'} <= set(values)
+    argv = job_argv('tcia-add', params, values, tmp_path)
+    assert argv[:2] == ['datalad', 'tcia-add']
+    parser = argparse.ArgumentParser()
+    for name, param in params.items():
+        if name not in NOT_INHERITED:
+            parser.add_argument(
+                *param.cmd_args,
+                dest=name,
+                **{k: v for k, v in param.cmd_kwargs.items() if k != 'doc'},
+            )
+    back = vars(parser.parse_args(argv[2:]))
+    assert back['store'] == str(tmp_path.absolute())
+    assert back['manifest'] == str(Path('cart.tcia').absolute())
+    for name, value in values.items():
+        if name in NOT_INHERITED or name in ('manifest',):
+            continue
+        expected = [str(v) for v in value] if isinstance(value, list) else value
+        if not isinstance(value, bool | list):
+            expected = str(value)
+        assert back[name] == expected, name
+    assert '--shard' not in argv and '--slurm' not in argv
+
+
+def test_update_slurm_jobs_update(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``tcia-add --update --slurm K`` submits jobs that update: each task
+    runs --update with its shard, the collection step --update too."""
+    from datalad.api import tcia_add
+
+    bindir = tmp_path / 'bin'
+    bindir.mkdir()
+    (bindir / 'sbatch').write_text(
+        f'#!/bin/sh\necho "$@" >> {tmp_path}/sbatch.log\necho 4242\n'
     )
-    assert argv[:4] == ['datalad', 'tcia-add', '--store', str(tmp_path)]
-    text = ' '.join(argv)
-    assert '--collection LIDC-IDRI' in text
-    assert f'--manifest {Path("cart.tcia").absolute()}' in text
-    assert '--index idc' in text
-    assert '--no-idc' in text and '--keep-archives' in text and '-J 2' in text
-    assert '--no-idc' not in job_argv(tmp_path, {'collection': 'X', 'no_idc': False})
+    (bindir / 'sbatch').chmod(0o755)
+    monkeypatch.setenv('PATH', f'{bindir}:{os.environ["PATH"]}')
+    store = tmp_path / 'store'
+    res = tcia_add(
+        store=str(store),
+        update=True,
+        slurm=3,
+        result_renderer='disabled',
+        on_failure='ignore',
+    )
+    assert [r['status'] for r in res] == ['ok'], res
+    jobdir = next((store / 'slurm').iterdir())
+    array = (jobdir / 'array.sh').read_text()
+    final = (jobdir / 'collection.sh').read_text()
+    assert ' --update' in array and '--shard "$SLURM_ARRAY_TASK_ID/3"' in array
+    assert ' --update' in final and '--shard' not in final
+    assert (tmp_path / 'sbatch.log').read_text().count('--array=0-2') == 1

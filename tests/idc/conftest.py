@@ -71,3 +71,50 @@ def idc(idc_side: IdcSide, monkeypatch: pytest.MonkeyPatch) -> Iterator[IdcSide]
     idc_side.s3.reset()
     monkeypatch.undo()
     datalad.cfg.reload(force=True)
+
+
+@dataclass
+class CleanIdc:
+    """IDC holding every look-alike file with NBIA's bytes (one as a
+    multipart upload), and an index of every series."""
+
+    index: Path
+    s3: S3Lookalike
+    #: a file IDC holds as a multipart upload (ETag no MD5)
+    multipart: str
+
+
+@pytest.fixture(scope='session')
+def clean_idc_side(
+    lookalike_session: LookalikeServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CleanIdc]:
+    archive = lookalike_session.archive
+    enc = archive.collection(ENC)
+    assert enc is not None
+    multipart = enc.patients[0].studies[0].series[0].instances[0].sop_uid
+    index = write_index(archive, tmp_path_factory.mktemp('idc') / 'idc_index.parquet')
+    with S3Lookalike() as s3:
+        s3.fill(archive, multipart=[multipart])
+        yield CleanIdc(index, s3, multipart)
+
+
+@pytest.fixture
+def clean_idc(
+    clean_idc_side: CleanIdc, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[CleanIdc]:
+    """:class:`CleanIdc` configured, with fast retries."""
+    import datalad
+
+    for var, value in (
+        ('DATALAD_TCIA_IDC__INDEX', str(clean_idc_side.index)),
+        ('DATALAD_TCIA_IDC__ENDPOINT', clean_idc_side.s3.endpoint),
+        ('DATALAD_TCIA_RETRY__INITIAL__DELAY', '0.01'),
+        ('DATALAD_TCIA_MAX__ATTEMPTS', '3'),
+    ):
+        monkeypatch.setenv(var, value)
+    datalad.cfg.reload(force=True)
+    clean_idc_side.s3.reset()
+    yield clean_idc_side
+    clean_idc_side.s3.reset()
+    monkeypatch.undo()
+    datalad.cfg.reload(force=True)

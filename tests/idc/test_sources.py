@@ -44,12 +44,14 @@ def _check(path: Path, truth: dict[str, str]) -> None:
 
 
 def _add(srv: LookalikeServer, store: Path, collection: str, **kw) -> list[dict]:  # noqa: ANN003
+    """tcia-add downloading from NBIA (these tests are of IDC's URLs as
+    sources of NBIA's files; test_acquire.py has series from IDC)."""
     return tcia_add(
         api_url=srv.api_url,
         datacite_url=srv.datacite_url,
         collection=collection,
         store=str(store),
-        **kw,
+        **{'source': 'nbia', **kw},
     )
 
 
@@ -89,7 +91,7 @@ def test_round_trip_from_idc_with_nbia_down(
         assert all('idc_url' not in r for r in dicoms if r not in images)
         for rec in images:
             assert rec['idc_url'].startswith(
-                f'{idc.s3.endpoint}/idc-open-data/{arec["idc"]["series_uuid"]}/'
+                f'{idc.s3.endpoint}/idc-open-data/{arec["idc"]["crdc_series_uuid"]}/'
             )
     # one download to learn the MD5 of the multipart object, no more
     assert (

@@ -79,6 +79,7 @@ def test_versions_sequence(
             datacite_url=srv.datacite_url,
             collection=PHI,
             store=str(store),
+            source='nbia',  # the versions NBIA's changes make
         )
         assert res[-1]['status'] == 'ok', res[-1]
         return res

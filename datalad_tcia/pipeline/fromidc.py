@@ -1,0 +1,279 @@
+"""The series unit of work from IDC, without pixel data: list the series'
+objects, read each one's size and MD5 from the listing and its DICOM
+header from its first bytes, verify, and deposit the same records a
+download from NBIA gives (SPEC 3; ``docs/source/idc.rst``).
+
+Verification: as many objects as the index (or NBIA) says the series
+has; every header names the series; no SOPInstanceUID twice. Member
+names are those NBIA's archive gives (``NewFileNames``), so a dataset
+built from IDC has the paths and keys of one built from NBIA. Every file
+records IDC's URL; the series record keeps NBIA's API, so each file also
+gets NBIA's ``getSingleImage`` URL, built from its UIDs (no request).
+
+The records are written only when everything verified (the series
+record last); an interrupted run leaves at most ``.part`` files, which
+the next run removes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+from datalad_tcia.idc import IdcSeries
+from datalad_tcia.idc.header import FIRST_RANGE, ObjectFacts, read_object
+from datalad_tcia.idc.s3 import IdcListingError, S3Client, S3Object
+from datalad_tcia.metadata import (
+    IdcRecord,
+    MemberRecord,
+    SeriesDeposit,
+    SeriesRecord,
+    deposit_state,
+    write_series_deposit,
+)
+from datalad_tcia.nbia import SeriesInfo
+from datalad_tcia.nbia.filenames import new_file_names
+from datalad_tcia.store import StoreLayout
+from datalad_tcia.store.atomic import remove_stale_parts
+
+from .outcomes import SeriesOutcome
+from .series import supersede
+
+lgr = logging.getLogger('datalad.tcia.pipeline.fromidc')
+
+
+@dataclass
+class IdcAcquisition:
+    """What acquiring series from IDC needs, shared by a run's series.
+
+    Attributes
+    ----------
+    s3: S3Client
+      IDC's buckets.
+    index_version: str
+      The idc-index-data version that located the series.
+    api_url: str or None
+      NBIA's API, for the files' ``getSingleImage`` URLs.
+    pool: Executor
+      Runs the object requests (``-J`` at a time).
+    tags: sequence of str
+      DICOM keywords to record per file.
+    first: int
+      Bytes of the first request for a header.
+    on_bytes, on_file: callable, optional
+      Told of bytes received, and of each file done.
+    """
+
+    s3: S3Client
+    index_version: str
+    api_url: str | None
+    pool: Executor
+    tags: Sequence[str]
+    first: int = FIRST_RANGE
+    on_bytes: Callable[[int], None] | None = None
+    on_file: Callable[[], None] | None = None
+
+    def facts(self, bucket: str, obj: S3Object) -> ObjectFacts:
+        found = read_object(self.s3, bucket, obj, self.tags, first=self.first)
+        if self.on_bytes is not None:
+            self.on_bytes(found.received)
+        if self.on_file is not None:
+            self.on_file()
+        return found
+
+
+def series_objects(s3: S3Client, loc: IdcSeries) -> list[S3Object]:
+    """The instance objects of a series' version (a listing is input too:
+    only ``<uuid>/<name>.dcm`` directly under the prefix counts).
+
+    Raises
+    ------
+    IdcListingError
+    """
+    prefix = f'{loc.series_uuid}/'
+    return [
+        o
+        for o in s3.list_prefix(loc.bucket, prefix)
+        if o.key.startswith(prefix)
+        and o.key.endswith('.dcm')
+        and '/' not in o.key[len(prefix) :]
+    ]
+
+
+def _problems(
+    uid: str, expected: int | None, facts: Sequence[ObjectFacts]
+) -> list[str]:
+    problems = []
+    if expected is not None and len(facts) != expected:
+        problems.append(
+            f'{len(facts)} object(s) in the bucket, the series has {expected}'
+        )
+    seen: dict[str, str] = {}
+    for f in facts:
+        if f.header is None:
+            problems.append(f'{f.key} is not a DICOM file')
+            continue
+        series = f.header.get('SeriesInstanceUID')
+        if series != uid:
+            problems.append(f'{f.key} belongs to series {series}, not {uid}')
+        sop = str(f.header.get('SOPInstanceUID'))
+        if sop in seen:
+            problems.append(f'{f.key} and {seen[sop]} are both SOPInstanceUID {sop}')
+        seen[sop] = f.key
+    return problems
+
+
+def _members(
+    s3: S3Client, bucket: str, facts: Sequence[ObjectFacts]
+) -> tuple[MemberRecord, ...]:
+    headers = [f.header or {} for f in facts]
+    names = new_file_names(headers)
+    members = [
+        MemberRecord(
+            path=name,
+            size=f.size,
+            md5=f.md5,
+            dicom=True,
+            tags=h,
+            idc_url=s3.object_url(bucket, f.key),
+        )
+        for name, f, h in zip(names, facts, headers, strict=True)
+    ]
+    # NBIA's archive order: by InstanceNumber
+    return tuple(
+        sorted(members, key=lambda m: (_int(m.tags.get('InstanceNumber')), m.path))
+    )
+
+
+def _int(value: object) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return 0
+
+
+def acquire_from_idc(
+    acq: IdcAcquisition,
+    layout: StoreLayout,
+    series: SeriesInfo,
+    loc: IdcSeries,
+    *,
+    force: bool = False,
+) -> SeriesOutcome:
+    """Make sure ``series`` is deposited, acquired from IDC at ``loc``.
+
+    Returns
+    -------
+    SeriesOutcome
+      ``ok``, ``notneeded`` (deposited, and IDC has no newer version of
+      it) or ``error`` (what failed and what to do; nothing was written).
+      A series deposited from IDC whose ``crdc_series_uuid`` changed is
+      acquired again, its previous records kept in
+      ``metadata/superseded/``.
+    """
+    uid = series.series_uid
+    meta = layout.archive_metadata(uid)
+    state = deposit_state(layout, series)
+    revision: str | None = state.reason if state.state == 'changed' else None
+    if state.state == 'complete' and not force:
+        old = state.deposit.record.idc if state.deposit else None
+        if (
+            state.deposit is None
+            or state.deposit.record.source != 'idc'
+            or old is None
+            or old.series_uuid == loc.series_uuid
+        ):
+            return SeriesOutcome(
+                'notneeded',
+                'already deposited and verified',
+                series,
+                None,
+                meta,
+                source=state.deposit.record.source if state.deposit else 'idc',
+            )
+        revision = f'crdc_series_uuid {old.series_uuid} -> {loc.series_uuid}'
+    layout.metadata.mkdir(parents=True, exist_ok=True)
+    remove_stale_parts(layout.metadata, uid)
+    where = f'{loc.bucket}/{loc.series_uuid}/'
+    try:
+        objects = series_objects(acq.s3, loc)
+        facts = list(acq.pool.map(lambda o: acq.facts(loc.bucket, o), objects))
+    except IdcListingError as e:
+        return SeriesOutcome(
+            'error',
+            f"cannot read series {uid} from IDC's {where} ({e}); nothing was "
+            'kept: run again, or take it from NBIA (--source nbia)',
+            series,
+            attempts=1,
+            source='idc',
+        )
+    received = sum(f.received for f in facts)
+    expected = series.image_count
+    if expected is None:
+        expected = loc.instance_count
+    problems = _problems(uid, expected, facts)
+    if problems:
+        return SeriesOutcome(
+            'error',
+            f"series {uid} in IDC's {where} fails verification: "
+            f'{"; ".join(problems[:3])}. Nothing was kept; run again, or take '
+            'it from NBIA (--source nbia)',
+            series,
+            attempts=1,
+            problems=problems,
+            source='idc',
+            received=received,
+        )
+    members = _members(acq.s3, loc.bucket, facts)
+    try:
+        revised = supersede(layout, uid, revision) if revision else None
+        record = SeriesRecord(
+            collection=layout.collection,
+            collection_id=layout.cid,
+            series=series,
+            source='idc',
+            image_count=series.image_count
+            if series.image_count is not None
+            else len(members),
+            api_url=acq.api_url,
+            idc=IdcRecord(
+                idc_version=acq.index_version,
+                bucket=loc.bucket,
+                series_uuid=loc.series_uuid,
+                endpoint=acq.s3.endpoint,
+                matched=len(members),
+                files=len(members),
+                index_row=dict(loc.row),
+            ),
+            revised=revised,
+        )
+        write_series_deposit(layout, SeriesDeposit(record, members))
+    except OSError as e:
+        return SeriesOutcome(
+            'error',
+            f'cannot write {layout.metadata}: {e.strerror or e} (disk full or '
+            'not writable?); nothing partial was kept; make room and run the '
+            'command again',
+            series,
+            attempts=1,
+            source='idc',
+        )
+    return SeriesOutcome(
+        'ok',
+        (
+            f'revised on IDC ({revision}): acquired again, the previous '
+            'records kept in metadata/superseded/; '
+            if revision
+            else ''
+        )
+        + f"{len(members)} file(s) from IDC's {where}: listed, headers read "
+        f'({received} bytes of {sum(f.size for f in facts)})',
+        series,
+        None,
+        meta,
+        1,
+        source='idc',
+        received=received,
+    )
