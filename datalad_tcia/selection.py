@@ -1,25 +1,38 @@
 """Resolve a user's selection (SPEC section 7) to NBIA series.
 
 A selection is any combination of a collection, a patient, a study, series
-UIDs and a ``.tcia`` manifest, narrowed by modality, body part or
-manufacturer. Every part acts as a filter: ``--collection X --modality CT``
-is the CT series of X. Inputs that name nothing are reported as
-:class:`Problem` objects (never silently dropped), so commands can yield one
-``impossible`` record per bad input.
+UIDs and a manifest (NBIA's ``.tcia``, or IDC's and TCIA's ``.s5cmd``),
+narrowed by modality, body part or manufacturer. Every part acts as a
+filter: ``--collection X --modality CT`` is the CT series of X. Inputs
+that name nothing are reported as :class:`Problem` objects (never
+silently dropped), so commands can yield one ``impossible`` record per
+bad input.
 """
 
 from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from .idc.s5cmd import is_s5cmd, read_s5cmd_manifest
 from .nbia import ManifestError, SeriesInfo, is_uid, read_manifest
 
+if TYPE_CHECKING:
+    from .idc.index import VersionMatch
+
 lgr = logging.getLogger('datalad.tcia.selection')
+
+
+class UuidResolver(Protocol):
+    """What maps IDC's series UUIDs to series (the IDC index)."""
+
+    version: str
+
+    def series_of_uuids(self, uuids: Sequence[str]) -> Mapping[str, VersionMatch]: ...
 
 
 class SeriesSource(Protocol):
@@ -134,14 +147,21 @@ class Problem:
 
 @dataclass
 class Resolution:
-    """The series a selection resolved to, and its problems."""
+    """The series a selection resolved to, its problems, and notes on
+    parts skipped that do not stop the rest (``.s5cmd`` lines that match
+    no series, as idc-index treats them)."""
 
     series: list[SeriesInfo] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
 
 
 def resolve_selection(
-    client: SeriesSource, selection: Selection, *, jobs: int = 4
+    client: SeriesSource,
+    selection: Selection,
+    *,
+    jobs: int = 4,
+    uuids: UuidResolver | None = None,
 ) -> Resolution:
     """Resolve ``selection`` to the NBIA records of its series.
 
@@ -153,6 +173,8 @@ def resolve_selection(
       What to look for.
     jobs: int
       Parallel requests when many series UIDs are looked up one by one.
+    uuids: UuidResolver, optional
+      The IDC index, which an ``.s5cmd`` manifest needs.
 
     Returns
     -------
@@ -168,7 +190,10 @@ def resolve_selection(
     """
     res = Resolution()
     uids = list(selection.series)
-    if selection.manifest:
+    if selection.manifest and is_s5cmd(selection.manifest):
+        if not _s5cmd_uids(selection.manifest, uuids, uids, res):
+            return res
+    elif selection.manifest:
         try:
             uids.extend(read_manifest(selection.manifest).series_uids)
         except ManifestError as e:
@@ -202,6 +227,66 @@ def resolve_selection(
             res.problems.append(_explain_empty(client, selection, collection))
     res.series = sorted(series, key=_sort_key)
     return res
+
+
+def _s5cmd_uids(
+    path: str, uuids: UuidResolver | None, out: list[str], res: Resolution
+) -> bool:
+    """Add the series an ``.s5cmd`` manifest names to ``out``; notes for
+    lines that name none. False when the manifest cannot be used."""
+    try:
+        manifest = read_s5cmd_manifest(path)
+    except ManifestError as e:
+        res.problems.append(Problem('bad-manifest', path, str(e)))
+        return False
+    if uuids is None:
+        res.problems.append(
+            Problem(
+                'bad-manifest',
+                path,
+                f"{path} is an .s5cmd manifest: it names IDC's series UUIDs, "
+                'which only the IDC index maps to series. Install it (pip '
+                'install idc-index-data) or point datalad.tcia.idc-index at '
+                'one, and do not turn IDC off (--no-idc)',
+            )
+        )
+        return False
+    found = uuids.series_of_uuids(manifest.series_uuids)
+    for line in manifest.lines:
+        match = found.get(line.series_uuid or '')
+        where = f'{path}, line {line.number} ({line.text.strip()!r})'
+        if match is None:
+            res.notes.append(
+                Problem(
+                    'unmatched-line',
+                    line.text.strip(),
+                    f'{where} names no series the IDC index '
+                    f'({uuids.version}) knows: skipped',
+                )
+            )
+            continue
+        if not match.current:
+            res.notes.append(
+                Problem(
+                    'earlier-version',
+                    line.text.strip(),
+                    f'{where} names the version of series {match.series_uid} '
+                    f'IDC served in {match.versions}: the series is selected, '
+                    'in its current version (the earlier stays in IDC)',
+                )
+            )
+        out.append(match.series_uid)
+    if not out:
+        res.problems.append(
+            Problem(
+                'bad-manifest',
+                path,
+                f'no line of {path} names a series the IDC index '
+                f'({uuids.version}) knows',
+            )
+        )
+        return False
+    return True
 
 
 def _canonical_collection(

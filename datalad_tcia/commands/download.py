@@ -137,8 +137,14 @@ class TciaDownload(ValidatedInterface):
             index=planner,
             idc=idc,
         )
-        plan = plan_selection(settings.planner, selection, settings.store, jobs=jobs)
-        for problem in plan.problems:
+        plan = plan_selection(
+            settings.planner,
+            selection,
+            settings.store,
+            jobs=jobs,
+            uuids=settings.uuids,
+        )
+        for problem in [*plan.problems, *plan.notes]:
             yield to_result(problem)
         for outcome in acquire_all(settings, plan.series):
             yield to_result(outcome)

@@ -2,8 +2,14 @@
 DuckDB: offline answers to the listing questions NBIA answers online, and
 where IDC keeps each series.
 
-Only TCIA's original data is used: rows with a TCIA DOI (``10.7937/``)
-and no ``analysis_result_id``.
+Only original data is used (no ``analysis_result_id``): of a collection
+with TCIA's data (a TCIA DOI, ``10.7937/``) only the rows with a TCIA
+DOI (TCGA-x collections also hold IDC's own pathology, which NBIA never
+had), of a collection IDC alone holds every row.
+
+A ``prior_versions_index.parquet`` beside the index (the package ships
+one) maps the ``crdc_series_uuid`` of an earlier version of a series to
+its SeriesInstanceUID (``.s5cmd`` manifests of older IDC releases).
 """
 
 from __future__ import annotations
@@ -21,8 +27,34 @@ from .convert import COLUMNS, idc_collection_id, normalize_doi, series_info
 
 lgr = logging.getLogger('datalad.tcia.idc.index')
 
-#: the rows of TCIA's original data
-TCIA_ROWS = "source_DOI LIKE '10.7937/%' AND analysis_result_id IS NULL"
+#: a TCIA DOI
+TCIA_DOI = "source_DOI LIKE '10.7937/%'"
+#: the rows used: original data; TCIA's alone where a collection has any
+ROWS = (
+    f'analysis_result_id IS NULL AND ({TCIA_DOI} OR collection_id NOT IN '
+    f'(SELECT collection_id FROM {{table}} WHERE {TCIA_DOI}))'
+)
+
+
+@dataclass(frozen=True)
+class VersionMatch:
+    """The series a ``crdc_series_uuid`` names.
+
+    Attributes
+    ----------
+    series_uid: str
+      Its SeriesInstanceUID.
+    current: bool
+      Whether the UUID is that of the version in the index (else an
+      earlier one, from ``prior_versions_index``).
+    versions: str or None
+      For an earlier version, the IDC releases that served it
+      (``v20-v23``).
+    """
+
+    series_uid: str
+    current: bool
+    versions: str | None = None
 
 
 class IdcIndexError(Exception):
@@ -124,8 +156,9 @@ class IdcIndex:
             raise IdcIndexError(msg)
         self._query(
             f'CREATE VIEW tcia AS SELECT {", ".join(COLUMNS)} FROM {table} '
-            f'WHERE {TCIA_ROWS}'
+            f'WHERE {ROWS.format(table=table)}'
         )
+        self.prior_path = self._prior_path()
         self.version = self._version(table)
         self._names = self._collection_names()
         #: for messages, where NBIA's client gives its URL
@@ -169,6 +202,47 @@ class IdcIndex:
         if rows:
             return bytes(rows[0][0]).decode().split('-', 1)[0]
         return 'unknown'
+
+    def _prior_path(self) -> Path | None:
+        side = self.path.with_name('prior_versions_index.parquet')
+        if side.is_file():
+            return side
+        try:
+            import idc_index_data
+
+            if str(self.path) == str(idc_index_data.IDC_INDEX_PARQUET_FILEPATH):
+                found = getattr(
+                    idc_index_data, 'PRIOR_VERSIONS_INDEX_PARQUET_FILEPATH', None
+                )
+                return Path(str(found)) if found else None
+        except ImportError:
+            pass
+        return None
+
+    def series_of_uuids(self, uuids: Sequence[str]) -> dict[str, VersionMatch]:
+        """The series each ``crdc_series_uuid`` of ``uuids`` names (those
+        the index or ``prior_versions_index`` knows)."""
+        if not uuids:
+            return {}
+        found = {
+            u: VersionMatch(uid, True)
+            for u, uid in self._query(
+                'SELECT crdc_series_uuid, SeriesInstanceUID FROM tcia '
+                'WHERE crdc_series_uuid IN (SELECT unnest(?))',
+                [list(uuids)],
+            )
+        }
+        rest = [u for u in uuids if u not in found]
+        if rest and self.prior_path is not None:
+            rows = self._query(
+                'SELECT crdc_series_uuid, SeriesInstanceUID, min_idc_version, '
+                'max_idc_version FROM read_parquet(?) '
+                'WHERE crdc_series_uuid IN (SELECT unnest(?))',
+                [str(self.prior_path), rest],
+            )
+            for u, uid, lo, hi in rows:
+                found[u] = VersionMatch(uid, False, f'v{lo}-v{hi}')
+        return found
 
     def _collection_names(self) -> dict[str, str]:
         """collection_id -> NBIA's collection name."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,15 +67,18 @@ COLUMNS = (
 )
 
 
-def series_uuid(series: Series) -> str:
-    """The look-alike's ``crdc_series_uuid`` of a series."""
-    return str(uuid.uuid5(_NAMESPACE, 'series:' + series.uid))
+def series_uuid(series: Series, version: int = 1) -> str:
+    """The look-alike's ``crdc_series_uuid`` of a version of a series (a
+    revised series gets a new one, as in IDC)."""
+    suffix = f':v{version}' if version > 1 else ''
+    return str(uuid.uuid5(_NAMESPACE, 'series:' + series.uid + suffix))
 
 
-def instance_key(series: Series, instance: Instance) -> str:
+def instance_key(series: Series, instance: Instance, version: int = 1) -> str:
     """``<crdc_series_uuid>/<crdc_instance_uuid>.dcm``."""
-    inst = uuid.uuid5(_NAMESPACE, f'instance:{series.uid}:{instance.sop_uid}')
-    return f'{series_uuid(series)}/{inst}.dcm'
+    suffix = f':v{version}' if version > 1 else ''
+    inst = uuid.uuid5(_NAMESPACE, f'instance:{series.uid}:{instance.sop_uid}{suffix}')
+    return f'{series_uuid(series, version)}/{inst}.dcm'
 
 
 def source_doi(series: Series) -> str:
@@ -87,12 +90,15 @@ def source_doi(series: Series) -> str:
     return '10.7937/tcia.lookalike.' + re.sub(r'[^a-z0-9]+', '-', coll.name.lower())
 
 
-def index_row(series: Series, bucket: str = BUCKET) -> dict[str, Any]:
-    """The ``idc_index`` row of a series (IDC's names and date forms)."""
+def index_row(
+    series: Series, bucket: str = BUCKET, version: int = 1, size: int | None = None
+) -> dict[str, Any]:
+    """The ``idc_index`` row of a version of a series (IDC's names and
+    date forms; ``size``: its bytes, if not the series' own)."""
     study = series.study
     coll = series.collection
     cid = re.sub(r'[^a-z0-9]+', '_', coll.name.lower())
-    suuid = series_uuid(series)
+    suuid = series_uuid(series, version)
     license_short = {
         'Creative Commons Attribution 4.0 International License': 'CC BY 4.0',
         'Creative Commons Attribution 3.0 Unported License': 'CC BY 3.0',
@@ -128,8 +134,61 @@ def index_row(series: Series, bucket: str = BUCKET) -> dict[str, Any]:
         'aws_bucket': bucket,
         'crdc_series_uuid': suuid,
         'series_aws_url': f's3://{bucket}/{suuid}/*',
-        'series_size_MB': series.file_size / 1e6,
+        'series_size_MB': (series.file_size if size is None else size) / 1e6,
     }
+
+
+#: ``prior_versions_index``'s columns and their DuckDB types
+PRIOR_COLUMNS = (
+    ('collection_id', 'VARCHAR'),
+    ('PatientID', 'VARCHAR'),
+    ('SeriesInstanceUID', 'VARCHAR'),
+    ('StudyInstanceUID', 'VARCHAR'),
+    ('Modality', 'VARCHAR'),
+    ('gcs_bucket', 'VARCHAR'),
+    ('crdc_series_uuid', 'VARCHAR'),
+    ('series_size_MB', 'DOUBLE'),
+    ('series_aws_url', 'VARCHAR'),
+    ('aws_bucket', 'VARCHAR'),
+    ('min_idc_version', 'BIGINT'),
+    ('max_idc_version', 'BIGINT'),
+)
+
+
+def prior_row(series: Series, version: int, lo: int, hi: int) -> dict[str, Any]:
+    """The ``prior_versions_index`` row of an earlier version of a series,
+    served by IDC releases ``lo`` to ``hi``."""
+    row = index_row(series, version=version)
+    return {
+        **{k: row[k] for k, _ in PRIOR_COLUMNS if k in row},
+        'gcs_bucket': 'public-datasets-idc',
+        'series_size_MB': round(row['series_size_MB'], 2),
+        'min_idc_version': lo,
+        'max_idc_version': hi,
+    }
+
+
+def _copy(
+    db: Any,
+    table: str,
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[dict[str, Any]],
+    path: Path,
+    meta: str = '',
+) -> None:
+    db.execute(
+        f'CREATE OR REPLACE TABLE {table} ('
+        + ', '.join(f'"{name}" {kind}' for name, kind in columns)
+        + ')'
+    )
+    names = [name for name, _ in columns]
+    if rows:
+        db.executemany(
+            f'INSERT INTO {table} VALUES ({", ".join("?" for _ in names)})',
+            [[row.get(n) for n in names] for row in rows],
+        )
+    target = str(path).replace("'", "''")
+    db.execute(f"COPY {table} TO '{target}' (FORMAT PARQUET{meta})")
 
 
 def write_index(
@@ -139,44 +198,61 @@ def write_index(
     version: str = '25.0.5',
     skip: Iterable[str] = (),
     extra_rows: Sequence[dict[str, Any]] = (),
+    others: Sequence[Archive] = (),
+    rows: Mapping[str, dict[str, Any]] | None = None,
+    prior: Sequence[dict[str, Any]] = (),
 ) -> Path:
     """Write the look-alike's series (but those in ``skip``) as an
     ``idc_index`` parquet at ``path`` with DuckDB, and a
-    ``collections_index.parquet`` beside it; ``extra_rows`` (e.g. analysis
-    results, other collections) are added as they are."""
+    ``collections_index.parquet`` and ``prior_versions_index.parquet``
+    (the rows ``prior``) beside it. ``others``: archives whose
+    collections only IDC holds (NBIA's look-alike does not serve them);
+    ``rows``: series UID -> the row to write in place of its own (a
+    revised version); ``extra_rows`` (e.g. analysis results) are added as
+    they are."""
     import duckdb
 
     skipped = set(skip)
-    rows = [index_row(s) for s in archive.iter_series() if s.uid not in skipped]
-    rows += list(extra_rows)
+    replaced = dict(rows or {})
+    archives = [archive, *others]
+    out = [
+        replaced.get(s.uid) or index_row(s)
+        for a in archives
+        for s in a.iter_series()
+        if s.uid not in skipped
+    ]
+    out += list(extra_rows)
     db = duckdb.connect()
-    db.execute(
-        'CREATE TABLE idc_index ('
-        + ', '.join(f'"{name}" {kind}' for name, kind in COLUMNS)
-        + ')'
-    )
-    names = [name for name, _ in COLUMNS]
-    db.executemany(
-        f'INSERT INTO idc_index VALUES ({", ".join("?" for _ in names)})',
-        [[row.get(n) for n in names] for row in rows],
-    )
     path.parent.mkdir(parents=True, exist_ok=True)
-    target = str(path).replace("'", "''")
-    db.execute(
-        f"COPY idc_index TO '{target}' (FORMAT PARQUET, "
-        f"KV_METADATA {{idc_index_data_version: '{version}-0-glookalike'}})"
+    _copy(
+        db,
+        'idc_index',
+        COLUMNS,
+        out,
+        path,
+        f", KV_METADATA {{idc_index_data_version: '{version}-0-glookalike'}}",
     )
-    columns = 'collection_name VARCHAR, collection_id VARCHAR'
-    db.execute(f'CREATE TABLE collections_index ({columns})')
-    db.executemany(
-        'INSERT INTO collections_index VALUES (?, ?)',
+    _copy(
+        db,
+        'collections_index',
+        (('collection_name', 'VARCHAR'), ('collection_id', 'VARCHAR')),
         [
-            [c.name, re.sub(r'[^a-z0-9]+', '_', c.name.lower())]
-            for c in archive.collections
+            {
+                'collection_name': c.name,
+                'collection_id': re.sub(r'[^a-z0-9]+', '_', c.name.lower()),
+            }
+            for a in archives
+            for c in a.collections
         ],
+        path.with_name('collections_index.parquet'),
     )
-    side = str(path.with_name('collections_index.parquet')).replace("'", "''")
-    db.execute(f"COPY collections_index TO '{side}' (FORMAT PARQUET)")
+    _copy(
+        db,
+        'prior_versions_index',
+        PRIOR_COLUMNS,
+        list(prior),
+        path.with_name('prior_versions_index.parquet'),
+    )
     db.close()
     return path
 
@@ -315,6 +391,8 @@ class S3Lookalike:
             headers={'x-amz-acl': 'public-read'},
             timeout=30,
         )
+        if resp.status_code == 409:  # there already (S3: BucketAlreadyOwnedByYou)
+            return
         resp.raise_for_status()
 
     def put(self, bucket: str, key: str, data: bytes) -> str:
@@ -358,22 +436,28 @@ class S3Lookalike:
         skip: Iterable[str] = (),
         changed: Iterable[str] = (),
         multipart: Iterable[str] = (),
+        version: int = 1,
+        only: Iterable[str] | None = None,
     ) -> int:
         """Upload every file of ``archive`` under its IDC key (series in
-        ``skip`` not at all; files whose SOPInstanceUID is in ``changed``
-        with other bytes, as if IDC had corrected them; those in
-        ``multipart`` as multipart uploads). Returns the files uploaded."""
+        ``skip`` not at all, and with ``only`` only those; files whose
+        SOPInstanceUID is in ``changed`` with other bytes, as if IDC had
+        corrected them; those in ``multipart`` as multipart uploads), as
+        ``version`` of each series. Returns the files uploaded."""
         self.create_bucket(bucket)
         skipped, altered, parts = set(skip), set(changed), set(multipart)
+        chosen = set(only) if only is not None else None
         count = 0
         for series in archive.iter_series():
-            if series.uid in skipped:
+            if series.uid in skipped or (
+                chosen is not None and series.uid not in chosen
+            ):
                 continue
             for inst in series.instances:
                 data = inst.data
                 if inst.sop_uid in altered:
                     data = data + b'\0'
-                key = instance_key(series, inst)
+                key = instance_key(series, inst, version)
                 if inst.sop_uid in parts:
                     self.put_multipart(bucket, key, data)
                 else:

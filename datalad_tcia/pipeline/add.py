@@ -70,7 +70,11 @@ class AddSummary:
                 self.skipped += 1
             else:
                 self.failed_series += 1
-        elif isinstance(outcome, Problem) and outcome.stage in ('plan', 'series'):
+        elif (
+            isinstance(outcome, Problem)
+            and outcome.stage in ('plan', 'series')
+            and not ok
+        ):
             self.failed_input = True
         elif isinstance(outcome, PatientOutcome) and ok:
             self.files += outcome.files or 0
@@ -137,8 +141,10 @@ def add_selection(
         settings.idc,
     )
     citations = settings.citations
-    plan = plan_selection(settings.planner, selection, store, jobs=jobs)
-    for problem in plan.problems:
+    plan = plan_selection(
+        settings.planner, selection, store, jobs=jobs, uuids=settings.uuids
+    )
+    for problem in [*plan.problems, *plan.notes]:
         yield report(problem)
     all_series = {name: p for name, p in plan.collections.items() if name}
     if shard is not None:

@@ -7,7 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from datalad_tcia.nbia import NbiaError, SeriesInfo
-from datalad_tcia.selection import Selection, SeriesSource, resolve_selection
+from datalad_tcia.selection import (
+    Selection,
+    SeriesSource,
+    UuidResolver,
+    resolve_selection,
+)
 
 from .outcomes import Problem
 
@@ -25,10 +30,14 @@ class Plan:
     problems: list of datalad_tcia.pipeline.outcomes.Problem
       Bad parts of the selection (nothing is to be done then), or why
       NBIA could not be asked.
+    notes: list of datalad_tcia.pipeline.outcomes.Problem
+      Parts skipped that do not stop the rest (``notneeded``: an
+      ``.s5cmd`` line matching no series).
     """
 
     series: list[SeriesInfo] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
 
     @property
     def collections(self) -> dict[str, dict[str, list[SeriesInfo]]]:
@@ -41,7 +50,12 @@ class Plan:
 
 
 def plan_selection(
-    client: SeriesSource, selection: Selection, store: Path, *, jobs: int = 1
+    client: SeriesSource,
+    selection: Selection,
+    store: Path,
+    *,
+    jobs: int = 1,
+    uuids: UuidResolver | None = None,
 ) -> Plan:
     """Resolve ``selection`` on NBIA (or the IDC index) for work on
     ``store``.
@@ -71,7 +85,7 @@ def plan_selection(
         )
         return plan
     try:
-        resolved = resolve_selection(client, selection, jobs=jobs)
+        resolved = resolve_selection(client, selection, jobs=jobs, uuids=uuids)
     except NbiaError as e:
         plan.problems.append(
             Problem(
@@ -93,6 +107,10 @@ def plan_selection(
             value=p.value,
         )
         for p in resolved.problems
+    )
+    plan.notes.extend(
+        Problem('plan', 'notneeded', p.message, kind=p.kind, value=p.value)
+        for p in resolved.notes
     )
     if not plan.problems:
         plan.series = resolved.series

@@ -71,6 +71,13 @@ class RunSettings:
             raise ValueError(msg)
 
     @property
+    def uuids(self) -> IdcIndex | None:
+        """The IDC index, for ``.s5cmd`` manifests (also when NBIA plans)."""
+        if self.index is not None:
+            return self.index
+        return self.idc.index if self.idc is not None else None
+
+    @property
     def planner(self) -> SeriesSource:
         """Who answers the selection: the IDC index, or NBIA."""
         return self.index if self.index is not None else self.nbia
