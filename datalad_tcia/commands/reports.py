@@ -37,9 +37,14 @@ def summary_result(summary: AddSummary, path: str) -> dict[str, Any]:
     """The last record of tcia-add: what the run did, and whether it is
     complete."""
     urls = summary.urls
+    via = (
+        f', {summary.from_idc} of them from IDC without pixel data'
+        if summary.from_idc
+        else ''
+    )
     message = (
-        f'{summary.downloaded} series downloaded ({bytes2human(summary.bytes)}), '
-        f'{summary.skipped} skipped, {summary.failed_series} failed; '
+        f'{summary.downloaded} series downloaded ({bytes2human(summary.bytes)}'
+        f'{via}), {summary.skipped} skipped, {summary.failed_series} failed; '
         f'{summary.files} files registered; {summary.deleted} archives deleted'
     )
     if summary.withdrawn:
@@ -67,6 +72,7 @@ def summary_result(summary: AddSummary, path: str) -> dict[str, Any]:
         type='summary',
         path=path,
         series_downloaded=summary.downloaded,
+        series_from_idc=summary.from_idc,
         series_skipped=summary.skipped,
         series_failed=summary.failed_series,
         files_registered=summary.files,

@@ -11,7 +11,7 @@ nothing new changes nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -33,8 +33,13 @@ def provenance(
     doi: str | None,
     datacite_version: str | None,
     idc_index_version: str | None,
+    sources: Sequence[str] = (),
+    idc_data_version: str | None = None,
 ) -> dict[str, Any]:
-    """The provenance record of a collection dataset (``updated`` now)."""
+    """The provenance record of a collection dataset (``updated`` now):
+    ``sources`` are where its series were acquired from (``nbia``,
+    ``idc``, ``file``), ``idc_data_version`` the IDC release of those
+    from IDC (``v25``)."""
     record = {
         'collection': collection,
         'collection_id': collection_id,
@@ -42,6 +47,8 @@ def provenance(
         'doi': doi,
         'datacite_version': datacite_version,
         'idc_index_version': idc_index_version,
+        'acquired_from': sorted(set(sources)) or None,
+        'idc_data_version': idc_data_version,
         'datalad_tcia_version': __version__,
         'updated': datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
     }

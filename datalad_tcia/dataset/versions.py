@@ -2,8 +2,9 @@
 
 Every run that changes a collection dataset tags its new commit; every
 patient dataset carries the same tag on the commit the collection points
-to. A second version on one day
-is ``tcia-YYYY-MM-DD.2`` (then ``.3``, ...).
+to. A second version on one day is ``tcia-YYYY-MM-DD.2`` (then ``.3``,
+...). A collection acquired from IDC names the IDC release its series
+come from: ``tcia-YYYY-MM-DD-idc-v25``.
 """
 
 from __future__ import annotations
@@ -20,16 +21,21 @@ from datalad_tcia.gitcmd import GitError, cat_blobs, git, git_line
 PREFIX = 'tcia-'
 
 
+_TAG = re.compile(r'(\d{4}-\d{2}-\d{2})(-[A-Za-z0-9-]+)?(?:\.(\d+))?')
+
+
 def version_order(name: str) -> tuple[str, int]:
     """Where a version tag sorts: by its day, then its number (two
     versions made within one second have the same tag date).
 
-    >>> sorted(['tcia-2026-12-01.10', 'tcia-2026-12-01', 'tcia-2026-12-01.2'],
+    >>> sorted(['tcia-2026-12-01.10', 'tcia-2026-12-01', 'tcia-2026-12-01-idc-v25.2'],
     ...        key=version_order)
-    ['tcia-2026-12-01', 'tcia-2026-12-01.2', 'tcia-2026-12-01.10']
+    ['tcia-2026-12-01', 'tcia-2026-12-01-idc-v25.2', 'tcia-2026-12-01.10']
     """
-    day, _, number = name[len(PREFIX) :].partition('.')
-    return day, int(number) if number.isdigit() else 1
+    match = _TAG.fullmatch(name[len(PREFIX) :])
+    if match is None:
+        return name, 0
+    return match[1], int(match[3]) if match[3] else 1
 
 
 def version_tags(repo: Path) -> list[str]:
@@ -38,22 +44,23 @@ def version_tags(repo: Path) -> list[str]:
     return sorted(out.decode().split(), key=version_order)
 
 
-def next_version(existing: Iterable[str], day: date) -> str:
-    """The name of a new version made on ``day``.
+def next_version(existing: Iterable[str], day: date, suffix: str = '') -> str:
+    """The name of a new version made on ``day`` (``suffix``, e.g.
+    ``idc-v25``, names where its files come from). Numbers count the
+    day's versions whatever their suffix.
 
     >>> next_version([], date(2026, 11, 29))
     'tcia-2026-11-29'
     >>> next_version(['tcia-2026-11-29', 'tcia-2026-11-29.2'], date(2026, 11, 29))
     'tcia-2026-11-29.3'
+    >>> next_version(['tcia-2026-11-29-idc-v25'], date(2026, 11, 29), 'idc-v26')
+    'tcia-2026-11-29-idc-v26.2'
     """
-    base = f'{PREFIX}{day.isoformat()}'
-    taken = set(existing)
-    if base not in taken:
+    base = f'{PREFIX}{day.isoformat()}' + (f'-{suffix}' if suffix else '')
+    same_day = [t for t in existing if version_order(t)[0] == day.isoformat()]
+    if not same_day:
         return base
-    n = 2
-    while f'{base}.{n}' in taken:
-        n += 1
-    return f'{base}.{n}'
+    return f'{base}.{max(version_order(t)[1] for t in same_day) + 1}'
 
 
 def gitlinks(repo: Path, ref: str = 'HEAD') -> dict[str, str]:

@@ -45,6 +45,8 @@ class AddSummary:
     """What a run of :func:`add_selection` did, counted from its outcomes."""
 
     downloaded: int = 0
+    #: of the series acquired, those from IDC (listing and headers)
+    from_idc: int = 0
     skipped: int = 0
     failed_series: int = 0
     bytes: int = 0
@@ -65,6 +67,7 @@ class AddSummary:
         if isinstance(outcome, SeriesOutcome):
             if outcome.status == 'ok':
                 self.downloaded += 1
+                self.from_idc += outcome.source == 'idc'
                 self.bytes += outcome.archive_size or outcome.received or 0
             elif outcome.status == 'notneeded':
                 self.skipped += 1

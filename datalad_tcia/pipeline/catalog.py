@@ -193,4 +193,8 @@ def add_citation(coll: CollectionCatalog, datacite: CitationLookup) -> None:
         )
         return
     if coll.citation is None:
-        coll.datacite_note = f'DataCite has no record of DOI {coll.doi}'
+        coll.datacite_note = (
+            f'DataCite has no record of DOI {coll.doi}: it is not a DataCite '
+            "DOI (registered elsewhere, e.g. with Crossref); see the DOI's "
+            'landing page for how to cite the collection'
+        )

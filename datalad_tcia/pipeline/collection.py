@@ -28,6 +28,7 @@ from datalad_tcia.dataset.versions import gitlinks
 from datalad_tcia.export import clone_url, push_deposit
 from datalad_tcia.gitcmd import cat_blobs
 from datalad_tcia.metadata import CollectionDeposit, load_slugs, save_slugs
+from datalad_tcia.nbia import SeriesInfo
 from datalad_tcia.store import COLLECTION, StoreLayout
 
 from .outcomes import CollectionOutcome
@@ -57,17 +58,37 @@ def prepare_collection(deposit: CollectionDeposit) -> dict[str, str]:
 
 def license_files(deposit: CollectionDeposit) -> dict[str, bytes]:
     """Files every dataset of the collection commits to git: the LICENSE
-    that TCIA puts into its archives."""
-    text = next(
-        (
-            d.record.license_text
-            for deps in deposit.patients.values()
-            for d in deps
-            if d.record.license_text
-        ),
-        None,
-    )
+    that TCIA puts into its archives, or for series that came without one
+    (from IDC) the same text made from the series' licence."""
+    deps = [d for deps in deposit.patients.values() for d in deps]
+    text = next((d.record.license_text for d in deps if d.record.license_text), None)
+    if text is None:
+        text = next(
+            (
+                license_text(deposit.layout.collection, d.series)
+                for d in deps
+                if d.series.license_name
+            ),
+            None,
+        )
     return {'LICENSE': text.encode()} if text else {}
+
+
+def license_text(collection: str, series: SeriesInfo) -> str:
+    """The LICENSE text NBIA writes into its archives (``nbia-api.md``
+    4.1), from a series' licence name and URL.
+
+    >>> s = SeriesInfo('1', None, None, 'C', license_name='CC BY 4.0',
+    ...                license_uri='https://creativecommons.org/licenses/by/4.0/')
+    >>> license_text('C', s)[:60]
+    'License Information. The C collection is distributed under t'
+    """
+    return (
+        f'License Information. The {collection} collection is distributed '
+        f'under the {series.license_name or "Not Specified"} at '
+        f'{series.license_uri or "Not Specified"} By downloading the data, '
+        'you agree to abide by terms of this license.\n'
+    )
 
 
 def build_collection(

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
-from datalad_tcia.idc import IdcSeries
+from datalad_tcia.idc import IdcSeries, from_idc
 from datalad_tcia.idc.header import FIRST_RANGE, ObjectFacts, read_object
 from datalad_tcia.idc.s3 import IdcListingError, S3Client, S3Object
 from datalad_tcia.metadata import (
@@ -147,6 +147,14 @@ def _members(
     )
 
 
+def _nbia_has(series: SeriesInfo) -> bool:
+    """Whether NBIA serves the series: not one planned from the IDC index
+    of a collection whose DOI is not TCIA's (IDC alone holds those)."""
+    if not from_idc(series):
+        return True
+    return '10.7937/' in (series.data_description_uri or '')
+
+
 def _int(value: object) -> int:
     try:
         return int(str(value))
@@ -237,7 +245,8 @@ def acquire_from_idc(
             image_count=series.image_count
             if series.image_count is not None
             else len(members),
-            api_url=acq.api_url,
+            # NBIA serves TCIA's collections only
+            api_url=acq.api_url if _nbia_has(series) else None,
             idc=IdcRecord(
                 idc_version=acq.index_version,
                 bucket=loc.bucket,

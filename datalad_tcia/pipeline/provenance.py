@@ -57,6 +57,14 @@ def collection_record(
             if v
         }
     )
+    from_bucket = sorted(
+        (
+            d.record.idc.idc_version
+            for d in deps
+            if d.record.source == 'idc' and d.record.idc
+        ),
+        key=_release,
+    )
     layout = deposit.layout
     return provenance(
         layout.collection,
@@ -65,7 +73,21 @@ def collection_record(
         doi=collection_doi(deposit),
         datacite_version=citation.version if citation else None,
         idc_index_version=idc_version or (idc[-1] if idc else None),
+        sources=[d.record.source for d in deps],
+        idc_data_version=f'v{_release(from_bucket[-1])}'
+        if from_bucket and _release(from_bucket[-1])
+        else None,
     )
+
+
+def _release(index_version: str) -> int:
+    """IDC's data release of an idc-index-data version (``25.0.5``: 25).
+
+    >>> _release('25.0.5'), _release('unknown')
+    (25, 0)
+    """
+    head = index_version.split('.', 1)[0]
+    return int(head) if head.isdigit() else 0
 
 
 def lookup_citation(

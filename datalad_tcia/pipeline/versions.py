@@ -59,7 +59,7 @@ def make_version(layout: StoreLayout) -> str | None:
     before = gitlinks(path, f'refs/tags/{previous}') if previous else {}
     now = gitlinks(path)
     changed = changed_patients(before, now)
-    name = next_version(tags, datetime.now(timezone.utc).date())
+    name = next_version(tags, datetime.now(timezone.utc).date(), _source_suffix(path))
     lines = [f'TCIA {layout.collection}: version {name}', '']
     lines += _provenance_changes(path, previous)
     lines.append(
@@ -103,6 +103,18 @@ def _tag_patient(
         push_deposit(repo, layout.patient_deposit(slug))
 
 
+def _source_suffix(path: Path) -> str:
+    """``idc-v25`` when the provenance record says the collection's files
+    were acquired from IDC release 25, else nothing."""
+    blob = cat_blobs(path, [f'HEAD:{PROVENANCE}']).get(f'HEAD:{PROVENANCE}')
+    try:
+        record = json.loads(blob or b'{}')
+    except ValueError:
+        return ''
+    release = record.get('idc_data_version') if isinstance(record, dict) else None
+    return f'idc-{release}' if release else ''
+
+
 def _provenance_changes(path: Path, previous: str | None) -> list[str]:
     """Lines on what the provenance record says changed (the DataCite
     version, the NBIA API) since ``previous``."""
@@ -119,6 +131,7 @@ def _provenance_changes(path: Path, previous: str | None) -> list[str]:
     for key, label in (
         ('datacite_version', 'DataCite version'),
         ('nbia_api', 'NBIA API'),
+        ('idc_data_version', 'IDC release'),
     ):
         if now.get(key) and now.get(key) != before.get(key):
             lines.append(f'{label}: {before.get(key) or "none"} -> {now[key]}')
