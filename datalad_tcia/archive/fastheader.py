@@ -115,6 +115,40 @@ def scan_header(
     return out
 
 
+def pixel_data_offset(data: bytes) -> int | None:
+    """Where the PixelData element starts, if ``data`` (a file's first
+    bytes) reaches it, for the layouts this module reads; ``None`` when
+    the header is cut before it or the layout is another (pydicom then
+    decides)."""
+    if len(data) < 144 or data[128:132] != b'DICM':
+        return None
+    try:
+        pos, ts = _file_meta(data)
+        if ts == IMPLICIT_LE:
+            implicit = True
+        elif ts in (BIG_ENDIAN, DEFLATED) or not ts.startswith('1.2.840.10008.1.2'):
+            return None
+        else:
+            implicit = False
+        end = len(data)
+        while pos + 8 <= end:
+            group, elem = _TAG.unpack_from(data, pos)
+            if (group << 16) | elem >= _PIXEL_DATA:
+                return pos
+            if group == 0xFFFE:
+                return None
+            vr_bytes, length, pos = _element_header(data, pos, implicit)
+            if length == _UNDEFINED:
+                if vr_bytes not in (None, b'SQ'):
+                    return None
+                pos = _skip_sequence(data, pos, implicit)
+            else:
+                pos += length
+    except (_Unsupported, struct.error, IndexError):
+        return None
+    return None
+
+
 def _file_meta(data: bytes) -> tuple[int, str]:
     """Return the offset after the file meta group and the transfer syntax."""
     pos = 132

@@ -29,6 +29,7 @@ from pydicom.uid import DeflatedExplicitVRLittleEndian
 
 from datalad_tcia.archive import DEFAULT_TAGS
 from datalad_tcia.archive.dicomtags import PIXEL_DATA, read_header
+from datalad_tcia.archive.fastheader import pixel_data_offset
 
 from .s3 import IdcClientError, S3Client, S3Object
 
@@ -85,6 +86,9 @@ def pixel_offset(buf: bytes) -> int | None:
     >>> pixel_offset(data[:8192]), pixel_offset(data[:6290]), pixel_offset(data[:900])
     (6288, None, None)
     """
+    fast = pixel_data_offset(buf)
+    if fast is not None:
+        return fast
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         for force in (False, True):

@@ -459,6 +459,80 @@ def build_collection(spec: dict) -> Collection:
     return coll
 
 
+def _shared_pixels(
+    ds: Dataset, series: Series, number: int, side: int, block: bytes
+) -> Instance:
+    """A CT file: ``ds`` (a template, changed in place) rewritten as
+    instance ``number`` of ``series``, then ``block`` as its pixel data
+    (shared, not copied)."""
+    sop_uid = make_uid(series.uid, 'instance', str(number))
+    _rewrite(ds, series, sop_uid, number)
+    ds.file_meta.MediaStorageSOPInstanceUID = UID(sop_uid)
+    ds.Rows = ds.Columns = side
+    if 'PixelData' in ds:
+        del ds.PixelData
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    # explicit VR little endian Pixel Data element header
+    head = (
+        buf.getvalue() + b'\xe0\x7f\x10\x00OW\x00\x00' + struct.pack('<L', len(block))
+    )
+    md5 = hashlib.md5(head)  # noqa: S324
+    md5.update(block)
+    return Instance(sop_uid, number, 1, (head, block), md5.hexdigest())
+
+
+def build_shaped_collection(
+    name: str,
+    shape: Sequence[Sequence[Sequence[int]]],
+    *,
+    doi: str | None = None,
+    side: int = 512,
+) -> Collection:
+    """A collection of a real one's shape: ``shape[i]`` are patient
+    ``i``'s studies, each a list of its series' file counts. Every file
+    is a CT header of its own (about 6 KB) followed by ``side`` x
+    ``side`` 16-bit pixels from one shared block (512: 525 KB, a CT
+    slice), so that a collection of many gigabytes costs little memory.
+    """
+    lic_name, lic_uri = CC_BY_3
+    coll = Collection(name, lic_name, lic_uri, doi=doi)
+    block = random.Random(name).randbytes(side * side * 2)
+    template = pydicom.dcmread(io.BytesIO(_template('CT_small.dcm')))
+    for i, studies in enumerate(shape):
+        patient = Patient(f'{name}-{i + 1:04d}', coll)
+        coll.patients.append(patient)
+        for j, series_sizes in enumerate(studies):
+            study = Study(
+                make_uid(name, str(i), str(j)),
+                patient,
+                date(2001, 1, 1 + (i + j) % 28),
+                'CT CHEST',
+            )
+            patient.studies.append(study)
+            for k, files in enumerate(series_sizes):
+                series = Series(
+                    uid=make_uid(name, str(i), str(j), str(k)),
+                    study=study,
+                    modality='CT',
+                    series_number=k + 1,
+                    description='Axial',
+                    body_part='CHEST',
+                    manufacturer='LOOKALIKE MEDICAL',
+                    model='Synth 1',
+                    software='datalad-tcia look-alike',
+                    protocol=None,
+                    date_released=date(2024, 5, 2),
+                    compresslevel=0,
+                )
+                study.series.append(series)
+                series.instances.extend(
+                    _shared_pixels(template, series, n, side, block)
+                    for n in range(1, files + 1)
+                )
+    return coll
+
+
 def build_default_archive() -> Archive:
     """The archive the tests and the demo use (see the module docstring)."""
     return Archive([build_collection(spec) for spec in _DEFAULT])
@@ -535,24 +609,7 @@ def build_large_collection(
     side = max(1, int((file_bytes / 2) ** 0.5))
     block = random.Random(name).randbytes(side * side * 2)
     count = max(1, -(-total_bytes // file_bytes))
+    template = pydicom.dcmread(io.BytesIO(_template('CT_small.dcm')))
     for number in range(1, count + 1):
-        sop_uid = make_uid(series.uid, 'instance', str(number))
-        ds = pydicom.dcmread(io.BytesIO(_template('CT_small.dcm')))
-        _rewrite(ds, series, sop_uid, number)
-        ds.file_meta.MediaStorageSOPInstanceUID = UID(sop_uid)
-        ds.Rows = ds.Columns = side
-        del ds.PixelData
-        buf = io.BytesIO()
-        ds.save_as(buf, enforce_file_format=True)
-        # explicit VR little endian Pixel Data element header
-        head = (
-            buf.getvalue()
-            + b'\xe0\x7f\x10\x00OW\x00\x00'
-            + struct.pack('<L', len(block))
-        )
-        md5 = hashlib.md5(head)  # noqa: S324
-        md5.update(block)
-        series.instances.append(
-            Instance(sop_uid, number, 1, (head, block), md5.hexdigest())
-        )
+        series.instances.append(_shared_pixels(template, series, number, side, block))
     return coll
