@@ -56,8 +56,10 @@ datalad tcia-ls --collection lookalike_mr_encodings --index idc --level study
 
 STORE="$WORK/tcia-store"
 echo
-echo "== datalad tcia-add --collection LOOKALIKE-MR-Encodings --store $STORE -J 2"
-datalad tcia-add --collection LOOKALIKE-MR-Encodings --store "$STORE" -J 2 \
+echo "== datalad tcia-add --collection LOOKALIKE-MR-Encodings --store $STORE -J 8"
+echo "   (--source auto: every series IDC has comes from IDC's bucket, without its"
+echo "   pixel data: sizes and MD5s from the listing, headers from a few KB each)"
+datalad tcia-add --collection LOOKALIKE-MR-Encodings --store "$STORE" -J 8 \
     2> "$WORK/tcia-add.log"
 datalad -f json tcia-add --collection LOOKALIKE-MR-Encodings --store "$STORE" \
     2>> "$WORK/tcia-add.log" > "$WORK/tcia-add-again.json"
@@ -69,7 +71,7 @@ print(f"== running it again changes nothing: {summary['message'].split(';')[0]}"
 print(summary['clone_urls'][0])
 PY
 )"
-echo "   the store: $(ls "$STORE/lookalike_mr_encodings" | tr '\n' ' ')(archives deleted)"
+echo "   the store: $(ls "$STORE/lookalike_mr_encodings" | tr '\n' ' ')(no archives)"
 
 CLONE="$WORK/clone"
 echo

@@ -48,8 +48,10 @@ selection_params = {
     'manifest': Parameter(
         args=('--manifest',),
         metavar='FILE',
-        doc="""a '.tcia' manifest file as the TCIA portal writes it; its
-        series are selected.""",
+        doc="""a manifest: a '.tcia' file as NBIA's portal writes it, or an
+        '.s5cmd' file as IDC's and TCIA's portals write it (its series
+        UUIDs are mapped to series through the IDC index; lines that match
+        none are reported and skipped); its series are selected.""",
     ),
     'modality': Parameter(
         args=('--modality',),

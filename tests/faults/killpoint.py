@@ -21,6 +21,9 @@ its own. Points:
   name).
 ``publish``
   between the two renames that publish a new deposit.
+``header``
+  a Range request for a file's header from IDC (``--source idc``) has
+  been answered (the N-th of the run), its bytes not yet used.
 
 If the point is never reached the run ends normally and prints
 ``killpoint: not reached`` to stderr.
@@ -162,6 +165,20 @@ def at_version(counter: Counter) -> None:
     collection.make_version = make_version  # type: ignore[assignment]
 
 
+def at_header(counter: Counter) -> None:
+    from datalad_tcia.idc.s3 import S3Client
+
+    real = S3Client.read_range
+
+    def read_range(self: Any, *args: Any) -> Any:
+        answer = real(self, *args)
+        if counter.hit():
+            die('header')
+        return answer
+
+    S3Client.read_range = read_range  # type: ignore[method-assign]
+
+
 POINTS = {
     'download': at_download,
     'metadata': at_metadata,
@@ -170,6 +187,7 @@ POINTS = {
     'push': at_push,
     'publish': at_publish,
     'version': at_version,
+    'header': at_header,
 }
 
 

@@ -232,6 +232,43 @@ def _git(repo: Path, *args: str) -> str:
     ).stdout.strip()
 
 
+def test_kill_during_header_acquisition(
+    tcia: LookalikeServer, tmp_path: Path, fast_retries
+) -> None:
+    """Series from IDC (--index idc --source idc): killed while headers
+    are read; nothing partial, and the re-run reads only the series not
+    deposited before the kill."""
+    import os
+
+    from datalad_tcia.lookalike.idc import S3Lookalike, series_uuid, write_index
+
+    row = Row('process', 'SIGKILL during header acquisition from IDC', 1)
+    store = tmp_path / 'store'
+    index = write_index(tcia.archive, tmp_path / 'idx' / 'idc_index.parquet')
+    with S3Lookalike() as s3:
+        s3.fill(tcia.archive)
+        env = dict(
+            os.environ,
+            DATALAD_TCIA_IDC__INDEX=str(index),
+            DATALAD_TCIA_IDC__ENDPOINT=s3.endpoint,
+        )
+        args = ('--collection', PHI, '--index', 'idc', '--source', 'idc', '-J', '2')
+        run = row.add(
+            tcia_add(tcia, store, *args, cwd=tmp_path, kill=('header', 6), env=env)
+        )
+        _after_kill(row, run, store, 'header')
+        done = _done_series(store)
+        assert done < set(_series(tcia)), 'the kill came after every series'
+        s3.reset()
+        again = row.add(tcia_add(tcia, store, *args, cwd=tmp_path, env=env))
+        assert again.complete(), again.stdout + again.stderr
+        read = {r.path.split('/')[2] for r in s3.log if r.path.count('/') >= 3}
+        series = {s.uid: s for s in tcia.archive.iter_series()}
+        assert not read & {series_uuid(series[uid]) for uid in done}
+        assert not [r for r in tcia.requests() if r.endpoint not in ('dois',)]
+        verify(row, tcia, store, PHI, tmp_path)
+
+
 def test_two_runs_at_once(tcia: LookalikeServer, tmp_path: Path, fast_retries) -> None:
     """Two ``tcia-add`` on one store: each completes or refuses clearly;
     the store stays consistent; a later run completes."""
