@@ -143,6 +143,8 @@ def acquire_all(
                 )
                 if failed and out.status == 'error':
                     out.message = f'{failed}; and from NBIA: {out.message}'
+                elif failed:
+                    out.message = f'{out.message}, from NBIA (IDC failed: {failed})'
                 return out
         except StoreLocked as e:
             return Problem('series', 'impossible', str(e), path=layout.root)

@@ -103,13 +103,13 @@ def series_objects(s3: S3Client, loc: IdcSeries) -> list[S3Object]:
 
 
 def _problems(
-    uid: str, expected: int | None, facts: Sequence[ObjectFacts]
+    uid: str, counts: dict[str, int | None], facts: Sequence[ObjectFacts]
 ) -> list[str]:
-    problems = []
-    if expected is not None and len(facts) != expected:
-        problems.append(
-            f'{len(facts)} object(s) in the bucket, the series has {expected}'
-        )
+    problems = [
+        f'{len(facts)} object(s) in the bucket, {who} says the series has {n}'
+        for who, n in counts.items()
+        if n is not None and len(facts) != n
+    ]
     seen: dict[str, str] = {}
     for f in facts:
         if f.header is None:
@@ -218,10 +218,11 @@ def acquire_from_idc(
             source='idc',
         )
     received = sum(f.received for f in facts)
-    expected = series.image_count
-    if expected is None:
-        expected = loc.instance_count
-    problems = _problems(uid, expected, facts)
+    # the index's instanceCount, and NBIA's ImageCount where NBIA planned
+    counts = {'the IDC index': loc.instance_count}
+    if not from_idc(series):
+        counts['NBIA'] = series.image_count
+    problems = _problems(uid, counts, facts)
     if problems:
         return SeriesOutcome(
             'error',

@@ -225,3 +225,72 @@ def test_cut_and_long_headers(
         for uid, (_, d) in _records(tmp_path / 'idc', RT).items()
     }
     assert ours == theirs
+
+
+@pytest.mark.slow
+def test_a_series_that_fails_verification(
+    tcia: LookalikeServer,
+    clean_idc: CleanIdc,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The index says a series has one file more than the bucket holds:
+    --source idc fails it with what to do and writes nothing of it;
+    --source auto takes it from NBIA instead, the others from IDC."""
+    import datalad
+
+    from datalad_tcia.lookalike.idc import index_row, write_index
+
+    coll = tcia.archive.collection(PHI)
+    assert coll is not None
+    bad = coll.patients[0].studies[0].series[0]
+    row = {**index_row(bad), 'instanceCount': len(bad.instances) + 1}
+    index = write_index(
+        tcia.archive, tmp_path / 'idx' / 'idc_index.parquet', rows={bad.uid: row}
+    )
+    monkeypatch.setenv('DATALAD_TCIA_IDC__INDEX', str(index))
+    datalad.cfg.reload(force=True)
+    res = tcia_download(
+        api_url=tcia.api_url,
+        collection=PHI,
+        store=str(tmp_path / 'idc'),
+        index='idc',
+        source='idc',
+        result_renderer='disabled',
+        on_failure='ignore',
+    )
+    failed = [r for r in res if r['status'] == 'error']
+    assert [r['SeriesInstanceUID'] for r in failed] == [bad.uid]
+    assert 'fails verification' in failed[0]['message']
+    assert '--source nbia' in failed[0]['message']
+    meta = tmp_path / 'idc' / collection_id(PHI) / 'metadata'
+    assert not list(meta.glob(f'{bad.uid}*')) and not list(meta.glob('.*'))
+    # auto: NBIA's count is the bucket's, the index's is not -> from NBIA
+    res = tcia_download(
+        api_url=tcia.api_url,
+        collection=PHI,
+        store=str(tmp_path / 'auto'),
+        result_renderer='disabled',
+        on_failure='ignore',
+    )
+    assert {r['status'] for r in res} == {'ok'}
+    sources = {r['SeriesInstanceUID']: r['source'] for r in res}
+    assert sources.pop(bad.uid) == 'nbia'
+    assert set(sources.values()) == {'idc'}
+    # IDC's objects down: auto falls back to NBIA for every series
+    clean_idc.s3.fail_objects = 503
+    res = tcia_download(
+        api_url=tcia.api_url,
+        collection=PHI,
+        store=str(tmp_path / 'down'),
+        result_renderer='disabled',
+        on_failure='ignore',
+    )
+    assert {r['status'] for r in res} == {'ok'}
+    assert {r['source'] for r in res} == {'nbia'}
+    assert all(
+        'IDC failed: cannot read series' in r['message']
+        for r in res
+        if r['SeriesInstanceUID'] != bad.uid  # NBIA's count is not the index's
+    )
+    assert len(tcia.requests('getImage')) >= len(res)
