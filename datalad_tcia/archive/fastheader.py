@@ -80,14 +80,7 @@ def scan_header(
     wanted[_CHARSET] = 'SpecificCharacterSet'
     last = max(wanted)
     try:
-        pos, ts = _file_meta(data)
-        if ts == IMPLICIT_LE:
-            implicit = True
-        elif ts in (BIG_ENDIAN, DEFLATED) or not ts.startswith('1.2.840.10008.1.2'):
-            return None
-        else:
-            # explicit VR little endian, including every encapsulated syntax
-            implicit = False
+        pos, ts, implicit = _layout(data)
         found = _scan(data, pos, implicit, wanted, last, complete)
     except (_Unsupported, struct.error, IndexError):
         return None
@@ -123,13 +116,7 @@ def pixel_data_offset(data: bytes) -> int | None:
     if len(data) < 144 or data[128:132] != b'DICM':
         return None
     try:
-        pos, ts = _file_meta(data)
-        if ts == IMPLICIT_LE:
-            implicit = True
-        elif ts in (BIG_ENDIAN, DEFLATED) or not ts.startswith('1.2.840.10008.1.2'):
-            return None
-        else:
-            implicit = False
+        pos, _ts, implicit = _layout(data)
         end = len(data)
         while pos + 8 <= end:
             group, elem = _TAG.unpack_from(data, pos)
@@ -147,6 +134,19 @@ def pixel_data_offset(data: bytes) -> int | None:
     except (_Unsupported, struct.error, IndexError):
         return None
     return None
+
+
+def _layout(data: bytes) -> tuple[int, str, bool]:
+    """The offset after the file meta group, the transfer syntax, and
+    whether it is implicit VR; :class:`_Unsupported` for the encodings this
+    module does not read (big endian, deflated, unknown)."""
+    pos, ts = _file_meta(data)
+    if ts == IMPLICIT_LE:
+        return pos, ts, True
+    if ts in (BIG_ENDIAN, DEFLATED) or not ts.startswith('1.2.840.10008.1.2'):
+        raise _Unsupported
+    # explicit VR little endian, including every encapsulated syntax
+    return pos, ts, False
 
 
 def _file_meta(data: bytes) -> tuple[int, str]:

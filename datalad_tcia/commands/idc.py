@@ -108,42 +108,22 @@ def plan_and_sources(
     the run can go on, the index that plans (``--index idc``), the IDC
     step's settings, and records to report first (a warning, or why the
     run cannot go on)."""
+
+    def refused(message: str) -> tuple[bool, None, None, list[dict[str, Any]]]:
+        return False, None, None, [record(action, 'impossible', message)]
+
     if source == 'idc' and no_idc:
-        return (
-            False,
-            None,
-            None,
-            [
-                record(
-                    action,
-                    'impossible',
-                    '--source idc and --no-idc exclude each other (and '
-                    "datalad.tcia.idc = false turns IDC off): series from IDC's "
-                    'bucket need IDC',
-                )
-            ],
+        return refused(
+            '--source idc and --no-idc exclude each other (and '
+            "datalad.tcia.idc = false turns IDC off): series from IDC's bucket "
+            'need IDC'
         )
     try:
         planner = open_index() if index == 'idc' else None
     except IdcIndexError as e:
-        return False, None, None, [record(action, 'impossible', str(e))]
+        return refused(str(e))
     idc, warning = idc_step(no_idc, action, planner)
     if source == 'idc' and idc is None:
-        return (
-            False,
-            None,
-            None,
-            [
-                record(
-                    action,
-                    'impossible',
-                    '--source idc needs IDC: '
-                    + (
-                        str(warning.get('warning'))
-                        if warning
-                        else 'datalad.tcia.idc is false'
-                    ),
-                )
-            ],
-        )
+        why = warning.get('warning') if warning else 'datalad.tcia.idc is false'
+        return refused(f'--source idc needs IDC: {why}')
     return True, planner, idc, [warning] if warning else []

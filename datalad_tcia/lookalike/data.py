@@ -576,40 +576,11 @@ def build_large_collection(
     name: str = 'LOOKALIKE-LARGE',
     file_bytes: int = 20 * 1024 * 1024,
 ) -> Collection:
-    """A collection with one series of at least ``total_bytes`` of DICOM.
-
-    Every file is a CT header (its own SOP UID) followed by pixel data from
-    one shared block of incompressible bytes, so the server's memory does
-    not grow with the series. Members are stored without compression
-    (zlib level 0; still the DEFLATE method): compressing gigabytes of noise
-    would only slow the benchmark down.
-    """
-    lic_name, lic_uri = CC_BY_4
-    coll = Collection(name, lic_name, lic_uri)
-    patient = Patient('LARGE-001', coll)
-    coll.patients.append(patient)
-    study = Study(make_uid(name, 'study'), patient, date(2022, 2, 2), 'Large study')
-    patient.studies.append(study)
-    series = Series(
-        uid=make_uid(name, 'series'),
-        study=study,
-        modality='CT',
-        series_number=1,
-        description='Large series',
-        body_part='CHEST',
-        manufacturer='LOOKALIKE MEDICAL',
-        model='Synth 1',
-        software='datalad-tcia look-alike',
-        protocol=None,
-        date_released=date(2024, 5, 2),
-        compresslevel=0,
-    )
-    study.series.append(series)
+    """A collection with one series of at least ``total_bytes`` of DICOM,
+    in files of about ``file_bytes`` (see :func:`build_shaped_collection`:
+    one shared block of pixel data, so the server's memory does not grow
+    with the series)."""
+    count = max(1, -(-total_bytes // file_bytes))
     # a square 16-bit image of about file_bytes
     side = max(1, int((file_bytes / 2) ** 0.5))
-    block = random.Random(name).randbytes(side * side * 2)
-    count = max(1, -(-total_bytes // file_bytes))
-    template = pydicom.dcmread(io.BytesIO(_template('CT_small.dcm')))
-    for number in range(1, count + 1):
-        series.instances.append(_shared_pixels(template, series, number, side, block))
-    return coll
+    return build_shaped_collection(name, [[[count]]], side=side)

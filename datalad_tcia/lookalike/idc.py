@@ -201,6 +201,7 @@ def write_index(
     others: Sequence[Archive] = (),
     rows: Mapping[str, dict[str, Any]] | None = None,
     prior: Sequence[dict[str, Any]] = (),
+    bucket: str = BUCKET,
 ) -> Path:
     """Write the look-alike's series (but those in ``skip``) as an
     ``idc_index`` parquet at ``path`` with DuckDB, and a
@@ -209,14 +210,16 @@ def write_index(
     collections only IDC holds (NBIA's look-alike does not serve them);
     ``rows``: series UID -> the row to write in place of its own (a
     revised version); ``extra_rows`` (e.g. analysis results) are added as
-    they are."""
+    they are; ``bucket``: where the series' objects are (moto's servers
+    in one process share their buckets: tests that need other content
+    use another bucket)."""
     import duckdb
 
     skipped = set(skip)
     replaced = dict(rows or {})
     archives = [archive, *others]
     out = [
-        replaced.get(s.uid) or index_row(s)
+        replaced.get(s.uid) or index_row(s, bucket)
         for a in archives
         for s in a.iter_series()
         if s.uid not in skipped

@@ -244,9 +244,14 @@ def test_kill_during_header_acquisition(
 
     row = Row('process', 'SIGKILL during header acquisition from IDC', 1)
     store = tmp_path / 'store'
-    index = write_index(tcia.archive, tmp_path / 'idx' / 'idc_index.parquet')
+    # not idc-open-data: moto's servers in one process share their buckets,
+    # and the IDC tests' session server alters files there
+    bucket = 'idc-open-data-two'
+    index = write_index(
+        tcia.archive, tmp_path / 'idx' / 'idc_index.parquet', bucket=bucket
+    )
     with S3Lookalike() as s3:
-        s3.fill(tcia.archive)
+        s3.fill(tcia.archive, bucket=bucket)
         env = dict(
             os.environ,
             DATALAD_TCIA_IDC__INDEX=str(index),

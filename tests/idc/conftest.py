@@ -15,6 +15,9 @@ from datalad_tcia.lookalike.idc import S3Lookalike, write_index
 
 PHI = 'Pseudo-PHI-DICOM-Data'
 ENC = 'LOOKALIKE-MR-Encodings'
+#: the bucket of IDC holding NBIA's bytes: moto's servers in one process
+#: share their buckets, and ``idc_side`` alters files in ``idc-open-data``
+CLEAN_BUCKET = 'idc-open-data-two'
 
 
 @dataclass
@@ -51,26 +54,42 @@ def idc_side(
         yield IdcSide(index, s3, changed, multipart, missing)
 
 
-@pytest.fixture
-def idc(idc_side: IdcSide, monkeypatch: pytest.MonkeyPatch) -> Iterator[IdcSide]:
-    """The IDC side configured (``datalad.tcia.idc-index``,
-    ``datalad.tcia.idc-endpoint``: environment variables, as a user may
-    set them), with fast retries."""
+def configure_idc(
+    monkeypatch: pytest.MonkeyPatch, index: Path, s3: S3Lookalike
+) -> None:
+    """Point ``datalad.tcia.idc-index`` and ``datalad.tcia.idc-endpoint``
+    at ``index`` and ``s3`` (environment variables, as a user may set
+    them), with fast retries."""
     import datalad
 
     for var, value in (
-        ('DATALAD_TCIA_IDC__INDEX', str(idc_side.index)),
-        ('DATALAD_TCIA_IDC__ENDPOINT', idc_side.s3.endpoint),
+        ('DATALAD_TCIA_IDC__INDEX', str(index)),
+        ('DATALAD_TCIA_IDC__ENDPOINT', s3.endpoint),
         ('DATALAD_TCIA_RETRY__INITIAL__DELAY', '0.01'),
         ('DATALAD_TCIA_MAX__ATTEMPTS', '3'),
     ):
         monkeypatch.setenv(var, value)
     datalad.cfg.reload(force=True)
-    idc_side.s3.reset()
-    yield idc_side
-    idc_side.s3.reset()
+
+
+def _configured(
+    side: IdcSide | CleanIdc, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    import datalad
+
+    configure_idc(monkeypatch, side.index, side.s3)
+    side.s3.reset()
+    yield
+    side.s3.reset()
     monkeypatch.undo()
     datalad.cfg.reload(force=True)
+
+
+@pytest.fixture
+def idc(idc_side: IdcSide, monkeypatch: pytest.MonkeyPatch) -> Iterator[IdcSide]:
+    """The IDC side configured (see :func:`configure_idc`)."""
+    for _ in _configured(idc_side, monkeypatch):
+        yield idc_side
 
 
 @dataclass
@@ -92,9 +111,13 @@ def clean_idc_side(
     enc = archive.collection(ENC)
     assert enc is not None
     multipart = enc.patients[0].studies[0].series[0].instances[0].sop_uid
-    index = write_index(archive, tmp_path_factory.mktemp('idc') / 'idc_index.parquet')
+    index = write_index(
+        archive,
+        tmp_path_factory.mktemp('idc') / 'idc_index.parquet',
+        bucket=CLEAN_BUCKET,
+    )
     with S3Lookalike() as s3:
-        s3.fill(archive, multipart=[multipart])
+        s3.fill(archive, multipart=[multipart], bucket=CLEAN_BUCKET)
         yield CleanIdc(index, s3, multipart)
 
 
@@ -102,19 +125,6 @@ def clean_idc_side(
 def clean_idc(
     clean_idc_side: CleanIdc, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[CleanIdc]:
-    """:class:`CleanIdc` configured, with fast retries."""
-    import datalad
-
-    for var, value in (
-        ('DATALAD_TCIA_IDC__INDEX', str(clean_idc_side.index)),
-        ('DATALAD_TCIA_IDC__ENDPOINT', clean_idc_side.s3.endpoint),
-        ('DATALAD_TCIA_RETRY__INITIAL__DELAY', '0.01'),
-        ('DATALAD_TCIA_MAX__ATTEMPTS', '3'),
-    ):
-        monkeypatch.setenv(var, value)
-    datalad.cfg.reload(force=True)
-    clean_idc_side.s3.reset()
-    yield clean_idc_side
-    clean_idc_side.s3.reset()
-    monkeypatch.undo()
-    datalad.cfg.reload(force=True)
+    """:class:`CleanIdc` configured (see :func:`configure_idc`)."""
+    for _ in _configured(clean_idc_side, monkeypatch):
+        yield clean_idc_side

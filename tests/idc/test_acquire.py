@@ -17,7 +17,7 @@ from datalad_tcia.lookalike.idc import instance_key
 from datalad_tcia.store import collection_id
 from tests.helpers import DATALAD, fresh_env, run_ok
 
-from .conftest import ENC, PHI, CleanIdc
+from .conftest import CLEAN_BUCKET, ENC, PHI, CleanIdc
 
 RT = 'LOOKALIKE-RT'
 
@@ -244,9 +244,12 @@ def test_a_series_that_fails_verification(
     coll = tcia.archive.collection(PHI)
     assert coll is not None
     bad = coll.patients[0].studies[0].series[0]
-    row = {**index_row(bad), 'instanceCount': len(bad.instances) + 1}
+    row = {**index_row(bad, CLEAN_BUCKET), 'instanceCount': len(bad.instances) + 1}
     index = write_index(
-        tcia.archive, tmp_path / 'idx' / 'idc_index.parquet', rows={bad.uid: row}
+        tcia.archive,
+        tmp_path / 'idx' / 'idc_index.parquet',
+        rows={bad.uid: row},
+        bucket=CLEAN_BUCKET,
     )
     monkeypatch.setenv('DATALAD_TCIA_IDC__INDEX', str(index))
     datalad.cfg.reload(force=True)

@@ -26,7 +26,7 @@ from datalad_tcia.lookalike.idc import (
 from datalad_tcia.store import collection_id
 from tests.helpers import DATALAD, fresh_env, run, run_ok
 
-from .conftest import PHI
+from .conftest import CLEAN_BUCKET, PHI, configure_idc
 
 ONLY = 'IDC-Only-Phantoms'
 ZENODO = '10.5281/zenodo.1234567'
@@ -64,19 +64,6 @@ def s3() -> Iterator[S3Lookalike]:
         yield server
 
 
-def _configure(monkeypatch: pytest.MonkeyPatch, index: Path, s3: S3Lookalike) -> None:
-    import datalad
-
-    for var, value in (
-        ('DATALAD_TCIA_IDC__INDEX', str(index)),
-        ('DATALAD_TCIA_IDC__ENDPOINT', s3.endpoint),
-        ('DATALAD_TCIA_RETRY__INITIAL__DELAY', '0.01'),
-        ('DATALAD_TCIA_MAX__ATTEMPTS', '3'),
-    ):
-        monkeypatch.setenv(var, value)
-    datalad.cfg.reload(force=True)
-
-
 def _add(srv: LookalikeServer, store: Path, collection: str) -> list[dict]:
     res = tcia_add(
         api_url=srv.api_url,
@@ -107,7 +94,7 @@ def test_a_collection_only_idc_has(
         tcia.archive, tmp_path / 'idx' / 'idc_index.parquet', others=[only]
     )
     s3.fill(only)
-    _configure(monkeypatch, index, s3)
+    configure_idc(monkeypatch, index, s3)
     store = tmp_path / 'store'
     res = _add(tcia, store, collection_id(ONLY))
     assert [r.endpoint for r in tcia.requests()] == ['dois']
@@ -150,9 +137,11 @@ def test_idc_releases_revise_and_withdraw(
     assert coll is not None
     every = [s for p in coll.patients for st in p.studies for s in st.series]
     revised, gone = every[0], every[-1]
-    v25 = write_index(archive, tmp_path / 'v25' / 'idc_index.parquet')
-    s3.fill(archive)
-    _configure(monkeypatch, v25, s3)
+    v25 = write_index(
+        archive, tmp_path / 'v25' / 'idc_index.parquet', bucket=CLEAN_BUCKET
+    )
+    s3.fill(archive, bucket=CLEAN_BUCKET)
+    configure_idc(monkeypatch, v25, s3)
     store = tmp_path / 'store'
     cid = collection_id(PHI)
     first = _add(tcia, store, PHI)
@@ -162,17 +151,24 @@ def test_idc_releases_revise_and_withdraw(
 
     # release 26: the first series revised (one file corrected), the last gone
     changed = revised.instances[0]
-    s3.fill(archive, only=[revised.uid], version=2, changed=[changed.sop_uid])
+    s3.fill(
+        archive,
+        only=[revised.uid],
+        version=2,
+        changed=[changed.sop_uid],
+        bucket=CLEAN_BUCKET,
+    )
     size = revised.file_size + 1
     v26 = write_index(
         archive,
         tmp_path / 'v26' / 'idc_index.parquet',
         version='26.0.0',
         skip=[gone.uid],
-        rows={revised.uid: index_row(revised, version=2, size=size)},
+        rows={revised.uid: index_row(revised, CLEAN_BUCKET, version=2, size=size)},
+        bucket=CLEAN_BUCKET,
         prior=[prior_row(revised, 1, 25, 25)],
     )
-    _configure(monkeypatch, v26, s3)
+    configure_idc(monkeypatch, v26, s3)
     second = _add(tcia, store, PHI)
     by_uid = {r.get('SeriesInstanceUID'): r for r in second if r.get('action')}
     msg = by_uid[revised.uid]['message']
@@ -214,7 +210,7 @@ def test_idc_releases_revise_and_withdraw(
     # an .s5cmd manifest of release 25 names the revised series' old UUID
     manifest = tmp_path / 'old.s5cmd'
     key = instance_key(revised, revised.instances[0])
-    manifest.write_text(f'# IDC Data Version(s): v25\ncp s3://idc-open-data/{key} .\n')
+    manifest.write_text(f'# IDC Data Version(s): v25\ncp s3://{CLEAN_BUCKET}/{key} .\n')
     res = tcia_add(
         manifest=str(manifest),
         store=str(tmp_path / 'other'),

@@ -18,7 +18,7 @@ from datalad_tcia.lookalike.idc import S3Lookalike, write_index
 from datalad_tcia.store import collection_id
 from tests.helpers import DATALAD, api, fresh_env, run_ok
 
-from .conftest import PHI
+from .conftest import CLEAN_BUCKET, PHI
 
 tcia_add = api('tcia_add')
 CID = collection_id(PHI)
@@ -33,8 +33,10 @@ def world(
     import datalad
 
     with LookalikeServer() as srv, S3Lookalike() as s3:
-        index = write_index(srv.archive, tmp_path / 'idc' / 'idc_index.parquet')
-        s3.fill(srv.archive)
+        index = write_index(
+            srv.archive, tmp_path / 'idc' / 'idc_index.parquet', bucket=CLEAN_BUCKET
+        )
+        s3.fill(srv.archive, bucket=CLEAN_BUCKET)
         monkeypatch.setenv('DATALAD_TCIA_IDC__INDEX', str(index))
         monkeypatch.setenv('DATALAD_TCIA_IDC__ENDPOINT', s3.endpoint)
         datalad.cfg.reload(force=True)
