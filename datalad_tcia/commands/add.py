@@ -158,7 +158,9 @@ class TciaAdd(ValidatedInterface):
         )
         store_dir = store_path(store)
         if slurm is not None:
-            yield submit(store_dir, TciaAdd._params_, locals())
+            # the call's own arguments, by the names of its parameter table
+            given = {k: v for k, v in locals().items() if k in TciaAdd._params_}
+            yield submit(store_dir, TciaAdd._params_, given)
             return
         go, planner, idc, first = plan_and_sources(index, no_idc, 'tcia_add', source)
         yield from first
