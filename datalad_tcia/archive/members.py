@@ -8,11 +8,11 @@ spooled to a temporary file.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import multiprocessing
 import os
 import re
+import stat
 import tarfile
 import threading
 import zipfile
@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from datalad_next.iter_collections import FileSystemItemType, iter_tar, iter_zip
+
+from datalad_tcia.store.hashing import ContentHash
 
 from .dicomtags import DEFAULT_TAGS, read_header
 from .md5manifest import LICENSE, MD5_MANIFEST
@@ -151,9 +153,7 @@ def index_archive(
     seen: set[str] = set()
     try:
         for name, kind, size, fp in _iter_members(path, atype):
-            if kind != 'file':
-                if kind != 'directory':
-                    index.problems.append(f'member {name!r} is a {kind}, not a file')
+            if not _admit(name, kind, index.problems):
                 continue
             _check_name(name, seen, index.problems)
             record = _index_member(name, size, fp, tags, index)
@@ -171,6 +171,26 @@ def index_archive(
     return index
 
 
+def _admit(name: str, kind: str, problems: list[str]) -> bool:
+    """Whether a member is indexed: files are; directories are skipped;
+    anything else (a symlink, a device) is noted in ``problems``. The one
+    check of a member's kind, whichever indexing path runs."""
+    if kind == 'file':
+        return True
+    if kind != 'directory':
+        problems.append(f'member {name!r} is a {kind}, not a file')
+    return False
+
+
+def _zip_kind(info: zipfile.ZipInfo) -> str:
+    """A ZIP member's kind, as datalad-next's ``iter_zip`` names it."""
+    if info.is_dir():
+        return 'directory'
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return 'symlink'
+    return 'file'
+
+
 def _check_name(name: str, seen: set[str], problems: list[str]) -> None:
     """Note an unsafe or repeated member name in ``problems``."""
     reason = unsafe_member_name(name)
@@ -184,13 +204,23 @@ def _check_name(name: str, seen: set[str], problems: list[str]) -> None:
 def _iter_members(
     path: Path, atype: str
 ) -> Iterator[tuple[str, str, int, IO[bytes] | None]]:
-    items = iter_zip(path, fp=True) if atype == 'zip' else iter_tar(path, fp=True)
-    for item in items:
+    if atype == 'zip':
+        # datalad-next's iter_zip calls every non-directory a file; a ZIP's
+        # symlinks are known by their Unix mode, as in the parallel path
+        with zipfile.ZipFile(path) as zf:
+            kinds = [_zip_kind(info) for info in zf.infolist()]
+        items = iter_zip(path, fp=True)
+    else:
+        kinds = []
+        items = iter_tar(path, fp=True)
+    for n, item in enumerate(items):
         kind = (
             item.type.value
             if isinstance(item.type, FileSystemItemType)
             else str(item.type)
         )
+        if n < len(kinds) and kind == 'file':
+            kind = kinds[n]
         yield item.name, kind, int(item.size or 0), getattr(item, 'fp', None)
 
 
@@ -201,16 +231,14 @@ def _index_member(
     tags: Sequence[str],
     index: ArchiveIndex,
 ) -> dict[str, Any]:
-    md5 = hashlib.md5()  # noqa: S324 - content identity, not security
-    nbytes = 0
+    digest = ContentHash()
     header: dict[str, Any] | None = None
     if fp is None:  # pragma: no cover - iterators give fp for files
         msg = f'no content for member {name!r}'
         raise ArchiveError(msg)
     if size <= IN_MEMORY_LIMIT:
         data = fp.read()
-        md5.update(data)
-        nbytes = len(data)
+        digest.update(data)
         if name == LICENSE:
             index.license_text = data.decode('utf-8', 'replace')
         elif name == MD5_MANIFEST:
@@ -220,15 +248,18 @@ def _index_member(
     else:
         head = bytearray()
         while chunk := fp.read(_CHUNK):
-            md5.update(chunk)
-            nbytes += len(chunk)
+            digest.update(chunk)
             if len(head) < HEAD_BYTES:
                 head.extend(chunk[: HEAD_BYTES - len(head)])
         if name not in SPECIAL_MEMBERS:
             # mostly the header lies in the head; if not, pydicom reads it
             # from the (seekable) member again, stopping before the pixels
             header = read_header(fp, tags, head=bytes(head))
-    record: dict[str, Any] = {'path': name, 'size': nbytes, 'md5': md5.hexdigest()}
+    record: dict[str, Any] = {
+        'path': name,
+        'size': digest.size,
+        'md5': digest.hexdigest(),
+    }
     if header is None:
         record['dicom'] = False
     else:
@@ -323,7 +354,7 @@ def _index_zip_slice(
     try:
         with zipfile.ZipFile(path) as zf:
             for info in zf.infolist()[start:stop]:
-                if info.is_dir():
+                if not _admit(info.filename, _zip_kind(info), part.problems):
                     continue
                 with zf.open(info) as fp:
                     record = _index_member(

@@ -14,7 +14,6 @@ upload's ETag) is downloaded whole and hashed while it streams.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import warnings
@@ -30,6 +29,7 @@ from pydicom.uid import DeflatedExplicitVRLittleEndian
 from datalad_tcia.archive import DEFAULT_TAGS
 from datalad_tcia.archive.dicomtags import PIXEL_DATA, read_header
 from datalad_tcia.archive.fastheader import pixel_data_offset
+from datalad_tcia.store.hashing import ContentHash
 
 from .s3 import IdcClientError, S3Client, S3Object
 
@@ -170,7 +170,7 @@ def _check_whole(
     s3: S3Client, bucket: str, obj: S3Object, buf: bytes, md5: str
 ) -> None:
     """An object read to its end must be what its listing says."""
-    if len(buf) != obj.size or hashlib.md5(buf).hexdigest() != md5:  # noqa: S324
+    if len(buf) != obj.size or ContentHash(buf).hexdigest() != md5:
         msg = (
             f'{len(buf)} bytes received that differ from the listing '
             f'({obj.size} bytes, MD5 {md5})'

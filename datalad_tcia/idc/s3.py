@@ -8,7 +8,6 @@ s5cmd use them against ``https://s3.amazonaws.com``.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import xml.etree.ElementTree as ET
@@ -20,6 +19,7 @@ from urllib.parse import quote
 import requests
 
 from datalad_tcia.http import ErrorTypes, HttpRequestError, RetryingClient, RetryPolicy
+from datalad_tcia.store.hashing import ContentHash
 
 lgr = logging.getLogger('datalad.tcia.idc.s3')
 
@@ -211,20 +211,18 @@ class S3Client(RetryingClient):
         """
         url = self.object_url(bucket, key)
         resp = self._send('GET', url, url, {}, stream=True)
-        digest = hashlib.md5()  # noqa: S324 (checksum, not security)
+        digest = ContentHash()
         head = bytearray()
-        size = 0
         try:
             for chunk in resp.iter_content(1 << 20):
                 digest.update(chunk)
-                size += len(chunk)
                 if len(head) < keep:
                     head += chunk[: keep - len(head)]
         except requests.RequestException as e:
             raise IdcConnectionError(url, str(e), None) from e
         finally:
             resp.close()
-        return bytes(head), digest.hexdigest(), size
+        return bytes(head), digest.hexdigest(), digest.size
 
     def md5_of(self, bucket: str, key: str) -> str:
         """The MD5 of an object's content (downloaded, not kept).

@@ -8,7 +8,6 @@ failures within a bounded :class:`~datalad_tcia.nbia.retry.RetryPolicy`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -27,6 +26,7 @@ from datalad_tcia.http import (
     RetryPolicy,
     split_credentials,
 )
+from datalad_tcia.store.hashing import ContentHash
 
 from .endpoints import (
     DEFAULT_API_URL,
@@ -322,17 +322,15 @@ class NbiaClient(RetryingClient):
         dest: Path,
         progress: ProgressCallback | None,
     ) -> ArchiveDownload:
-        md5 = hashlib.md5()  # noqa: S324 - content identity, not security
-        size = 0
+        digest = ContentHash()
         with dest.open('wb') as fp:
             for chunk in resp.iter_content(chunk_size=_CHUNK_SIZE):
                 fp.write(chunk)
-                md5.update(chunk)
-                size += len(chunk)
+                digest.update(chunk)
                 if progress is not None:
-                    progress(size)
+                    progress(digest.size)
         return ArchiveDownload(
-            path=str(dest), url=resp.url, size=size, md5=md5.hexdigest()
+            path=str(dest), url=resp.url, size=digest.size, md5=digest.hexdigest()
         )
 
     # -- plumbing -----------------------------------------------------------

@@ -70,7 +70,7 @@ from .outcomes import (
 )
 from .patient import PatientWork, build_patient
 from .plan import Plan, plan_selection
-from .series import acquire_series, archive_info, deposit_archive, file_md5
+from .series import acquire_series, archive_info, deposit_archive
 from .settings import ACQUISITION_SOURCES, RunSettings
 
 __all__ = [
@@ -106,7 +106,6 @@ __all__ = [
     'deposit_archive',
     'deposit_archive_files',
     'deposit_datasets',
-    'file_md5',
     'license_files',
     'plan_selection',
     'prepare_collection',

@@ -28,11 +28,12 @@ from datalad_tcia.store import (
     StoreLock,
     StoreLocked,
     collection_dirs,
+    file_md5,
     unwritable,
 )
 
 from .outcomes import MetadataOutcome, Problem
-from .series import archive_info, deposit_archive, file_md5
+from .series import archive_info, deposit_archive
 
 lgr = logging.getLogger('datalad.tcia.pipeline.metadata')
 

@@ -12,7 +12,6 @@ after an interruption picks up where the last one stopped.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import time
@@ -39,7 +38,7 @@ from datalad_tcia.metadata import (
     write_series_deposit,
 )
 from datalad_tcia.nbia import NbiaAccessDenied, NbiaClient, NbiaError, SeriesInfo
-from datalad_tcia.store import StoreLayout
+from datalad_tcia.store import StoreLayout, file_md5
 from datalad_tcia.store.atomic import atomic_write_bytes, remove_stale_parts
 
 from .outcomes import SeriesOutcome
@@ -81,17 +80,6 @@ def archive_info(
         url=url,
         path=path,
     )
-
-
-def file_md5(path: Path) -> tuple[str, int]:
-    """MD5 and size of a file, read in chunks."""
-    md5 = hashlib.md5()  # noqa: S324 - content identity
-    size = 0
-    with path.open('rb') as fp:
-        while chunk := fp.read(4 * 1024 * 1024):
-            md5.update(chunk)
-            size += len(chunk)
-    return md5.hexdigest(), size
 
 
 def acquire_series(

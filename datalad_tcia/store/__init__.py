@@ -10,9 +10,12 @@
    atomic_write_bytes
    atomic_write_json
    StoreLock
+   ContentHash
+   file_md5
 """
 
 from .atomic import atomic_write_bytes, atomic_write_json, temp_path_for
+from .hashing import ContentHash, file_md5
 from .layout import (
     COLLECTION,
     DEPOSIT_SUFFIXES,
@@ -26,6 +29,7 @@ from .lock import StoreLock, StoreLocked, unwritable
 
 __all__ = [
     'COLLECTION',
+    'ContentHash',
     'DEPOSIT_SUFFIXES',
     'DepositPaths',
     'StoreLayout',
@@ -36,6 +40,7 @@ __all__ = [
     'collection_dirs',
     'slurm_job_dir',
     'collection_id',
+    'file_md5',
     'temp_path_for',
     'unwritable',
 ]

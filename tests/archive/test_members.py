@@ -278,3 +278,34 @@ def test_fast_path_declines_what_it_does_not_handle() -> None:
     assert scan_header(_testfile('CT_small.dcm'), DEFAULT_TAGS) is not None
     truncated = _testfile('CT_small.dcm')[:400]
     assert scan_header(truncated, DEFAULT_TAGS) is None
+
+
+@pytest.mark.parametrize('workers', [1, 2], ids=['serial', 'parallel'])
+def test_hostile_members_on_both_indexing_paths(tmp_path: Path, workers: int) -> None:
+    """A symlink member, a ``..`` member and a duplicate name are refused
+    the same way whether the ZIP is indexed in-process or in slices by
+    worker processes (``PARALLEL_MIN_MEMBERS`` members or more)."""
+    from datalad_tcia.archive import members
+
+    data = _testfile('CT_small.dcm')
+    path = tmp_path / 'hostile.zip'
+    with (
+        pytest.warns(UserWarning, match='Duplicate name'),
+        zipfile.ZipFile(path, 'w') as zf,
+    ):
+        for n in range(members.PARALLEL_MIN_MEMBERS + 4):
+            zf.writestr(f'1-{n:03d}.dcm', data)
+        link = zipfile.ZipInfo('evil-link')
+        link.create_system = 3
+        link.external_attr = (0o120777 << 16) | 0x20  # a symlink to /etc/passwd
+        zf.writestr(link, '/etc/passwd')
+        zf.writestr('../escape.dcm', data)
+        zf.writestr('1-000.dcm', data)
+    index = index_archive(path, workers=workers)
+    if workers > 1:  # the slices were indexed by worker processes
+        assert members._POOL is not None and not members._POOL_BROKEN
+    problems = verification_problems(index, None)
+    assert any("'evil-link' is a symlink, not a file" in p for p in problems)
+    assert any("'../escape.dcm'" in p and '(..)' in p for p in problems)
+    assert any("duplicate member name '1-000.dcm'" in p for p in problems)
+    assert 'evil-link' not in {m['path'] for m in index.members}
