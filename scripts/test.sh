@@ -38,4 +38,6 @@ if ! scontrol ping >/dev/null 2>&1; then
 fi
 
 echo "== pytest"
+# the browser test must run here (Chromium was installed above)
+export TCIA_REQUIRE_BROWSER=1
 python -m pytest "$@"

@@ -25,7 +25,6 @@ from pydicom.tag import Tag
 from pydicom.values import convert_value
 
 IMPLICIT_LE = '1.2.840.10008.1.2'
-EXPLICIT_LE = '1.2.840.10008.1.2.1'
 BIG_ENDIAN = '1.2.840.10008.1.2.2'
 DEFLATED = '1.2.840.10008.1.2.1.99'
 

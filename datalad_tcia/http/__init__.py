@@ -17,7 +17,7 @@ DataCite failures ``DataCite*`` errors, both :class:`HttpRequestError`.
    redact
 """
 
-from .credentials import has_credentials, redact, split_credentials
+from .credentials import redact, split_credentials
 from .exceptions import HttpRequestError
 from .retry import RetryPolicy, parse_retry_after
 from .transport import TRANSIENT, USER_AGENT, Attempts, ErrorTypes, RetryingClient
@@ -30,7 +30,6 @@ __all__ = [
     'HttpRequestError',
     'RetryPolicy',
     'RetryingClient',
-    'has_credentials',
     'parse_retry_after',
     'redact',
     'split_credentials',

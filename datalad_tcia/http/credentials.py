@@ -44,8 +44,3 @@ def redact(url: str) -> str:
         return url
     scheme, _, rest = clean.partition('://')
     return f'{scheme}://***@{rest}'
-
-
-def has_credentials(url: str) -> bool:
-    """Whether ``url`` carries a user name or password."""
-    return split_credentials(url)[1] is not None

@@ -9,7 +9,6 @@ record keeps the verbatim row in ``raw``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -68,9 +67,6 @@ def parse_str(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
-
-
-_WS = re.compile(r'\s+')
 
 
 def _get(row: Mapping[str, Any], *keys: str) -> Any:

@@ -100,8 +100,8 @@ def test_storm_longer_than_the_retry_budget(
     errors = [r for r in run.failures if r['action'] == 'tcia_download']
     assert len(errors) == len(_uids(tcia))
     for r in errors:
-        assert 'HTTP 500' in r['message'] or '500' in r['message']
-        assert 'run again' in r['message'] or 'again' in r['message']
+        assert 'HTTP 500' in r['message']
+        assert 'run the command again' in r['message']
     # bounded: max-attempts (4) per series, then a series-level retry at most
     assert len(tcia.requests('getImage')) <= 8 * len(_uids(tcia))
     assert partial_files(store) == []
@@ -154,7 +154,7 @@ def test_empty_answer_and_datacite_down(
     run = row.add(tcia_add(tcia, store, '--collection', PHI, cwd=tmp_path))
     assert run.clear_error(), run.stdout + run.stderr
     assert PHI in run.failures[0]['message']
-    assert not store.exists() or partial_files(store) == []
+    assert not store.exists()  # bad input changes nothing
     tcia.reset()
     tcia.faults.add('status', 'dois', times=None, status=500)
     run = tcia_add(tcia, store, '--collection', PHI, cwd=tmp_path)
