@@ -234,7 +234,7 @@ def _chromium() -> str:
             return path
     if os.environ.get('TCIA_REQUIRE_BROWSER'):
         # scripts/test.sh (CI) installs Chromium: there its absence is a failure
-        pytest.fail('Chromium is needed for the catalog test (apt-get install chromium)')
+        pytest.fail('the catalog test needs Chromium (apt-get install chromium)')
     pytest.skip('no Chromium here (scripts/test.sh installs it and requires it)')
 
 
