@@ -40,8 +40,8 @@ from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.lookalike.data import (
     Archive,
     SeriesRecipe,
-    build_collection,
     build_large_collection,
+    collection_from_spec,
 )
 from datalad_tcia.lookalike.idc import S3Lookalike, write_index
 
@@ -161,7 +161,7 @@ def _cohort(patients: int, series_per_patient: list[int]) -> Archive:
             for i in range(patients)
         ],
     }
-    return Archive([build_collection(spec)])
+    return Archive([collection_from_spec(spec)])
 
 
 def listing(tmp: Path, repeat: int) -> None:

@@ -4,7 +4,7 @@ A selection is any combination of a collection, a patient, a study, series
 UIDs and a manifest (NBIA's ``.tcia``, or IDC's and TCIA's ``.s5cmd``),
 narrowed by modality, body part or manufacturer. Every part acts as a
 filter: ``--collection X --modality CT`` is the CT series of X. Inputs
-that name nothing are reported as :class:`Problem` objects (never
+that name nothing are reported as :class:`SelectionProblem` objects (never
 silently dropped), so commands can yield one ``impossible`` record per
 bad input.
 """
@@ -125,7 +125,7 @@ class Selection:
 
 
 @dataclass(frozen=True)
-class Problem:
+class SelectionProblem:
     """One part of a selection that selects nothing.
 
     Attributes
@@ -152,8 +152,8 @@ class Resolution:
     no series, as idc-index treats them)."""
 
     series: list[SeriesInfo] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    notes: list[Problem] = field(default_factory=list)
+    problems: list[SelectionProblem] = field(default_factory=list)
+    notes: list[SelectionProblem] = field(default_factory=list)
 
 
 def resolve_selection(
@@ -197,7 +197,9 @@ def resolve_selection(
         try:
             uids.extend(read_manifest(selection.manifest).series_uids)
         except ManifestError as e:
-            res.problems.append(Problem('bad-manifest', selection.manifest, str(e)))
+            res.problems.append(
+                SelectionProblem('bad-manifest', selection.manifest, str(e))
+            )
             return res
 
     collection = selection.collection
@@ -237,11 +239,11 @@ def _s5cmd_uids(
     try:
         manifest = read_s5cmd_manifest(path)
     except ManifestError as e:
-        res.problems.append(Problem('bad-manifest', path, str(e)))
+        res.problems.append(SelectionProblem('bad-manifest', path, str(e)))
         return False
     if uuids is None:
         res.problems.append(
-            Problem(
+            SelectionProblem(
                 'bad-manifest',
                 path,
                 f"{path} is an .s5cmd manifest: it names IDC's series UUIDs, "
@@ -257,7 +259,7 @@ def _s5cmd_uids(
         where = f'{path}, line {line.number} ({line.text.strip()!r})'
         if match is None:
             res.notes.append(
-                Problem(
+                SelectionProblem(
                     'unmatched-line',
                     line.text.strip(),
                     f'{where} names no series the IDC index '
@@ -267,7 +269,7 @@ def _s5cmd_uids(
             continue
         if not match.current:
             res.notes.append(
-                Problem(
+                SelectionProblem(
                     'earlier-version',
                     line.text.strip(),
                     f'{where} names the version of series {match.series_uid} '
@@ -278,7 +280,7 @@ def _s5cmd_uids(
         out.append(match.series_uid)
     if not out:
         res.problems.append(
-            Problem(
+            SelectionProblem(
                 'bad-manifest',
                 path,
                 f'no line of {path} names a series the IDC index '
@@ -304,7 +306,7 @@ def _canonical_collection(
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
     hint = f' Did you mean {", ".join(map(repr, close))}?' if close else ''
     res.problems.append(
-        Problem(
+        SelectionProblem(
             'unknown-collection',
             name,
             f'unknown collection {name!r}: {client.where} does not '
@@ -323,7 +325,7 @@ def _lookup_uids(
             valid.append(uid)
         else:
             res.problems.append(
-                Problem(
+                SelectionProblem(
                     'malformed-uid',
                     uid,
                     f'malformed SeriesInstanceUID {uid!r}: a DICOM UID is '
@@ -348,7 +350,7 @@ def _lookup_uids(
                 found.extend(r for r in rows if r.series_uid == uid)
             else:
                 res.problems.append(
-                    Problem(
+                    SelectionProblem(
                         'unknown-series',
                         uid,
                         f'unknown series {uid!r}: {client.where} has '
@@ -376,17 +378,17 @@ def _matches(s: SeriesInfo, sel: Selection, collection: str | None) -> bool:
 
 def _explain_empty(
     client: SeriesSource, sel: Selection, collection: str | None
-) -> Problem:
+) -> SelectionProblem:
     # find the first part that selects nothing on its own, to name it
     if sel.patient and not client.get_series(patient_id=sel.patient):
-        return Problem(
+        return SelectionProblem(
             'unknown-patient',
             sel.patient,
             f'unknown patient {sel.patient!r}: {client.where} has no '
             'public series of this PatientID',
         )
     if sel.study and not client.get_series(study_uid=sel.study):
-        return Problem(
+        return SelectionProblem(
             'unknown-study',
             sel.study,
             f'unknown study {sel.study!r}: {client.where} has no '
@@ -395,8 +397,8 @@ def _explain_empty(
     return _no_match(sel)
 
 
-def _no_match(sel: Selection) -> Problem:
-    return Problem(
+def _no_match(sel: Selection) -> SelectionProblem:
+    return SelectionProblem(
         'no-match',
         sel.describe(),
         f'no series match {sel.describe()}: each part exists, but not in '

@@ -182,3 +182,16 @@ def test_datacite_stands_on_its_own() -> None:
         if re.search(r'^DEFAULT_DATACITE_URL\s*=', p.read_text(), re.M)
     ]
     assert [p.relative_to(PACKAGE) for p in defined] == [Path('datacite/client.py')]
+
+
+def test_public_names_are_unique() -> None:
+    """One name, one thing: no two modules of the package define a public
+    class or function of the same name (methods aside)."""
+    where: dict[str, list[str]] = {}
+    for path in _modules(PACKAGE):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(
+                node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+            ) and not node.name.startswith('_'):
+                where.setdefault(node.name, []).append(str(path.relative_to(PACKAGE)))
+    assert {n: ps for n, ps in where.items() if len(ps) > 1} == {}

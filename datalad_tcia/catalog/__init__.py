@@ -4,18 +4,18 @@
 .. autosummary::
    :toctree: generated
 
-   collection_record
+   collection_page
    patient_record
    file_records
-   publish
+   publish_catalog
 """
 
-from .publish import CatalogError, publish, validate
+from .publish import CatalogError, publish_catalog, validate
 from .translate import (
     MAX_SUBDATASETS,
     CollectionCatalog,
     PatientCatalog,
-    collection_record,
+    collection_page,
     file_records,
     patient_record,
     text,
@@ -26,10 +26,10 @@ __all__ = [
     'CatalogError',
     'CollectionCatalog',
     'PatientCatalog',
-    'collection_record',
+    'collection_page',
     'file_records',
     'patient_record',
-    'publish',
+    'publish_catalog',
     'text',
     'validate',
 ]

@@ -71,7 +71,7 @@ def validate(records: Sequence[dict[str, Any]]) -> None:
     _check(results)
 
 
-def publish(
+def publish_catalog(
     catalog: Path, records: Sequence[dict[str, Any]], home: dict[str, Any]
 ) -> None:
     """Write a catalog of ``records`` (validated first) with ``home`` as its

@@ -148,7 +148,7 @@ def versions_tab(coll: CollectionCatalog) -> dict[str, Any]:
     return {'name': 'versions', 'icon': 'fas fa-code-branch', 'content': content}
 
 
-def collection_record(
+def collection_page(
     coll: CollectionCatalog, max_subdatasets: int = MAX_SUBDATASETS
 ) -> dict[str, Any]:
     """The collection's dataset record (the catalog's home page).

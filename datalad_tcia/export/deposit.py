@@ -136,7 +136,7 @@ def push_deposit(
     publish_repository(repo / '.git', deposit.bare, head, local)
     discard_staging(deposit)
     write_staging(repo / '.git', head, local, deposit)
-    publish(deposit)
+    publish_deposit(deposit)
     return DepositResult('ok', 'deposit written')
 
 
@@ -222,7 +222,7 @@ def discard_staging(deposit: DepositPaths) -> None:
         DepositPaths.file(deposit.staging, suffix).unlink(missing_ok=True)
 
 
-def publish(deposit: DepositPaths) -> None:
+def publish_deposit(deposit: DepositPaths) -> None:
     """Move the staging deposit to the final names: export, then refs."""
     for suffix in DEPOSIT_SUFFIXES:
         src = DepositPaths.file(deposit.staging, suffix)

@@ -420,7 +420,7 @@ _DEFAULT: list[dict] = [
 ]
 
 
-def build_collection(spec: dict) -> Collection:
+def collection_from_spec(spec: dict) -> Collection:
     """Build one collection from a spec shaped like the entries of the
     default archive (name, license, doi, patients with studies of
     :class:`SeriesRecipe`)."""
@@ -535,7 +535,7 @@ def build_shaped_collection(
 
 def build_default_archive() -> Archive:
     """The archive the tests and the demo use (see the module docstring)."""
-    return Archive([build_collection(spec) for spec in _DEFAULT])
+    return Archive([collection_from_spec(spec) for spec in _DEFAULT])
 
 
 def build_cohort(
@@ -543,7 +543,7 @@ def build_cohort(
 ) -> Collection:
     """A collection of ``patients`` patients with one CT series of
     ``files`` files each (for sharding, SLURM and per-patient costs)."""
-    return build_collection(
+    return collection_from_spec(
         {
             'name': name,
             'license': CC_BY_4,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings
 from datetime import date
 
-from .data import CC_BY_4, Collection, SeriesRecipe, build_collection
+from .data import CC_BY_4, Collection, SeriesRecipe, collection_from_spec
 
 HOSTILE_NAME = 'LOOKALIKE-Hostile Names'
 
@@ -61,4 +61,4 @@ def build_hostile_collection() -> Collection:
     with warnings.catch_warnings():
         # values longer or stranger than DICOM allows are the point here
         warnings.simplefilter('ignore')
-        return build_collection(spec)
+        return collection_from_spec(spec)

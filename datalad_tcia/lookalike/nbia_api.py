@@ -22,9 +22,9 @@ from xml.sax.saxutils import escape
 from .data import Archive, Series
 from .rows import (
     Row,
+    nbia_series_row,
     patient_row,
     series_metadata_row,
-    series_row,
     study_row,
 )
 
@@ -297,7 +297,7 @@ def _get_series(archive: Archive, q: Params, quirks: Quirks) -> Reply:
             and _eq(_first(q, 'ManufacturerModelName'), s.model)
         )
 
-    rows = [series_row(s) for s in _series_where(archive, pred)]
+    rows = [nbia_series_row(s) for s in _series_where(archive, pred)]
     return render(rows, _first(q, 'format'), quirks)
 
 
@@ -342,7 +342,8 @@ def _get_updated_series(archive: Archive, q: Params, quirks: Quirks) -> Reply:
         # an unparsable date matches nothing
         return render([], None, quirks)
     rows = [
-        series_row(s) for s in _series_where(archive, lambda s: s.date_released > since)
+        nbia_series_row(s)
+        for s in _series_where(archive, lambda s: s.date_released > since)
     ]
     return render(rows, _first(q, 'format'), quirks)
 

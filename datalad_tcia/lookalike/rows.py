@@ -14,7 +14,7 @@ def _fmt_date(d: date | None) -> str | None:
     return d.strftime('%m-%d-%Y') if d else None
 
 
-def series_row(s: Series) -> Row:
+def nbia_series_row(s: Series) -> Row:
     """The 30 v4 ``getSeries`` columns (nulls dropped later)."""
     st, p, c = s.study, s.patient, s.collection
     return {

@@ -14,10 +14,10 @@ from datalad_tcia.catalog import (
     CatalogError,
     CollectionCatalog,
     PatientCatalog,
-    collection_record,
+    collection_page,
     file_records,
     patient_record,
-    publish,
+    publish_catalog,
 )
 from datalad_tcia.datacite import CitationLookup, DataCiteError, doi_from_uri
 from datalad_tcia.dataset import DEFAULT_LAYOUT, LAYOUT_CONFIG
@@ -86,7 +86,7 @@ def write_catalog(
         with StoreLock(layout.lock):
             coll = describe_collection(deposit, base_url)
             add_citation(coll, datacite)
-            records = [collection_record(coll, limits.max_subdatasets)]
+            records = [collection_page(coll, limits.max_subdatasets)]
             shared: dict[str, Any] = {
                 k: records[0][k] for k in ('license', 'doi') if k in records[0]
             }
@@ -96,7 +96,7 @@ def write_catalog(
                 records.append(patient_record(p, coll.name, shared))
                 if with_files:
                     records.extend(file_records(p))
-            publish(layout.catalog, records, records[0])
+            publish_catalog(layout.catalog, records, records[0])
     except StoreLocked as e:
         yield Problem('catalog', 'impossible', str(e), path=layout.root)
         return

@@ -17,7 +17,7 @@ from .collection import build_collection, license_files, prepare_collection
 from .idc import IdcOutcome, IdcSources
 from .outcomes import CollectionOutcome, PatientOutcome, Problem
 from .patient import PatientWork, build_patient
-from .provenance import collection_record
+from .provenance import provenance_record
 from .versions import record_built
 from .withdraw import withdrawn_patients
 
@@ -135,7 +135,7 @@ def deposit_datasets(
                 git_files,
                 force=force,
                 patients_failed=failed,
-                record=collection_record(
+                record=provenance_record(
                     deposit, citation, idc.index.version if idc else None
                 ),
                 citation=citation,

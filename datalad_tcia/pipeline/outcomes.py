@@ -31,7 +31,7 @@ class Problem:
       ``catalog``, ``archives`` or ``clone``.
     kind: str, optional
       For selection problems: ``unknown-collection``, ``malformed-uid``,
-      ... (see :class:`~datalad_tcia.selection.Problem`).
+      ... (see :class:`~datalad_tcia.selection.SelectionProblem`).
     value: str, optional
       The offending input.
     """

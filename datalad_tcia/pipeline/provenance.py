@@ -37,7 +37,7 @@ def collection_doi(deposit: CollectionDeposit) -> str | None:
     return None
 
 
-def collection_record(
+def provenance_record(
     deposit: CollectionDeposit,
     citation: Citation | None,
     idc_version: str | None = None,

@@ -127,7 +127,7 @@ def test_generated_metadata_validates(catalogued: dict) -> None:
     catalog = catalogued['store'] / collection_id(ENC) / 'catalog'
     super_ = json.loads((catalog / 'metadata' / 'super.json').read_text())
     assert super_['dataset_id']
-    from datalad_tcia.catalog import collection_record, file_records, patient_record
+    from datalad_tcia.catalog import collection_page, file_records, patient_record
     from datalad_tcia.datacite import DataCiteClient
     from datalad_tcia.metadata import read_collection
     from datalad_tcia.pipeline.catalog import add_citation, describe_collection
@@ -135,7 +135,7 @@ def test_generated_metadata_validates(catalogued: dict) -> None:
     deposit = read_collection(catalogued['store'], ENC)
     coll = describe_collection(deposit, 'file:///x')
     add_citation(coll, DataCiteClient(catalogued['srv'].datacite_url))
-    records = [collection_record(coll)]
+    records = [collection_page(coll)]
     for p in coll.patients:
         records.append(patient_record(p, coll.name))
         records.extend(file_records(p))

@@ -14,7 +14,7 @@ import pytest
 from datalad.api import tcia_add
 
 from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.lookalike.data import Archive, SeriesRecipe, build_collection
+from datalad_tcia.lookalike.data import Archive, SeriesRecipe, collection_from_spec
 from datalad_tcia.lookalike.idc import (
     S3Lookalike,
     index_row,
@@ -55,7 +55,7 @@ def _idc_only() -> Archive:
             for i in range(2)
         ],
     }
-    return Archive([build_collection(spec)])
+    return Archive([collection_from_spec(spec)])
 
 
 @pytest.fixture
