@@ -26,8 +26,8 @@ index_param = Parameter(
     doc="""what answers the selection: 'nbia' (NBIA's REST API, the
     default) or 'idc' (the IDC index, offline: the installed idc-index-data
     package, or the parquet file of 'datalad.tcia.idc-index'). Collections
-    may then also be named by IDC collection_id or DOI. Downloads still
-    come from NBIA.""",
+    may then also be named by IDC collection_id or DOI, also those only IDC
+    holds. Where series are acquired from is --source's choice.""",
 )
 
 no_idc_param = Parameter(

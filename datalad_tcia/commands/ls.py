@@ -19,13 +19,14 @@ from datalad_next.commands import (
 from datalad_next.constraints import EnsureChoice
 from datalad_next.exceptions import CapturedException
 
-from datalad_tcia.idc import IdcIndexError
+from datalad_tcia.idc import IdcIndex, IdcIndexError
+from datalad_tcia.idc.s5cmd import is_s5cmd
 from datalad_tcia.listing import LEVELS, format_row, summarize
 from datalad_tcia.nbia import NbiaError
 from datalad_tcia.selection import SeriesSource, resolve_selection
 
 from .common import nbia_client
-from .idc import idc_constraints, idc_params, open_index
+from .idc import idc_constraints, index_param, open_index
 from .params import (
     api_url_param,
     jobs_param,
@@ -64,7 +65,7 @@ class TciaLs(ValidatedInterface):
             doc="""report down to this level of the hierarchy.""",
         ),
         'jobs': jobs_param,
-        **idc_params,
+        'index': index_param,
         'output_format': output_format_param,
     }
 
@@ -149,7 +150,9 @@ class TciaLs(ValidatedInterface):
                         status='ok', type='collection', Collection=name, **common
                     )
                 return
-            resolved = resolve_selection(source, selection, jobs=jobs)
+            resolved = resolve_selection(
+                source, selection, jobs=jobs, uuids=_uuid_index(source, manifest)
+            )
         except NbiaError as e:
             yield get_status_dict(
                 status='error',
@@ -178,3 +181,16 @@ class TciaLs(ValidatedInterface):
             generic_result_renderer(res)
             return
         ui.message(format_row(res))
+
+
+def _uuid_index(source: SeriesSource, manifest: str | None) -> IdcIndex | None:
+    """The IDC index for an ``.s5cmd`` manifest (it names IDC's UUIDs),
+    also when NBIA answers; ``None`` if there is none to open."""
+    if isinstance(source, IdcIndex):
+        return source
+    if not manifest or not is_s5cmd(manifest):
+        return None
+    try:
+        return open_index()
+    except IdcIndexError:
+        return None

@@ -161,8 +161,6 @@ class IdcIndex:
         self.prior_path = self._prior_path()
         self.version = self._version(table)
         self._names = self._collection_names()
-        #: for messages, where NBIA's client gives its URL
-        self.base_url = f'IDC index {self.version}'
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}({str(self.path)!r})'

@@ -53,7 +53,7 @@ from .collection import build_collection, license_files, prepare_collection
 from .datasets import deposit_datasets
 from .download import acquire_all, route
 from .fromidc import IdcAcquisition, acquire_from_idc
-from .idc import IdcOutcome, IdcSources, refresh_idc
+from .idc import IdcSources, refresh_idc
 from .metadata import deposit_archive_files
 from .outcomes import (
     SUCCESS,
@@ -61,6 +61,7 @@ from .outcomes import (
     CatalogOutcome,
     CloneOutcome,
     CollectionOutcome,
+    IdcOutcome,
     MetadataOutcome,
     Outcome,
     PatientOutcome,

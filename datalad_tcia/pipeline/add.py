@@ -19,12 +19,12 @@ from .catalog import write_catalog
 from .clone import clone_collection
 from .datasets import deposit_datasets
 from .download import acquire_all
-from .idc import IdcOutcome
 from .outcomes import (
     SUCCESS,
     ArchivesOutcome,
     CatalogOutcome,
     CollectionOutcome,
+    IdcOutcome,
     Outcome,
     PatientOutcome,
     Problem,

@@ -14,8 +14,8 @@ from datalad_tcia.metadata import CollectionDeposit, SeriesDeposit, read_collect
 from datalad_tcia.store import StoreLock, StoreLocked, unwritable
 
 from .collection import build_collection, license_files, prepare_collection
-from .idc import IdcOutcome, IdcSources
-from .outcomes import CollectionOutcome, PatientOutcome, Problem
+from .idc import IdcSources
+from .outcomes import CollectionOutcome, IdcOutcome, PatientOutcome, Problem
 from .patient import PatientWork, build_patient
 from .provenance import provenance_record
 from .versions import record_built

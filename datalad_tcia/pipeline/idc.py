@@ -25,6 +25,8 @@ from datalad_tcia.idc.s3 import IdcListingError, S3Client, S3Object
 from datalad_tcia.metadata import IdcRecord, SeriesDeposit, write_series_deposit
 from datalad_tcia.store import StoreLayout
 
+from .outcomes import IdcOutcome
+
 lgr = logging.getLogger('datalad.tcia.pipeline.idc')
 
 
@@ -53,24 +55,6 @@ class IdcSources:
                 self._known.update(self.index.locations(missing))
                 self._asked.update(missing)
             return {u: self._known[u] for u in uids if u in self._known}
-
-
-@dataclass
-class IdcOutcome:
-    """What the IDC step did for one patient.
-
-    ``status`` is ``ok`` when series were listed (even if some failed),
-    ``notneeded`` when nothing was to be done; ``warnings`` name the series
-    whose listing failed (never a failure of the run).
-    """
-
-    status: str
-    message: str
-    patient_id: str
-    listed: int = 0
-    matched: int = 0
-    files: int = 0
-    warnings: list[str] = field(default_factory=list)
 
 
 def _downloader(s3: S3Client, bucket: str) -> Callable[[S3Object], str]:

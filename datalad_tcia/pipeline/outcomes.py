@@ -14,8 +14,6 @@ from pathlib import Path
 from datalad_tcia.dataset import PatientEntry
 from datalad_tcia.nbia import SeriesInfo
 
-from .idc import IdcOutcome
-
 #: statuses that mean "done"
 SUCCESS = ('ok', 'notneeded')
 
@@ -86,6 +84,24 @@ class MetadataOutcome:
     archive: Path
     series_uid: str
     files: int
+
+
+@dataclass
+class IdcOutcome:
+    """What the IDC step did for one patient.
+
+    ``status`` is ``ok`` when series were listed (even if some failed),
+    ``notneeded`` when nothing was to be done; ``warnings`` name the series
+    whose listing failed (never a failure of the run).
+    """
+
+    status: str
+    message: str
+    patient_id: str
+    listed: int = 0
+    matched: int = 0
+    files: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass

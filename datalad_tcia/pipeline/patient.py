@@ -34,8 +34,8 @@ from datalad_tcia.gitcmd import GitError, dataset_id, git_line, rev_parse
 from datalad_tcia.metadata import MetadataError, SeriesDeposit
 from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked
 
-from .idc import IdcOutcome, IdcSources, refresh_idc
-from .outcomes import PatientOutcome
+from .idc import IdcSources, refresh_idc
+from .outcomes import IdcOutcome, PatientOutcome
 from .withdraw import withdrawn_since
 
 lgr = logging.getLogger('datalad.tcia.pipeline.patient')
