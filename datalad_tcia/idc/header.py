@@ -59,8 +59,6 @@ class ObjectFacts:
       ``None`` if the object is not DICOM.
     received: int
       Body bytes received for it.
-    requests: int
-      Requests made for it.
     """
 
     key: str
@@ -68,7 +66,6 @@ class ObjectFacts:
     md5: str
     header: dict[str, Any] | None
     received: int
-    requests: int
 
 
 def _at_pixels(tag: BaseTag, vr: str | None, length: int) -> bool:
@@ -126,35 +123,20 @@ def read_object(
       When the bucket cannot be read (after retries), sends no bytes, or
       sends other bytes than its listing says.
     """
-    requests = 0
     if obj.md5 is None:
         # a multipart ETag is no MD5: the whole object, hashed as it streams
-        buf, md5, size = s3.read_md5(bucket, obj.key, keep=HEAD_LIMIT)
-        requests, received = 1, size
-        if size != obj.size:
-            msg = f'{size} bytes received, the listing says {obj.size}'
+        buf, md5, received = s3.read_md5(bucket, obj.key, keep=HEAD_LIMIT)
+        if received != obj.size:
+            msg = f'{received} bytes received, the listing says {obj.size}'
             raise IdcClientError(s3.object_url(bucket, obj.key), msg, 200)
-        if len(buf) == size or pixel_offset(buf) is not None:
-            return ObjectFacts(
-                obj.key, size, md5, read_header(buf, tags), received, requests
-            )
     else:
         buf, md5, received = b'', obj.md5, 0
     want = first
-    while True:
-        if len(buf) >= obj.size:
-            _check_whole(s3, bucket, obj, buf, md5)
-            return ObjectFacts(
-                obj.key, obj.size, md5, read_header(buf, tags), received, requests
-            )
-        if buf and pixel_offset(buf) is not None:
-            return ObjectFacts(
-                obj.key, obj.size, md5, read_header(buf, tags), received, requests
-            )
+    # read on until the header is complete: PixelData, or the whole object
+    while len(buf) < obj.size and (not buf or pixel_offset(buf) is None):
         start = len(buf)
         end = min(obj.size, max(want, start + first)) - 1
         chunk, whole = s3.read_range(bucket, obj.key, start, end)
-        requests += 1
         received += len(chunk)
         if whole:
             buf = chunk
@@ -164,6 +146,9 @@ def read_object(
             msg = f'no bytes for the range {start}-{end} of a {obj.size}-byte object'
             raise IdcClientError(s3.object_url(bucket, obj.key), msg, 206)
         want = 2 * (end + 1)
+        if len(buf) >= obj.size:
+            _check_whole(s3, bucket, obj, buf, md5)
+    return ObjectFacts(obj.key, obj.size, md5, read_header(buf, tags), received)
 
 
 def _check_whole(

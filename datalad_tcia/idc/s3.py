@@ -172,6 +172,24 @@ class S3Client(RetryingClient):
             raise IdcClientError(url, 'a truncated listing without a next token', 200)
         return objects, token if truncated else None
 
+    def series_objects(self, bucket: str, series_uuid: str) -> list[S3Object]:
+        """The instance objects of a version of a series: only
+        ``<series_uuid>/<name>.dcm`` directly under the prefix counts (a
+        listing is input too).
+
+        Raises
+        ------
+        IdcListingError
+        """
+        prefix = f'{series_uuid}/'
+        return [
+            o
+            for o in self.list_prefix(bucket, prefix)
+            if o.key.startswith(prefix)
+            and o.key.endswith('.dcm')
+            and '/' not in o.key[len(prefix) :]
+        ]
+
     def read_range(
         self, bucket: str, key: str, start: int, end: int
     ) -> tuple[bytes, bool]:

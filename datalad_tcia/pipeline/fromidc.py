@@ -84,24 +84,6 @@ class IdcAcquisition:
         return found
 
 
-def series_objects(s3: S3Client, loc: IdcSeries) -> list[S3Object]:
-    """The instance objects of a series' version (a listing is input too:
-    only ``<uuid>/<name>.dcm`` directly under the prefix counts).
-
-    Raises
-    ------
-    IdcListingError
-    """
-    prefix = f'{loc.series_uuid}/'
-    return [
-        o
-        for o in s3.list_prefix(loc.bucket, prefix)
-        if o.key.startswith(prefix)
-        and o.key.endswith('.dcm')
-        and '/' not in o.key[len(prefix) :]
-    ]
-
-
 def _problems(
     uid: str, counts: dict[str, int | None], facts: Sequence[ObjectFacts]
 ) -> list[str]:
@@ -206,7 +188,7 @@ def acquire_from_idc(
     remove_stale_parts(layout.metadata, uid)
     where = f'{loc.bucket}/{loc.series_uuid}/'
     try:
-        objects = series_objects(acq.s3, loc)
+        objects = acq.s3.series_objects(loc.bucket, loc.series_uuid)
         facts = list(acq.pool.map(lambda o: acq.facts(loc.bucket, o), objects))
     except IdcListingError as e:
         return SeriesOutcome(

@@ -106,16 +106,8 @@ def refresh_idc(
         if loc is None or _is_current(dep, loc, idc):
             result.append(dep)
             continue
-        prefix = f'{loc.series_uuid}/'
         try:
-            # only the series' own instance objects (a listing is input too)
-            objects = [
-                o
-                for o in idc.s3.list_prefix(loc.bucket, prefix)
-                if o.key.startswith(prefix)
-                and o.key.endswith('.dcm')
-                and '/' not in o.key[len(prefix) :]
-            ]
+            objects = idc.s3.series_objects(loc.bucket, loc.series_uuid)
             match = match_series(
                 [(m.path, m.md5, m.size) for m in dep.images],
                 objects,
