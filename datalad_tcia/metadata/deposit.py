@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -29,31 +29,25 @@ def load_json(path: Path) -> Any:
         raise MetadataError(msg) from e
 
 
-def _read_json(
-    layout: StoreLayout, series_uid: str
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Both metadata records of a series, validated.
+def _checked(path: Path, check: Callable[[Any], Any]) -> Any:
+    """``path`` loaded and validated by ``check``; errors name the file.
 
     Raises
     ------
-    FileNotFoundError
-      If either file is missing.
-    MetadataError
-      If either is invalid.
+    FileNotFoundError, MetadataError
     """
-    apath = layout.archive_metadata(series_uid)
-    dpath = layout.dicoms_metadata(series_uid)
     try:
-        arec = check_archive_record(load_json(apath), series_uid)
+        return check(load_json(path))
     except MetadataError as e:
-        msg = f'{apath}: {e}'
+        msg = f'{path}: {e}'
         raise MetadataError(msg) from e
-    try:
-        drecs = check_dicoms_records(load_json(dpath))
-    except MetadataError as e:
-        msg = f'{dpath}: {e}'
-        raise MetadataError(msg) from e
-    return arec, drecs
+
+
+def _record_json(layout: StoreLayout, series_uid: str) -> dict[str, Any]:
+    return _checked(
+        layout.archive_metadata(series_uid),
+        lambda obj: check_archive_record(obj, series_uid),
+    )
 
 
 def write_series_deposit(layout: StoreLayout, deposit: SeriesDeposit) -> None:
@@ -141,7 +135,8 @@ def read_series_deposit(layout: StoreLayout, series_uid: str) -> SeriesDeposit:
     MetadataError
       If either is invalid.
     """
-    arec, drecs = _read_json(layout, series_uid)
+    arec = _record_json(layout, series_uid)
+    drecs = _checked(layout.dicoms_metadata(series_uid), check_dicoms_records)
     return SeriesDeposit.from_json(arec, drecs)
 
 
@@ -152,12 +147,7 @@ def read_series_record(layout: StoreLayout, series_uid: str) -> SeriesRecord:
     ------
     FileNotFoundError, MetadataError
     """
-    path = layout.archive_metadata(series_uid)
-    try:
-        return SeriesRecord.from_json(check_archive_record(load_json(path), series_uid))
-    except MetadataError as e:
-        msg = f'{path}: {e}'
-        raise MetadataError(msg) from e
+    return SeriesRecord.from_json(_record_json(layout, series_uid))
 
 
 @dataclass
@@ -241,7 +231,7 @@ def withdrawn_records(layout: StoreLayout) -> list[SeriesRecord]:
         sorted(folder.glob('*_metadata_archive.json')) if folder.is_dir() else ()
     ):
         try:
-            out.append(SeriesRecord.from_json(check_archive_record(load_json(path))))
+            out.append(SeriesRecord.from_json(_checked(path, check_archive_record)))
         except (OSError, MetadataError):
             continue
     return out
