@@ -24,7 +24,7 @@ from datalad_tcia.pipeline import AddSummary, add_selection
 from .common import store_path
 from .constraints import EnsureStoreURL
 from .hpc import hpc_constraints, hpc_params, submit
-from .idc import idc_constraints, idc_params, no_idc_param, plan_and_sources
+from .idc import idc_constraints, idc_params, no_idc_param
 from .params import (
     api_url_param,
     datacite_url_param,
@@ -162,21 +162,21 @@ class TciaAdd(ValidatedInterface):
             given = {k: v for k, v in locals().items() if k in TciaAdd._params_}
             yield submit(store_dir, TciaAdd._params_, given)
             return
-        go, planner, idc, first = plan_and_sources(index, no_idc, 'tcia_add', source)
-        yield from first
-        if not go:
-            return
-        settings = run_settings(
+        settings, first = run_settings(
             store_dir,
+            'tcia_add',
+            index=index,
+            source=source,
+            no_idc=no_idc,
             api_url=api_url,
             datacite_url=datacite_url,
             store_url=store_url,
             jobs=jobs,
-            source=source,
-            index=planner,
-            idc=idc,
             keep_archives=keep_archives,
         )
+        yield from first
+        if settings is None:
+            return
         # --update: every collection in the store, one summary each
         for sel in (
             [replace(selection, collection=c) for c in stored_collections(store_dir)]

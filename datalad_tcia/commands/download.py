@@ -18,7 +18,7 @@ from datalad_next.constraints import EnsureBool
 from datalad_tcia.pipeline import acquire_all, plan_selection
 
 from .common import store_path
-from .idc import idc_constraints, idc_params, no_idc_param, plan_and_sources
+from .idc import idc_constraints, idc_params, no_idc_param
 from .params import (
     api_url_param,
     force_param,
@@ -122,21 +122,19 @@ class TciaDownload(ValidatedInterface):
             body_part,
             manufacturer,
         )
-        go, planner, idc, first = plan_and_sources(
-            index, no_idc, 'tcia_download', source
-        )
-        yield from first
-        if not go:
-            return
-        settings = run_settings(
+        settings, first = run_settings(
             store_path(store),
+            'tcia_download',
+            index=index,
+            source=source,
+            no_idc=no_idc,
             api_url=api_url,
             jobs=jobs,
             force=force,
-            source=source,
-            index=planner,
-            idc=idc,
         )
+        yield from first
+        if settings is None:
+            return
         plan = plan_selection(
             settings.planner,
             selection,
