@@ -43,7 +43,8 @@ from datalad_tcia.lookalike.data import (
     build_large_collection,
     collection_from_spec,
 )
-from datalad_tcia.lookalike.idc import S3Lookalike, write_index
+from datalad_tcia.lookalike.idc import S3Lookalike
+from datalad_tcia.lookalike.idc_index import write_index
 
 DATALAD = str(Path(sys.executable).parent / 'datalad')
 ROOT = Path(__file__).resolve().parent.parent

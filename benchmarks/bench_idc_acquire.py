@@ -54,7 +54,7 @@ def serve(directory: Path, patients: int) -> None:
 
     from datalad_tcia.lookalike import LookalikeServer
     from datalad_tcia.lookalike.data import Archive, build_shaped_collection
-    from datalad_tcia.lookalike.idc import write_index
+    from datalad_tcia.lookalike.idc_index import write_index
 
     shape = Shape(*SHAPES['lidc-idri'])
     start = time.perf_counter()

@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f'DataCite:    {srv.datacite_url}', flush=True)
     s3 = None
     if args.idc:
-        from .idc import S3Lookalike, write_index
+        from .idc import S3Lookalike
+        from .idc_index import write_index
 
         write_index(archive, args.idc / 'idc_index.parquet')
         s3 = S3Lookalike().start()

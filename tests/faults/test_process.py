@@ -240,7 +240,8 @@ def test_kill_during_header_acquisition(
     deposited before the kill."""
     import os
 
-    from datalad_tcia.lookalike.idc import S3Lookalike, series_uuid, write_index
+    from datalad_tcia.lookalike.idc import S3Lookalike
+    from datalad_tcia.lookalike.idc_index import series_uuid, write_index
 
     row = Row('process', 'SIGKILL during header acquisition from IDC', 1)
     store = tmp_path / 'store'

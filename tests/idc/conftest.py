@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.lookalike.idc import S3Lookalike, write_index
+from datalad_tcia.lookalike.idc import S3Lookalike
+from datalad_tcia.lookalike.idc_index import write_index
 
 PHI = 'Pseudo-PHI-DICOM-Data'
 ENC = 'LOOKALIKE-MR-Encodings'

@@ -13,7 +13,7 @@ import pytest
 from datalad.api import tcia_add, tcia_download
 
 from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.lookalike.idc import instance_key
+from datalad_tcia.lookalike.idc_index import instance_key
 from datalad_tcia.store import collection_id
 from tests.helpers import DATALAD, fresh_env, run_ok
 
@@ -239,7 +239,7 @@ def test_a_series_that_fails_verification(
     --source auto takes it from NBIA instead, the others from IDC."""
     import datalad
 
-    from datalad_tcia.lookalike.idc import index_row, write_index
+    from datalad_tcia.lookalike.idc_index import index_row, write_index
 
     coll = tcia.archive.collection(PHI)
     assert coll is not None

@@ -15,8 +15,8 @@ from datalad.api import tcia_add
 
 from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.lookalike.data import Archive, SeriesRecipe, collection_from_spec
-from datalad_tcia.lookalike.idc import (
-    S3Lookalike,
+from datalad_tcia.lookalike.idc import S3Lookalike
+from datalad_tcia.lookalike.idc_index import (
     index_row,
     instance_key,
     prior_row,

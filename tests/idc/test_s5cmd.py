@@ -11,7 +11,7 @@ from datalad.api import tcia_download
 
 from datalad_tcia.idc.s5cmd import is_s5cmd, read_s5cmd_manifest
 from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.lookalike.idc import instance_key, series_uuid
+from datalad_tcia.lookalike.idc_index import instance_key, series_uuid
 from datalad_tcia.nbia import ManifestError
 
 from .conftest import PHI, CleanIdc

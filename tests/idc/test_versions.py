@@ -14,7 +14,8 @@ import pydicom
 import pytest
 
 from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.lookalike.idc import S3Lookalike, write_index
+from datalad_tcia.lookalike.idc import S3Lookalike
+from datalad_tcia.lookalike.idc_index import write_index
 from datalad_tcia.store import collection_id
 from tests.helpers import DATALAD, api, fresh_env, run_ok
 
