@@ -54,6 +54,22 @@ def pytest_collection_modifyitems(
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_config() -> Iterator[None]:
+    """Reload DataLad's configuration after every test.
+
+    ``datalad.cfg`` reads ``DATALAD_*`` environment variables when it
+    loads: a test that sets them with ``monkeypatch`` and reloads would
+    otherwise leave its settings (an S3 endpoint since stopped, say) to
+    the next test in the same process, after ``monkeypatch`` has put the
+    environment back. Autouse fixtures are torn down last, after
+    ``monkeypatch``."""
+    import datalad
+
+    yield
+    datalad.cfg.reload(force=True)
+
+
 @pytest.fixture(scope='session')
 def lookalike_session() -> Iterator[LookalikeServer]:
     """One look-alike server for the whole session."""

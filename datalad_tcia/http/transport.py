@@ -53,9 +53,9 @@ class ErrorTypes:
 class Attempts:
     """Attempt count and start time shared by all retries of one call."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.count = 0
-        self.started = time.monotonic()
+        self.started = clock()
 
 
 class RetryingClient:
@@ -73,6 +73,9 @@ class RetryingClient:
       Session to use (one is created otherwise).
     sleep: callable
       How to wait between attempts (tests pass a recorder).
+    clock: callable
+      The monotonic clock the retry budget is measured with (tests pass
+      one that only :obj:`sleep` advances).
     auth: tuple of str, optional
       User name and password for HTTP basic authentication.
     token: str, optional
@@ -89,12 +92,14 @@ class RetryingClient:
         timeout: tuple[float, float] = (30.0, 120.0),
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
         auth: tuple[str, str] | None = None,
         token: str | None = None,
     ) -> None:
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
         self._sleep = sleep
+        self._clock = clock
         if session is None:
             session = requests.Session()
             adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16)
@@ -106,6 +111,10 @@ class RetryingClient:
         elif auth:
             session.auth = auth
         self.session = session
+
+    def attempts(self) -> Attempts:
+        """A fresh attempt count for one call, on this client's clock."""
+        return Attempts(self._clock)
 
     def _send(
         self,
@@ -127,7 +136,7 @@ class RetryingClient:
           every allowed attempt failed, ``client`` on a 4xx other than 429
           (never retried).
         """
-        attempts = attempts or Attempts()
+        attempts = attempts or self.attempts()
         while True:
             attempts.count += 1
             attempt = attempts.count
@@ -169,7 +178,7 @@ class RetryingClient:
         if attempt >= policy.max_attempts:
             return False
         wait = policy.delay(attempt, retry_after)
-        if time.monotonic() + wait - attempts.started > policy.budget:
+        if self._clock() + wait - attempts.started > policy.budget:
             lgr.debug('retry budget exhausted after %d attempts: %s', attempt, err)
             return False
         lgr.debug('attempt %d failed (%s), retrying in %.2fs', attempt, err, wait)

@@ -81,6 +81,9 @@ class NbiaClient(RetryingClient):
       anywhere in a response, also in the middle of a download.
     session: requests.Session, optional
       Session to use (one is created otherwise).
+    sleep, clock: callable, optional
+      How to wait between attempts, and the clock the retry budget is
+      measured with (see :class:`~datalad_tcia.http.RetryingClient`).
     token: str, optional
       Bearer token for an NBIA deployment that wants one (v4 needs none).
     """
@@ -95,11 +98,14 @@ class NbiaClient(RetryingClient):
         timeout: tuple[float, float] = (30.0, 120.0),
         session: requests.Session | None = None,
         sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
         token: str | None = None,
     ) -> None:
         kwargs: dict[str, Any] = {}
         if sleep is not None:
             kwargs['sleep'] = sleep
+        if clock is not None:
+            kwargs['clock'] = clock
         # the kept URL has no credentials; they go with each request
         url, auth = split_credentials(resolve_api_url(base_url))
         super().__init__(
@@ -298,7 +304,7 @@ class NbiaClient(RetryingClient):
         """
         params = _image_params(series_uid, new_file_names, include_md5)
         dest = Path(dest)
-        attempts = Attempts()
+        attempts = self.attempts()
         while True:
             # errors of the request itself are retried inside _request
             resp = self._request('getImage', params, stream=True, attempts=attempts)
@@ -343,7 +349,7 @@ class NbiaClient(RetryingClient):
         A body that is not JSON (an HTML error page of a proxy, say) is
         retried like a 5xx.
         """
-        attempts = Attempts()
+        attempts = self.attempts()
         while True:
             resp = self._request(name, params, attempts=attempts)
             try:

@@ -43,15 +43,26 @@ def _cli_reference(app: object) -> None:
     ]
     for _module, _cls, cmd, _py in datalad_tcia.command_suite[1]:
         proc = subprocess.run(
-            [sys.executable, '-c', 'from datalad.cli.main import main; main()',
-             cmd, '--help'],
+            [
+                sys.executable,
+                '-c',
+                'from datalad.cli.main import main; main()',
+                cmd,
+                '--help',
+            ],
             capture_output=True,
             text=True,
             check=True,
         )
         (out / f'{cmd}.txt').write_text(proc.stdout)
-        lines += [cmd, '-' * len(cmd), '', f'.. literalinclude:: cli/{cmd}.txt',
-                  '   :language: none', '']
+        lines += [
+            cmd,
+            '-' * len(cmd),
+            '',
+            f'.. literalinclude:: cli/{cmd}.txt',
+            '   :language: none',
+            '',
+        ]
     (HERE / 'generated' / 'cli.rst').write_text('\n'.join(lines))
 
 
