@@ -45,14 +45,14 @@ from datalad_tcia.dataset import (
     update_dataset,
 )
 from datalad_tcia.export import deposit_url, store_base_url
-from datalad_tcia.gitcmd import git
 from datalad_tcia.http import RetryPolicy
 from datalad_tcia.metadata import SeriesRecord, read_collection
 from datalad_tcia.nbia import SeriesInfo
 from datalad_tcia.pipeline import archive_info, deposit_archive, deposit_datasets
-from datalad_tcia.pipeline.catalog import write_catalog
 from datalad_tcia.pipeline.outcomes import CollectionOutcome
+from datalad_tcia.pipeline.write_catalog import write_catalog
 from datalad_tcia.store import StoreLayout
+from datalad_tcia.store.git import git
 
 API = 'https://nbia.cancerimagingarchive.net/nbia-api/services/v4'
 COLLECTION = 'BENCH-Collection'

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from datalad_tcia.dataset import ARCHIVIST, UNCURL
 from datalad_tcia.dataset.repository import UNCURL_MATCH, UNCURL_URL, create_dataset
-from datalad_tcia.gitcmd import git_line
+from datalad_tcia.store.git import git_line
 
 
 def create_with_special_remotes(path: Path, description: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from datalad_tcia.gitcmd import git
+from datalad_tcia.store.git import git
 
 
 def annex_config_lines(annex_uuid: str) -> list[str]:

@@ -11,7 +11,7 @@ from datalad_tcia.archive import DEFAULT_TAGS
 from datalad_tcia.datacite import CitationLookup, DataCiteClient
 from datalad_tcia.http import RetryPolicy
 from datalad_tcia.nbia import NbiaClient
-from datalad_tcia.pipeline.catalog import CatalogLimits
+from datalad_tcia.pipeline.write_catalog import CatalogLimits
 
 
 def nbia_client(api_url: str | None = None) -> NbiaClient:

@@ -21,9 +21,9 @@ from datalad_next.exceptions import CapturedException
 
 from datalad_tcia.idc import IdcIndex, IdcIndexError
 from datalad_tcia.idc.s5cmd import is_s5cmd
-from datalad_tcia.listing import LEVELS, format_row, summarize
 from datalad_tcia.nbia import NbiaError
-from datalad_tcia.selection import SeriesSource, resolve_selection
+from datalad_tcia.pipeline.select import SeriesSource, resolve_selection
+from datalad_tcia.pipeline.summarize import LEVELS, format_row, summarize
 
 from .common import nbia_client
 from .idc import idc_constraints, index_param, open_index

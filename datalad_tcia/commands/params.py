@@ -17,7 +17,7 @@ from datalad_next.constraints.parameter import ParameterConstraintContext
 
 from datalad_tcia.datacite import DEFAULT_DATACITE_URL
 from datalad_tcia.nbia import DEFAULT_API_URL
-from datalad_tcia.selection import Selection
+from datalad_tcia.pipeline.select import Selection
 
 from .constraints import SELECTION, EnsureSelection
 

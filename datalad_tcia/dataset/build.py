@@ -29,7 +29,7 @@ from datalad_tcia.annex.branch import (
 )
 from datalad_tcia.annex.config import read_config
 from datalad_tcia.annex.keys import object_path
-from datalad_tcia.gitcmd import (
+from datalad_tcia.store.git import (
     GitError,
     cat_blobs,
     current_branch,

@@ -22,7 +22,7 @@ from datalad_tcia.annex.config import (
     read_config,
     remote_config_lines,
 )
-from datalad_tcia.gitcmd import GitError, current_branch, git
+from datalad_tcia.store.git import GitError, current_branch, git
 
 UNCURL = 'uncurl'
 ARCHIVIST = 'archivist'

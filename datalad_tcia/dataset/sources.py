@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from datalad_tcia.annex.branch import hashdirlower, journal_name, present_uuids
 from datalad_tcia.annex.config import read_config
-from datalad_tcia.gitcmd import cat_blobs, git
+from datalad_tcia.store.git import cat_blobs, git
 
 from .repository import ALL_REMOTES
 

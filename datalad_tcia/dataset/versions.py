@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from datalad_tcia.gitcmd import GitError, cat_blobs, git, git_line
+from datalad_tcia.store.git import GitError, cat_blobs, git, git_line
 
 #: the prefix of version tags
 PREFIX = 'tcia-'

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from datalad_tcia.gitcmd import GitError, git, git_succeeds
 from datalad_tcia.store import DEPOSIT_SUFFIXES, DepositPaths
+from datalad_tcia.store.git import GitError, git, git_succeeds
 
 from .bare import PEELED, packed_refs, publish_repository
 

@@ -1,37 +1,43 @@
-"""The pipeline: units of work over typed records, composed by the commands.
+"""The pipeline: the steps of ``tcia-add`` over typed records, each in a
+module named for it, composed by the commands.
 
-========== ===================================== ==============================
-unit       function                              reads -> writes (store)
-========== ===================================== ==============================
-plan       :func:`plan_selection`                NBIA -> a :class:`Plan`
-series     :func:`acquire_series`,               NBIA -> ``archives/``,
-           :func:`acquire_from_idc`              ``metadata/``; IDC's bucket
-                                                 (listing, headers) ->
-                                                 ``metadata/``
-patient    :func:`refresh_idc`,                  IDC index, IDC's bucket ->
-           :func:`build_patient`                 ``metadata/``;
-                                                 ``metadata/`` ->
-                                                 ``repos/<slug>``,
-                                                 ``datasets/<slug>_XDLRA--*``
-collection :func:`build_collection`,             ``repos/`` ->
-           :func:`write_catalog`,                ``repos/collection``,
-           :func:`delete_archives`               ``collection_XDLRA--*``,
-                                                 ``catalog/``; deletes
-                                                 ``archives/``
-========== ===================================== ==============================
+=================== ============================ ===========================
+step                module: function             reads -> writes (store)
+=================== ============================ ===========================
+select              ``select``:                  NBIA listings, manifests,
+                    :func:`resolve_selection`    the IDC index -> series
+plan                ``plan``:                    NBIA or the IDC index ->
+                    :func:`plan_selection`       a :class:`Plan`
+acquire             ``acquire``:                 NBIA -> ``archives/``,
+                    :func:`acquire_all`,         ``metadata/``; IDC's bucket
+                    ``acquire_nbia``,            (listing, headers) ->
+                    ``acquire_idc``,             ``metadata/``; archives on
+                    ``index_archives``           disk -> ``metadata/``
+withdraw            ``withdraw``                 ``metadata/withdrawn/``
+build patients      ``build_datasets``:          IDC index, bucket ->
+                    :func:`deposit_datasets`,    ``metadata/``;
+                    ``idc_sources``,             ``metadata/`` ->
+                    ``build_patient``            ``repos/<slug>``,
+                                                 ``datasets/<slug>.git``
+build collection    ``build_collection``,        ``repos/`` ->
+                    ``gather_provenance``,       ``repos/collection``,
+                    ``make_version``             ``collection.git``, a tag
+catalog             ``write_catalog``            ``catalog/``
+clean up            ``clean_up``                 deletes ``archives/``
+clone               ``clone``                    the user's clone
+=================== ============================ ===========================
 
-Stage runners apply a unit to many items under the collection's lock:
-:func:`acquire_all` (series, in parallel), :func:`deposit_datasets`
-(patients, then the collection superdataset), and :func:`add_selection`
-composes everything. Each yields outcomes (:mod:`.outcomes`) that the
+:func:`add_selection` (``add``) composes every step; ``summarize`` makes
+``tcia-ls``'s lines. Each step yields outcomes (:mod:`.outcomes`) that the
 commands turn into result records.
 
 .. currentmodule:: datalad_tcia.pipeline
 .. autosummary::
    :toctree: generated
 
+   resolve_selection
    plan_selection
-   acquire_series
+   acquire_from_nbia
    acquire_from_idc
    deposit_archive
    refresh_idc
@@ -45,16 +51,17 @@ commands turn into result records.
    add_selection
 """
 
+from .acquire import acquire_all, route
+from .acquire_idc import IdcAcquisition, acquire_from_idc
+from .acquire_nbia import acquire_from_nbia, archive_info, deposit_archive
 from .add import AddSummary, add_selection
-from .archives import delete_archives
-from .catalog import write_catalog
+from .build_collection import build_collection, license_files, prepare_collection
+from .build_datasets import deposit_datasets
+from .build_patient import PatientWork, build_patient
+from .clean_up import delete_archives
 from .clone import clone_collection
-from .collection import build_collection, license_files, prepare_collection
-from .datasets import deposit_datasets
-from .download import acquire_all, route
-from .fromidc import IdcAcquisition, acquire_from_idc
-from .idc import IdcSources, refresh_idc
-from .metadata import deposit_archive_files
+from .idc_sources import IdcSources, refresh_idc
+from .index_archives import deposit_archive_files
 from .outcomes import (
     SUCCESS,
     ArchivesOutcome,
@@ -69,10 +76,10 @@ from .outcomes import (
     SeriesOutcome,
     WithdrawnOutcome,
 )
-from .patient import PatientWork, build_patient
 from .plan import Plan, plan_selection
-from .series import acquire_series, archive_info, deposit_archive
+from .select import Resolution, Selection, resolve_selection
 from .settings import ACQUISITION_SOURCES, RunSettings
+from .write_catalog import write_catalog
 
 __all__ = [
     'ACQUISITION_SOURCES',
@@ -94,10 +101,12 @@ __all__ = [
     'PatientWork',
     'Plan',
     'Problem',
+    'Resolution',
+    'Selection',
     'SeriesOutcome',
     'WithdrawnOutcome',
     'acquire_all',
-    'acquire_series',
+    'acquire_from_nbia',
     'add_selection',
     'build_collection',
     'build_patient',
@@ -111,5 +120,6 @@ __all__ = [
     'plan_selection',
     'prepare_collection',
     'refresh_idc',
+    'resolve_selection',
     'write_catalog',
 ]

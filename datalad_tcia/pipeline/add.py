@@ -11,14 +11,15 @@ from pathlib import Path
 from datalad_tcia.export import clone_url
 from datalad_tcia.hpc import Shard
 from datalad_tcia.metadata import read_collection
-from datalad_tcia.selection import Selection
+from datalad_tcia.pipeline.select import Selection
 from datalad_tcia.store import StoreLayout
 
-from .archives import delete_archives
-from .catalog import write_catalog
+from .acquire import acquire_all
+from .build_datasets import deposit_datasets
+from .clean_up import delete_archives
 from .clone import clone_collection
-from .datasets import deposit_datasets
-from .download import acquire_all
+from .gather_provenance import citation_current, lookup_citation
+from .make_version import datasets_current, unchanged
 from .outcomes import (
     SUCCESS,
     ArchivesOutcome,
@@ -32,10 +33,9 @@ from .outcomes import (
     WithdrawnOutcome,
 )
 from .plan import plan_selection
-from .provenance import citation_current, lookup_citation
 from .settings import RunSettings
-from .versions import datasets_current, unchanged
 from .withdraw import withdraw_missing
+from .write_catalog import write_catalog
 
 lgr = logging.getLogger('datalad.tcia.pipeline.add')
 
@@ -123,8 +123,8 @@ def add_selection(
 
     ``settings.index`` (the IDC index) answers the selection instead of
     NBIA; ``settings.source`` says where series are acquired from (see
-    :func:`~.download.route`); with ``settings.idc``, the files gain IDC's
-    URLs as sources (see :func:`~.idc.refresh_idc`).
+    :func:`~.acquire.route`); with ``settings.idc``, the files gain IDC's
+    URLs as sources (see :func:`~.idc_sources.refresh_idc`).
     """
     summary = summary if summary is not None else AddSummary()
     touched: set[str] = set()  # collections with something new this run

@@ -29,7 +29,7 @@ class Problem:
       ``catalog``, ``archives`` or ``clone``.
     kind: str, optional
       For selection problems: ``unknown-collection``, ``malformed-uid``,
-      ... (see :class:`~datalad_tcia.selection.SelectionProblem`).
+      ... (see :class:`~datalad_tcia.pipeline.select.SelectionProblem`).
     value: str, optional
       The offending input.
     """

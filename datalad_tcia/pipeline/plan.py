@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from datalad_tcia.nbia import NbiaError, SeriesInfo
-from datalad_tcia.selection import (
+from datalad_tcia.pipeline.select import (
     Selection,
     SeriesSource,
     UuidResolver,

@@ -9,10 +9,10 @@ from datalad_tcia.archive import DEFAULT_TAGS
 from datalad_tcia.datacite import CitationLookup
 from datalad_tcia.idc import IdcIndex
 from datalad_tcia.nbia import NbiaClient
-from datalad_tcia.selection import SeriesSource
+from datalad_tcia.pipeline.select import SeriesSource
 
-from .catalog import CatalogLimits
-from .idc import IdcSources
+from .idc_sources import IdcSources
+from .write_catalog import CatalogLimits
 
 #: where series may be acquired from (``--source``)
 ACQUISITION_SOURCES = ('auto', 'idc', 'nbia')
@@ -38,7 +38,7 @@ class RunSettings:
     force: bool
       Acquire again what is deposited.
     source: str
-      ``auto``, ``idc`` or ``nbia`` (see :func:`~.download.route`).
+      ``auto``, ``idc`` or ``nbia`` (see :func:`~.acquire.route`).
     index: IdcIndex or None
       The IDC index, when it (not NBIA) answers the selection.
     idc: IdcSources or None

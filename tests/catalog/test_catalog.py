@@ -130,7 +130,7 @@ def test_generated_metadata_validates(catalogued: dict) -> None:
     from datalad_tcia.catalog import collection_page, file_records, patient_record
     from datalad_tcia.datacite import DataCiteClient
     from datalad_tcia.metadata import read_collection
-    from datalad_tcia.pipeline.catalog import add_citation, describe_collection
+    from datalad_tcia.pipeline.write_catalog import add_citation, describe_collection
 
     deposit = read_collection(catalogued['store'], ENC)
     coll = describe_collection(deposit, 'file:///x')

@@ -11,7 +11,7 @@ from datalad_tcia.idc import IdcIndex, IdcIndexError
 from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.lookalike.idc_index import write_index
 from datalad_tcia.nbia import NbiaClient
-from datalad_tcia.selection import Selection, resolve_selection
+from datalad_tcia.pipeline.select import Selection, resolve_selection
 from tests.helpers import api
 
 from .conftest import ENC, PHI

@@ -13,15 +13,15 @@ from datalad_tcia.dataset import DEFAULT_LAYOUT, PatientEntry
 from datalad_tcia.metadata import CollectionDeposit, SeriesDeposit, read_collection
 from datalad_tcia.store import StoreLock, StoreLocked, unwritable
 
-from .collection import build_collection, license_files, prepare_collection
-from .idc import IdcSources
+from .build_collection import build_collection, license_files, prepare_collection
+from .build_patient import PatientWork, build_patient
+from .gather_provenance import provenance_record
+from .idc_sources import IdcSources
+from .make_version import record_built
 from .outcomes import CollectionOutcome, IdcOutcome, PatientOutcome, Problem
-from .patient import PatientWork, build_patient
-from .provenance import provenance_record
-from .versions import record_built
 from .withdraw import withdrawn_patients
 
-lgr = logging.getLogger('datalad.tcia.pipeline.datasets')
+lgr = logging.getLogger('datalad.tcia.pipeline.build_datasets')
 
 #: seconds to wait for the collection's lock (held to assign slugs and for
 #: the superdataset; a run that holds it longer is doing something else)
@@ -52,7 +52,7 @@ def deposit_datasets(
     is held only to assign slugs and for the collection step (the
     superdataset and its deposit), which ``collection_step=False`` skips.
     With ``idc``, each patient's files gain IDC's URLs first (see
-    :func:`~.idc.refresh_idc`). ``citation`` (the collection's DataCite
+    :func:`~.idc_sources.refresh_idc`). ``citation`` (the collection's DataCite
     record) becomes the collection dataset's ``CITATION.cff``.
     """
     deposit = deposit or read_collection(store, collection)

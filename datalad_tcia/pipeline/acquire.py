@@ -16,12 +16,12 @@ from datalad_tcia.idc import IdcSeries, from_idc
 from datalad_tcia.nbia import SeriesInfo
 from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked, unwritable
 
-from .fromidc import IdcAcquisition, acquire_from_idc
+from .acquire_idc import IdcAcquisition, acquire_from_idc
+from .acquire_nbia import acquire_from_nbia
 from .outcomes import Problem, SeriesOutcome
-from .series import acquire_series
 from .settings import RunSettings
 
-lgr = logging.getLogger('datalad.tcia.pipeline.download')
+lgr = logging.getLogger('datalad.tcia.pipeline.acquire')
 
 
 def route(
@@ -132,7 +132,7 @@ def acquire_all(
                         return out
                     failed = out.message
                     lgr.warning('%s; downloading it from NBIA instead', failed)
-                out = acquire_series(
+                out = acquire_from_nbia(
                     client,
                     layout,
                     s,

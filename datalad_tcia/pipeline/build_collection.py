@@ -1,6 +1,6 @@
 """The collection step: the superdataset over the patient datasets and its
 deposit (the catalog and the archive deletion follow, see
-:mod:`.catalog` and :mod:`.archives`)."""
+:mod:`.write_catalog` and :mod:`.clean_up`)."""
 
 from __future__ import annotations
 
@@ -26,16 +26,16 @@ from datalad_tcia.dataset.provenance import (
 )
 from datalad_tcia.dataset.versions import gitlinks
 from datalad_tcia.export import clone_url, push_deposit
-from datalad_tcia.gitcmd import cat_blobs
 from datalad_tcia.metadata import CollectionDeposit, load_slugs, save_slugs
 from datalad_tcia.nbia import SeriesInfo
 from datalad_tcia.store import COLLECTION, StoreLayout
+from datalad_tcia.store.git import cat_blobs
 
+from .build_patient import BUILD_ERRORS, failure_message
+from .make_version import make_version
 from .outcomes import CollectionOutcome
-from .patient import BUILD_ERRORS, failure_message
-from .versions import make_version
 
-lgr = logging.getLogger('datalad.tcia.pipeline.collection')
+lgr = logging.getLogger('datalad.tcia.pipeline.build_collection')
 
 
 def prepare_collection(deposit: CollectionDeposit) -> dict[str, str]:

@@ -20,11 +20,11 @@ from datalad_tcia.dataset.provenance import (
     citation_cff,
     provenance,
 )
-from datalad_tcia.gitcmd import cat_blobs
 from datalad_tcia.metadata import CollectionDeposit
 from datalad_tcia.store import StoreLayout
+from datalad_tcia.store.git import cat_blobs
 
-lgr = logging.getLogger('datalad.tcia.pipeline.provenance')
+lgr = logging.getLogger('datalad.tcia.pipeline.gather_provenance')
 
 
 def collection_doi(deposit: CollectionDeposit) -> str | None:

@@ -23,13 +23,13 @@ from datalad_tcia.datacite import CitationLookup, DataCiteError, doi_from_uri
 from datalad_tcia.dataset import DEFAULT_LAYOUT, LAYOUT_CONFIG
 from datalad_tcia.dataset.versions import version_notes
 from datalad_tcia.export import clone_url
-from datalad_tcia.gitcmd import GitError, dataset_id, git_line, rev_parse
 from datalad_tcia.metadata import CollectionDeposit, load_slugs, read_collection
 from datalad_tcia.store import StoreLock, StoreLocked, unwritable
+from datalad_tcia.store.git import GitError, dataset_id, git_line, rev_parse
 
 from .outcomes import CatalogOutcome, Problem
 
-lgr = logging.getLogger('datalad.tcia.pipeline.catalog')
+lgr = logging.getLogger('datalad.tcia.pipeline.write_catalog')
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-lgr = logging.getLogger('datalad.tcia.gitcmd')
+lgr = logging.getLogger('datalad.tcia.store.git')
 
 
 class GitError(RuntimeError):

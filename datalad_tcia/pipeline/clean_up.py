@@ -9,12 +9,12 @@ import tempfile
 from pathlib import Path
 
 from datalad_tcia.dataset.sources import unsourced_files
-from datalad_tcia.gitcmd import GitError, clone_probe
 from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked
+from datalad_tcia.store.git import GitError, clone_probe
 
 from .outcomes import ArchivesOutcome
 
-lgr = logging.getLogger('datalad.tcia.pipeline.archives')
+lgr = logging.getLogger('datalad.tcia.pipeline.clean_up')
 
 
 def delete_archives(layout: StoreLayout, clone_url: str | None) -> ArchivesOutcome:

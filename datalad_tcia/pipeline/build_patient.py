@@ -30,15 +30,15 @@ from datalad_tcia.dataset import (
     update_dataset,
 )
 from datalad_tcia.export import clone_url, push_deposit
-from datalad_tcia.gitcmd import GitError, dataset_id, git_line, rev_parse
 from datalad_tcia.metadata import MetadataError, SeriesDeposit
 from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked
+from datalad_tcia.store.git import GitError, dataset_id, git_line, rev_parse
 
-from .idc import IdcSources, refresh_idc
+from .idc_sources import IdcSources, refresh_idc
 from .outcomes import IdcOutcome, PatientOutcome
 from .withdraw import withdrawn_since
 
-lgr = logging.getLogger('datalad.tcia.pipeline.patient')
+lgr = logging.getLogger('datalad.tcia.pipeline.build_patient')
 
 #: what building or depositing a dataset can raise besides a bad plan
 BUILD_ERRORS = (GitError, CommandError, IncompleteResultsError, OSError)

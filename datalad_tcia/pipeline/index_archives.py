@@ -32,10 +32,10 @@ from datalad_tcia.store import (
     unwritable,
 )
 
+from .acquire_nbia import archive_info, deposit_archive
 from .outcomes import MetadataOutcome, Problem
-from .series import archive_info, deposit_archive
 
-lgr = logging.getLogger('datalad.tcia.pipeline.metadata')
+lgr = logging.getLogger('datalad.tcia.pipeline.index_archives')
 
 
 def deposit_archive_files(

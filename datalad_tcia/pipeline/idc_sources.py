@@ -27,7 +27,7 @@ from datalad_tcia.store import StoreLayout
 
 from .outcomes import IdcOutcome
 
-lgr = logging.getLogger('datalad.tcia.pipeline.idc')
+lgr = logging.getLogger('datalad.tcia.pipeline.idc_sources')
 
 
 @dataclass

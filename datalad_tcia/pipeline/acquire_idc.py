@@ -38,10 +38,10 @@ from datalad_tcia.nbia.filenames import new_file_names
 from datalad_tcia.store import StoreLayout
 from datalad_tcia.store.atomic import remove_stale_parts
 
+from .acquire_nbia import supersede
 from .outcomes import SeriesOutcome
-from .series import supersede
 
-lgr = logging.getLogger('datalad.tcia.pipeline.fromidc')
+lgr = logging.getLogger('datalad.tcia.pipeline.acquire_idc')
 
 
 @dataclass

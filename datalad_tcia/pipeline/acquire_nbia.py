@@ -43,7 +43,7 @@ from datalad_tcia.store.atomic import atomic_write_bytes, remove_stale_parts
 
 from .outcomes import SeriesOutcome
 
-lgr = logging.getLogger('datalad.tcia.pipeline.series')
+lgr = logging.getLogger('datalad.tcia.pipeline.acquire_nbia')
 
 ByteCallback = Callable[[int], None]
 
@@ -82,7 +82,7 @@ def archive_info(
     )
 
 
-def acquire_series(
+def acquire_from_nbia(
     client: NbiaClient,
     layout: StoreLayout,
     series: SeriesInfo,

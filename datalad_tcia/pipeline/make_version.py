@@ -30,13 +30,13 @@ from datalad_tcia.dataset.versions import (
     version_tags,
 )
 from datalad_tcia.export import clone_url, push_deposit
-from datalad_tcia.gitcmd import cat_blobs, git, git_line, git_succeeds, rev_parse
 from datalad_tcia.metadata import load_slugs
 from datalad_tcia.store import StoreLayout, StoreLock
+from datalad_tcia.store.git import cat_blobs, git, git_line, git_succeeds, rev_parse
 
 from .outcomes import CollectionOutcome
 
-lgr = logging.getLogger('datalad.tcia.pipeline.versions')
+lgr = logging.getLogger('datalad.tcia.pipeline.make_version')
 
 #: seconds to wait for a patient's lock when tagging it
 PATIENT_LOCK_WAIT = 120.0

@@ -12,7 +12,7 @@ from typing import Any
 
 from datalad.utils import bytes2human
 
-from .nbia import SeriesInfo
+from datalad_tcia.nbia import SeriesInfo
 
 LEVELS = ('collection', 'patient', 'study', 'series')
 
@@ -56,7 +56,7 @@ def summarize(
     """Yield summary rows down to ``level`` (one of :data:`LEVELS`).
 
     Series must be sorted by collection, patient and study (as
-    :func:`~datalad_tcia.selection.resolve_selection` returns them).
+    :func:`~datalad_tcia.pipeline.select.resolve_selection` returns them).
     """
     depth = LEVELS.index(level)
     for coll, c_series in _group(series, 'collection').items():

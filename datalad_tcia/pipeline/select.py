@@ -18,13 +18,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from .idc.s5cmd import is_s5cmd, read_s5cmd_manifest
-from .nbia import ManifestError, SeriesInfo, is_uid, read_manifest
+from datalad_tcia.idc.s5cmd import is_s5cmd, read_s5cmd_manifest
+from datalad_tcia.nbia import ManifestError, SeriesInfo, is_uid, read_manifest
 
 if TYPE_CHECKING:
-    from .idc.index import VersionMatch
+    from datalad_tcia.idc.index import VersionMatch
 
-lgr = logging.getLogger('datalad.tcia.selection')
+lgr = logging.getLogger('datalad.tcia.pipeline.select')
 
 
 class UuidResolver(Protocol):
