@@ -30,6 +30,9 @@ from datalad_next.tests.fixtures import (  # noqa: F401
 from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.nbia import NbiaClient, RetryPolicy
 
+#: IDC's look-alike fixtures (an index, moto's S3), for every directory
+pytest_plugins = ['tests.idc_fixtures']
+
 #: fast retries for tests: what matters is how many, not how long
 FAST_RETRY = RetryPolicy(max_attempts=4, initial_delay=0.01, max_delay=0.05, budget=30)
 

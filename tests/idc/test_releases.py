@@ -26,7 +26,7 @@ from datalad_tcia.lookalike.idc_index import (
 from datalad_tcia.store import collection_id
 from tests.helpers import DATALAD, fresh_env, run, run_ok
 
-from .conftest import CLEAN_BUCKET, PHI, configure_idc
+from tests.idc_fixtures import CLEAN_BUCKET, PHI, configure_idc
 
 ONLY = 'IDC-Only-Phantoms'
 ZENODO = '10.5281/zenodo.1234567'

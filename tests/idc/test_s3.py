@@ -10,7 +10,7 @@ from datalad_tcia.idc.match import match_series
 from datalad_tcia.idc.s3 import IdcClientError, IdcServerError, S3Client
 from datalad_tcia.nbia import RetryPolicy
 
-from .conftest import IdcSide
+from tests.idc_fixtures import IdcSide
 
 FAST = RetryPolicy(max_attempts=2, initial_delay=0.01, max_delay=0.02, budget=5)
 

@@ -14,7 +14,7 @@ from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.lookalike.idc_index import instance_key, series_uuid
 from datalad_tcia.nbia import ManifestError
 
-from .conftest import PHI, CleanIdc
+from tests.idc_fixtures import PHI, CleanIdc
 
 U1 = '5fa8d1da-ee6e-41d6-a072-970e90402515'
 U2 = 'de2bf37c-ca0c-40be-ab15-75ceb1c0d420'

@@ -14,7 +14,7 @@ from datalad_tcia.nbia import NbiaClient
 from datalad_tcia.pipeline.select import Selection, resolve_selection
 from tests.helpers import api
 
-from .conftest import ENC, PHI
+from tests.idc_fixtures import ENC, PHI
 
 tcia_ls = api('tcia_ls')
 

@@ -16,7 +16,7 @@ from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
 from tests.helpers import DATALAD, api, fresh_env, run, run_ok
 
-from .conftest import ENC, PHI, IdcSide
+from tests.idc_fixtures import ENC, PHI, IdcSide
 
 tcia_add = api('tcia_add')
 tcia_deposit_dataset = api('tcia_deposit_dataset')

@@ -19,7 +19,7 @@ from datalad_tcia.lookalike.idc_index import write_index
 from datalad_tcia.store import collection_id
 from tests.helpers import DATALAD, api, fresh_env, run_ok
 
-from .conftest import CLEAN_BUCKET, PHI
+from tests.idc_fixtures import CLEAN_BUCKET, PHI
 
 tcia_add = api('tcia_add')
 CID = collection_id(PHI)

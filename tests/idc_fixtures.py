@@ -1,6 +1,9 @@
 """IDC's side of the look-alike: an index parquet in ``idc_index``'s
 schema (written with DuckDB) and the look-alike's files in an
-S3-compatible server (moto) on loopback."""
+S3-compatible server (moto) on loopback.
+
+A pytest plugin (``tests/conftest.py`` names it in ``pytest_plugins``),
+so that the IDC tests and the pipeline's tests share its fixtures."""
 
 from __future__ import annotations
 
