@@ -196,3 +196,16 @@ def test_public_names_are_unique() -> None:
             ) and not node.name.startswith('_'):
                 where.setdefault(node.name, []).append(str(path.relative_to(PACKAGE)))
     assert {n: ps for n, ps in where.items() if len(ps) > 1} == {}
+
+
+def test_every_pipeline_module_has_a_test_module() -> None:
+    """Each step of the pipeline is tested in-process on its own
+    (``tests/pipeline/test_<module>.py``), so a change inside
+    ``pipeline/`` is caught by the fast tier."""
+    tests = Path(__file__).parent / 'pipeline'
+    missing = [
+        f'pipeline/{p.name}'
+        for p in sorted((PACKAGE / 'pipeline').glob('*.py'))
+        if p.stem != '__init__' and not (tests / f'test_{p.stem}.py').is_file()
+    ]
+    assert missing == []

@@ -16,7 +16,6 @@ from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.lookalike.idc_index import instance_key
 from datalad_tcia.store import collection_id
 from tests.helpers import DATALAD, fresh_env, run_ok
-
 from tests.idc_fixtures import CLEAN_BUCKET, ENC, PHI, CleanIdc
 
 RT = 'LOOKALIKE-RT'

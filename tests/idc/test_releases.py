@@ -25,7 +25,6 @@ from datalad_tcia.lookalike.idc_index import (
 )
 from datalad_tcia.store import collection_id
 from tests.helpers import DATALAD, fresh_env, run, run_ok
-
 from tests.idc_fixtures import CLEAN_BUCKET, PHI, configure_idc
 
 ONLY = 'IDC-Only-Phantoms'

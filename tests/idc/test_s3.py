@@ -9,7 +9,6 @@ import pytest
 from datalad_tcia.idc.match import match_series
 from datalad_tcia.idc.s3 import IdcClientError, IdcServerError, S3Client
 from datalad_tcia.nbia import RetryPolicy
-
 from tests.idc_fixtures import IdcSide
 
 FAST = RetryPolicy(max_attempts=2, initial_delay=0.01, max_delay=0.02, budget=5)

@@ -13,7 +13,6 @@ from datalad_tcia.idc.s5cmd import is_s5cmd, read_s5cmd_manifest
 from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.lookalike.idc_index import instance_key, series_uuid
 from datalad_tcia.nbia import ManifestError
-
 from tests.idc_fixtures import PHI, CleanIdc
 
 U1 = '5fa8d1da-ee6e-41d6-a072-970e90402515'

@@ -13,7 +13,6 @@ from datalad_tcia.lookalike.idc_index import write_index
 from datalad_tcia.nbia import NbiaClient
 from datalad_tcia.pipeline.select import Selection, resolve_selection
 from tests.helpers import api
-
 from tests.idc_fixtures import ENC, PHI
 
 tcia_ls = api('tcia_ls')

@@ -15,7 +15,6 @@ from datalad_tcia.archive import SPECIAL_MEMBERS
 from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
 from tests.helpers import DATALAD, api, fresh_env, run, run_ok
-
 from tests.idc_fixtures import ENC, PHI, IdcSide
 
 tcia_add = api('tcia_add')

@@ -18,7 +18,6 @@ from datalad_tcia.lookalike.idc import S3Lookalike
 from datalad_tcia.lookalike.idc_index import write_index
 from datalad_tcia.store import collection_id
 from tests.helpers import DATALAD, api, fresh_env, run_ok
-
 from tests.idc_fixtures import CLEAN_BUCKET, PHI
 
 tcia_add = api('tcia_add')

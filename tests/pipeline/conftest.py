@@ -10,6 +10,8 @@ import pytest
 
 from datalad_tcia.datacite import CitationLookup, DataCiteClient
 from datalad_tcia.export import store_base_url
+from datalad_tcia.idc import IdcIndex
+from datalad_tcia.idc.s3 import S3Client
 from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.lookalike.data import Series
 from datalad_tcia.nbia import NbiaClient, SeriesInfo
@@ -20,8 +22,6 @@ from datalad_tcia.pipeline import (
     deposit_datasets,
     plan_selection,
 )
-from datalad_tcia.idc import IdcIndex
-from datalad_tcia.idc.s3 import S3Client
 from datalad_tcia.pipeline.idc_sources import IdcSources
 from tests.conftest import FAST_RETRY
 from tests.idc_fixtures import CleanIdc, IdcSide
@@ -51,7 +51,9 @@ def make_settings(srv: LookalikeServer, store: Path, **kwargs: object) -> RunSet
 
 def idc_sources(side: IdcSide | CleanIdc) -> IdcSources:
     """IDC's index and bucket of a look-alike IDC side."""
-    return IdcSources(IdcIndex(side.index), S3Client(side.s3.endpoint, retry=FAST_RETRY))
+    return IdcSources(
+        IdcIndex(side.index), S3Client(side.s3.endpoint, retry=FAST_RETRY)
+    )
 
 
 def planned(settings: RunSettings, collection: str) -> list[SeriesInfo]:
@@ -74,9 +76,7 @@ def acquire(settings: RunSettings, collection: str) -> list[SeriesInfo]:
 def build(settings: RunSettings, collection: str) -> list[object]:
     """The dataset stage of ``collection`` (patients, then the
     collection), which must succeed."""
-    outcomes = list(
-        deposit_datasets(settings.store, collection, settings.base_url)
-    )
+    outcomes = list(deposit_datasets(settings.store, collection, settings.base_url))
     assert {o.status for o in outcomes} <= {'ok', 'notneeded'}, outcomes
     return outcomes
 

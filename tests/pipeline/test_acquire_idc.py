@@ -32,9 +32,7 @@ def acquisition(clean_idc: CleanIdc) -> Iterator[tuple[IdcAcquisition, IdcSource
     sources = idc_sources(clean_idc)
     with ThreadPoolExecutor(4) as pool:
         yield (
-            IdcAcquisition(
-                sources.s3, sources.index.version, None, pool, DEFAULT_TAGS
-            ),
+            IdcAcquisition(sources.s3, sources.index.version, None, pool, DEFAULT_TAGS),
             sources,
         )
 

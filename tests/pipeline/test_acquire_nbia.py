@@ -74,15 +74,15 @@ def test_a_revised_series_keeps_its_earlier_records(tmp_path: Path) -> None:
         assert acquire_from_nbia(settings.nbia, layout, first).status == 'ok'
         before = layout.dicoms_metadata(first.series_uid).read_bytes()
         srv.archive.revise(first.series_uid)
-        now = next(s for s in planned(settings, PHI) if s.series_uid == first.series_uid)
+        now = next(
+            s for s in planned(settings, PHI) if s.series_uid == first.series_uid
+        )
         out = acquire_from_nbia(settings.nbia, layout, now)
         assert out.status == 'ok', out.message
         record = read_series_record(layout, first.series_uid)
         assert record.revised is not None
         kept = layout.metadata / record.revised.superseded
         assert kept.exists()
-        older = [
-            p for p in kept.parent.iterdir() if p.read_bytes() == before
-        ]
+        older = [p for p in kept.parent.iterdir() if p.read_bytes() == before]
         assert len(older) == 1
         assert layout.dicoms_metadata(first.series_uid).read_bytes() != before

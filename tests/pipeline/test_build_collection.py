@@ -1,0 +1,80 @@
+"""``pipeline/build_collection.py``: patient slugs assigned once, the
+collection's LICENSE, and the superdataset over the patient datasets
+with its provenance record and citation."""
+
+from __future__ import annotations
+
+import json
+
+from datalad_tcia.dataset.provenance import PROVENANCE
+from datalad_tcia.lookalike import LookalikeServer
+from datalad_tcia.metadata import load_slugs, read_collection
+from datalad_tcia.pipeline import (
+    PatientOutcome,
+    RunSettings,
+    build_collection,
+    deposit_datasets,
+    license_files,
+    prepare_collection,
+)
+from datalad_tcia.pipeline.gather_provenance import lookup_citation, provenance_record
+from datalad_tcia.store import StoreLayout
+from tests.helpers import run_ok
+
+from .conftest import PHI
+
+
+def test_slugs_are_assigned_once(acquired: RunSettings) -> None:
+    deposit = read_collection(acquired.store, PHI)
+    slugs = prepare_collection(deposit)
+    assert sorted(slugs) == sorted(deposit.patients)
+    assert len(set(slugs.values())) == len(slugs)
+    assert load_slugs(deposit.layout) == slugs
+    assert prepare_collection(read_collection(acquired.store, PHI)) == slugs
+
+
+def test_license_comes_from_the_archives(
+    tcia: LookalikeServer, acquired: RunSettings
+) -> None:
+    files = license_files(read_collection(acquired.store, PHI))
+    coll = tcia.archive.collection(PHI)
+    assert coll is not None
+    assert files == {'LICENSE': coll.license_text().encode()}
+
+
+def test_the_superdataset_of_the_patients(acquired: RunSettings) -> None:
+    patients = [
+        o
+        for o in deposit_datasets(
+            acquired.store, PHI, acquired.base_url, collection_step=False
+        )
+        if isinstance(o, PatientOutcome)
+    ]
+    deposit = read_collection(acquired.store, PHI)
+    layout = StoreLayout(acquired.store, PHI)
+    assert not (layout.collection_repo / '.git').exists()
+    citation = lookup_citation(acquired.citations, deposit)
+    out = build_collection(
+        layout,
+        [o.entry for o in patients if o.entry is not None],
+        acquired.base_url,
+        license_files(deposit),
+        record=provenance_record(deposit, citation),
+        citation=citation,
+    )
+    assert out.status == 'ok', out.message
+    repo = layout.collection_repo
+    tree = run_ok(['git', 'ls-tree', 'HEAD'], repo).splitlines()
+    links = {
+        line.split('\t')[1]: line.split()[2]
+        for line in tree
+        if line.startswith('160000')
+    }
+    assert links == {o.slug: o.commit for o in patients}
+    names = {line.split('\t')[1] for line in tree}
+    assert {'LICENSE', 'CITATION.cff', '.gitmodules'} <= names
+    record = json.loads(run_ok(['git', 'show', f'HEAD:{PROVENANCE}'], repo))
+    assert record['collection'] == PHI and record['doi'] == '10.7937/s17z-r072'
+    cff = run_ok(['git', 'show', 'HEAD:CITATION.cff'], repo)
+    assert citation is not None and citation.title in cff
+    assert (layout.collection_deposit.bare / 'info' / 'refs').exists()
