@@ -103,6 +103,46 @@ def fast_retries(datalad_cfg):  # noqa: F811
     return datalad_cfg
 
 
+#: the fast tier's test running now (None: a slow test, or none)
+_FAST_TEST: dict[str, str | None] = {'id': None}
+
+
+def _datalad_process(args: object) -> bool:
+    """Whether ``args`` starts DataLad's command line (a round trip
+    through a new process), rather than git, git-annex or a server."""
+    argv = [str(a) for a in args] if isinstance(args, list | tuple) else [str(args)]
+    head = os.path.basename(argv[0]) if argv else ''
+    if head == 'datalad':
+        return True
+    return head.startswith('python') and any(
+        a.startswith(('datalad', 'from datalad.cli')) for a in argv[1:3]
+    )
+
+
+def _no_round_trips_in_the_fast_tier(event: str, args: tuple) -> None:
+    """An audit hook: a test of the fast tier (not marked ``slow``) that
+    starts ``datalad`` in a new process fails; it tests in-process (see
+    ``tests/pipeline/``) or is marked ``slow``."""
+    test = _FAST_TEST['id']
+    if event == 'subprocess.Popen' and test is not None and _datalad_process(args[1]):
+        msg = (
+            f'{test} starts a datalad process ({args[1]!r}) in the fast tier: '
+            'call the library or datalad.api in-process, or mark it slow'
+        )
+        raise RuntimeError(msg)
+
+
+sys.addaudithook(_no_round_trips_in_the_fast_tier)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):  # noqa: ANN201, ARG001
+    """Note which fast-tier test runs (for the audit hook above)."""
+    _FAST_TEST['id'] = None if item.get_closest_marker('slow') else item.nodeid
+    yield
+    _FAST_TEST['id'] = None
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Give the fault suite a fresh file for its table's rows (the
     controller sets it; xdist workers inherit it)."""

@@ -209,3 +209,20 @@ def test_every_pipeline_module_has_a_test_module() -> None:
         if p.stem != '__init__' and not (tests / f'test_{p.stem}.py').is_file()
     ]
     assert missing == []
+
+
+def test_the_fast_tier_refuses_datalad_processes() -> None:
+    """``tests/conftest.py``'s audit hook fails a fast-tier test that
+    starts ``datalad`` in a new process (git and git-annex may run)."""
+    import subprocess
+    import sys
+
+    from tests.helpers import DATALAD
+
+    with pytest.raises(RuntimeError, match='starts a datalad process'):
+        subprocess.run([DATALAD, '--version'], check=False)
+    with pytest.raises(RuntimeError, match='starts a datalad process'):
+        subprocess.run(
+            [sys.executable, '-c', 'from datalad.cli.main import main'], check=False
+        )
+    subprocess.run(['git', '--version'], check=True, capture_output=True)

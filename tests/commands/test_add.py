@@ -119,6 +119,7 @@ def test_add_with_faults_then_clone_and_get_everything(
     }
 
 
+@pytest.mark.slow
 def test_add_unknown_input(tcia: LookalikeServer, tmp_path: Path) -> None:
     store = tmp_path / 'store'
     store.mkdir()
@@ -146,6 +147,7 @@ def test_add_unknown_input(tcia: LookalikeServer, tmp_path: Path) -> None:
     assert tcia.requests('getImage') == []
 
 
+@pytest.mark.slow
 def test_add_one_series_in_process(tcia: LookalikeServer, tmp_path: Path) -> None:
     """The Python API runs the whole pipeline: series -> patient ->
     collection (superdataset, catalog, verified archive deletion) -> clone."""

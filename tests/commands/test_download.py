@@ -65,6 +65,7 @@ def _check_deposit(store: Path, srv: LookalikeServer, collection: str) -> None:
             assert zf.testzip() is None
 
 
+@pytest.mark.slow
 def test_download_with_one_fault_per_series(
     tcia: LookalikeServer, tmp_path: Path, fast_retries
 ) -> None:
@@ -208,6 +209,7 @@ def test_unsafe_member_names_are_refused(
     assert not list((store).rglob('*.zip'))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ('args', 'named'),
     [
@@ -261,6 +263,7 @@ def test_store_from_config(tcia: LookalikeServer, tmp_path: Path, datalad_cfg) -
     assert res[0]['path'].startswith(str(tmp_path / 'cfgstore'))
 
 
+@pytest.mark.slow
 def test_kill_mid_download_then_resume(tcia: LookalikeServer, tmp_path: Path) -> None:
     """SIGKILL while archives stream in; no partial file under a final name;
     a re-run completes."""
@@ -345,6 +348,7 @@ def test_unwritable_store(tcia: LookalikeServer) -> None:
     assert tcia.requests('getImage') == []
 
 
+@pytest.mark.slow
 def test_disk_full_then_resume(tcia: LookalikeServer, tmp_path: Path) -> None:
     """A write that fails (here: a file size limit, as a full disk would)
     is an error naming the place; nothing partial stays; a re-run with

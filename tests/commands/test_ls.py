@@ -15,6 +15,7 @@ tcia_ls = api('tcia_ls')
 PHI = 'Pseudo-PHI-DICOM-Data'
 
 
+@pytest.mark.slow
 def test_cli_json_lists_every_series(tcia: LookalikeServer) -> None:
     """The must-show of the foundation issue, through the real CLI."""
     proc = datalad(
@@ -41,6 +42,7 @@ def test_cli_json_lists_every_series(tcia: LookalikeServer) -> None:
     assert coll[0]['FileSize'] == sum(s.file_size for s in truth.values())
 
 
+@pytest.mark.slow
 def test_cli_default_renderer_is_a_table(tcia: LookalikeServer) -> None:
     proc = datalad('tcia-ls', '--api-url', tcia.api_url, '--collection', PHI)
     assert proc.returncode == 0, proc.stderr
@@ -51,6 +53,7 @@ def test_cli_default_renderer_is_a_table(tcia: LookalikeServer) -> None:
     assert sum(line.lstrip().startswith('series') for line in lines) == 4
 
 
+@pytest.mark.slow
 def test_cli_unknown_collection(tcia: LookalikeServer) -> None:
     proc = datalad('tcia-ls', '--api-url', tcia.api_url, '--collection', 'Pseudo-PHI')
     assert proc.returncode != 0

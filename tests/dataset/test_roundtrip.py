@@ -118,6 +118,7 @@ def test_rerun_changes_nothing(built: dict) -> None:
     } == heads
 
 
+@pytest.mark.slow
 def test_dataset_content(built: dict, tmp_path: Path) -> None:
     """Keys, sources, metadata, LICENSE, commit message, gitmodules (of a
     clone of the deposit: the store's working copy is sparse)."""
@@ -275,6 +276,7 @@ def test_clone_from_http_store(
     assert len(list(old.glob('*/.datalad/config'))) == 2
 
 
+@pytest.mark.slow
 def test_sources_fall_back(
     built: dict, lookalike_session: LookalikeServer, tmp_path: Path
 ) -> None:
@@ -317,6 +319,7 @@ def test_sources_fall_back(
     srv.reset()
 
 
+@pytest.mark.slow
 def test_url_substitution_shortcut(built: dict, tmp_path: Path) -> None:
     """The substitutions docs/source/datasets.rst gives: to the plain git
     repository, and to the datalad-annex:: deposit."""
@@ -344,6 +347,7 @@ def test_url_substitution_shortcut(built: dict, tmp_path: Path) -> None:
         assert (target / '.gitmodules').exists()
 
 
+@pytest.mark.slow
 def test_repair_urls_after_tcia_moves(
     built: dict, lookalike_session: LookalikeServer, tmp_path: Path
 ) -> None:
@@ -378,6 +382,7 @@ def test_repair_urls_after_tcia_moves(
     old.reset()
 
 
+@pytest.mark.slow
 def test_get_one_file_costs_one_file(
     built: dict, lookalike_session: LookalikeServer, tmp_path: Path
 ) -> None:
@@ -416,6 +421,7 @@ def test_get_one_file_costs_one_file(
     srv.reset()
 
 
+@pytest.mark.slow
 def test_archive_dropped_when_it_was_the_only_way(
     built: dict, lookalike_session: LookalikeServer, tmp_path: Path
 ) -> None:

@@ -10,6 +10,8 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
+import pytest
+
 from datalad_tcia.export import deposit_refs
 from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
@@ -180,6 +182,7 @@ def _set_annex_files(repo: Path, files: dict[str, str]) -> None:
     (repo / '.git' / 'tmp-index').unlink()
 
 
+@pytest.mark.slow
 def test_datasets_of_earlier_versions_get_the_costs(tmp_path: Path) -> None:
     """A dataset made before retrieval costs (no ``cost=``, uncurl claiming
     every http URL, no ``idc`` remote) is configured anew on its next

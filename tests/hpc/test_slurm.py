@@ -160,6 +160,7 @@ def test_container_jobs(cohort: LookalikeServer, tmp_path: Path) -> None:
     assert not (store / CID).exists()
 
 
+@pytest.mark.slow
 def test_slurm_without_sbatch_is_a_clear_error(
     cohort: LookalikeServer, tmp_path: Path
 ) -> None:

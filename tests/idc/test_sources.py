@@ -166,6 +166,7 @@ def test_idc_down_nbia_serves_and_both_down_fail_cleanly(
     tcia.reset()
 
 
+@pytest.mark.slow
 def test_unmatched_files_missing_series_and_one_file_get(
     tcia: LookalikeServer, idc: IdcSide, tmp_path: Path
 ) -> None:

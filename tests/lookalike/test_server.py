@@ -375,6 +375,7 @@ def test_archive_covers_encodings_and_modalities() -> None:
     assert no_preamble == 1
 
 
+@pytest.mark.slow
 def test_command_line(tmp_path: Path) -> None:
     url_file = tmp_path / 'url'
     proc = subprocess.Popen(
