@@ -7,9 +7,6 @@
    NbiaClient
    RetryPolicy
    SeriesInfo
-   StudyInfo
-   PatientInfo
-   SeriesSize
    ArchiveDownload
    Manifest
    read_manifest
@@ -43,10 +40,7 @@ from .exceptions import (
 from .manifest import Manifest, is_uid, read_manifest
 from .records import (
     ArchiveDownload,
-    PatientInfo,
     SeriesInfo,
-    SeriesSize,
-    StudyInfo,
     format_date,
     parse_date,
     parse_int,
@@ -69,11 +63,8 @@ __all__ = [
     'NbiaProtocolError',
     'NbiaRequestError',
     'NbiaServerError',
-    'PatientInfo',
     'RetryPolicy',
     'SeriesInfo',
-    'SeriesSize',
-    'StudyInfo',
     'is_uid',
     'parse_date',
     'parse_int',

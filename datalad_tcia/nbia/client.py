@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,6 @@ from .endpoints import (
     check_params,
     endpoint_url,
     resolve_api_url,
-    single_image_url,
 )
 from .exceptions import (
     NbiaConnectionError,
@@ -42,21 +41,11 @@ from .exceptions import (
     NbiaServerError,
     client_error,
 )
-from .records import (
-    ArchiveDownload,
-    PatientInfo,
-    SeriesInfo,
-    SeriesSize,
-    StudyInfo,
-)
+from .records import ArchiveDownload, SeriesInfo
 
 lgr = logging.getLogger('datalad.tcia.nbia.client')
 
 __all__ = ['USER_AGENT', 'NbiaClient']
-
-#: UIDs per ``getSeriesMetadata`` POST (tcia_utils uses 10,000; stay lower to
-#: keep single requests short)
-METADATA_CHUNK = 1000
 
 _CHUNK_SIZE = 1024 * 1024
 
@@ -145,10 +134,6 @@ class NbiaClient(RetryingClient):
             'getImage', _image_params(series_uid, new_file_names, include_md5)
         )
 
-    def single_image_url(self, series_uid: str, sop_uid: str) -> str:
-        """URL of one DICOM file (``getSingleImage``)."""
-        return single_image_url(self.base_url, series_uid, sop_uid)
-
     @property
     def where(self) -> str:
         """Who answers, for messages."""
@@ -164,29 +149,6 @@ class NbiaClient(RetryingClient):
         rows = self._query('getCollectionValues', {})
         # a null collection name comes as {} and is dropped
         return [str(r['Collection']) for r in rows if r.get('Collection')]
-
-    def get_patients(
-        self, collection: str | None = None, patient_id: str | None = None
-    ) -> list[PatientInfo]:
-        """Patients of a collection (``getPatient``; note ``PatientId``)."""
-        params = _drop_none({'Collection': collection, 'PatientId': patient_id})
-        return [PatientInfo.from_json(r) for r in self._query('getPatient', params)]
-
-    def get_patient_studies(
-        self,
-        collection: str | None = None,
-        patient_id: str | None = None,
-        study_uid: str | None = None,
-    ) -> list[StudyInfo]:
-        """Studies matching the filters (``getPatientStudy``)."""
-        params = _drop_none(
-            {
-                'Collection': collection,
-                'PatientID': patient_id,
-                'StudyInstanceUID': study_uid,
-            }
-        )
-        return [StudyInfo.from_json(r) for r in self._query('getPatientStudy', params)]
 
     def get_series(
         self,
@@ -220,46 +182,12 @@ class NbiaClient(RetryingClient):
         )
         return [SeriesInfo.from_json(r) for r in self._query('getSeries', params)]
 
-    def get_series_size(self, series_uid: str) -> SeriesSize | None:
-        """Total bytes and file count of a series, ``None`` if unknown."""
-        rows = self._query('getSeriesSize', {'SeriesInstanceUID': series_uid})
-        return SeriesSize.from_json(rows[0]) if rows else None
-
-    def get_sop_instance_uids(self, series_uid: str) -> list[str]:
-        """SOPInstanceUIDs of a series (unordered; empty if unknown)."""
-        rows = self._query('getSOPInstanceUIDs', {'SeriesInstanceUID': series_uid})
-        return [str(r['SOPInstanceUID']) for r in rows if r.get('SOPInstanceUID')]
-
     def get_updated_series(self, from_date: date) -> list[SeriesInfo]:
         """Series released strictly after ``from_date``."""
         rows = self._query(
             'getUpdatedSeries', {'fromDate': from_date.strftime('%m-%d-%Y')}
         )
         return [SeriesInfo.from_json(r) for r in rows]
-
-    def get_series_metadata(self, series_uids: Iterable[str]) -> list[SeriesInfo]:
-        """Metadata of many series at once (``POST getSeriesMetadata``).
-
-        Unknown UIDs are simply missing from the result.
-        """
-        uids = list(dict.fromkeys(series_uids))
-        out: list[SeriesInfo] = []
-        for start in range(0, len(uids), METADATA_CHUNK):
-            chunk = uids[start : start + METADATA_CHUNK]
-            rows = self._query(
-                'getSeriesMetadata',
-                {'list': ','.join(chunk), 'format': 'json'},
-            )
-            out.extend(SeriesInfo.from_json(r) for r in rows)
-        return out
-
-    def get_single_image(self, series_uid: str, sop_uid: str) -> bytes:
-        """The raw DICOM file of one instance (``getSingleImage``)."""
-        resp = self._request(
-            'getSingleImage',
-            {'SeriesInstanceUID': series_uid, 'SOPInstanceUID': sop_uid},
-        )
-        return resp.content
 
     # -- download -----------------------------------------------------------
     def download_series(

@@ -79,52 +79,6 @@ def _get(row: Mapping[str, Any], *keys: str) -> Any:
 
 
 @dataclass(frozen=True)
-class PatientInfo:
-    """A row of ``getPatient``."""
-
-    patient_id: str
-    collection: str | None
-    patient_name: str | None = None
-    patient_sex: str | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
-
-    @classmethod
-    def from_json(cls, row: Mapping[str, Any]) -> PatientInfo:
-        return cls(
-            patient_id=str(_get(row, 'PatientId', 'PatientID') or ''),
-            collection=parse_str(row.get('Collection')),
-            patient_name=parse_str(row.get('PatientName')),
-            patient_sex=parse_str(row.get('PatientSex')),
-            raw=dict(row),
-        )
-
-
-@dataclass(frozen=True)
-class StudyInfo:
-    """A row of ``getPatientStudy``."""
-
-    study_uid: str
-    patient_id: str | None
-    collection: str | None
-    study_date: date | None = None
-    study_description: str | None = None
-    series_count: int | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
-
-    @classmethod
-    def from_json(cls, row: Mapping[str, Any]) -> StudyInfo:
-        return cls(
-            study_uid=str(row.get('StudyInstanceUID') or ''),
-            patient_id=parse_str(_get(row, 'PatientID', 'PatientId')),
-            collection=parse_str(row.get('Collection')),
-            study_date=parse_date(row.get('StudyDate')),
-            study_description=parse_str(_get(row, 'StudyDescription', 'StudyDesc')),
-            series_count=parse_int(row.get('SeriesCount')),
-            raw=dict(row),
-        )
-
-
-@dataclass(frozen=True)
 class SeriesInfo:
     """A row of ``getSeries``, ``getUpdatedSeries`` or ``getSeriesMetadata``.
 
@@ -212,21 +166,6 @@ class SeriesInfo:
             'DateReleased': format_date(self.date_released) or None,
         }
         return {k: v for k, v in row.items() if v is not None and v != ''}
-
-
-@dataclass(frozen=True)
-class SeriesSize:
-    """A row of ``getSeriesSize``."""
-
-    total_size: int | None
-    object_count: int | None
-
-    @classmethod
-    def from_json(cls, row: Mapping[str, Any]) -> SeriesSize:
-        return cls(
-            total_size=parse_int(row.get('TotalSizeInBytes')),
-            object_count=parse_int(row.get('ObjectCount')),
-        )
 
 
 @dataclass(frozen=True)

@@ -397,3 +397,46 @@ def test_command_line(tmp_path: Path) -> None:
         out, _ = proc.communicate(timeout=10)
     assert proc.returncode == 0
     assert 'NBIA v4 API: http://127.0.0.1:' in out
+
+
+# -- what the client no longer asks, as NBIA answers it ----------------------
+
+
+def test_get_patient_spells_patientid_with_lowercase_d(tcia: LookalikeServer) -> None:
+    rows = _get(tcia, 'getPatient', Collection=PHI).json()
+    assert {r['PatientId'] for r in rows} == {'Pseudo-PHI-001', 'Pseudo-PHI-002'}
+    one = _get(tcia, 'getPatient', Collection=PHI, PatientId='pseudo-phi-001').json()
+    assert [r['PatientId'] for r in one] == ['Pseudo-PHI-001']
+
+
+def test_get_patient_study(tcia: LookalikeServer) -> None:
+    rows = _get(
+        tcia, 'getPatientStudy', Collection=PHI, PatientID='Pseudo-PHI-002'
+    ).json()
+    assert len(rows) == 1
+    assert rows[0]['StudyDescription'] == 'MRI BRAIN'
+    assert int(rows[0]['SeriesCount']) == 2
+
+
+def test_series_size_and_sop_uids(tcia: LookalikeServer) -> None:
+    s = _a_series(tcia)
+    size = _get(tcia, 'getSeriesSize', SeriesInstanceUID=s.uid).json()
+    assert float(size[0]['TotalSizeInBytes']) == s.file_size
+    assert int(float(size[0]['ObjectCount'])) == len(s.instances)
+    sops = _get(tcia, 'getSOPInstanceUIDs', SeriesInstanceUID=s.uid).json()
+    assert sorted(r['SOPInstanceUID'] for r in sops) == sorted(
+        i.sop_uid for i in s.instances
+    )
+    # an unknown series: an empty body, not []
+    assert _get(tcia, 'getSeriesSize', SeriesInstanceUID='1.2.3.4').content == b''
+
+
+def test_series_metadata_gives_numbers_as_strings(tcia: LookalikeServer) -> None:
+    s = _a_series(tcia)
+    rows = requests.post(
+        f'{tcia.api_url}/getSeriesMetadata',
+        data={'list': f'{s.uid},1.2.3.4', 'format': 'json'},
+        timeout=10,
+    ).json()
+    assert len(rows) == 1
+    assert rows[0]['SeriesNumber'] == f'{s.series_number}.000000'

@@ -71,58 +71,11 @@ def test_null_columns_are_omitted(client: NbiaClient) -> None:
     assert sr[0].body_part is None
 
 
-def test_patients_use_patientid_lowercase_d(
-    client: NbiaClient, tcia: LookalikeServer
-) -> None:
-    patients = client.get_patients(collection=PHI)
-    assert {p.patient_id for p in patients} == {'Pseudo-PHI-001', 'Pseudo-PHI-002'}
-    assert all('PatientId' in p.raw for p in patients)
-    assert tcia.requests('getPatient')[-1].query == {'Collection': PHI}
-    one = client.get_patients(collection=PHI, patient_id='pseudo-phi-001')
-    assert [p.patient_id for p in one] == ['Pseudo-PHI-001']
-
-
-def test_studies(client: NbiaClient) -> None:
-    studies = client.get_patient_studies(collection=PHI, patient_id='Pseudo-PHI-002')
-    assert len(studies) == 1
-    assert studies[0].study_date == date(2020, 11, 2)
-    assert studies[0].study_description == 'MRI BRAIN'
-    assert studies[0].series_count == 2
-
-
 def test_empty_body_means_no_rows(client: NbiaClient, tcia: LookalikeServer) -> None:
     assert client.get_series(collection='NO-SUCH-COLLECTION') == []
     assert client.get_series(series_uid='1.2.3.4') == []
-    assert client.get_series_size('1.2.3.4') is None
-    assert client.get_sop_instance_uids('1.2.3.4') == []
     log = tcia.requests('getSeries')
     assert [e.status for e in log] == [200, 200]
-
-
-def test_series_size_and_sop_uids(client: NbiaClient, tcia: LookalikeServer) -> None:
-    truth = _first_series(tcia)
-    size = client.get_series_size(truth.uid)
-    assert size is not None
-    assert size.total_size == truth.file_size
-    assert size.object_count == len(truth.instances)
-    assert sorted(client.get_sop_instance_uids(truth.uid)) == sorted(
-        i.sop_uid for i in truth.instances
-    )
-
-
-def test_series_metadata_numbers_as_strings(
-    client: NbiaClient, tcia: LookalikeServer
-) -> None:
-    truth = _first_series(tcia)
-    rows = client.get_series_metadata([truth.uid, '1.2.3.4', truth.uid])
-    assert len(rows) == 1
-    # SeriesNumber comes as "1.000000"
-    assert rows[0].raw['SeriesNumber'] == '1.000000'
-    assert rows[0].series_number == truth.series_number
-    assert rows[0].image_count == len(truth.instances)
-    req = tcia.requests('getSeriesMetadata')[-1]
-    assert req.method == 'POST'
-    assert req.form['format'] == 'json'
 
 
 def test_string_numbers_quirk() -> None:
@@ -141,15 +94,6 @@ def test_updated_series_dates(client: NbiaClient, tcia: LookalikeServer) -> None
     assert tcia.requests('getUpdatedSeries')[-1].query == {'fromDate': '01-01-2000'}
     # strictly after the release date
     assert client.get_updated_series(date(2024, 5, 2)) == []
-
-
-def test_single_image(client: NbiaClient, tcia: LookalikeServer) -> None:
-    truth = _first_series(tcia)
-    inst = truth.instances[0]
-    data = client.get_single_image(truth.uid, inst.sop_uid)
-    assert hashlib.md5(data).hexdigest() == inst.md5
-    url = client.single_image_url(truth.uid, inst.sop_uid)
-    assert url.startswith(tcia.api_url + '/getSingleImage?SeriesInstanceUID=')
 
 
 def test_unknown_parameter_is_rejected_locally(client: NbiaClient) -> None:
