@@ -18,7 +18,7 @@ import threading
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +26,7 @@ from typing import IO, Any
 
 from datalad_next.iter_collections import FileSystemItemType, iter_tar, iter_zip
 
-from datalad_tcia.store.hashing import ContentHash
+from datalad_tcia.store.hashing import ContentHash, file_md5
 
 from .dicomtags import DEFAULT_TAGS, read_header
 from .md5manifest import LICENSE, MD5_MANIFEST
@@ -84,6 +84,9 @@ class ArchiveIndex:
       Content of ``md5hashes.csv``.
     problems: list of str
       Unsafe or duplicate member names, non-file members.
+    md5, size: str and int, optional
+      The archive file's own MD5 and size, when asked for
+      (``index_archive(..., digest=True)``).
     """
 
     members: list[dict[str, Any]] = field(default_factory=list)
@@ -91,6 +94,8 @@ class ArchiveIndex:
     license_text: str | None = None
     md5_manifest: str | None = None
     problems: list[str] = field(default_factory=list)
+    md5: str | None = None
+    size: int | None = None
 
     @property
     def image_members(self) -> list[dict[str, Any]]:
@@ -114,6 +119,7 @@ def index_archive(
     tags: Sequence[str] = DEFAULT_TAGS,
     atype: str | None = None,
     workers: int | None = None,
+    digest: bool = False,
 ) -> ArchiveIndex:
     """Read every member of a ZIP or tar archive once.
 
@@ -129,6 +135,10 @@ def index_archive(
       Processes that index slices of a large ZIP in parallel (parsing DICOM
       headers is CPU-bound); default: the CPUs available. Tar archives are
       read sequentially.
+    digest: bool
+      Also hash the archive file itself (``md5``, ``size``), by a thread
+      that reads it alongside the members, so that its bytes come from
+      the disk once (not in a second pass after the indexing).
 
     Raises
     ------
@@ -136,6 +146,26 @@ def index_archive(
       If the archive cannot be opened or read (corrupt, truncated, CRC
       error).
     """
+    if not digest:
+        return _index(path, tags, atype, workers)
+    with ThreadPoolExecutor(1, thread_name_prefix='tcia-archive-md5') as pool:
+        whole = pool.submit(file_md5, path)
+        try:
+            index = _index(path, tags, atype, workers)
+        except BaseException:
+            whole.cancel()
+            raise
+        try:
+            index.md5, index.size = whole.result()
+        except OSError as e:
+            msg = f'cannot read archive {path.name}: {e}'
+            raise ArchiveError(msg) from e
+    return index
+
+
+def _index(
+    path: Path, tags: Sequence[str], atype: str | None, workers: int | None
+) -> ArchiveIndex:
     atype = atype or archive_type(path)
     workers = available_cpus() if workers is None else workers
     if atype == 'zip' and workers > 1 and not _POOL_BROKEN:

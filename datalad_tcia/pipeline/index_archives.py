@@ -28,7 +28,6 @@ from datalad_tcia.store import (
     StoreLock,
     StoreLocked,
     collection_dirs,
-    file_md5,
     unwritable,
 )
 
@@ -138,7 +137,8 @@ def _deposit_file(
     layout: StoreLayout, path: Path, tags: Sequence[str], force: bool
 ) -> Iterator[MetadataOutcome | Problem]:
     try:
-        index = index_archive(path, tags=tags)
+        # the archive's own MD5 is taken while its members are read
+        index = index_archive(path, tags=tags, digest=True)
     except ArchiveError as e:
         yield Problem(
             'metadata',
@@ -157,7 +157,7 @@ def _deposit_file(
         )
         return
     in_store = path.parent == layout.archives
-    md5, size = file_md5(path)
+    md5, size = index.md5 or '', index.size or 0
     for uid, members in groups.items():
         prev = _previous(layout, uid)
         # NBIA's record of a store archive's series (and its count, read

@@ -193,6 +193,32 @@ def test_tar_archive(tmp_path: Path) -> None:
     ]
     assert all(m['dicom'] for m in index.members)
     assert any('symlink' in p for p in index.problems)
+    assert index.md5 is None and index.size is None  # not asked for
+
+
+@pytest.mark.parametrize('workers', [1, 2])
+@pytest.mark.parametrize('atype', ['zip', 'tar'])
+def test_digest_of_the_archive_while_indexing(
+    tmp_path: Path, atype: str, workers: int
+) -> None:
+    """The archive's own MD5 and size come with the index (one pass)."""
+    path = tmp_path / f'a.{atype}'
+    names = [f'{n:03d}.dcm' for n in range(70)]  # enough for parallel
+    data = _testfile('CT_small.dcm')
+    if atype == 'zip':
+        with zipfile.ZipFile(path, 'w', zipfile.ZIP_DEFLATED) as zf:
+            for name in names:
+                zf.writestr(name, data)
+    else:
+        with tarfile.open(path, 'w') as tf:
+            for name in names:
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tf.addfile(info, io.BytesIO(data))
+    index = index_archive(path, digest=True, workers=workers)
+    raw = path.read_bytes()
+    assert (index.md5, index.size) == (hashlib.md5(raw).hexdigest(), len(raw))
+    assert [m['path'] for m in index.members] == names
 
 
 @pytest.mark.parametrize('head', [1024 * 1024, 300])
