@@ -92,7 +92,7 @@ def at_metadata(counter: Counter) -> None:
 
 
 def at_create(counter: Counter) -> None:
-    from datalad_tcia.pipeline import patient
+    from datalad_tcia.pipeline import build_patient as patient
 
     real = patient.init_repository
 
@@ -153,7 +153,7 @@ def at_publish(counter: Counter) -> None:
 def at_version(counter: Counter) -> None:
     """After the collection dataset's new commit, before it is tagged as
     a version (and before its deposit is written)."""
-    from datalad_tcia.pipeline import collection
+    from datalad_tcia.pipeline import build_collection as collection
 
     real = collection.make_version
 

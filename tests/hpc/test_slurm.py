@@ -133,6 +133,7 @@ def test_killed_task_resubmitted(
     assert clone_and_get_all(store, CID, tmp_path) == truth
 
 
+@pytest.mark.slow
 @needs_slurm
 def test_container_jobs(cohort: LookalikeServer, tmp_path: Path) -> None:
     """With --slurm-container, the jobs run datalad in the image with the
