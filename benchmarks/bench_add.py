@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 
 from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.lookalike.data import Archive, build_cohort
+from datalad_tcia.lookalike.data import Archive
+from datalad_tcia.lookalike.holdings import build_cohort
 
 DATALAD = str(Path(sys.executable).parent / 'datalad')
 ROOT = Path(__file__).resolve().parent.parent

@@ -53,7 +53,8 @@ def serve(directory: Path, patients: int) -> None:
     from s3_files import serve as serve_s3
 
     from datalad_tcia.lookalike import LookalikeServer
-    from datalad_tcia.lookalike.data import Archive, build_shaped_collection
+    from datalad_tcia.lookalike.data import Archive
+    from datalad_tcia.lookalike.holdings import build_shaped_collection
     from datalad_tcia.lookalike.idc_index import write_index
 
     shape = Shape(*SHAPES['lidc-idri'])

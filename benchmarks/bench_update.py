@@ -25,7 +25,8 @@ from datetime import date
 from pathlib import Path
 
 from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.lookalike.data import Archive, build_cohort
+from datalad_tcia.lookalike.data import Archive
+from datalad_tcia.lookalike.holdings import build_cohort
 from datalad_tcia.nbia import NbiaClient
 
 DATALAD = str(Path(sys.executable).parent / 'datalad')

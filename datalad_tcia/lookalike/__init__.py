@@ -11,14 +11,9 @@
    Quirks
 """
 
-from .data import (
-    Archive,
-    Collection,
-    Series,
-    build_default_archive,
-    build_large_collection,
-)
+from .data import Archive, Collection, Series
 from .faults import Fault, FaultPlan
+from .holdings import build_default_archive, build_large_collection
 from .nbia_api import Quirks
 from .server import LoggedRequest, LookalikeServer
 

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from .data import build_cohort, build_default_archive, build_large_collection
+    from .holdings import build_cohort, build_default_archive, build_large_collection
     from .nbia_api import Quirks
 
     archive = build_default_archive()

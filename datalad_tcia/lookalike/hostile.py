@@ -11,7 +11,9 @@ from __future__ import annotations
 import warnings
 from datetime import date
 
-from .data import CC_BY_4, Collection, SeriesRecipe, collection_from_spec
+from .data import Collection
+from .holdings import CC_BY_4, collection_from_spec
+from .synthesis import SeriesRecipe
 
 HOSTILE_NAME = 'LOOKALIKE-Hostile Names'
 

@@ -30,9 +30,10 @@ from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .data import Archive, build_default_archive
+from .data import Archive
 from .datacite import NOT_FOUND, datacite_records
 from .faults import Fault, FaultPlan
+from .holdings import build_default_archive
 from .nbia_api import ERROR_500, Quirks, Reply, handle
 from .zipstream import ChunkSink, Truncated, write_series_zip
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.lookalike.data import Archive, build_cohort
+from datalad_tcia.lookalike.data import Archive
+from datalad_tcia.lookalike.holdings import build_cohort
 from tests.helpers import run_ok, tcia_add_argv
 
 COHORT = 'LOOKALIKE-COHORT'
