@@ -31,6 +31,7 @@ If the point is never reached the run ends normally and prints
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import subprocess
@@ -92,7 +93,8 @@ def at_metadata(counter: Counter) -> None:
 
 
 def at_create(counter: Counter) -> None:
-    from datalad_tcia.pipeline import build_patient as patient
+    # the module, not the function of its name that the package exports
+    patient = importlib.import_module('datalad_tcia.pipeline.build_patient')
 
     real = patient.init_repository
 
@@ -153,7 +155,7 @@ def at_publish(counter: Counter) -> None:
 def at_version(counter: Counter) -> None:
     """After the collection dataset's new commit, before it is tagged as
     a version (and before its deposit is written)."""
-    from datalad_tcia.pipeline import build_collection as collection
+    collection = importlib.import_module('datalad_tcia.pipeline.build_collection')
 
     real = collection.make_version
 
