@@ -140,6 +140,16 @@ register_config(
     dialog='question',
 )
 register_config(
+    'datalad.tcia.container-runner',
+    'Command that runs a container image in SLURM jobs',
+    description='With tcia-add --slurm-container IMAGE the jobs run '
+    '"<runner> exec --bind <store> IMAGE datalad ..."; the runner is any '
+    "command with Apptainer's exec and --bind, e.g. apptainer, singularity "
+    "or the project's singularity/bwrap-exec (bubblewrap). Default: "
+    'apptainer, else singularity, whichever the node has on PATH.',
+    type=EnsureStr(),
+)
+register_config(
     'datalad.tcia.catalog-max-files',
     'Most file entries in a collection catalog',
     description='A catalog lists every file of its patient datasets only '

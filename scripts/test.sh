@@ -19,6 +19,23 @@ if ! command -v chromium >/dev/null 2>&1; then
     fi
 fi
 
+# the image tests build the Apptainer image from Debian's packages and run
+# the pipeline in it with bubblewrap (tests/hpc/test_container.py)
+image_tools=(debootstrap mksquashfs siftool bwrap)
+for tool in "${image_tools[@]}"; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+            echo "== installing debootstrap squashfs-tools siftool bubblewrap (Debian) for the image tests"
+            apt-get update -qq >/dev/null
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+                debootstrap squashfs-tools siftool bubblewrap >/dev/null
+        else
+            echo "!! $tool is missing: install debootstrap squashfs-tools siftool bubblewrap" >&2
+        fi
+        break
+    fi
+done
+
 echo "== ruff"
 ruff check datalad_tcia tests benchmarks
 ruff format --check datalad_tcia tests benchmarks
@@ -40,4 +57,6 @@ fi
 echo "== pytest"
 # the browser test must run here (Chromium was installed above)
 export TCIA_REQUIRE_BROWSER=1
+# and so must the image tests (the tools were installed above)
+export TCIA_REQUIRE_IMAGE=1
 python -m pytest "$@"

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import datalad
 from datalad.interface.common_opts import eval_params
 from datalad.support.param import Parameter
 from datalad_next.constraints import (
@@ -84,7 +85,9 @@ hpc_params = {
         args=('--slurm-container',),
         metavar='IMAGE',
         doc="""run the jobs' datalad inside this Apptainer/Singularity image
-        ('apptainer exec --bind STORE IMAGE datalad ...'; with --slurm).""",
+        ('apptainer exec --bind STORE IMAGE datalad ...'; with --slurm). The
+        image must exist (a path the nodes see too); the command that runs
+        it is configurable (datalad.tcia.container-runner).""",
     ),
 }
 
@@ -158,6 +161,7 @@ def submit(
                 options['slurm'],
                 sbatch_args=options.get('sbatch_args') or (),
                 container=options.get('slurm_container'),
+                runner=datalad.cfg.get('datalad.tcia.container-runner') or None,
             )
         )
     except (SlurmError, OSError) as e:

@@ -21,6 +21,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from datalad_tcia.store import slurm_job_dir
@@ -79,9 +80,9 @@ class SlurmJob:
 
 def command_prefix(container: str | None, store: Path) -> list[str]:
     """Shell words that run ``datalad`` in a job: none (the datalad of this
-    environment, put first on ``PATH``), or, with ``container``,
-    ``apptainer exec`` (or ``singularity exec``) of that image with the
-    store bound."""
+    environment, put first on ``PATH``), or, with ``container``, the
+    container runner's ``exec`` of that image with the store bound (the
+    job script sets ``TCIA_CONTAINER_RUNTIME``, see :func:`_script`)."""
     if container:
         return [
             '"$TCIA_CONTAINER_RUNTIME"',
@@ -93,19 +94,48 @@ def command_prefix(container: str | None, store: Path) -> list[str]:
     return []
 
 
+def _container_checks(container: str, runner: str | None) -> list[str]:
+    """Job script lines that find the runner and the image on the node, or
+    say in the job's log which is missing."""
+    image = shlex.quote(container)
+    if runner:
+        found = f'command -v {shlex.quote(runner)}'
+        missing = (
+            f'the container runner {runner} (datalad.tcia.container-runner) '
+            'is not on PATH of this node'
+        )
+    else:
+        found = 'command -v apptainer || command -v singularity'
+        missing = (
+            'neither apptainer nor singularity is on PATH of this node '
+            '(--slurm-container; another runner: datalad.tcia.container-runner)'
+        )
+    return [
+        f'TCIA_CONTAINER_RUNTIME=$({found}) || {{',
+        f'    echo {shlex.quote("datalad-tcia: " + missing)} >&2',
+        '    exit 1',
+        '}',
+        f'[ -e {image} ] || {{',
+        '    echo '
+        + shlex.quote(
+            f'datalad-tcia: this node has no image {container} (--slurm-container)'
+        )
+        + ' >&2',
+        '    exit 1',
+        '}',
+    ]
+
+
 def _script(
-    argv: Sequence[str], container: str | None, store: Path, shard: str | None
+    argv: Sequence[str],
+    container: str | None,
+    store: Path,
+    shard: str | None,
+    runner: str | None = None,
 ) -> str:
     lines = ['#!/bin/bash', '# written by datalad tcia-add --slurm', 'set -eu']
     if container:
-        lines += [
-            'TCIA_CONTAINER_RUNTIME=$(command -v apptainer || command -v singularity)'
-            ' || {',
-            '    echo "datalad-tcia: neither apptainer nor singularity is on PATH '
-            'of this node (--slurm-container)" >&2',
-            '    exit 1',
-            '}',
-        ]
+        lines += _container_checks(container, runner)
     else:
         bindir = _bindir()
         if bindir is not None:
@@ -176,21 +206,32 @@ def submit_array(
     *,
     sbatch_args: Sequence[str] = (),
     container: str | None = None,
+    runner: str | None = None,
 ) -> SlurmJob:
     """Write the job scripts into the store and submit the array and the
     final job; return at once.
 
     ``argv`` is the ``datalad tcia-add`` command line of the selection
-    (without ``--shard``/``--slurm``).
+    (without ``--shard``/``--slurm``). With ``container`` (an image) the
+    jobs run ``datalad`` in it with ``runner`` (a command with Apptainer's
+    ``exec --bind``; default: apptainer or singularity on the node).
 
     Raises
     ------
     SlurmError
-      When ``sbatch`` is not on PATH (nothing is written or submitted) or
-      refuses a job (an array already submitted is cancelled).
+      When the image ``container`` or ``sbatch`` is missing (nothing is
+      written or submitted) or ``sbatch`` refuses a job (an array already
+      submitted is cancelled).
     """
     if tasks < 1:
         msg = f'--slurm needs at least one task, not {tasks}'
+        raise SlurmError(msg)
+    if container and not Path(container).exists():
+        msg = (
+            f'--slurm-container {container}: no such image. Build it with '
+            'singularity/build.sh or apptainer build (docs: Containers) and '
+            'give a path the nodes see; nothing was submitted'
+        )
         raise SlurmError(msg)
     if shutil.which('sbatch') is None:
         msg = (
@@ -200,8 +241,9 @@ def submit_array(
         raise SlurmError(msg)
     directory = slurm_job_dir(store)
     directory.mkdir(parents=True)
-    (directory / 'array.sh').write_text(_script(argv, container, store, str(tasks)))
-    (directory / 'collection.sh').write_text(_script(argv, container, store, None))
+    script = partial(_script, argv, container, store, runner=runner)
+    (directory / 'array.sh').write_text(script(str(tasks)))
+    (directory / 'collection.sh').write_text(script(None))
     (directory / 'resubmit.sh').write_text(_resubmit_script(directory, sbatch_args))
     for name in ('array.sh', 'collection.sh', 'resubmit.sh'):
         os.chmod(directory / name, 0o755)  # noqa: S103 - scripts to run
