@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Build the Apptainer/Singularity image of datalad-tcia without Apptainer:
 # the steps `apptainer build IMAGE singularity/datalad-tcia.def` takes for
-# a `Bootstrap: debootstrap` recipe, done with Debian's tools.
+# a `Bootstrap: debootstrap` (or `localimage`) recipe, with Debian's tools.
 #
 #   singularity/build.sh [IMAGE]        (default: datalad-tcia.sif)
+#   TCIA_RECIPE=singularity/update.def singularity/build.sh new.sif
 #
 # 1. debootstrap the recipe's Debian (OSVersion, MirrorURL, Include), as
 #    Apptainer calls it; the downloaded packages are kept as a debootstrap
-#    tarball in the cache, so that the next build downloads nothing;
+#    tarball in the cache, so that the next build downloads nothing (or,
+#    for localimage, unpack the From: image);
 # 2. write Apptainer's /.singularity.d layout (actions, env scripts,
 #    runscript, labels, help, the definition file);
 # 3. copy %files (the checkout: the files git tracks or would track) and
@@ -18,7 +20,8 @@
 #    squashfs primary system partition for the architecture.
 #
 # Needs root (as debootstrap does) and: debootstrap squashfs-tools siftool
-# bubblewrap (Debian packages). Environment:
+# bubblewrap (Debian packages). A failed build leaves nothing under IMAGE.
+# Environment:
 #   TCIA_DEBIAN_MIRROR  a Debian mirror instead of the recipe's MirrorURL
 #   TCIA_IMAGE_CACHE    the cache directory (default ~/.cache/datalad-tcia)
 #   TCIA_RECIPE         another definition file
@@ -35,10 +38,10 @@ say() { echo "== $*"; }
 
 [ "$(id -u)" = 0 ] || die "debootstrap needs root: run as root (or use 'apptainer build --fakeroot')"
 missing=()
-for tool in debootstrap mksquashfs siftool bwrap; do
+for tool in mksquashfs unsquashfs siftool bwrap; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
-[ ${#missing[@]} = 0 ] || die "missing ${missing[*]}: apt-get install debootstrap squashfs-tools siftool bubblewrap"
+[ ${#missing[@]} = 0 ] || die "missing ${missing[*]}: apt-get install squashfs-tools siftool bubblewrap"
 [ -f "$RECIPE" ] || die "no definition file $RECIPE"
 
 # -- the recipe ---------------------------------------------------------------
@@ -54,20 +57,27 @@ section() {  # the body of a %section, verbatim
 }
 
 bootstrap="$(header Bootstrap)"
-[ "$bootstrap" = debootstrap ] || die "$RECIPE bootstraps '$bootstrap'; this script builds 'Bootstrap: debootstrap' recipes"
-osversion="$(header OSVersion)"
-mirror="${TCIA_DEBIAN_MIRROR:-$(header MirrorURL)}"
-include="$(header Include)"
-[ -n "$osversion" ] && [ -n "$mirror" ] || die "$RECIPE needs OSVersion and MirrorURL headers"
+case "$bootstrap" in
+    debootstrap)
+        osversion="$(header OSVersion)"
+        mirror="${TCIA_DEBIAN_MIRROR:-$(header MirrorURL)}"
+        include="$(header Include)"
+        [ -n "$osversion" ] && [ -n "$mirror" ] || die "$RECIPE needs OSVersion and MirrorURL headers"
+        command -v debootstrap >/dev/null 2>&1 || die "missing debootstrap: apt-get install debootstrap"
+        ;;
+    localimage)
+        base="$(header From)"
+        [ -n "$base" ] || die "$RECIPE needs a From header (the image to start from)"
+        base="$(realpath -m "$base")"
+        [ -e "$base" ] || die "no image $base (From: of $RECIPE, relative to the working directory)"
+        ;;
+    *) die "$RECIPE bootstraps '$bootstrap'; this script builds debootstrap and localimage recipes" ;;
+esac
 arch="$(dpkg --print-architecture)"
 case "$arch" in
     amd64) sifarch=2 ;; arm64) sifarch=4 ;; ppc64el) sifarch=6 ;; s390x) sifarch=11 ;;
     *) die "no SIF architecture code for $arch" ;;
 esac
-# as Apptainer calls debootstrap
-packages="apt,$(echo "$include" | tr -s ' \t' ',')"
-deboot=(--variant=minbase --exclude=openssl,udev,debconf-i18n,e2fsprogs
-        "--include=$packages" "--arch=$arch")
 
 started=$(date +%s)
 mkdir -p "$CACHE" "$(dirname "$IMAGE")"
@@ -75,22 +85,38 @@ work="$(mktemp -d "$(dirname "$IMAGE")/.build-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 root="$work/root"
 
-# -- 1. Debian ----------------------------------------------------------------
-key="$(printf '%s\n' "$osversion" "$arch" "$packages" | sha256sum | cut -c1-12)"
-tarball="$CACHE/debootstrap-$osversion-$arch-$key.tgz"
-if [ ! -f "$tarball" ]; then
-    say "downloading Debian $osversion ($arch) from $mirror into $tarball"
-    debootstrap "${deboot[@]}" "--make-tarball=$work/debs.tgz" "$osversion" "$work/dl" "$mirror" \
+# -- 1. the root: Debian, or the image to start from -----------------------
+if [ "$bootstrap" = debootstrap ]; then
+    # as Apptainer calls debootstrap
+    packages="apt,$(echo "$include" | tr -s ' \t' ',')"
+    deboot=(--variant=minbase --exclude=openssl,udev,debconf-i18n,e2fsprogs
+            "--include=$packages" "--arch=$arch")
+    key="$(printf '%s\n' "$osversion" "$arch" "$packages" | sha256sum | cut -c1-12)"
+    tarball="$CACHE/debootstrap-$osversion-$arch-$key.tgz"
+    if [ ! -f "$tarball" ]; then
+        say "downloading Debian $osversion ($arch) from $mirror into $tarball"
+        debootstrap "${deboot[@]}" "--make-tarball=$work/debs.tgz" "$osversion" "$work/dl" "$mirror" \
+            > "$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log" >&2; die "debootstrap failed"; }
+        mv "$work/debs.tgz" "$tarball"  # complete or absent: never half a tarball
+    else
+        say "Debian $osversion ($arch) packages from the cache: $tarball"
+    fi
+    say "installing Debian $osversion into the image root"
+    debootstrap "${deboot[@]}" "--unpack-tarball=$tarball" "$osversion" "$root" "$mirror" \
         > "$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log" >&2; die "debootstrap failed"; }
-    mv "$work/debs.tgz" "$tarball"  # complete or absent: never half a tarball
+    rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+elif [ -d "$base" ]; then
+    say "starting from the image root $base"
+    cp -a "$base" "$root"
 else
-    say "Debian $osversion ($arch) packages from the cache: $tarball"
+    say "starting from the image $base"
+    part="$(siftool list "$base" | awk -F'|' '/Squashfs\/\*System/ { gsub(/ /, "", $1); print $1; exit }')"
+    [ -n "$part" ] || die "$base has no squashfs system partition"
+    siftool dump "$part" "$base" > "$work/base.squashfs"
+    unsquashfs -quiet -no-progress -d "$root" "$work/base.squashfs" >/dev/null
+    rm -f "$work/base.squashfs"
 fi
-say "installing Debian $osversion into the image root"
-debootstrap "${deboot[@]}" "--unpack-tarball=$tarball" "$osversion" "$root" "$mirror" \
-    > "$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log" >&2; die "debootstrap failed"; }
 chmod 0755 "$root"
-rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
 
 # -- 2. Apptainer's layout ----------------------------------------------------
 sd="$root/.singularity.d"
@@ -118,12 +144,19 @@ action start 'if test -x /.singularity.d/startscript; then
     exec /.singularity.d/startscript
 fi'
 printf '#!/bin/sh\n' > "$sd/env/01-base.sh"
-{ printf '#!/bin/sh\n# Custom environment shell code should follow\n\n'; section environment; } > "$sd/env/90-environment.sh"
+has() { grep -q "^%$1\\b" "$RECIPE"; }
+# a section the recipe has replaces the base image's; one it has not keeps it
+if has environment || [ ! -f "$sd/env/90-environment.sh" ]; then
+    { printf '#!/bin/sh\n# Custom environment shell code should follow\n\n'; section environment; } > "$sd/env/90-environment.sh"
+fi
 printf '#!/bin/sh\nif [ -z "${LD_LIBRARY_PATH:-}" ]; then\n    LD_LIBRARY_PATH=/.singularity.d/libs\nelse\n    LD_LIBRARY_PATH="$LD_LIBRARY_PATH:/.singularity.d/libs"\nfi\nPS1="Apptainer> "\nexport LD_LIBRARY_PATH PS1\n' > "$sd/env/99-base.sh"
-{ printf '#!/bin/sh\n'; section runscript; } > "$sd/runscript"
-{ printf '#!/bin/sh\n'; section test; } > "$sd/test"
-printf '#!/bin/sh\n' > "$sd/startscript"
-section help > "$sd/runscript.help"
+for name in runscript test; do
+    if has "$name" || [ ! -f "$sd/$name" ]; then
+        { printf '#!/bin/sh\n'; section "$name"; } > "$sd/$name"
+    fi
+done
+[ -f "$sd/startscript" ] || printf '#!/bin/sh\n' > "$sd/startscript"
+if has help || [ ! -f "$sd/runscript.help" ]; then section help > "$sd/runscript.help"; fi
 cp "$RECIPE" "$sd/Singularity"
 chmod 0755 "$sd"/env/*.sh "$sd/runscript" "$sd/test" "$sd/startscript"
 ln -sfn .singularity.d/runscript "$root/singularity"
@@ -190,10 +223,13 @@ labels="$work/labels.json"
     printf '  "org.label-schema.build-date": "%s",\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     printf '  "org.label-schema.schema-version": "1.0",\n'
     printf '  "org.label-schema.usage": "/.singularity.d/runscript.help",\n'
-    printf '  "org.label-schema.usage.singularity.deffile.bootstrap": "debootstrap",\n'
-    printf '  "org.label-schema.usage.singularity.deffile.osversion": "%s"\n' "$osversion"
+    printf '  "org.label-schema.usage.singularity.deffile.bootstrap": "%s"\n' "$bootstrap"
     echo '}'
 } > "$labels"
+if [ -f "$sd/labels.json" ]; then  # the base image's, overridden by ours
+    python3 -c 'import json, sys; a, b = (json.load(open(p)) for p in sys.argv[1:]); a.update(b); json.dump(a, open(sys.argv[2], "w"), indent=2)' \
+        "$sd/labels.json" "$labels"
+fi
 cp "$labels" "$sd/labels.json"
 
 say "running %test"

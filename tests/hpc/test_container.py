@@ -142,6 +142,41 @@ def test_the_image_holds_what_apptainer_writes(image: Path) -> None:
 
 
 @pytest.mark.slow
+def test_an_image_from_the_image(image: Path, tmp_path: Path) -> None:
+    """singularity/update.def (Bootstrap: localimage) puts this checkout's
+    datalad-tcia into the image, keeping its Debian, runscript and %test
+    (which the build runs), and the base image's labels under its own."""
+    new = tmp_path / 'updated.sif'
+    proc = run(
+        ['bash', str(BUILD), str(new)],
+        cwd=image.parent,  # From: datalad-tcia.sif, as apptainer build reads it
+        env={**os.environ, 'TCIA_RECIPE': str(ROOT / 'singularity' / 'update.def')},
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert 'running %test' in proc.stdout
+    shown = run(
+        [
+            str(RUNNER),
+            'exec',
+            str(new),
+            'sh',
+            '-c',
+            'cat /opt/datalad-tcia/src/setup.cfg /.singularity.d/labels.json',
+        ],
+    )
+    assert shown.returncode == 0, shown.stderr
+    setup_cfg = (ROOT / 'setup.cfg').read_text()
+    assert shown.stdout.startswith(setup_cfg)
+    labels = json.loads(shown.stdout[len(setup_cfg) :])
+    assert labels['Name'] == 'datalad-tcia'  # the base image's
+    assert labels['Description'].endswith('updated from a checkout')
+    assert labels['org.label-schema.usage.singularity.deffile.bootstrap'] == (
+        'localimage'
+    )
+    assert run([str(RUNNER), 'run', str(new), '--version']).returncode == 0
+
+
+@pytest.mark.slow
 def test_the_pipeline_inside_the_image(
     image: Path, upstream: Upstream, tmp_path: Path
 ) -> None:

@@ -139,17 +139,18 @@ def test_container_jobs(cohort: LookalikeServer, tmp_path: Path) -> None:
     """With --slurm-container, the jobs run datalad in the image with the
     store bound; a node without a container runtime says so in the log."""
     store = tmp_path / 'store'
+    image = tmp_path / 't.sif'  # only there: no node can run it
+    image.write_bytes(b'')
     out = run_ok(
         tcia_add_argv(
-            cohort, store, COHORT, '--slurm', '1', '--slurm-container', '/img/t.sif'
+            cohort, store, COHORT, '--slurm', '1', '--slurm-container', str(image)
         ),
         tmp_path,
     )
     rec = json.loads(out.splitlines()[0])
     script = Path(rec['script']).read_text()
     assert (
-        f'exec "$TCIA_CONTAINER_RUNTIME" exec --bind {store} /img/t.sif datalad'
-        in script
+        f'exec "$TCIA_CONTAINER_RUNTIME" exec --bind {store} {image} datalad' in script
     )
     if shutil.which('apptainer') or shutil.which('singularity'):
         run(['scancel', rec['array_job'], rec['final_job']])
