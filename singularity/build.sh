@@ -98,6 +98,9 @@ if [ "$bootstrap" = debootstrap ]; then
         debootstrap "${deboot[@]}" "--make-tarball=$work/debs.tgz" "$osversion" "$work/dl" "$mirror" \
             > "$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log" >&2; die "debootstrap failed"; }
         mv "$work/debs.tgz" "$tarball"  # complete or absent: never half a tarball
+        # the packages of an earlier Include list are not needed again
+        find "$CACHE" -maxdepth 1 -name "debootstrap-$osversion-$arch-*.tgz" \
+            ! -name "${tarball##*/}" -delete
     else
         say "Debian $osversion ($arch) packages from the cache: $tarball"
     fi

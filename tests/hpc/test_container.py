@@ -60,15 +60,23 @@ def _skip_or_fail() -> None:
 
 
 @pytest.fixture(scope='module')
-def image(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The SIF file ``singularity/build.sh`` makes of this checkout."""
+def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The SIF file ``singularity/build.sh`` makes of this checkout (the
+    Debian packages cached in ``~/.cache/datalad-tcia``). The runner
+    unpacks it into a directory of this module, removed afterwards (an
+    unpacked root is about 1 GB)."""
     _skip_or_fail()
     out = tmp_path_factory.mktemp('image') / 'datalad-tcia.sif'
     proc = run(['bash', str(BUILD), str(out)], cwd=out.parent)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert out.is_file()
     assert not list(out.parent.glob('.build-*')), 'the build left its work behind'
-    return out
+    roots = out.parent / 'roots'
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv('TCIA_IMAGE_ROOTS', str(roots))  # inherited by every process
+        yield out
+    shutil.rmtree(roots, ignore_errors=True)
+    out.unlink()
 
 
 @dataclass
@@ -174,6 +182,7 @@ def test_an_image_from_the_image(image: Path, tmp_path: Path) -> None:
         'localimage'
     )
     assert run([str(RUNNER), 'run', str(new), '--version']).returncode == 0
+    new.unlink()
 
 
 @pytest.mark.slow
@@ -293,3 +302,49 @@ def test_the_runner_refuses_what_it_cannot_run(tmp_path: Path) -> None:
     odd = run([str(RUNNER), 'exec', '--nv', str(tmp_path / 'no.sif'), 'true'])
     assert odd.returncode == 127
     assert 'option --nv is not supported' in odd.stderr
+
+
+@pytest.mark.slow
+@needs_slurm
+@pytest.mark.parametrize('missing', ['runner', 'image'])
+def test_a_node_without_the_runner_or_the_image(
+    upstream: Upstream, tmp_path: Path, missing: str
+) -> None:
+    """A job on a node that lacks the configured runner, or that does not
+    see the image, fails at once and its log says which; nothing written."""
+    env = _user_env(tmp_path / 'home', upstream.env)
+    image = tmp_path / 'shared' / 'datalad-tcia.sif'
+    image.parent.mkdir()
+    image.write_bytes(b'')  # there when submitting
+    runner = 'no-such-runner' if missing == 'runner' else str(RUNNER)
+    env['DATALAD_TCIA_CONTAINER__RUNNER'] = runner
+    store = tmp_path / 'store'
+    out = run_ok(
+        tcia_add_argv(
+            upstream.nbia,
+            store,
+            NAME,
+            '--slurm',
+            '1',
+            '--slurm-container',
+            str(image),
+            '--sbatch-args=--hold',  # held until the image is gone
+        ),
+        tmp_path,
+        env=env,
+    )
+    rec = json.loads(out.splitlines()[0])
+    if missing == 'image':
+        image.unlink()  # a path this node does not see
+    run_ok(['scontrol', 'release', rec['array_job']], tmp_path)
+    assert _wait(f'{rec["array_job"]}_0') == 'FAILED', _logs(Path(rec['path']))
+    log = next(Path(rec['path']).glob('array-*_0.log')).read_text()
+    if missing == 'runner':
+        assert (
+            'the container runner no-such-runner (datalad.tcia.container-runner) '
+            'is not on PATH of this node'
+        ) in log
+    else:
+        assert f'this node has no image {image} (--slurm-container)' in log
+    run(['scancel', rec['final_job']])
+    assert not (store / CID).exists()
