@@ -36,7 +36,7 @@ CACHE="${TCIA_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/datalad-tcia}"
 die() { echo "build.sh: $*" >&2; exit 1; }
 say() { echo "== $*"; }
 
-[ "$(id -u)" = 0 ] || die "debootstrap needs root: run as root (or use 'apptainer build --fakeroot')"
+[ "$(id -u)" = 0 ] || die "building an image needs root (debootstrap, the root's file ownership): run as root, or use 'apptainer build --fakeroot'"
 missing=()
 for tool in mksquashfs unsquashfs siftool bwrap; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
