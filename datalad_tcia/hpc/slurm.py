@@ -94,6 +94,11 @@ def command_prefix(container: str | None, store: Path) -> list[str]:
     return []
 
 
+def _is_uri(image: str) -> bool:
+    """Whether an image is named by a URI (``docker://…``), not a path."""
+    return '://' in image
+
+
 def _container_checks(container: str, runner: str | None) -> list[str]:
     """Job script lines that find the runner and the image on the node, or
     say in the job's log which is missing."""
@@ -110,11 +115,16 @@ def _container_checks(container: str, runner: str | None) -> list[str]:
             'neither apptainer nor singularity is on PATH of this node '
             '(--slurm-container; another runner: datalad.tcia.container-runner)'
         )
-    return [
+    lines = [
         f'TCIA_CONTAINER_RUNTIME=$({found}) || {{',
         f'    echo {shlex.quote("datalad-tcia: " + missing)} >&2',
         '    exit 1',
         '}',
+    ]
+    if _is_uri(container):  # library://, docker://, oras://: the runner's
+        return lines
+    return [
+        *lines,
         f'[ -e {image} ] || {{',
         '    echo '
         + shlex.quote(
@@ -226,13 +236,16 @@ def submit_array(
     if tasks < 1:
         msg = f'--slurm needs at least one task, not {tasks}'
         raise SlurmError(msg)
-    if container and not Path(container).exists():
-        msg = (
-            f'--slurm-container {container}: no such image. Build it with '
-            'singularity/build.sh or apptainer build (docs: Containers) and '
-            'give a path the nodes see; nothing was submitted'
-        )
-        raise SlurmError(msg)
+    if container and not _is_uri(container):
+        if not Path(container).exists():
+            msg = (
+                f'--slurm-container {container}: no such image. Build it with '
+                'singularity/build.sh or apptainer build (docs: Containers) and '
+                'give a path the nodes see; nothing was submitted'
+            )
+            raise SlurmError(msg)
+        # the jobs may run elsewhere than here (sbatch --chdir)
+        container = str(Path(container).resolve())
     if shutil.which('sbatch') is None:
         msg = (
             'sbatch is not on PATH: run --slurm on a SLURM login node (or '

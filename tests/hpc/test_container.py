@@ -348,3 +348,24 @@ def test_a_node_without_the_runner_or_the_image(
         assert f'this node has no image {image} (--slurm-container)' in log
     run(['scancel', rec['final_job']])
     assert not (store / CID).exists()
+
+
+@pytest.mark.slow
+@needs_slurm
+def test_how_the_job_script_names_the_image(upstream: Upstream, tmp_path: Path) -> None:
+    """A relative image path is made absolute at submission (jobs may run
+    elsewhere); an image URI (docker://, library://) is left to the runner,
+    without a check for a file."""
+    (tmp_path / 'img').mkdir()
+    (tmp_path / 'img' / 'a.sif').write_bytes(b'')
+    for name, store, expected in (
+        ('img/a.sif', tmp_path / 's1', str(tmp_path / 'img' / 'a.sif')),
+        ('docker://example.org/tcia:1', tmp_path / 's2', 'docker://example.org/tcia:1'),
+    ):
+        argv = tcia_add_argv(upstream.nbia, store, NAME, '--slurm', '1')
+        argv += ['--slurm-container', name, '--sbatch-args=--hold']
+        rec = json.loads(run_ok(argv, tmp_path).splitlines()[0])
+        run(['scancel', rec['array_job'], rec['final_job']])
+        script = Path(rec['script']).read_text()
+        assert f'exec --bind {store} {expected} datalad' in script
+        assert ('[ -e ' in script) is not expected.startswith('docker://')
