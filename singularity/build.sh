@@ -113,11 +113,7 @@ elif [ -d "$base" ]; then
     cp -a "$base" "$root"
 else
     say "starting from the image $base"
-    part="$(siftool list "$base" | awk -F'|' '/Squashfs\/\*System/ { gsub(/ /, "", $1); print $1; exit }')"
-    [ -n "$part" ] || die "$base has no squashfs system partition"
-    siftool dump "$part" "$base" > "$work/base.squashfs"
-    unsquashfs -quiet -no-progress -d "$root" "$work/base.squashfs" >/dev/null
-    rm -f "$work/base.squashfs"
+    "$HERE/unpack-sif" "$base" "$root"
 fi
 chmod 0755 "$root"
 

@@ -48,9 +48,11 @@ def datalad(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     return run([DATALAD, *args], **kwargs)
 
 
-def fresh_env(home: Path) -> dict[str, str]:
+def fresh_env(home: Path, *, system_config: bool = False) -> dict[str, str]:
     """An environment with an empty HOME (a user on another machine) that
-    has nothing but a git identity."""
+    has nothing but a git identity; with ``system_config``, git also reads
+    the system configuration (a container image's, which loads
+    datalad-next)."""
     home.mkdir(parents=True, exist_ok=True)
     gitconfig = home / '.gitconfig'
     gitconfig.write_text(
@@ -63,9 +65,9 @@ def fresh_env(home: Path) -> dict[str, str]:
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(('GIT_', 'DATALAD_'))
     }
-    env.update(
-        HOME=str(home), GIT_CONFIG_GLOBAL=str(gitconfig), GIT_CONFIG_NOSYSTEM='1'
-    )
+    env.update(HOME=str(home), GIT_CONFIG_GLOBAL=str(gitconfig))
+    if not system_config:
+        env['GIT_CONFIG_NOSYSTEM'] = '1'
     return env
 
 

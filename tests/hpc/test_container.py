@@ -28,7 +28,7 @@ from datalad_tcia.lookalike.holdings import build_cohort
 from datalad_tcia.lookalike.idc import S3Lookalike
 from datalad_tcia.lookalike.idc_index import write_index
 from datalad_tcia.store import collection_id
-from tests.helpers import api, run, run_ok, store_state, tcia_add_argv
+from tests.helpers import api, fresh_env, run, run_ok, store_state, tcia_add_argv
 
 from .test_slurm import _logs, _wait, needs_slurm
 
@@ -103,18 +103,9 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
 
 def _user_env(home: Path, extra: dict[str, str]) -> dict[str, str]:
     """A user's environment with a HOME of its own (bound into the
-    container, as Apptainer binds it) and the look-alikes' settings. No
-    GIT_CONFIG_NOSYSTEM: the image's system git config loads datalad-next."""
-    home.mkdir(parents=True, exist_ok=True)
-    (home / '.gitconfig').write_text(
-        '[user]\n\tname = Someone Else\n\temail = else@example.org\n'
-        '[annex "security"]\n\tallowed-ip-addresses = 127.0.0.1 ::1\n'
-    )
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(('GIT_', 'DATALAD_'))
-    }
-    env.update(extra, HOME=str(home))
-    return env
+    container, as Apptainer binds it) and the look-alikes' settings; git
+    reads the system configuration (the image's loads datalad-next)."""
+    return {**fresh_env(home, system_config=True), **extra}
 
 
 def _in_image(image: Path, bind: Path, *argv: str) -> list[str]:
