@@ -44,6 +44,7 @@ command_suite = (
             'tcia_catalog',
         ),
         ('datalad_tcia.commands.add', 'TciaAdd', 'tcia-add', 'tcia_add'),
+        ('datalad_tcia.commands.get', 'TciaGet', 'tcia-get', 'tcia_get'),
     ],
 )
 

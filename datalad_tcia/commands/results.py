@@ -191,3 +191,19 @@ def _(outcome: pl.CloneOutcome) -> dict[str, Any]:
         type='dataset',
         path=str(outcome.path),
     )
+
+
+@to_result.register
+def _(outcome: pl.GetOutcome) -> dict[str, Any]:
+    return record(
+        'tcia_get',
+        outcome.status,
+        outcome.message,
+        type='dataset',
+        path=str(outcome.path),
+        files=outcome.files,
+        bytes=outcome.bytes,
+        fallback=outcome.fallback or None,
+        failed=outcome.failed or None,
+        installed=outcome.installed,
+    )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,8 @@ from .data import Archive
 from .idc_index import BUCKET, instance_key
 
 _RANGE = re.compile(r'bytes=(\d+)-(\d+)')
+#: bytes per write when the link is paced
+_PACE_CHUNK = 1 << 16
 
 
 @dataclass
@@ -53,17 +56,30 @@ class S3Lookalike:
     cut_ranges: int or None
       Answer a ``Range`` request with at most this many bytes (a valid
       ``206`` for a shorter range than asked, as a server may send).
+    fail_keys: dict
+      Object keys (``<series uuid>/<instance uuid>.dcm``) answering with
+      the given HTTP status (one file of IDC's failing).
+    latency: float
+      Seconds every answer waits before its status line: a far server
+      (IDC answers in tens of milliseconds), at no CPU cost.
+    bandwidth: float or None
+      Bytes per second that all bodies together may take (a shared link,
+      e.g. 125e6 for 1 Gbit/s).
     """
 
     fail_listings: int | None = None
     fail_objects: int | None = None
     cut_ranges: int | None = None
+    fail_keys: dict[str, int] = field(default_factory=dict)
+    latency: float = 0.0
+    bandwidth: float | None = None
     log: list[S3Request] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._link_free = 0.0
 
     def start(self) -> S3Lookalike:
         from moto.server import DomainDispatcherApplication, create_backend_app
@@ -112,6 +128,20 @@ class S3Lookalike:
         self.fail_listings = None
         self.fail_objects = None
         self.cut_ranges = None
+        self.fail_keys = {}
+        self.latency = 0.0
+        self.bandwidth = None
+
+    def _pace(self, n: int) -> None:
+        """Wait until ``n`` more bytes fit the shared link."""
+        if not self.bandwidth:
+            return
+        with self._lock:
+            start = max(time.monotonic(), self._link_free)
+            self._link_free = start + n / self.bandwidth
+        wait = self._link_free - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
 
     def _wrap(self, app: Callable[..., Any]) -> Callable[..., Any]:
         def counting(
@@ -123,8 +153,13 @@ class S3Lookalike:
             entry = S3Request(method, path, query, 0, range=environ.get('HTTP_RANGE'))
             with self._lock:
                 self.log.append(entry)
+            if self.latency:
+                time.sleep(self.latency)
             listing = 'list-type=2' in query and path.strip('/').count('/') == 0
             failing = self.fail_listings if listing else self.fail_objects
+            if not listing:
+                key = path.strip('/').partition('/')[2]
+                failing = self.fail_keys.get(key, failing)
             if failing and method == 'GET':
                 entry.status = failing
                 start_response(f'{failing} Failing', [('Content-Length', '0')])
@@ -142,9 +177,16 @@ class S3Lookalike:
             def body() -> Iterator[bytes]:
                 result = app(environ, start)
                 try:
-                    for chunk in result:
-                        entry.bytes_sent += len(chunk)
-                        yield chunk
+                    for data in result:
+                        if not self.bandwidth:
+                            entry.bytes_sent += len(data)
+                            yield data
+                            continue
+                        for pos in range(0, len(data), _PACE_CHUNK):
+                            chunk = data[pos : pos + _PACE_CHUNK]
+                            self._pace(len(chunk))
+                            entry.bytes_sent += len(chunk)
+                            yield chunk
                 finally:
                     close = getattr(result, 'close', None)
                     if close is not None:

@@ -25,6 +25,8 @@ build collection    ``build_collection``,        ``repos/`` ->
 catalog             ``write_catalog``            ``catalog/``
 clean up            ``clean_up``                 deletes ``archives/``
 clone               ``clone``                    the user's clone
+get                 ``get_files``:               a clone's datasets <- IDC,
+                    :func:`get_files`            NBIA (file content)
 =================== ============================ ===========================
 
 :func:`add_selection` (``add``) composes every step; ``summarize`` makes
@@ -49,6 +51,7 @@ commands turn into result records.
    deposit_archive_files
    deposit_datasets
    add_selection
+   get_files
 """
 
 from .acquire import acquire_all, route
@@ -60,6 +63,7 @@ from .build_datasets import deposit_datasets
 from .build_patient import PatientWork, build_patient
 from .clean_up import delete_archives
 from .clone import clone_collection
+from .get_files import get_files
 from .idc_sources import IdcSources, refresh_idc
 from .index_archives import deposit_archive_files
 from .outcomes import (
@@ -68,6 +72,7 @@ from .outcomes import (
     CatalogOutcome,
     CloneOutcome,
     CollectionOutcome,
+    GetOutcome,
     IdcOutcome,
     MetadataOutcome,
     Outcome,
@@ -93,6 +98,7 @@ __all__ = [
     'CatalogOutcome',
     'CloneOutcome',
     'CollectionOutcome',
+    'GetOutcome',
     'IdcOutcome',
     'IdcSources',
     'MetadataOutcome',
@@ -116,6 +122,7 @@ __all__ = [
     'deposit_archive',
     'deposit_archive_files',
     'deposit_datasets',
+    'get_files',
     'license_files',
     'plan_selection',
     'prepare_collection',

@@ -167,6 +167,36 @@ class CloneOutcome:
     path: Path
 
 
+@dataclass
+class GetOutcome:
+    """What a get did in one dataset of a clone.
+
+    Attributes
+    ----------
+    path: Path
+      The dataset (or, for a path that is not there, the path).
+    files: int
+      Files whose content arrived.
+    bytes: int
+      Bytes the fast path received for them.
+    fallback: int
+      Of ``files``, those ``git annex get`` fetched.
+    failed: list of str
+      git-annex's message for each file no source delivered.
+    installed: bool
+      Whether the dataset was installed by this run.
+    """
+
+    status: str
+    message: str
+    path: Path
+    files: int = 0
+    bytes: int = 0
+    fallback: int = 0
+    failed: list[str] = field(default_factory=list)
+    installed: bool = False
+
+
 Outcome = (
     Problem
     | SeriesOutcome
@@ -178,4 +208,5 @@ Outcome = (
     | CatalogOutcome
     | ArchivesOutcome
     | CloneOutcome
+    | GetOutcome
 )

@@ -45,6 +45,14 @@ def git(repo: Path, *args: str, input: bytes | None = None) -> bytes:  # noqa: A
     return proc.stdout
 
 
+def git_unchecked(repo: Path, *args: str) -> tuple[int, bytes, bytes]:
+    """Run ``git args`` in ``repo``; exit code, stdout and stderr (for
+    commands whose output says what failed, e.g. ``annex get --json``)."""
+    lgr.debug('git %s in %s', args[:3], repo)
+    proc = subprocess.run(['git', *args], cwd=repo, capture_output=True, check=False)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
 def git_line(repo: Path, *args: str) -> str:
     """The first line of ``git args``' output, stripped."""
     return git(repo, *args).decode().strip()

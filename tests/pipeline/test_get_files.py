@@ -1,0 +1,179 @@
+"""``pipeline/get_files.py``: content into a clone across its datasets,
+verified, and git-annex sees it as its own ``get`` would leave it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from datalad_tcia.export import clone_url
+from datalad_tcia.lookalike import LookalikeServer
+from datalad_tcia.pipeline import RunSettings, clone_collection, get_files
+from datalad_tcia.pipeline.get_files import DISK_RESERVE
+from datalad_tcia.retrieve import TransferSettings
+from datalad_tcia.store import StoreLayout
+from tests.conftest import FAST_RETRY
+from tests.helpers import run, run_ok
+
+from .conftest import PHI
+
+FAST = TransferSettings(jobs=8, retry=FAST_RETRY)
+
+
+def _clone(settings: RunSettings, target: Path) -> Path:
+    layout = StoreLayout(settings.store, PHI)
+    url = clone_url(settings.base_url, layout.collection_deposit.relpath)
+    out = clone_collection(url, target)
+    assert out.status == 'ok', out.message
+    return target
+
+
+def _truth(srv: LookalikeServer) -> dict[str, str]:
+    """MD5 -> SOPInstanceUID of every look-alike file of the collection."""
+    return {
+        i.md5: i.sop_uid
+        for s in srv.archive.iter_series()
+        if s.collection.name == PHI
+        for i in s.instances
+    }
+
+
+def _dicoms(root: Path) -> list[Path]:
+    return sorted(
+        p for p in root.rglob('*.dcm') if '.git' not in p.relative_to(root).parts
+    )
+
+
+def _patients(clone: Path) -> list[Path]:
+    return sorted(p.parent for p in clone.glob('*/.datalad'))
+
+
+def _fsck(repo: Path) -> list[dict]:
+    out = run_ok(['git', 'annex', 'fsck', '--fast', '--json', '--quiet'], repo)
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def _check_present(clone: Path, truth: dict[str, str], n: int | None = None) -> None:
+    files = [p for p in _dicoms(clone) if p.exists()]
+    if n is not None:
+        assert len(files) == n
+    for path in files:
+        assert hashlib.md5(path.read_bytes()).hexdigest() in truth, path
+        assert not os.access(path.resolve(), os.W_OK) or os.geteuid() == 0
+        assert path.resolve().stat().st_mode & 0o222 == 0
+    for patient in _patients(clone):
+        assert (patient / '.git').is_dir()
+        full = run_ok(['git', 'annex', 'fsck', '--json', '--quiet'], patient)
+        assert all(
+            json.loads(line)['success'] for line in full.splitlines() if line.strip()
+        ), full
+
+
+def test_everything_across_datasets(
+    built: RunSettings, tmp_path: Path, tcia: LookalikeServer
+) -> None:
+    clone = _clone(built, tmp_path / 'clone')
+    truth = _truth(tcia)
+    outcomes = list(get_files(clone, [clone], recursive=True, settings=FAST))
+    patients = _patients(clone)
+    assert len(patients) == 2
+    mine = {o.path: o for o in outcomes}
+    for patient in patients:
+        assert mine[patient].status == 'ok', mine[patient].message
+        assert mine[patient].installed
+        assert mine[patient].fallback == 0
+    _check_present(clone, truth, len(truth))
+    assert sum(o.files for o in outcomes) == len(truth)
+    # git-annex's view: whereis "here", the journal committed by its next
+    # command, a drop and a get of its own work
+    patient = patients[0]
+    uuid = run_ok(['git', 'config', 'annex.uuid'], patient).strip()
+    first = next(p for p in _dicoms(patient))
+    where = json.loads(
+        run_ok(['git', 'annex', 'whereis', '--json', str(first)], patient)
+    )
+    assert uuid in {w['uuid'] for w in where['whereis']}
+    run_ok(['git', 'annex', 'drop', '--force', str(first)], patient)
+    assert not first.exists()
+    run_ok(['git', 'annex', 'get', str(first)], patient)
+    assert first.exists()
+    status = run_ok(['git', 'status', '--porcelain'], patient)
+    assert status == ''
+    # again: nothing to do
+    again = list(get_files(clone, [clone], recursive=True, settings=FAST))
+    assert {o.status for o in again} == {'notneeded'}
+
+
+def test_one_patient_and_one_series(
+    built: RunSettings, tmp_path: Path, tcia: LookalikeServer
+) -> None:
+    clone = _clone(built, tmp_path / 'clone')
+    truth = _truth(tcia)
+    names = sorted(p.name for p in clone.iterdir() if not p.name.startswith('.'))
+    patient_dirs = [n for n in names if (clone / n).is_dir()]
+    first = clone / patient_dirs[0]
+    # a patient by its path, without -r: installed and all of its files
+    out = list(get_files(clone, [first], settings=FAST))
+    assert [o.status for o in out] == ['ok'], out
+    assert not (clone / patient_dirs[1] / '.git').exists()
+    got = [p for p in _dicoms(first) if p.exists()]
+    assert got and len(got) == len(_dicoms(first))
+    # one series of the other patient
+    second = clone / patient_dirs[1]
+    out = list(get_files(clone, [second], get_data=False))
+    assert [o.status for o in out] == ['ok'] and out[0].installed
+    series = sorted({p.parent for p in _dicoms(second)})[0]
+    out = list(get_files(clone, [series], settings=FAST))
+    assert out[0].status == 'ok', out
+    assert {p.exists() for p in _dicoms(series)} == {True}
+    others = [p for p in _dicoms(second) if p.parent != series]
+    assert others and not any(p.exists() for p in others)
+    _check_present(clone, truth)
+
+
+def test_a_bad_source_falls_back_and_a_dead_one_fails_cleanly(
+    built: RunSettings, tmp_path: Path, tcia: LookalikeServer
+) -> None:
+    clone = _clone(built, tmp_path / 'clone')
+    list(get_files(clone, [clone], recursive=True, get_data=False))
+    tcia.faults.add('status', 'getSingleImage', status=500, times=None)
+    out = list(get_files(clone, [clone], recursive=True, settings=FAST))
+    assert {o.status for o in out if o.path != clone} == {'error'}
+    bad = next(o for o in out if o.status == 'error')
+    assert 'could not be got' in bad.message and 'run again' in bad.message
+    assert bad.failed
+    assert not [p for p in _dicoms(clone) if p.exists()]
+    for patient in _patients(clone):
+        leftovers = [
+            p for p in (patient / '.git' / 'annex' / 'tmp').rglob('*') if p.is_file()
+        ]
+        assert leftovers == []
+        assert not list((patient / '.git' / 'annex' / 'objects').rglob('*.dcm'))
+    assert run(['git', 'annex', 'fsck', '--fast'], patient).returncode == 0
+
+
+def test_no_room_is_refused_before_a_byte(
+    built: RunSettings, tmp_path: Path, tcia: LookalikeServer, monkeypatch
+) -> None:
+    import shutil
+    from collections import namedtuple
+
+    clone = _clone(built, tmp_path / 'clone')
+    usage = namedtuple('usage', 'total used free')
+    monkeypatch.setattr(
+        shutil, 'disk_usage', lambda p: usage(10**12, 10**12, DISK_RESERVE)
+    )
+    tcia.reset()
+    out = list(get_files(clone, [clone], recursive=True, settings=FAST))
+    assert [o.status for o in out] == ['impossible']
+    assert 'free space or get fewer paths' in out[0].message
+    assert not tcia.requests('getSingleImage')
+
+
+def test_a_path_that_is_not_there(built: RunSettings, tmp_path: Path) -> None:
+    clone = _clone(built, tmp_path / 'clone')
+    out = list(get_files(clone, [clone / 'nope'], settings=FAST))
+    assert [o.status for o in out] == ['impossible']
+    assert 'does not exist' in out[0].message
