@@ -8,11 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from datalad.distribution.dataset import (
-    EnsureDataset,
-    datasetmethod,
-    require_dataset,
-)
+from datalad.distribution.dataset import datasetmethod, require_dataset
 from datalad.support.param import Parameter
 from datalad_next.commands import (
     EnsureCommandParameterization,
@@ -20,7 +16,14 @@ from datalad_next.commands import (
     build_doc,
     eval_results,
 )
-from datalad_next.constraints import EnsureBool, EnsureInt, EnsureRange, EnsureStr
+from datalad_next.constraints import (
+    EnsureBool,
+    EnsureDataset,
+    EnsureInt,
+    EnsureListOf,
+    EnsureRange,
+    EnsureStr,
+)
 
 from datalad_tcia.pipeline import get_files
 from datalad_tcia.retrieve import DEFAULT_JOBS, INSTALL_JOBS, TransferSettings
@@ -94,7 +97,7 @@ class TciaGet(ValidatedInterface):
 
     _validator_ = EnsureCommandParameterization(
         {
-            'path': EnsureStr(),
+            'path': EnsureStr() | EnsureListOf(EnsureStr()),
             'dataset': EnsureDataset(installed=True, purpose='get content'),
             'recursive': EnsureBool(),
             'no_data': EnsureBool(),

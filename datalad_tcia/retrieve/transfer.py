@@ -1,10 +1,13 @@
 """Many files at once: HTTP downloads across datasets, each verified
-against its key while it streams, made present as git-annex would.
+against its key, made present as git-annex would.
 
 One asyncio event loop (aiohttp, one connection pool per run) keeps
 ``jobs`` requests in flight, as s5cmd keeps its workers busy; memory is
-bounded by the number in flight (each streams in chunks to its temporary
-object file) and by the queue of keys waiting (twice ``jobs``). A key's
+bounded by the number in flight (a body is held in memory up to 1 MiB,
+larger ones spill to the temporary object file as they arrive) and by the
+queue of keys waiting (twice ``jobs``). Hashing, writing and making an
+object present run on a few worker threads, so that the event loop only
+moves bytes. A key's
 URLs are tried in order (IDC's object, then NBIA's ``getSingleImage``);
 a failed request is retried (connection errors, 5xx, 429) before the next
 URL is tried; bytes that do not match the key are never kept. What no URL
@@ -23,8 +26,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
+from typing import BinaryIO
 
 import aiohttp
 
@@ -39,8 +43,11 @@ lgr = logging.getLogger('datalad.tcia.retrieve.transfer')
 #: requests in flight by default: enough for a link that answers in tens
 #: of milliseconds (IDC from a cluster) and no slower on loopback
 DEFAULT_JOBS = 128
-#: bytes read from a response at a time
-CHUNK = 1 << 18
+#: bytes of a response kept in memory before they are written (a DICOM
+#: file of a CT or MR is written once, whole)
+SPILL = 1 << 20
+#: threads that hash, write and store what arrived
+STORE_THREADS = 4
 USER_AGENT = f'datalad-tcia/{__version__} aiohttp/{aiohttp.__version__}'
 #: statuses worth another attempt of the same URL
 _TRANSIENT = {429, 500, 502, 503, 504}
@@ -139,6 +146,9 @@ class _Run:
         self.settings = settings
         self.progress = progress
         self.results: list[KeyResult] = []
+        self.pool = ThreadPoolExecutor(STORE_THREADS)
+        # fcntl locks do not exclude threads of one process
+        self._journal = threading.Lock()
 
     async def run(self, batches: Iterable[DatasetContent]) -> list[KeyResult]:
         queue: asyncio.Queue[tuple[DatasetContent, WantedKey] | None] = asyncio.Queue(
@@ -168,6 +178,7 @@ class _Run:
             ]
             await asyncio.gather(*workers)
         feeder.join()
+        self.pool.shutdown()
         if self._feed_error is not None:
             raise self._feed_error
         return self.results
@@ -205,43 +216,34 @@ class _Run:
 
     async def _fetch(self, content: DatasetContent, wanted: WantedKey) -> KeyResult:
         errors: list[str] = []
-        tmp = temporary_object(content.repo, wanted.key)
         for url in wanted.urls:
             try:
-                await self._download(url, wanted, tmp)
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as e:
+                await self._download(url, content, wanted)
+            except (aiohttp.ClientError, asyncio.TimeoutError) as e:
                 errors.append(f'{url}: {_describe(e)}')
                 continue
             except ContentMismatch as e:
                 errors.append(f'{url}: {e}')
                 continue
-            try:
-                place_object(content.repo, wanted.key, tmp)
-                assert content.uuid is not None  # noqa: S101 - DatasetContent's rule
-                record_present(
-                    content.repo,
-                    content.uuid,
-                    {wanted.key: wanted.location_log},
-                    int(time.time()),
-                )
             except OSError as e:
                 errors.append(f'storing {wanted.key} failed: {e}')
-                tmp.unlink(missing_ok=True)
                 return KeyResult(content, wanted, None, errors)
             return KeyResult(content, wanted, url, errors)
         if not wanted.urls:
             errors.append('no URL known for it in this dataset')
         return KeyResult(content, wanted, None, errors)
 
-    async def _download(self, url: str, wanted: WantedKey, tmp: Path) -> None:
-        """``url``'s content into ``tmp``, retried, and checked."""
+    async def _download(
+        self, url: str, content: DatasetContent, wanted: WantedKey
+    ) -> None:
+        """``url``'s content made present, retried, and checked."""
         policy = self.settings.retry
         started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
             try:
-                await self._attempt(url, wanted, tmp)
+                await self._attempt(url, content, wanted)
             except _Retryable as e:
                 wait = policy.delay(attempt, e.retry_after)
                 spent = time.monotonic() - started
@@ -257,10 +259,16 @@ class _Run:
             else:
                 return
 
-    async def _attempt(self, url: str, wanted: WantedKey, tmp: Path) -> None:
-        digest = hashlib.new(wanted.algorithm)
-        received = 0
-        tmp.parent.mkdir(parents=True, exist_ok=True)
+    async def _attempt(
+        self, url: str, content: DatasetContent, wanted: WantedKey
+    ) -> None:
+        """One GET of ``url``: the body is kept in memory up to
+        :data:`SPILL` bytes at a time and handed to a thread that hashes
+        it, writes it to the temporary object file and, once whole and
+        matching the key, makes it present; the event loop only moves
+        bytes."""
+        loop = asyncio.get_running_loop()
+        sink = _Sink(content, wanted, self._journal)
         try:
             async with self.session.get(url) as resp:
                 if resp.status in _TRANSIENT:
@@ -272,27 +280,81 @@ class _Run:
                         status=resp.status,
                         message=resp.reason or '',
                     )
-                with tmp.open('wb') as fh:
-                    async for chunk in resp.content.iter_chunked(CHUNK):
-                        received += len(chunk)
-                        if received > wanted.size:
-                            break
-                        digest.update(chunk)
-                        fh.write(chunk)
-                        self.progress.received(len(chunk))
+                async for chunk in resp.content.iter_any():
+                    sink.add(chunk)
+                    self.progress.received(len(chunk))
+                    if sink.received > wanted.size:
+                        break
+                    if sink.buffered >= SPILL:
+                        await loop.run_in_executor(self.pool, sink.flush)
+            await loop.run_in_executor(self.pool, sink.store)
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            sink.discard()
             raise
-        if received != wanted.size or digest.hexdigest() != wanted.digest:
-            tmp.unlink(missing_ok=True)
+
+
+class _Sink:
+    """One download's bytes on their way to the object file."""
+
+    def __init__(
+        self, content: DatasetContent, wanted: WantedKey, journal: threading.Lock
+    ) -> None:
+        self.content = content
+        self.wanted = wanted
+        self.journal = journal
+        self.tmp = temporary_object(content.repo, wanted.key)
+        self.digest = hashlib.new(wanted.algorithm)
+        self.chunks: list[bytes] = []
+        self.buffered = 0
+        self.received = 0
+        self.fh: BinaryIO | None = None
+
+    def add(self, chunk: bytes) -> None:
+        self.chunks.append(chunk)
+        self.buffered += len(chunk)
+        self.received += len(chunk)
+
+    def flush(self) -> None:
+        """Hash and write what is buffered (in a worker thread)."""
+        if self.fh is None:
+            self.tmp.parent.mkdir(parents=True, exist_ok=True)
+            self.fh = self.tmp.open('wb')
+        chunks, self.chunks, self.buffered = self.chunks, [], 0
+        for chunk in chunks:
+            self.digest.update(chunk)
+            self.fh.write(chunk)
+
+    def store(self) -> None:
+        """Check the whole content against the key and make it present
+        (in a worker thread)."""
+        self.flush()
+        assert self.fh is not None  # noqa: S101 - flush opened it
+        self.fh.close()
+        wanted = self.wanted
+        if self.received != wanted.size or self.digest.hexdigest() != wanted.digest:
             what = (
-                f'{received} bytes, {wanted.size} expected'
-                if received != wanted.size
-                else f'{wanted.algorithm} {digest.hexdigest()}, '
+                f'{self.received} bytes, {wanted.size} expected'
+                if self.received != wanted.size
+                else f'{wanted.algorithm} {self.digest.hexdigest()}, '
                 f'{wanted.digest} expected'
             )
             msg = f'content does not match {wanted.key} ({what})'
             raise ContentMismatch(msg)
+        place_object(self.content.repo, wanted.key, self.tmp)
+        assert self.content.uuid is not None  # noqa: S101 - DatasetContent's rule
+        with self.journal:
+            record_present(
+                self.content.repo,
+                self.content.uuid,
+                {wanted.key: wanted.location_log},
+                int(time.time()),
+            )
+
+    def discard(self) -> None:
+        """Leave nothing of a failed download."""
+        if self.fh is not None:
+            self.fh.close()
+        self.tmp.unlink(missing_ok=True)
 
 
 class _Retryable(Exception):  # noqa: N818 - internal signal, not an error type
