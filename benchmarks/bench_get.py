@@ -126,18 +126,34 @@ def timed(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
 
 
 def peak_rss(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
-    """Seconds of ``args`` and the peak RSS (kB) of that process alone."""
+    """Seconds of ``args`` and the peak RSS (kB) of that process alone.
+
+    The high-water mark is read from ``/proc/<pid>/status`` (``VmHWM``) while
+    the process runs: ``wait4``'s ``ru_maxrss`` would count the forked
+    benchmark process, whose RSS a child inherits until it execs.
+    """
+    errors = tempfile.TemporaryFile()
     start = time.perf_counter()
     proc = subprocess.Popen(
-        args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=errors
     )
-    _, status, usage = os.wait4(proc.pid, 0)
+    status = Path(f'/proc/{proc.pid}/status')
+    hwm = 0
+    while proc.poll() is None:
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith('VmHWM:'):
+                    hwm = max(hwm, int(line.split()[1]))
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.02)
     seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    errors.seek(0)
+    err = errors.read().decode(errors='replace')
+    errors.close()
     if proc.returncode:
-        err = proc.stderr.read().decode() if proc.stderr else ''
         raise SystemExit(f'{args} failed:\n{err[-2000:]}')
-    return seconds, usage.ru_maxrss
+    return seconds, hwm
 
 
 def check_clone(clone: Path, objects: dict[str, str]) -> int:

@@ -56,37 +56,48 @@ def annex_uuid(repo: Path) -> str | None:
     return None
 
 
-def temporary_object(repo: Path, key: str) -> Path:
+def annex_dirs(gitdir: Path) -> None:
+    """Make the directories of ``.git/annex`` that getting content writes
+    to (``tmp``, ``journal``, ``othertmp``); once per repository and run,
+    not once per file."""
+    for name in ('tmp', 'journal', 'othertmp'):
+        (gitdir / 'annex' / name).mkdir(parents=True, exist_ok=True)
+
+
+def temporary_object(gitdir: Path, key: str) -> Path:
     """Where git-annex keeps a key's content while it arrives
     (``.git/annex/tmp/<key>``); never a final name."""
-    return git_dir(repo) / 'annex' / 'tmp' / key
+    return gitdir / 'annex' / 'tmp' / key
 
 
-def object_file(repo: Path, key: str) -> Path:
+def object_file(gitdir: Path, key: str) -> Path:
     """Where a key's content lives in the repository."""
-    return git_dir(repo) / object_path(key).removeprefix('.git/')
+    return gitdir / object_path(key).removeprefix('.git/')
 
 
-def freeze_object(path: Path) -> None:
+def freeze_object(path: Path | str) -> None:
     """Remove the write bits of ``path`` as git-annex does of content."""
-    mode = path.stat().st_mode
-    path.chmod(mode & ~_WRITE_BITS)
+    os.chmod(path, os.stat(path).st_mode & ~_WRITE_BITS)
 
 
-def place_object(repo: Path, key: str, tmp: Path) -> Path:
+def place_object(gitdir: Path, key: str, tmp: Path) -> Path:
     """Move verified content ``tmp`` to its object file, frozen.
 
     The rename is the last step: an object file exists only whole. An
     object already there is kept (and ``tmp`` removed).
     """
-    final = object_file(repo, key)
-    keydir = final.parent
-    keydir.mkdir(parents=True, exist_ok=True)
-    if final.exists():
-        tmp.unlink(missing_ok=True)
-        return final
-    # the key directory may be frozen by an earlier get/drop
-    keydir.chmod(keydir.stat().st_mode | stat.S_IWUSR)
+    final = object_file(gitdir, key)
+    keydir = os.fspath(final.parent)
+    try:
+        os.mkdir(keydir)
+    except FileNotFoundError:
+        os.makedirs(keydir)
+    except FileExistsError:
+        if final.exists():
+            tmp.unlink(missing_ok=True)
+            return final
+        # frozen by an earlier get and drop
+        os.chmod(keydir, os.stat(keydir).st_mode | stat.S_IWUSR)
     freeze_object(tmp)
     os.replace(tmp, final)
     freeze_object(keydir)
@@ -103,25 +114,25 @@ def url_log_path(key: str) -> str:
     return f'{hashdirlower(key)}{key}.log.web'
 
 
-def journal_dir(repo: Path) -> Path:
+def journal_dir(gitdir: Path) -> Path:
     """git-annex's journal of branch changes not yet committed."""
-    return git_dir(repo) / 'annex' / 'journal'
+    return gitdir / 'annex' / 'journal'
 
 
-def journalled(repo: Path, branch_file: str) -> bytes | None:
+def journalled(gitdir: Path, branch_file: str) -> bytes | None:
     """The journal's content of ``branch_file`` (which supersedes the
     branch's), or ``None``."""
     try:
-        return (journal_dir(repo) / journal_name(branch_file)).read_bytes()
+        return (journal_dir(gitdir) / journal_name(branch_file)).read_bytes()
     except FileNotFoundError:
         return None
 
 
 @contextmanager
-def journal_lock(repo: Path) -> Iterator[None]:
+def journal_lock(gitdir: Path) -> Iterator[None]:
     """git-annex's journal lock (an fcntl write lock on
     ``.git/annex/journal.lck``, as ``lockJournal`` takes it)."""
-    lockfile = git_dir(repo) / 'annex' / 'journal.lck'
+    lockfile = gitdir / 'annex' / 'journal.lck'
     fd = os.open(lockfile, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.lockf(fd, fcntl.LOCK_EX)
@@ -131,23 +142,22 @@ def journal_lock(repo: Path) -> Iterator[None]:
 
 
 def record_present(
-    repo: Path, uuid: str, logs: Mapping[str, str], timestamp: int
+    gitdir: Path, uuid: str, logs: Mapping[str, str], timestamp: int
 ) -> None:
-    """Say in the journal that ``repo`` (``uuid``) has the keys of
+    """Say in the journal that the repository (``uuid``) has the keys of
     ``logs`` (key -> its location log as read before).
 
     The journal's current content, if any, is what is merged with (another
     process may have written it since); each file is written whole under
-    a temporary name and renamed, under git-annex's journal lock.
+    a temporary name and renamed, under git-annex's journal lock. The
+    directories of :func:`annex_dirs` must exist.
     """
-    journal = journal_dir(repo)
-    journal.mkdir(parents=True, exist_ok=True)
-    othertmp = git_dir(repo) / 'annex' / 'othertmp'
-    othertmp.mkdir(parents=True, exist_ok=True)
-    with journal_lock(repo):
+    journal = journal_dir(gitdir)
+    othertmp = gitdir / 'annex' / 'othertmp'
+    with journal_lock(gitdir):
         for key, branch_log in logs.items():
             name = location_log_path(key)
-            current = journalled(repo, name)
+            current = journalled(gitdir, name)
             old = current.decode() if current is not None else branch_log
             new = merge_location_log(old, timestamp, [uuid])
             if new == old:

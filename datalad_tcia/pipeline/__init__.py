@@ -54,37 +54,88 @@ commands turn into result records.
    get_files
 """
 
-from .acquire import acquire_all, route
-from .acquire_idc import IdcAcquisition, acquire_from_idc
-from .acquire_nbia import acquire_from_nbia, archive_info, deposit_archive
-from .add import AddSummary, add_selection
-from .build_collection import build_collection, license_files, prepare_collection
-from .build_datasets import deposit_datasets
-from .build_patient import PatientWork, build_patient
-from .clean_up import delete_archives
-from .clone import clone_collection
-from .get_files import get_files
-from .idc_sources import IdcSources, refresh_idc
-from .index_archives import deposit_archive_files
-from .outcomes import (
-    SUCCESS,
-    ArchivesOutcome,
-    CatalogOutcome,
-    CloneOutcome,
-    CollectionOutcome,
-    GetOutcome,
-    IdcOutcome,
-    MetadataOutcome,
-    Outcome,
-    PatientOutcome,
-    Problem,
-    SeriesOutcome,
-    WithdrawnOutcome,
-)
-from .plan import Plan, plan_selection
-from .select import Resolution, Selection, resolve_selection
-from .settings import ACQUISITION_SOURCES, RunSettings
-from .write_catalog import write_catalog
+from typing import TYPE_CHECKING
+
+from datalad_tcia._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .acquire import acquire_all, route
+    from .acquire_idc import IdcAcquisition, acquire_from_idc
+    from .acquire_nbia import acquire_from_nbia, archive_info, deposit_archive
+    from .add import AddSummary, add_selection
+    from .build_collection import build_collection, license_files, prepare_collection
+    from .build_datasets import deposit_datasets
+    from .build_patient import PatientWork, build_patient
+    from .clean_up import delete_archives
+    from .clone import clone_collection
+    from .get_files import get_files
+    from .idc_sources import IdcSources, refresh_idc
+    from .index_archives import deposit_archive_files
+    from .outcomes import (
+        SUCCESS,
+        ArchivesOutcome,
+        CatalogOutcome,
+        CloneOutcome,
+        CollectionOutcome,
+        GetOutcome,
+        IdcOutcome,
+        MetadataOutcome,
+        Outcome,
+        PatientOutcome,
+        Problem,
+        SeriesOutcome,
+        WithdrawnOutcome,
+    )
+    from .plan import Plan, plan_selection
+    from .select import Resolution, Selection, resolve_selection
+    from .settings import ACQUISITION_SOURCES, RunSettings
+    from .write_catalog import write_catalog
+
+_WHERE = {
+    'acquire_all': 'acquire',
+    'acquire_from_idc': 'acquire_idc',
+    'acquire_from_nbia': 'acquire_nbia',
+    'ACQUISITION_SOURCES': 'settings',
+    'add_selection': 'add',
+    'AddSummary': 'add',
+    'archive_info': 'acquire_nbia',
+    'ArchivesOutcome': 'outcomes',
+    'build_collection': 'build_collection',
+    'build_patient': 'build_patient',
+    'CatalogOutcome': 'outcomes',
+    'clone_collection': 'clone',
+    'CloneOutcome': 'outcomes',
+    'CollectionOutcome': 'outcomes',
+    'delete_archives': 'clean_up',
+    'deposit_archive': 'acquire_nbia',
+    'deposit_archive_files': 'index_archives',
+    'deposit_datasets': 'build_datasets',
+    'get_files': 'get_files',
+    'GetOutcome': 'outcomes',
+    'IdcAcquisition': 'acquire_idc',
+    'IdcOutcome': 'outcomes',
+    'IdcSources': 'idc_sources',
+    'license_files': 'build_collection',
+    'MetadataOutcome': 'outcomes',
+    'Outcome': 'outcomes',
+    'PatientOutcome': 'outcomes',
+    'PatientWork': 'build_patient',
+    'Plan': 'plan',
+    'plan_selection': 'plan',
+    'prepare_collection': 'build_collection',
+    'Problem': 'outcomes',
+    'refresh_idc': 'idc_sources',
+    'Resolution': 'select',
+    'resolve_selection': 'select',
+    'route': 'acquire',
+    'RunSettings': 'settings',
+    'Selection': 'select',
+    'SeriesOutcome': 'outcomes',
+    'SUCCESS': 'outcomes',
+    'WithdrawnOutcome': 'outcomes',
+    'write_catalog': 'write_catalog',
+}
+__getattr__ = lazy_exports(__name__, _WHERE)
 
 __all__ = [
     'ACQUISITION_SOURCES',

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from datalad.log import log_progress
 
-from datalad_tcia.annex.content import record_present
+from datalad_tcia.annex.content import annex_dirs, record_present
 from datalad_tcia.retrieve import (
     AnnexedLinks,
     DatasetContent,
@@ -61,6 +61,8 @@ lgr = logging.getLogger('datalad.tcia.pipeline.get_files')
 #: bytes kept free on a file system (git-annex's ``annex.diskreserve``
 #: default)
 DISK_RESERVE = 100_000_000
+#: seconds between two updates of the progress bars
+PROGRESS_EVERY = 0.2
 #: datasets whose keys and logs are read at once
 _PLANNERS = 4
 
@@ -287,7 +289,8 @@ def _finish(tally: _Tally, installed: bool) -> GetOutcome:
     content = tally.content
     repo = content.repo
     if content.unlogged and content.uuid:
-        record_present(repo, content.uuid, content.unlogged, int(time.time()))
+        annex_dirs(content.gitdir)
+        record_present(content.gitdir, content.uuid, content.unlogged, int(time.time()))
     got = sum(len(r.wanted.paths) for r in tally.got)
     received = sum(r.wanted.size for r in tally.got)
     rest = [p for r in tally.failed for p in r.wanted.paths] + content.unhandled
@@ -362,13 +365,18 @@ def _size(n: float) -> str:
 
 
 class _ProgressBar:
-    """DataLad progress bars of a get: files and bytes."""
+    """DataLad progress bars of a get: files and bytes, updated at most
+    every :data:`PROGRESS_EVERY` seconds (a call per chunk would cost more
+    than the chunk)."""
 
     def __init__(self, total_bytes: int, total_files: int) -> None:
         self.pid = f'tcia-get-{id(self)}'
         self.total_bytes = total_bytes
         self.total_files = total_files
         self._lock = threading.Lock()
+        self._files = 0
+        self._bytes = 0
+        self._shown = 0.0
 
     def start(self) -> None:
         log_progress(
@@ -392,27 +400,33 @@ class _ProgressBar:
         )
 
     def file(self) -> None:
-        with self._lock:
-            log_progress(
-                lgr.info,
-                self.pid + '-files',
-                '',
-                update=1,
-                increment=True,
-                noninteractive_level=5,
-            )
+        self._files += 1
+        self._show()
 
     def bytes(self, n: int) -> None:
+        self._bytes += n
+        self._show()
+
+    def _show(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._shown < PROGRESS_EVERY:
+            return
         with self._lock:
-            log_progress(
-                lgr.info,
-                self.pid + '-bytes',
-                '',
-                update=n,
-                increment=True,
-                noninteractive_level=5,
-            )
+            self._shown = now
+            files, self._files = self._files, 0
+            nbytes, self._bytes = self._bytes, 0
+            for suffix, n in (('-files', files), ('-bytes', nbytes)):
+                if n:
+                    log_progress(
+                        lgr.info,
+                        self.pid + suffix,
+                        '',
+                        update=n,
+                        increment=True,
+                        noninteractive_level=5,
+                    )
 
     def finish(self) -> None:
+        self._show(force=True)
         log_progress(lgr.info, self.pid + '-bytes', 'Received', noninteractive_level=5)
         log_progress(lgr.info, self.pid + '-files', 'Got', noninteractive_level=5)

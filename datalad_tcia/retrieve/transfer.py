@@ -28,12 +28,18 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
 
 import aiohttp
 
 from datalad_tcia._version import __version__
-from datalad_tcia.annex.content import place_object, record_present, temporary_object
+from datalad_tcia.annex.content import (
+    annex_dirs,
+    place_object,
+    record_present,
+    temporary_object,
+)
 from datalad_tcia.http.retry import RetryPolicy, parse_retry_after
 
 from .wanted import DatasetContent, WantedKey
@@ -48,6 +54,7 @@ DEFAULT_JOBS = 128
 SPILL = 1 << 20
 #: threads that hash, write and store what arrived
 STORE_THREADS = 4
+INLINE = 1 << 18
 USER_AGENT = f'datalad-tcia/{__version__} aiohttp/{aiohttp.__version__}'
 #: statuses worth another attempt of the same URL
 _TRANSIENT = {429, 500, 502, 503, 504}
@@ -148,15 +155,19 @@ class _Run:
         self.results: list[KeyResult] = []
         self.pool = ThreadPoolExecutor(STORE_THREADS)
         # fcntl locks do not exclude threads of one process
-        self._journal = threading.Lock()
+        # (one per repository; only the loop's thread adds to it)
+        self._journals: dict[Path, threading.Lock] = {}
 
     async def run(self, batches: Iterable[DatasetContent]) -> list[KeyResult]:
-        queue: asyncio.Queue[tuple[DatasetContent, WantedKey] | None] = asyncio.Queue(
+        # datasets come from the feeder thread, one hand-over each; their
+        # keys wait in a queue of the loop's own, at most ``2 * jobs``
+        datasets: asyncio.Queue[DatasetContent | None] = asyncio.Queue(maxsize=1)
+        keys: asyncio.Queue[tuple[DatasetContent, WantedKey] | None] = asyncio.Queue(
             maxsize=2 * self.settings.jobs
         )
         loop = asyncio.get_running_loop()
         feeder = threading.Thread(
-            target=self._feed, args=(batches, queue, loop), daemon=True
+            target=self._feed, args=(batches, datasets, loop), daemon=True
         )
         timeout = aiohttp.ClientTimeout(
             total=None,
@@ -173,9 +184,10 @@ class _Run:
             self.session = session
             feeder.start()
             workers = [
-                asyncio.create_task(self._worker(queue))
+                asyncio.create_task(self._worker(keys))
                 for _ in range(self.settings.jobs)
             ]
+            await self._unpack(datasets, keys)
             await asyncio.gather(*workers)
         feeder.join()
         self.pool.shutdown()
@@ -188,27 +200,33 @@ class _Run:
     def _feed(
         self,
         batches: Iterable[DatasetContent],
-        queue: asyncio.Queue,
+        datasets: asyncio.Queue,
         loop: asyncio.AbstractEventLoop,
     ) -> None:
-        def put(item: tuple[DatasetContent, WantedKey] | None) -> None:
-            asyncio.run_coroutine_threadsafe(queue.put(item), loop).result()
+        def put(item: DatasetContent | None) -> None:
+            asyncio.run_coroutine_threadsafe(datasets.put(item), loop).result()
 
         try:
             for content in batches:
-                for wanted in content.wanted:
-                    put((content, wanted))
+                if content.wanted:
+                    annex_dirs(content.gitdir)
+                    put(content)
         except BaseException as e:  # noqa: BLE001 - re-raised by run()
             self._feed_error = e
         finally:
-            for _ in range(self.settings.jobs):
-                put(None)
+            put(None)
 
-    async def _worker(self, queue: asyncio.Queue) -> None:
-        while True:
-            item = await queue.get()
-            if item is None:
-                return
+    async def _unpack(self, datasets: asyncio.Queue, keys: asyncio.Queue) -> None:
+        """Queue the keys of each dataset the feeder hands over; then one
+        end mark per worker."""
+        while (content := await datasets.get()) is not None:
+            for wanted in content.wanted:
+                await keys.put((content, wanted))
+        for _ in range(self.settings.jobs):
+            await keys.put(None)
+
+    async def _worker(self, keys: asyncio.Queue) -> None:
+        while (item := await keys.get()) is not None:
             content, wanted = item
             result = await self._fetch(content, wanted)
             self.results.append(result)
@@ -268,7 +286,8 @@ class _Run:
         matching the key, makes it present; the event loop only moves
         bytes."""
         loop = asyncio.get_running_loop()
-        sink = _Sink(content, wanted, self._journal)
+        journal = self._journals.setdefault(content.gitdir, threading.Lock())
+        sink = _Sink(content, wanted, journal)
         try:
             async with self.session.get(url) as resp:
                 if resp.status in _TRANSIENT:
@@ -280,17 +299,29 @@ class _Run:
                         status=resp.status,
                         message=resp.reason or '',
                     )
-                async for chunk in resp.content.iter_any():
-                    sink.add(chunk)
-                    self.progress.received(len(chunk))
-                    if sink.received > wanted.size:
-                        break
-                    if sink.buffered >= SPILL:
-                        await loop.run_in_executor(self.pool, sink.flush)
-            await loop.run_in_executor(self.pool, sink.store)
+                await self._stream(resp, sink, loop)
+            if sink.fh is None and sink.buffered < INLINE:
+                sink.store()
+            else:
+                await loop.run_in_executor(self.pool, sink.store)
         except BaseException:
             sink.discard()
             raise
+
+    async def _stream(
+        self,
+        resp: aiohttp.ClientResponse,
+        sink: _Sink,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        """A body of unknown or large size, written as it arrives."""
+        async for chunk in resp.content.iter_any():
+            sink.add(chunk)
+            self.progress.received(len(chunk))
+            if sink.received > sink.wanted.size:
+                break
+            if sink.buffered >= SPILL:
+                await loop.run_in_executor(self.pool, sink.flush)
 
 
 class _Sink:
@@ -302,7 +333,7 @@ class _Sink:
         self.content = content
         self.wanted = wanted
         self.journal = journal
-        self.tmp = temporary_object(content.repo, wanted.key)
+        self.tmp = temporary_object(content.gitdir, wanted.key)
         self.digest = hashlib.new(wanted.algorithm)
         self.chunks: list[bytes] = []
         self.buffered = 0
@@ -317,8 +348,7 @@ class _Sink:
     def flush(self) -> None:
         """Hash and write what is buffered (in a worker thread)."""
         if self.fh is None:
-            self.tmp.parent.mkdir(parents=True, exist_ok=True)
-            self.fh = self.tmp.open('wb')
+            self.fh = open(self.tmp, 'wb')  # noqa: PTH123, SIM115 - closed by store
         chunks, self.chunks, self.buffered = self.chunks, [], 0
         for chunk in chunks:
             self.digest.update(chunk)
@@ -340,11 +370,11 @@ class _Sink:
             )
             msg = f'content does not match {wanted.key} ({what})'
             raise ContentMismatch(msg)
-        place_object(self.content.repo, wanted.key, self.tmp)
+        place_object(self.content.gitdir, wanted.key, self.tmp)
         assert self.content.uuid is not None  # noqa: S101 - DatasetContent's rule
         with self.journal:
             record_present(
-                self.content.repo,
+                self.content.gitdir,
                 self.content.uuid,
                 {wanted.key: wanted.location_log},
                 int(time.time()),

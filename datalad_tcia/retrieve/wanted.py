@@ -23,6 +23,7 @@ from datalad_next.types.annexkey import AnnexKey
 from datalad_tcia.annex.branch import present_uuids
 from datalad_tcia.annex.content import (
     annex_uuid,
+    git_dir,
     journalled,
     location_log_path,
     url_log_path,
@@ -88,6 +89,8 @@ class DatasetContent:
     ----------
     repo: Path
       The dataset.
+    gitdir: Path
+      Its git directory.
     uuid: str or None
       Its git-annex UUID (``None``: not initialised, git-annex's job).
     wanted: list of WantedKey
@@ -103,6 +106,7 @@ class DatasetContent:
     """
 
     repo: Path
+    gitdir: Path
     uuid: str | None
     wanted: list[WantedKey] = field(default_factory=list)
     unhandled: list[str] = field(default_factory=list)
@@ -228,13 +232,15 @@ def missing_bytes(links: AnnexedLinks) -> int:
 def dataset_content(repo: Path, links: AnnexedLinks) -> DatasetContent:
     """What ``repo`` holds and lacks among ``links`` (:func:`scan_links`),
     with the URLs and location logs of the keys."""
-    content = DatasetContent(repo, annex_uuid(repo), unhandled=list(links.unhandled))
+    content = DatasetContent(
+        repo, git_dir(repo), annex_uuid(repo), unhandled=list(links.unhandled)
+    )
     content.present = sum(len(p) for p in links.present.values())
     if content.uuid is None:
         content.unhandled.extend(p for ps in links.missing.values() for p in ps)
         return content
     keys = sorted({*links.missing, *links.present})
-    logs = _branch_logs(repo, keys)
+    logs = _branch_logs(repo, content.gitdir, keys)
     for key, paths in sorted(links.missing.items()):
         facts = key_facts(key)
         if facts is None:
@@ -254,10 +260,14 @@ def dataset_content(repo: Path, links: AnnexedLinks) -> DatasetContent:
     return content
 
 
-def _branch_logs(repo: Path, keys: Sequence[str]) -> dict[str, tuple[str, str]]:
+def _branch_logs(
+    repo: Path, gitdir: Path, keys: Sequence[str]
+) -> dict[str, tuple[str, str]]:
     """Location and URL log of each key (the journal's where it has one)."""
     names = {k: (location_log_path(k), url_log_path(k)) for k in keys}
-    pending = {name: journalled(repo, name) for pair in names.values() for name in pair}
+    pending = {
+        name: journalled(gitdir, name) for pair in names.values() for name in pair
+    }
     specs = [
         f'refs/heads/git-annex:{name}' for name, text in pending.items() if text is None
     ]
