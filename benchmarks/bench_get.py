@@ -39,12 +39,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +103,7 @@ def write_store(store: Path, shape: Shape, n: int, s3: S3Lookalike, bucket: str,
     from concurrent.futures import ThreadPoolExecutor
 
     def put(key: str) -> None:
-        nbytes = int(key.rsplit('-', 1)[1].split('.')[0])
+        nbytes = int(key.rsplit('-', 1)[1].split('.', maxsplit=1)[0])
         s3.put(bucket, key, content(f'/{bucket}/{key}', nbytes))
 
     with ThreadPoolExecutor(4) as pool:
@@ -111,18 +111,11 @@ def write_store(store: Path, shape: Shape, n: int, s3: S3Lookalike, bucket: str,
     return objects
 
 
-def timed(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
-    """Seconds of ``args`` and its peak RSS in kB."""
+def timed(args: list[str], cwd: Path, env: dict[str, str]) -> float:
+    """Seconds of ``args``."""
     start = time.perf_counter()
-    proc = subprocess.Popen(
-        args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    out, err = proc.communicate()
-    seconds = time.perf_counter() - start
-    if proc.returncode:
-        raise SystemExit(f'{args} failed:\n{out.decode()[-2000:]}\n{err.decode()[-2000:]}')
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, rss
+    run(args, cwd, env)
+    return time.perf_counter() - start
 
 
 def peak_rss(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
@@ -132,25 +125,24 @@ def peak_rss(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, in
     the process runs: ``wait4``'s ``ru_maxrss`` would count the forked
     benchmark process, whose RSS a child inherits until it execs.
     """
-    errors = tempfile.TemporaryFile()
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=errors
-    )
-    status = Path(f'/proc/{proc.pid}/status')
-    hwm = 0
-    while proc.poll() is None:
-        try:
-            for line in status.read_text().splitlines():
-                if line.startswith('VmHWM:'):
-                    hwm = max(hwm, int(line.split()[1]))
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.02)
-    seconds = time.perf_counter() - start
-    errors.seek(0)
-    err = errors.read().decode(errors='replace')
-    errors.close()
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=errors
+        )
+        status = Path(f'/proc/{proc.pid}/status')
+        hwm = 0
+        while proc.poll() is None:
+            try:
+                for line in status.read_text().splitlines():
+                    if line.startswith('VmHWM:'):
+                        hwm = max(hwm, int(line.split()[1]))
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.02)
+        seconds = time.perf_counter() - start
+        errors.seek(0)
+        err = errors.read().decode(errors='replace')
     if proc.returncode:
         raise SystemExit(f'{args} failed:\n{err[-2000:]}')
     return seconds, hwm
@@ -175,7 +167,9 @@ def drop_all(clone: Path, env: dict[str, str]) -> None:
         run(['git', 'annex', 'drop', '--force', '-q', '.'], sub, env)
 
 
-def s5cmd_copy(endpoint: str, bucket: str, where: Path, objects: dict[str, str]) -> float:
+def s5cmd_copy(
+    endpoint: str, bucket: str, where: Path, objects: dict[str, str]
+) -> float:
     """Seconds of s5cmd copying every object of ``bucket`` (MD5s checked
     afterwards, outside the time)."""
     where.mkdir(parents=True)
@@ -198,6 +192,60 @@ def s5cmd_copy(endpoint: str, bucket: str, where: Path, objects: dict[str, str])
     return seconds
 
 
+@dataclass
+class Case:
+    """One shape of collection to get."""
+
+    label: str
+    shape: Shape
+    patients: int
+    bucket: str
+    size: int
+    #: link models under which plain ``datalad get`` runs too
+    datalad_models: list[str]
+
+
+def cases(args: argparse.Namespace) -> list[Case]:
+    out = []
+    if args.lidc:
+        out.append(
+            Case(f'LIDC-IDRI first {args.lidc}', Shape(*SHAPES['lidc-idri']),
+                 args.lidc, 'idc-open-data', 531_000, args.datalad_lidc)
+        )  # fmt: skip
+    n, k = (int(x) for x in args.small.split('x'))
+    if n:
+        out.append(
+            Case(f'{n} patients x {k} small files', Shape(n, n, n, n * k), n,
+                 'idc-open-data-two', args.small_size, args.datalad_small)
+        )  # fmt: skip
+    return out
+
+
+def one_model(
+    case: Case, model: str, clone: Path, env: dict[str, str], s3: S3Lookalike,
+    objects: dict[str, str], scratch: Path,
+) -> str:  # fmt: skip
+    """The table row of ``case`` under link ``model``."""
+    s3.latency, s3.bandwidth = MODELS[model]
+    n = len(objects)
+    t_s5 = s5cmd_copy(s3.endpoint, case.bucket, scratch, objects)
+    t_get, rss = peak_rss([DATALAD, 'tcia-get', '-r', '.'], clone, env)
+    if check_clone(clone, objects) != n:
+        raise SystemExit(f'tcia-get missed files ({case.label}, {model})')
+    drop_all(clone, env)
+    dl = '(not run) | '
+    if model in case.datalad_models:
+        t_dl = timed([DATALAD, 'get', '-r', '-J', '4', '.'], clone, env)
+        if check_clone(clone, objects) != n:
+            raise SystemExit('datalad get missed files')
+        drop_all(clone, env)
+        dl = f'{n / t_dl:.0f} | {t_s5 / t_dl:.2f}'
+    return (
+        f'| {case.label} | {model} | {n} | {n / t_s5:.0f} | {n / t_get:.0f} | '
+        f'**{t_s5 / t_get:.2f}** | {dl} | {rss / 1024:.0f} |'
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
     parser.add_argument('--lidc', type=int, default=8, metavar='PATIENTS')
@@ -208,69 +256,50 @@ def main() -> None:
     parser.add_argument('--datalad-small', nargs='*', default=['plain'])
     parser.add_argument('--repeat', type=int, default=1)
     args = parser.parse_args()
-    n_small, k_small = (int(x) for x in args.small.split('x'))
-    cases = []
-    if args.lidc:
-        cases.append((f'LIDC-IDRI first {args.lidc}', Shape(*SHAPES['lidc-idri']),
-                      args.lidc, 'idc-open-data', 531_000, args.datalad_lidc))  # fmt: skip
-    if n_small:
-        cases.append((f'{n_small} patients x {k_small} small files',
-                      Shape(n_small, n_small, n_small, n_small * k_small), n_small,
-                      'idc-open-data-two', args.small_size, args.datalad_small))  # fmt: skip
-    print(f's5cmd: {subprocess.run([S5CMD, "version"], capture_output=True, text=True).stdout.strip()}; '
-          f'{os.cpu_count()} cores')  # fmt: skip
-    print('\n| shape | link | files | s5cmd files/s | tcia-get files/s | ratio | '
-          'datalad get -J 4 files/s | ratio | tcia-get peak RSS MB |')  # fmt: skip
+    version = subprocess.run(
+        [S5CMD, 'version'], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    print(f's5cmd: {version}; {os.cpu_count()} cores')
+    print(
+        '\n| shape | link | files | s5cmd files/s | tcia-get files/s | ratio | '
+        'datalad get -J 4 files/s | ratio | tcia-get peak RSS MB |'
+    )
     print('|---|---|---|---|---|---|---|---|---|')
     extra = []
-    with tempfile.TemporaryDirectory(prefix='bench-get-') as tmpdir, S3Lookalike() as s3:
+    with (
+        tempfile.TemporaryDirectory(prefix='bench-get-') as tmpdir,
+        S3Lookalike() as s3,
+    ):
         tmp = Path(tmpdir)
-        for label, shape, n, bucket, size, datalad_models in cases:
-            store = tmp / f'store-{bucket}'
-            objects = write_store(store, shape, n, s3, bucket, size)
+        for case in cases(args):
+            store = tmp / f'store-{case.bucket}'
+            objects = write_store(
+                store, case.shape, case.patients, s3, case.bucket, case.size
+            )
             url = build(store, store.as_uri())
-            env = user_env(tmp / f'home-{bucket}')
-            clone = tmp / f'clone-{bucket}'
+            env = user_env(tmp / f'home-{case.bucket}')
+            clone = tmp / f'clone-{case.bucket}'
             run([DATALAD, 'clone', url, str(clone)], tmp, env)
             run([DATALAD, 'tcia-get', '-n', '-r', '.'], clone, env)
             for model in args.models:
-                s3.latency, s3.bandwidth = MODELS[model]
                 for _ in range(args.repeat):
-                    t_s5 = s5cmd_copy(s3.endpoint, bucket, tmp / 's5', objects)
-                    t_get, rss = peak_rss([DATALAD, 'tcia-get', '-r', '.'], clone, env)
-                    got = check_clone(clone, objects)
-                    if got != len(objects):
-                        raise SystemExit(f'tcia-get: {got} of {len(objects)} files')
-                    drop_all(clone, env)
-                    dl = ''
-                    if model in datalad_models:
-                        t_dl, _ = timed([DATALAD, 'get', '-r', '-J', '4', '.'], clone, env)
-                        if check_clone(clone, objects) != len(objects):
-                            raise SystemExit('datalad get missed files')
-                        drop_all(clone, env)
-                        dl = f'{len(objects) / t_dl:.0f} | {t_s5 / t_dl:.2f}'
-                    else:
-                        dl = '(not run) | '
-                    print(
-                        f'| {label} | {model} | {len(objects)} | '
-                        f'{len(objects) / t_s5:.0f} | {len(objects) / t_get:.0f} | '
-                        f'**{t_s5 / t_get:.2f}** | {dl} | {rss / 1024:.0f} |',
-                        flush=True,
-                    )
+                    row = one_model(case, model, clone, env, s3, objects, tmp / 's5')
+                    print(row, flush=True)
             s3.latency, s3.bandwidth = MODELS['plain']
-            fresh = tmp / f'fresh-{bucket}'
+            fresh = tmp / f'fresh-{case.bucket}'
             run([DATALAD, 'clone', url, str(fresh)], tmp, env)
             t_fresh, _ = peak_rss([DATALAD, 'tcia-get', '-r', '.'], fresh, env)
             if check_clone(fresh, objects) != len(objects):
                 raise SystemExit('tcia-get in a fresh clone missed files')
             extra.append(
-                f'- {label}, fresh clone (installing {n} patients included), '
-                f'plain link: tcia-get -r . {t_fresh:.1f} s '
+                f'- {case.label}, fresh clone (installing {case.patients} '
+                f'patients included), plain link: tcia-get -r . {t_fresh:.1f} s '
                 f'({len(objects) / t_fresh:.0f} files/s)'
             )
             shutil.rmtree(fresh, ignore_errors=True)
-    print('\nratio: s5cmd seconds over the other\'s, same objects, same server, '
-          'same run')  # fmt: skip
+    print(
+        "\nratio: s5cmd seconds over the other's, same objects, same server, same run"
+    )
     print('\n'.join(extra))
 
 

@@ -8,16 +8,25 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+import requests
+
 from datalad_tcia.export import clone_url
 from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.pipeline import RunSettings, clone_collection, get_files
+from datalad_tcia.pipeline import (
+    RunSettings,
+    clone_collection,
+    deposit_datasets,
+    get_files,
+)
 from datalad_tcia.pipeline.get_files import DISK_RESERVE
-from datalad_tcia.retrieve import TransferSettings
+from datalad_tcia.retrieve import TransferSettings, dataset_content, scan_links
 from datalad_tcia.store import StoreLayout
 from tests.conftest import FAST_RETRY
 from tests.helpers import run, run_ok
+from tests.idc_fixtures import CLEAN_BUCKET, CleanIdc
 
-from .conftest import PHI
+from .conftest import PHI, idc_sources
 
 FAST = TransferSettings(jobs=8, retry=FAST_RETRY)
 
@@ -177,3 +186,91 @@ def test_a_path_that_is_not_there(built: RunSettings, tmp_path: Path) -> None:
     out = list(get_files(clone, [clone / 'nope'], settings=FAST))
     assert [o.status for o in out] == ['impossible']
     assert 'does not exist' in out[0].message
+
+
+@pytest.fixture
+def built_idc(acquired: RunSettings, clean_idc: CleanIdc) -> RunSettings:
+    """Pseudo-PHI's datasets, every file with IDC's object (first) and
+    NBIA's ``getSingleImage`` as sources."""
+    outcomes = list(
+        deposit_datasets(
+            acquired.store, PHI, acquired.base_url, idc=idc_sources(clean_idc)
+        )
+    )
+    assert {o.status for o in outcomes} <= {'ok', 'notneeded'}, outcomes
+    return acquired
+
+
+def _idc_gets(idc: CleanIdc) -> list[str]:
+    return [
+        r.path for r in idc.s3.log if r.method == 'GET' and r.path.endswith('.dcm')
+    ]
+
+
+def _singles(tcia: LookalikeServer) -> list[str]:
+    return [
+        r.query['SOPInstanceUID']
+        for r in tcia.requests('getSingleImage')
+        if r.status == 200  # noqa: PLR2004
+    ]
+
+
+def test_idc_first_and_nbia_for_a_503_or_wrong_bytes(
+    built_idc: RunSettings,
+    clean_idc: CleanIdc,
+    tcia: LookalikeServer,
+    tmp_path: Path,
+) -> None:
+    clone = _clone(built_idc, tmp_path / 'clone')
+    truth = _truth(tcia)
+    list(get_files(clone, [clone], recursive=True, get_data=False))
+    patient = _patients(clone)[0]
+    wanted = dataset_content(patient, scan_links(patient)).wanted
+    assert all(w.urls[0].startswith(clean_idc.s3.endpoint) for w in wanted)
+    assert all('getSingleImage' in w.urls[1] for w in wanted)
+    # one object answers 503, another holds other bytes
+    failing, changed = wanted[0], wanted[1]
+    key = failing.urls[0].split(f'/{CLEAN_BUCKET}/', 1)[1]
+    clean_idc.s3.fail_keys[key] = 503
+    changed_key = changed.urls[0].split(f'/{CLEAN_BUCKET}/', 1)[1]
+    original = requests.get(changed.urls[0], timeout=30).content
+    clean_idc.s3.put(CLEAN_BUCKET, changed_key, b'other bytes' + original[11:])
+    try:
+        tcia.reset()
+        out = list(get_files(clone, [clone], recursive=True, settings=FAST))
+    finally:
+        clean_idc.s3.put(CLEAN_BUCKET, changed_key, original)
+    assert {o.status for o in out if o.path != clone} == {'ok'}, out
+    assert sum(o.fallback for o in out) == 0
+    _check_present(clone, truth, len(truth))
+    # each of the two from NBIA, every other file from IDC alone
+    by_path = {patient / p: w for w in (failing, changed) for p in w.paths}
+    sops = {truth[hashlib.md5(p.read_bytes()).hexdigest()] for p in by_path}
+    assert sorted(_singles(tcia)) == sorted(sops)
+    assert len(set(_idc_gets(clean_idc))) == len(truth)
+
+
+def test_idc_and_nbia_down_is_a_clear_error_and_nothing_partial(
+    built_idc: RunSettings,
+    clean_idc: CleanIdc,
+    tcia: LookalikeServer,
+    tmp_path: Path,
+) -> None:
+    clone = _clone(built_idc, tmp_path / 'clone')
+    list(get_files(clone, [clone], recursive=True, get_data=False))
+    clean_idc.s3.fail_objects = 503
+    for endpoint in ('getImage', 'getSingleImage'):
+        tcia.faults.add('status', endpoint, status=500, times=None)
+    out = list(get_files(clone, [clone], recursive=True, settings=FAST))
+    failed = [o for o in out if o.path != clone]
+    assert failed and {o.status for o in failed} == {'error'}
+    for o in failed:
+        assert 'could not be got' in o.message and 'run again' in o.message
+        # git-annex's own words for the file, after its own attempts
+        assert o.failed and all(': ' in f for f in o.failed)
+    assert not [p for p in _dicoms(clone) if p.exists()]
+    for patient in _patients(clone):
+        annex = patient / '.git' / 'annex'
+        assert not [p for p in (annex / 'tmp').rglob('*') if p.is_file()]
+        assert not list((annex / 'objects').rglob('*.dcm'))
+        assert run(['git', 'annex', 'fsck', '--fast'], patient).returncode == 0
