@@ -52,8 +52,9 @@ def _true_to_its_key(obj: Path) -> bool:
     """An object's bytes are what its MD5E key names."""
     size, digest = obj.name.split('-s', 1)[1].split('--', 1)
     data = obj.read_bytes()
-    return len(data) == int(size) and hashlib.md5(data).hexdigest() == (
-        digest.split('.', 1)[0]
+    return (
+        len(data) == int(size)
+        and hashlib.md5(data).hexdigest() == (digest.split('.', 1)[0])
     )
 
 
@@ -137,6 +138,4 @@ def test_a_clone_made_with_plain_datalad(
     states = {json.loads(line)['state'] for line in status.splitlines() if line}
     assert states <= {'clean'}, status
     again = run_ok([DATALAD, '-f', 'json', 'get', '-r', '.'], clone, env)
-    assert {json.loads(line)['status'] for line in again.splitlines()} <= {
-        'notneeded'
-    }
+    assert {json.loads(line)['status'] for line in again.splitlines()} <= {'notneeded'}

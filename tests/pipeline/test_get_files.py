@@ -202,9 +202,7 @@ def built_idc(acquired: RunSettings, clean_idc: CleanIdc) -> RunSettings:
 
 
 def _idc_gets(idc: CleanIdc) -> list[str]:
-    return [
-        r.path for r in idc.s3.log if r.method == 'GET' and r.path.endswith('.dcm')
-    ]
+    return [r.path for r in idc.s3.log if r.method == 'GET' and r.path.endswith('.dcm')]
 
 
 def _singles(tcia: LookalikeServer) -> list[str]:
