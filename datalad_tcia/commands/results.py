@@ -23,6 +23,7 @@ ACTIONS = {
     'catalog': 'tcia_catalog',
     'archives': 'tcia_add',
     'clone': 'tcia_add',
+    'get': 'tcia_get',
 }
 
 
@@ -35,6 +36,12 @@ def record(action: str, status: str, message: str, **fields: Any) -> dict[str, A
     return get_status_dict(
         action=action, status=status, message=message, logger=lgr, **fields
     )
+
+
+def _about(action: str, kind: str | None, o: Any, **fields: Any) -> dict[str, Any]:
+    """The record of an outcome ``o`` about the ``kind`` at ``o.path``."""
+    fields.update(type=kind, path=str(o.path))
+    return record(action, o.status, o.message, **fields)
 
 
 @singledispatch
@@ -86,12 +93,10 @@ def _(outcome: pl.SeriesOutcome) -> dict[str, Any]:
 @to_result.register
 def _(outcome: pl.WithdrawnOutcome) -> dict[str, Any]:
     s = outcome.series
-    return record(
+    return _about(
         ACTIONS['series'],
-        outcome.status,
-        outcome.message,
-        type='file',
-        path=str(outcome.path),
+        'file',
+        outcome,
         Collection=s.collection,
         PatientID=s.patient_id,
         SeriesInstanceUID=s.series_uid,
@@ -117,12 +122,10 @@ def _(outcome: pl.IdcOutcome) -> dict[str, Any]:
 
 @to_result.register
 def _(outcome: pl.MetadataOutcome) -> dict[str, Any]:
-    return record(
+    return _about(
         ACTIONS['metadata'],
-        outcome.status,
-        outcome.message,
-        path=str(outcome.path),
-        type='file',
+        'file',
+        outcome,
         archive=str(outcome.archive),
         SeriesInstanceUID=outcome.series_uid,
         files=outcome.files,
@@ -131,12 +134,10 @@ def _(outcome: pl.MetadataOutcome) -> dict[str, Any]:
 
 @to_result.register
 def _(outcome: pl.PatientOutcome) -> dict[str, Any]:
-    return record(
+    return _about(
         ACTIONS['patient'],
-        outcome.status,
-        outcome.message,
-        type='dataset',
-        path=str(outcome.path),
+        'dataset',
+        outcome,
         PatientID=outcome.patient_id,
         patient_slug=outcome.slug,
         url=outcome.url,
@@ -148,12 +149,10 @@ def _(outcome: pl.PatientOutcome) -> dict[str, Any]:
 
 @to_result.register
 def _(outcome: pl.CollectionOutcome) -> dict[str, Any]:
-    return record(
+    return _about(
         ACTIONS['collection'],
-        outcome.status,
-        outcome.message,
-        type='dataset',
-        path=str(outcome.path),
+        'dataset',
+        outcome,
         Collection=outcome.collection,
         url=outcome.url,
         version=outcome.version,
@@ -177,30 +176,20 @@ def _(outcome: pl.CatalogOutcome) -> dict[str, Any]:
 
 @to_result.register
 def _(outcome: pl.ArchivesOutcome) -> dict[str, Any]:
-    return record(
-        ACTIONS['archives'], outcome.status, outcome.message, path=str(outcome.path)
-    )
+    return _about(ACTIONS['archives'], None, outcome)
 
 
 @to_result.register
 def _(outcome: pl.CloneOutcome) -> dict[str, Any]:
-    return record(
-        ACTIONS['clone'],
-        outcome.status,
-        outcome.message,
-        type='dataset',
-        path=str(outcome.path),
-    )
+    return _about(ACTIONS['clone'], 'dataset', outcome)
 
 
 @to_result.register
 def _(outcome: pl.GetOutcome) -> dict[str, Any]:
-    return record(
-        'tcia_get',
-        outcome.status,
-        outcome.message,
-        type='dataset',
-        path=str(outcome.path),
+    return _about(
+        ACTIONS['get'],
+        'dataset',
+        outcome,
         files=outcome.files,
         bytes=outcome.bytes,
         fallback=outcome.fallback or None,
