@@ -7,8 +7,11 @@ bounded by the number in flight (a body is held in memory up to 1 MiB,
 larger ones spill to the temporary object file as they arrive) and by the
 queue of keys waiting (twice ``jobs``). Hashing, writing and making an
 object present run on a few worker threads, so that the event loop only
-moves bytes. A key's
-URLs are tried in order (IDC's object, then NBIA's ``getSingleImage``);
+moves bytes; a small body (under 256 KiB) is stored on the loop itself,
+where handing it to a thread would cost more than storing it. The keys
+of a dataset are handed from the planning thread to the loop at once.
+A key's URLs are tried in order (IDC's object, then NBIA's
+``getSingleImage``);
 a failed request is retried (connection errors, 5xx, 429) before the next
 URL is tried; bytes that do not match the key are never kept. What no URL
 delivers is reported back, for ``git annex get`` to try (and to explain).
@@ -54,6 +57,7 @@ DEFAULT_JOBS = 128
 SPILL = 1 << 20
 #: threads that hash, write and store what arrived
 STORE_THREADS = 4
+#: bodies smaller than this are stored on the event loop's thread
 INLINE = 1 << 18
 USER_AGENT = f'datalad-tcia/{__version__} aiohttp/{aiohttp.__version__}'
 #: statuses worth another attempt of the same URL
