@@ -47,13 +47,15 @@ class TciaGet(ValidatedInterface):
     in flight (-J, default 128): from IDC's object first, else from NBIA's
     getSingleImage. Every file is checked against its git-annex key before
     it is made present, exactly where and as 'git annex get' puts it, and
-    recorded as present in the dataset's git-annex branch. A file that no
+    recorded as present (git-annex's journal, which its next command
+    commits to the git-annex branch). A file that no
     source delivers by this path is handed to 'git annex get', whose error
     is reported. Free space is checked before anything is fetched. One
     result per dataset.
 
-    An interrupted run leaves no partial file in a dataset; running it
-    again fetches only what is still missing.
+    An interrupted run leaves partial downloads only where git-annex keeps
+    its own (.git/annex/tmp), never under a file's name; running it again
+    fetches only what is still missing.
     """
 
     _params_ = {
