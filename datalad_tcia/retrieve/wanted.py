@@ -1,9 +1,10 @@
 """What a dataset lacks: its annexed files without content, their keys,
 and the URLs git-annex knows for them, in retrieval order.
 
-The worktree's symlinks name the keys (``os.readlink``, no process); one
-``git cat-file --batch`` reads the URL and location logs of every key from
-the git-annex branch, and git-annex's journal (changes not yet committed
+The worktree's symlinks name the keys (``os.readlink``, no process); the
+URL and location logs of every key are read from the git-annex branch in
+this process (libgit2, :func:`~datalad_tcia.store.git.branch_files`: no
+git process per dataset), and git-annex's journal (changes not yet committed
 to the branch) supersedes what the branch says. Only files git-annex
 keeps locked (symlinks) are taken; anything else is left to ``git annex
 get`` (see :mod:`.transfer`).
@@ -29,7 +30,7 @@ from datalad_tcia.annex.content import (
     url_log_path,
 )
 from datalad_tcia.dataset.repository import REMOTES
-from datalad_tcia.store.git import cat_blobs
+from datalad_tcia.store.git import branch_files
 
 #: git-annex backends whose content is checked here, and their hashes
 BACKEND_HASHES = {
@@ -146,26 +147,51 @@ def scan_links(
 def _walk(
     repo: Path, rel: str, skipped: set[str], links: AnnexedLinks, seen: set
 ) -> None:
+    if _passed(rel, skipped, seen):
+        return
+    full = os.path.join(repo, rel)
+    if os.path.islink(full):
+        _link(full, rel, links)
+    elif os.path.isdir(full):
+        _scan(full, rel, skipped, links, seen)
+    elif os.path.isfile(full) and _is_pointer(Path(full)):
+        links.unhandled.append(rel)
+
+
+def _passed(rel: str, skipped: set[str], seen: set) -> bool:
+    """Whether ``rel`` is seen already, skipped, or git's own."""
     if rel in seen or rel in skipped or rel.split(os.sep, maxsplit=1)[0] == '.git':
-        return
+        return True
     seen.add(rel)
-    full = repo / rel
-    if full.is_symlink():
-        target = os.readlink(full)
-        if '/annex/objects/' not in target and not target.startswith('annex/objects/'):
-            return
-        key = os.path.basename(target)
-        kind = links.present if full.exists() else links.missing
-        kind.setdefault(key, []).append(rel)
+    return False
+
+
+def _scan(
+    full: str, rel: str, skipped: set[str], links: AnnexedLinks, seen: set
+) -> None:
+    """A directory's entries, told apart by what ``scandir`` knows (no
+    ``stat`` of each)."""
+    with os.scandir(full) as it:
+        entries = sorted(it, key=lambda e: e.name)
+    for entry in entries:
+        child = os.path.normpath(os.path.join(rel, entry.name))
+        if _passed(child, skipped, seen):
+            continue
+        if entry.is_symlink():
+            _link(entry.path, child, links)
+        elif entry.is_dir(follow_symlinks=False):
+            _scan(entry.path, child, skipped, links, seen)
+        elif entry.is_file(follow_symlinks=False) and _is_pointer(Path(entry.path)):
+            links.unhandled.append(child)
+
+
+def _link(full: str, rel: str, links: AnnexedLinks) -> None:
+    """An annexed file's symlink: its key, present or missing."""
+    target = os.readlink(full)
+    if '/annex/objects/' not in target and not target.startswith('annex/objects/'):
         return
-    if not full.is_dir():
-        if full.is_file() and _is_pointer(full):
-            links.unhandled.append(rel)
-        return
-    with os.scandir(full) as entries:
-        names = sorted(e.name for e in entries)
-    for name in names:
-        _walk(repo, os.path.normpath(os.path.join(rel, name)), skipped, links, seen)
+    kind = links.present if os.path.exists(full) else links.missing
+    kind.setdefault(os.path.basename(target), []).append(rel)
 
 
 def _is_pointer(path: Path) -> bool:
@@ -268,17 +294,14 @@ def _branch_logs(
     pending = {
         name: journalled(gitdir, name) for pair in names.values() for name in pair
     }
-    specs = [
-        f'refs/heads/git-annex:{name}' for name, text in pending.items() if text is None
-    ]
-    blobs = cat_blobs(repo, specs) if specs else {}
+    blobs = branch_files(
+        repo, 'refs/heads/git-annex', [n for n, t in pending.items() if t is None]
+    )
 
     def text(name: str) -> str:
         journal = pending[name]
         if journal is not None:
             return journal.decode('utf-8', 'surrogateescape')
-        return blobs.get(f'refs/heads/git-annex:{name}', b'').decode(
-            'utf-8', 'surrogateescape'
-        )
+        return blobs.get(name, b'').decode('utf-8', 'surrogateescape')
 
     return {k: (text(loc), text(web)) for k, (loc, web) in names.items()}

@@ -104,6 +104,36 @@ def cat_blobs(repo: Path, specs: Sequence[str]) -> dict[str, bytes]:
     return result
 
 
+def branch_files(repo: Path, ref: str, paths: Sequence[str]) -> dict[str, bytes]:
+    """The content of the files ``paths`` in the tree of ``ref`` (missing
+    ones left out), read in this process through libgit2 (pygit2): one
+    dataset's worth in about 0.2 ms, where a ``git cat-file`` process costs
+    1.5-2 ms of CPU, which across the 200 datasets of a clone is more than
+    a second. Falls back to :func:`cat_blobs` where libgit2 cannot read
+    the repository."""
+    if not paths:
+        return {}
+    import pygit2  # 50 ms to import: only where it is used
+
+    try:
+        tree = pygit2.Repository(str(repo)).revparse_single(ref).peel(pygit2.Tree)
+    except KeyError:
+        return {}
+    except (pygit2.GitError, ValueError) as e:
+        lgr.debug('libgit2 cannot read %s (%s): git cat-file', repo, e)
+        blobs = cat_blobs(repo, [f'{ref}:{p}' for p in paths])
+        return {p: blobs[f'{ref}:{p}'] for p in paths if f'{ref}:{p}' in blobs}
+    found = {}
+    for path in paths:
+        try:
+            obj = tree[path]
+        except KeyError:
+            continue
+        if isinstance(obj, pygit2.Blob):
+            found[path] = obj.data
+    return found
+
+
 def current_branch(repo: Path) -> str:
     """The branch checked out in ``repo``."""
     return git_line(repo, 'symbolic-ref', '--short', 'HEAD')
