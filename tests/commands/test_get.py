@@ -139,3 +139,36 @@ def test_a_clone_made_with_plain_datalad(
     assert states <= {'clean'}, status
     again = run_ok([DATALAD, '-f', 'json', 'get', '-r', '.'], clone, env)
     assert {json.loads(line)['status'] for line in again.splitlines()} <= {'notneeded'}
+
+
+@pytest.mark.slow
+def test_patients_at_datalad_annex_urls(
+    tcia: LookalikeServer, clean_idc: CleanIdc, tmp_path: Path
+) -> None:
+    """A clone whose collection names its patients by their
+    ``datalad-annex::`` deposits (as before the store had plain
+    repositories): DataLad installs them, tcia-get gets their content."""
+    from datalad_tcia.export import deposit_url
+
+    url = _store(tcia, tmp_path / 'store')
+    md5s = {i.md5 for s in tcia.archive.iter_series() for i in s.instances}
+    env = fresh_env(tmp_path / 'home')
+    clone = tmp_path / 'clone'
+    run_ok([DATALAD, 'clone', url, str(clone)], tmp_path, env)
+    modules = run_ok(
+        ['git', 'config', '-f', '.gitmodules', '--get-regexp', r'\.url$'], clone, env
+    )
+    for line in modules.splitlines():
+        key, plain = line.split(' ', 1)
+        base, name = plain.removesuffix('.git').rsplit('/', 1)
+        run_ok(
+            ['git', 'config', '-f', '.gitmodules', key, deposit_url(base, name)],
+            clone,
+            env,
+        )
+    run_ok(['git', 'commit', '-q', '-m', 'older URLs', '.gitmodules'], clone, env)
+    records = _get_json(clone, env)
+    patients = [r for r in records if r['path'] != str(clone)]
+    assert patients and {r['status'] for r in patients} == {'ok'}, records
+    assert all(r['installed'] for r in patients)
+    _all_true(clone, md5s)
