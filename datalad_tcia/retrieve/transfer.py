@@ -191,8 +191,7 @@ class _Run:
                 asyncio.create_task(self._worker(keys))
                 for _ in range(self.settings.jobs)
             ]
-            await self._unpack(datasets, keys)
-            await asyncio.gather(*workers)
+            await asyncio.gather(self._unpack(datasets, keys), *workers)
         feeder.join()
         self.pool.shutdown()
         if self._feed_error is not None:
@@ -250,6 +249,9 @@ class _Run:
             except OSError as e:
                 errors.append(f'storing {wanted.key} failed: {e}')
                 return KeyResult(content, wanted, None, errors)
+            except Exception as e:  # noqa: BLE001 - one key's, for git-annex to retry
+                errors.append(f'{url}: {_describe(e)}')
+                continue
             return KeyResult(content, wanted, url, errors)
         if not wanted.urls:
             errors.append('no URL known for it in this dataset')
