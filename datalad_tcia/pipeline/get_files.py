@@ -35,14 +35,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from datalad.log import log_progress
-
 from datalad_tcia.annex.content import annex_dirs, record_present
 from datalad_tcia.retrieve import (
     AnnexedLinks,
     DatasetContent,
     KeyResult,
     Progress,
+    ProgressBars,
     Subdataset,
     TransferSettings,
     dataset_content,
@@ -61,8 +60,6 @@ lgr = logging.getLogger('datalad.tcia.pipeline.get_files')
 #: bytes kept free on a file system (git-annex's ``annex.diskreserve``
 #: default)
 DISK_RESERVE = 100_000_000
-#: seconds between two updates of the progress bars
-PROGRESS_EVERY = 0.2
 #: datasets whose keys and logs are read at once
 _PLANNERS = 4
 
@@ -231,7 +228,7 @@ def _fetch(
     finished: queue.Queue[_Tally | BaseException | None] = queue.Queue()
     tallies: dict[Path, _Tally] = {}
     lock = threading.Lock()
-    bar = _ProgressBar(
+    bar = ProgressBars(
         sum(missing_bytes(d.links or AnnexedLinks()) for d in datasets),
         sum(len(d.links.missing) for d in datasets if d.links),
     )
@@ -362,71 +359,3 @@ def _size(n: float) -> str:
             return f'{n:.0f} {unit}' if unit == 'B' else f'{n:.1f} {unit}'
         n /= 1000
     return f'{n} B'
-
-
-class _ProgressBar:
-    """DataLad progress bars of a get: files and bytes, updated at most
-    every :data:`PROGRESS_EVERY` seconds (a call per chunk would cost more
-    than the chunk)."""
-
-    def __init__(self, total_bytes: int, total_files: int) -> None:
-        self.pid = f'tcia-get-{id(self)}'
-        self.total_bytes = total_bytes
-        self.total_files = total_files
-        self._lock = threading.Lock()
-        self._files = 0
-        self._bytes = 0
-        self._shown = 0.0
-
-    def start(self) -> None:
-        log_progress(
-            lgr.info,
-            self.pid + '-files',
-            'Getting %d files',
-            self.total_files,
-            label='Files',
-            total=self.total_files or None,
-            unit=' files',
-            noninteractive_level=5,
-        )
-        log_progress(
-            lgr.info,
-            self.pid + '-bytes',
-            'Receiving',
-            label='Bytes',
-            total=self.total_bytes or None,
-            unit=' B',
-            noninteractive_level=5,
-        )
-
-    def file(self) -> None:
-        self._files += 1
-        self._show()
-
-    def bytes(self, n: int) -> None:
-        self._bytes += n
-        self._show()
-
-    def _show(self, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._shown < PROGRESS_EVERY:
-            return
-        with self._lock:
-            self._shown = now
-            files, self._files = self._files, 0
-            nbytes, self._bytes = self._bytes, 0
-            for suffix, n in (('-files', files), ('-bytes', nbytes)):
-                if n:
-                    log_progress(
-                        lgr.info,
-                        self.pid + suffix,
-                        '',
-                        update=n,
-                        increment=True,
-                        noninteractive_level=5,
-                    )
-
-    def finish(self) -> None:
-        self._show(force=True)
-        log_progress(lgr.info, self.pid + '-bytes', 'Received', noninteractive_level=5)
-        log_progress(lgr.info, self.pid + '-files', 'Got', noninteractive_level=5)

@@ -2,9 +2,9 @@
 
 ``wanted`` finds what a dataset lacks (keys, URLs, location logs),
 ``install`` installs subdatasets as ``datalad get -n`` does, ``transfer``
-fetches and verifies the content and makes it present as git-annex does
-(:mod:`datalad_tcia.annex.content`). The pipeline step is
-:func:`datalad_tcia.pipeline.get_files`.
+fetches the content, ``sink`` verifies it and makes it present as git-annex
+does (:mod:`datalad_tcia.annex.content`), ``progress`` counts and shows
+it. The pipeline step is :func:`datalad_tcia.pipeline.get_files`.
 
 .. currentmodule:: datalad_tcia.retrieve
 .. autosummary::
@@ -22,14 +22,9 @@ from .install import (
     install_subdatasets,
     subdatasets,
 )
-from .transfer import (
-    DEFAULT_JOBS,
-    ContentMismatch,
-    KeyResult,
-    Progress,
-    TransferSettings,
-    fetch_keys,
-)
+from .progress import Progress, ProgressBars
+from .sink import ContentMismatch, ContentSink
+from .transfer import DEFAULT_JOBS, KeyResult, TransferSettings, fetch_keys
 from .wanted import (
     AnnexedLinks,
     DatasetContent,
@@ -46,10 +41,12 @@ __all__ = [
     'INSTALL_JOBS',
     'AnnexedLinks',
     'ContentMismatch',
+    'ContentSink',
     'DatasetContent',
     'InstallResult',
     'KeyResult',
     'Progress',
+    'ProgressBars',
     'Subdataset',
     'TransferSettings',
     'WantedKey',

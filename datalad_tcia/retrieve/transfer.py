@@ -24,27 +24,22 @@ where httpx reached half that.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import aiohttp
 
 from datalad_tcia._version import __version__
-from datalad_tcia.annex.content import (
-    annex_dirs,
-    place_object,
-    record_present,
-    temporary_object,
-)
+from datalad_tcia.annex.content import annex_dirs
 from datalad_tcia.http.retry import RetryPolicy, parse_retry_after
 
+from .progress import Progress
+from .sink import ContentMismatch, ContentSink
 from .wanted import DatasetContent, WantedKey
 
 lgr = logging.getLogger('datalad.tcia.retrieve.transfer')
@@ -62,10 +57,6 @@ INLINE = 1 << 18
 USER_AGENT = f'datalad-tcia/{__version__} aiohttp/{aiohttp.__version__}'
 #: statuses worth another attempt of the same URL
 _TRANSIENT = {429, 500, 502, 503, 504}
-
-
-class ContentMismatch(ValueError):
-    """A download that does not match its key."""
 
 
 @dataclass
@@ -93,31 +84,6 @@ class KeyResult:
     def ok(self) -> bool:
         """Whether the key's content is now present."""
         return self.url is not None
-
-
-class Progress:
-    """Counts what arrived, for a progress bar: called from the loop's
-    thread with every finished key (``done``) and every chunk's bytes."""
-
-    def __init__(
-        self,
-        on_bytes: Callable[[int], None] | None = None,
-        on_key: Callable[[KeyResult], None] | None = None,
-    ) -> None:
-        self.bytes = 0
-        self.keys = 0
-        self._on_bytes = on_bytes
-        self._on_key = on_key
-
-    def received(self, n: int) -> None:
-        self.bytes += n
-        if self._on_bytes is not None:
-            self._on_bytes(n)
-
-    def done(self, result: KeyResult) -> None:
-        self.keys += 1
-        if self._on_key is not None:
-            self._on_key(result)
 
 
 @dataclass(frozen=True)
@@ -293,7 +259,7 @@ class _Run:
         bytes."""
         loop = asyncio.get_running_loop()
         journal = self._journals.setdefault(content.gitdir, threading.Lock())
-        sink = _Sink(content, wanted, journal)
+        sink = ContentSink(content, wanted, journal)
         try:
             async with self.session.get(url) as resp:
                 if resp.status in _TRANSIENT:
@@ -317,7 +283,7 @@ class _Run:
     async def _stream(
         self,
         resp: aiohttp.ClientResponse,
-        sink: _Sink,
+        sink: ContentSink,
         loop: asyncio.AbstractEventLoop,
     ) -> None:
         """A body of unknown or large size, written as it arrives."""
@@ -328,69 +294,6 @@ class _Run:
                 break
             if sink.buffered >= SPILL:
                 await loop.run_in_executor(self.pool, sink.flush)
-
-
-class _Sink:
-    """One download's bytes on their way to the object file."""
-
-    def __init__(
-        self, content: DatasetContent, wanted: WantedKey, journal: threading.Lock
-    ) -> None:
-        self.content = content
-        self.wanted = wanted
-        self.journal = journal
-        self.tmp = temporary_object(content.gitdir, wanted.key)
-        self.digest = hashlib.new(wanted.algorithm)
-        self.chunks: list[bytes] = []
-        self.buffered = 0
-        self.received = 0
-        self.fh: BinaryIO | None = None
-
-    def add(self, chunk: bytes) -> None:
-        self.chunks.append(chunk)
-        self.buffered += len(chunk)
-        self.received += len(chunk)
-
-    def flush(self) -> None:
-        """Hash and write what is buffered (in a worker thread)."""
-        if self.fh is None:
-            self.fh = open(self.tmp, 'wb')  # noqa: PTH123, SIM115 - closed by store
-        chunks, self.chunks, self.buffered = self.chunks, [], 0
-        for chunk in chunks:
-            self.digest.update(chunk)
-            self.fh.write(chunk)
-
-    def store(self) -> None:
-        """Check the whole content against the key and make it present
-        (in a worker thread)."""
-        self.flush()
-        assert self.fh is not None  # noqa: S101 - flush opened it
-        self.fh.close()
-        wanted = self.wanted
-        if self.received != wanted.size or self.digest.hexdigest() != wanted.digest:
-            what = (
-                f'{self.received} bytes, {wanted.size} expected'
-                if self.received != wanted.size
-                else f'{wanted.algorithm} {self.digest.hexdigest()}, '
-                f'{wanted.digest} expected'
-            )
-            msg = f'content does not match {wanted.key} ({what})'
-            raise ContentMismatch(msg)
-        place_object(self.content.gitdir, wanted.key, self.tmp)
-        assert self.content.uuid is not None  # noqa: S101 - DatasetContent's rule
-        with self.journal:
-            record_present(
-                self.content.gitdir,
-                self.content.uuid,
-                {wanted.key: wanted.location_log},
-                int(time.time()),
-            )
-
-    def discard(self) -> None:
-        """Leave nothing of a failed download."""
-        if self.fh is not None:
-            self.fh.close()
-        self.tmp.unlink(missing_ok=True)
 
 
 class _Retryable(Exception):  # noqa: N818 - internal signal, not an error type
