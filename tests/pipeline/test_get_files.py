@@ -142,6 +142,24 @@ def test_one_patient_and_one_series(
     _check_present(clone, truth)
 
 
+def test_two_patients_by_their_paths(
+    built: RunSettings, tmp_path: Path, tcia: LookalikeServer
+) -> None:
+    clone = _clone(built, tmp_path / 'clone')
+    truth = _truth(tcia)
+    names = sorted(
+        p.name for p in clone.iterdir() if p.is_dir() and not p.name.startswith('.')
+    )
+    assert len(names) >= 2  # noqa: PLR2004
+    two = [clone / n for n in names[:2]]
+    out = list(get_files(clone, two, settings=FAST))
+    assert sorted(o.path for o in out) == two
+    assert {o.status for o in out} == {'ok'}, out
+    got = [p for d in two for p in _dicoms(d)]
+    assert got and all(p.exists() for p in got)
+    _check_present(clone, truth, len(got))
+
+
 def test_a_bad_source_falls_back_and_a_dead_one_fails_cleanly(
     built: RunSettings, tmp_path: Path, tcia: LookalikeServer
 ) -> None:
