@@ -157,7 +157,8 @@ def _self_description(
     provenance's time moves only when something else does."""
     old = cat_blobs(path, [f'HEAD:{PROVENANCE}', f'HEAD:{CITATION}'])
     files = {}
-    changed = any(gitlinks(path).get(e.slug) != e.commit for e in entries)
+    recorded = gitlinks(path)  # once: one ls-tree lists every patient
+    changed = any(recorded.get(e.slug) != e.commit for e in entries)
     record = dict(record)
     if citation is not None:
         cff = citation_cff(citation).encode()
