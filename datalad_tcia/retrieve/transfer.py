@@ -253,10 +253,10 @@ class _Run:
         self, url: str, content: DatasetContent, wanted: WantedKey
     ) -> None:
         """One GET of ``url``: the body is kept in memory up to
-        :data:`SPILL` bytes at a time and handed to a thread that hashes
-        it, writes it to the temporary object file and, once whole and
-        matching the key, makes it present; the event loop only moves
-        bytes."""
+        :data:`SPILL` bytes at a time; a :class:`ContentSink` hashes it,
+        writes it to the temporary object file and, once whole and matching
+        the key, makes it present (on a worker thread, or on the loop for a
+        body under :data:`INLINE` bytes)."""
         loop = asyncio.get_running_loop()
         journal = self._journals.setdefault(content.gitdir, threading.Lock())
         sink = ContentSink(content, wanted, journal)

@@ -34,6 +34,19 @@ def _store(tcia: LookalikeServer, store: Path) -> str:
     return next(r for r in res if r.get('path', '').endswith('/collection'))['url']
 
 
+def _clone(
+    tcia: LookalikeServer, tmp_path: Path
+) -> tuple[Path, dict[str, str], set[str]]:
+    """A user's clone of the store :func:`_store` builds (fresh HOME); its
+    environment and the MD5 of every look-alike file."""
+    url = _store(tcia, tmp_path / 'store')
+    env = fresh_env(tmp_path / 'home')
+    clone = tmp_path / 'clone'
+    run_ok([DATALAD, 'clone', url, str(clone)], tmp_path, env)
+    md5s = {i.md5 for s in tcia.archive.iter_series() for i in s.instances}
+    return clone, env, md5s
+
+
 def _dicoms(root: Path) -> list[Path]:
     return sorted(
         p for p in root.rglob('*.dcm') if '.git' not in p.relative_to(root).parts
@@ -78,11 +91,7 @@ def test_killed_in_the_middle_then_run_again(
     """SIGKILL while files arrive: no object under a final name that is
     not whole and true; the next run fetches only what is missing and
     leaves every file true, with one JSON record per dataset."""
-    url = _store(tcia, tmp_path / 'store')
-    md5s = {i.md5 for s in tcia.archive.iter_series() for i in s.instances}
-    env = fresh_env(tmp_path / 'home')
-    clone = tmp_path / 'clone'
-    run_ok([DATALAD, 'clone', url, str(clone)], tmp_path, env)
+    clone, env, md5s = _clone(tcia, tmp_path)
     run_ok([DATALAD, 'tcia-get', '-n', '-r', '.'], clone, env)
     total = len(_dicoms(clone))
     clean_idc.s3.reset()
@@ -122,11 +131,7 @@ def test_a_clone_made_with_plain_datalad(
     """A clone whose patients DataLad installed, with a file got by
     ``datalad get``: tcia-get gets the rest, and git-annex and DataLad
     agree with it (fsck, status, a later ``datalad get``)."""
-    url = _store(tcia, tmp_path / 'store')
-    md5s = {i.md5 for s in tcia.archive.iter_series() for i in s.instances}
-    env = fresh_env(tmp_path / 'home')
-    clone = tmp_path / 'clone'
-    run_ok([DATALAD, 'clone', url, str(clone)], tmp_path, env)
+    clone, env, md5s = _clone(tcia, tmp_path)
     run_ok([DATALAD, 'get', '-n', '-r', '.'], clone, env)
     first = _dicoms(clone)[0]
     run_ok([DATALAD, 'get', str(first)], clone, env)
@@ -150,11 +155,7 @@ def test_patients_at_datalad_annex_urls(
     repositories): DataLad installs them, tcia-get gets their content."""
     from datalad_tcia.export import deposit_url
 
-    url = _store(tcia, tmp_path / 'store')
-    md5s = {i.md5 for s in tcia.archive.iter_series() for i in s.instances}
-    env = fresh_env(tmp_path / 'home')
-    clone = tmp_path / 'clone'
-    run_ok([DATALAD, 'clone', url, str(clone)], tmp_path, env)
+    clone, env, md5s = _clone(tcia, tmp_path)
     modules = run_ok(
         ['git', 'config', '-f', '.gitmodules', '--get-regexp', r'\.url$'], clone, env
     )

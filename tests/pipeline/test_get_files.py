@@ -163,8 +163,7 @@ def test_two_patients_by_their_paths(
 def test_a_bad_source_falls_back_and_a_dead_one_fails_cleanly(
     built: RunSettings, tmp_path: Path, tcia: LookalikeServer
 ) -> None:
-    clone = _clone(built, tmp_path / 'clone')
-    list(get_files(clone, [clone], recursive=True, get_data=False))
+    clone = _installed(built, tmp_path)
     tcia.faults.add('status', 'getSingleImage', status=500, times=None)
     out = list(get_files(clone, [clone], recursive=True, settings=FAST))
     assert {o.status for o in out if o.path != clone} == {'error'}
@@ -219,6 +218,13 @@ def built_idc(acquired: RunSettings, clean_idc: CleanIdc) -> RunSettings:
     return acquired
 
 
+def _installed(settings: RunSettings, tmp_path: Path) -> Path:
+    """A clone of the collection with every patient installed."""
+    clone = _clone(settings, tmp_path / 'clone')
+    list(get_files(clone, [clone], recursive=True, get_data=False))
+    return clone
+
+
 def _idc_gets(idc: CleanIdc) -> list[str]:
     return [r.path for r in idc.s3.log if r.method == 'GET' and r.path.endswith('.dcm')]
 
@@ -237,9 +243,8 @@ def test_idc_first_and_nbia_for_a_503_or_wrong_bytes(
     tcia: LookalikeServer,
     tmp_path: Path,
 ) -> None:
-    clone = _clone(built_idc, tmp_path / 'clone')
+    clone = _installed(built_idc, tmp_path)
     truth = _truth(tcia)
-    list(get_files(clone, [clone], recursive=True, get_data=False))
     patient = _patients(clone)[0]
     wanted = dataset_content(patient, scan_links(patient)).wanted
     assert all(w.urls[0].startswith(clean_idc.s3.endpoint) for w in wanted)
@@ -272,8 +277,7 @@ def test_idc_and_nbia_down_is_a_clear_error_and_nothing_partial(
     tcia: LookalikeServer,
     tmp_path: Path,
 ) -> None:
-    clone = _clone(built_idc, tmp_path / 'clone')
-    list(get_files(clone, [clone], recursive=True, get_data=False))
+    clone = _installed(built_idc, tmp_path)
     clean_idc.s3.fail_objects = 503
     for endpoint in ('getImage', 'getSingleImage'):
         tcia.faults.add('status', endpoint, status=500, times=None)
