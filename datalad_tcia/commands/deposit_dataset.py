@@ -18,7 +18,7 @@ from datalad_next.constraints import EnsureBool, EnsureInt, EnsureRange, EnsureS
 
 from datalad_tcia.dataset import DEFAULT_LAYOUT
 from datalad_tcia.export import store_base_url
-from datalad_tcia.pipeline import deposit_datasets
+from datalad_tcia.pipeline import build_top, deposit_datasets
 
 from .common import store_path
 from .constraints import EnsureStoreURL
@@ -54,6 +54,8 @@ class TciaDepositDataset(ValidatedInterface):
     <store>/<collection-id>/datasets/<patient>_XDLRA--* and
     <store>/<collection-id>/collection_XDLRA--*; the results give their
     clone URLs. Working copies live in <store>/<collection-id>/repos/.
+    Every collection dataset of the store is a subdataset of the store's
+    top-level dataset, <store>/tcia.git, at its collection id.
 
     Running again with unchanged metadata changes nothing; new series become
     one new commit per affected dataset; files whose content changed become
@@ -147,3 +149,5 @@ class TciaDepositDataset(ValidatedInterface):
         )
         for outcome in outcomes:
             yield to_result(outcome)
+        # what is published, in the store's top-level dataset
+        yield to_result(build_top(store_dir, store_base_url(store_dir, store_url)))

@@ -15,14 +15,11 @@ lgr = logging.getLogger('datalad.tcia.commands.results')
 
 #: the action of each stage's records, whichever command runs it
 ACTIONS = {
-    'plan': 'tcia_download',
-    'series': 'tcia_download',
+    **dict.fromkeys(('plan', 'series'), 'tcia_download'),
     'metadata': 'tcia_deposit_metadata',
-    'patient': 'tcia_deposit_dataset',
-    'collection': 'tcia_deposit_dataset',
+    **dict.fromkeys(('patient', 'collection', 'top'), 'tcia_deposit_dataset'),
     'catalog': 'tcia_catalog',
-    'archives': 'tcia_add',
-    'clone': 'tcia_add',
+    **dict.fromkeys(('archives', 'clone'), 'tcia_add'),
     'get': 'tcia_get',
 }
 
@@ -161,6 +158,12 @@ def _(outcome: pl.CollectionOutcome) -> dict[str, Any]:
 
 
 @to_result.register
+def _(o: pl.TopOutcome) -> dict[str, Any]:
+    more = {'url': o.url, 'version': o.version, 'collections': o.collections}
+    return _about(ACTIONS['top'], 'dataset', o, exception=o.exception, **more)
+
+
+@to_result.register
 def _(outcome: pl.CatalogOutcome) -> dict[str, Any]:
     return record(
         ACTIONS['catalog'],
@@ -174,14 +177,11 @@ def _(outcome: pl.CatalogOutcome) -> dict[str, Any]:
     )
 
 
-@to_result.register
-def _(outcome: pl.ArchivesOutcome) -> dict[str, Any]:
-    return _about(ACTIONS['archives'], None, outcome)
-
-
-@to_result.register
-def _(outcome: pl.CloneOutcome) -> dict[str, Any]:
-    return _about(ACTIONS['clone'], 'dataset', outcome)
+@to_result.register(pl.ArchivesOutcome)
+@to_result.register(pl.CloneOutcome)
+def _(outcome: pl.ArchivesOutcome | pl.CloneOutcome) -> dict[str, Any]:
+    kind = 'dataset' if isinstance(outcome, pl.CloneOutcome) else None
+    return _about(ACTIONS['clone'], kind, outcome)
 
 
 @to_result.register

@@ -17,7 +17,7 @@ from datalad_tcia._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .build import AnnexedFile, SourceOnlyKey, UpdateResult, update_dataset
-    from .collection import PatientEntry, ensure_superdataset, update_superdataset
+    from .collection import SubdatasetEntry, ensure_superdataset, update_superdataset
     from .files import (
         PlanError,
         plan_patient,
@@ -59,7 +59,7 @@ _WHERE = {
     'member_locator': 'keys',
     'NewRepository': 'repository',
     'patient_slug': 'naming',
-    'PatientEntry': 'collection',
+    'SubdatasetEntry': 'collection',
     'plan_patient': 'files',
     'plan_series': 'files',
     'PlanError': 'files',
@@ -82,7 +82,7 @@ __all__ = [
     'UNCURL',
     'AnnexedFile',
     'NewRepository',
-    'PatientEntry',
+    'SubdatasetEntry',
     'PlanError',
     'SourceOnlyKey',
     'UpdateResult',

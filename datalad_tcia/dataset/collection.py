@@ -15,8 +15,9 @@ from .repository import ensure_dataset
 
 
 @dataclass(frozen=True)
-class PatientEntry:
-    """A patient subdataset as the superdataset records it."""
+class SubdatasetEntry:
+    """A subdataset as its superdataset records it (a patient in a
+    collection, a collection in the top-level dataset)."""
 
     slug: str
     url: str
@@ -32,7 +33,7 @@ def ensure_superdataset(path: Path, description: str, tmp: Path) -> Dataset:
 
 def update_superdataset(
     path: Path,
-    patients: Sequence[PatientEntry],
+    patients: Sequence[SubdatasetEntry],
     git_files: dict[str, bytes],
     message: str,
 ) -> str | None:
@@ -59,6 +60,7 @@ def update_superdataset(
             input=''.join(f'160000 {p.commit}\t{p.slug}\n' for p in patients).encode(),
         )
     for name, content in git_files.items():
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
         (path / name).write_bytes(content)
     staged = [*git_files, *(['.gitmodules'] if patients else [])]
     if staged:
@@ -67,6 +69,16 @@ def update_superdataset(
         return None
     git(path, 'commit', '--quiet', '-m', message)
     return rev_parse(path, 'HEAD')
+
+
+def gitmodule_urls(path: Path) -> dict[str, str]:
+    """Subdataset name -> URL, as the working tree's ``.gitmodules`` of the
+    dataset at ``path`` has them."""
+    return {
+        name: entry['url']
+        for name, entry in _read_gitmodules(path).items()
+        if 'url' in entry
+    }
 
 
 def _read_gitmodules(path: Path) -> dict[str, dict[str, str]]:

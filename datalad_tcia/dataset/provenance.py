@@ -35,11 +35,14 @@ def provenance(
     idc_index_version: str | None,
     sources: Sequence[str] = (),
     idc_data_version: str | None = None,
+    holdings: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The provenance record of a collection dataset (``updated`` now):
     ``sources`` are where its series were acquired from (``nbia``,
     ``idc``, ``file``), ``idc_data_version`` the IDC release of those
-    from IDC (``v25``)."""
+    from IDC (``v25``), ``holdings`` what it holds (``patients``,
+    ``studies``, ``series``, ``files``, ``bytes``, ``license``: what the
+    store's top-level dataset and catalog list)."""
     record = {
         'collection': collection,
         'collection_id': collection_id,
@@ -49,6 +52,7 @@ def provenance(
         'idc_index_version': idc_index_version,
         'acquired_from': sorted(set(sources)) or None,
         'idc_data_version': idc_data_version,
+        'holdings': dict(holdings) if holdings else None,
         'datalad_tcia_version': __version__,
         'updated': datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
     }

@@ -22,6 +22,9 @@ build patients      ``build_datasets``:          IDC index, bucket ->
 build collection    ``build_collection``,        ``repos/`` ->
                     ``gather_provenance``,       ``repos/collection``,
                     ``make_version``             ``collection.git``, a tag
+build top           ``build_top``:               ``*/collection.git`` ->
+                    :func:`build_top`            ``.tcia/repo``,
+                                                 ``tcia.git``, a tag
 catalog             ``write_catalog``            ``catalog/``
 clean up            ``clean_up``                 deletes ``archives/``
 clone               ``clone``                    the user's clone
@@ -45,6 +48,7 @@ commands turn into result records.
    refresh_idc
    build_patient
    build_collection
+   build_top
    write_catalog
    delete_archives
    acquire_all
@@ -66,6 +70,7 @@ if TYPE_CHECKING:
     from .build_collection import build_collection, license_files, prepare_collection
     from .build_datasets import deposit_datasets
     from .build_patient import PatientWork, build_patient
+    from .build_top import build_top
     from .clean_up import delete_archives
     from .clone import clone_collection
     from .get_files import get_files
@@ -84,6 +89,7 @@ if TYPE_CHECKING:
         PatientOutcome,
         Problem,
         SeriesOutcome,
+        TopOutcome,
         WithdrawnOutcome,
     )
     from .plan import Plan, plan_selection
@@ -102,6 +108,7 @@ _WHERE = {
     'ArchivesOutcome': 'outcomes',
     'build_collection': 'build_collection',
     'build_patient': 'build_patient',
+    'build_top': 'build_top',
     'CatalogOutcome': 'outcomes',
     'clone_collection': 'clone',
     'CloneOutcome': 'outcomes',
@@ -132,6 +139,7 @@ _WHERE = {
     'Selection': 'select',
     'SeriesOutcome': 'outcomes',
     'SUCCESS': 'outcomes',
+    'TopOutcome': 'outcomes',
     'WithdrawnOutcome': 'outcomes',
     'write_catalog': 'write_catalog',
 }
@@ -161,12 +169,14 @@ __all__ = [
     'Resolution',
     'Selection',
     'SeriesOutcome',
+    'TopOutcome',
     'WithdrawnOutcome',
     'acquire_all',
     'acquire_from_nbia',
     'add_selection',
     'build_collection',
     'build_patient',
+    'build_top',
     'clone_collection',
     'delete_archives',
     'archive_info',

@@ -16,6 +16,7 @@ from datalad_tcia.store import StoreLayout
 
 from .acquire import acquire_all
 from .build_datasets import deposit_datasets
+from .build_top import build_top
 from .clean_up import delete_archives
 from .clone import clone_collection
 from .gather_provenance import citation_current, lookup_citation
@@ -111,8 +112,11 @@ def add_selection(
     Bad input changes nothing. Archives are deleted (unless
     ``settings.keep_archives``) only when nothing failed and every file
     of the collection's datasets is verified to have its TCIA sources.
-    With ``clone_to`` (and a selection within one collection), the
-    collection dataset is cloned there. ``summary``, if given, counts what
+    Every collection dataset published in the store is then registered in
+    the store's top-level dataset (:func:`~.build_top.build_top`). With
+    ``clone_to``, the collection dataset (a selection within one
+    collection) or the top-level dataset (a selection across collections)
+    is cloned there. ``summary``, if given, counts what
     happened.
 
     With ``shard``, only the series and patient datasets of the shard's
@@ -247,7 +251,10 @@ def add_selection(
             yield report(written)
         if not settings.keep_archives and not summary.failed:
             yield report(delete_archives(StoreLayout(store, name), clone))
-    if clone_to is not None and len(collections) == 1 and not summary.failed:
-        url = summary.clone_urls[collections[0]]
+    top = build_top(store, base_url)
+    yield report(top)
+    if clone_to is not None and not summary.failed:
+        # one collection: its dataset; several: the top-level dataset
+        url = summary.clone_urls[collections[0]] if len(collections) == 1 else top.url
         if url:
             yield report(clone_collection(url, clone_to))

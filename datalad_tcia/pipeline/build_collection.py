@@ -12,7 +12,7 @@ from typing import Any
 
 from datalad_tcia.datacite import Citation
 from datalad_tcia.dataset import (
-    PatientEntry,
+    SubdatasetEntry,
     assign_slugs,
     ensure_superdataset,
     remove_stale_datasets,
@@ -93,7 +93,7 @@ def license_text(collection: str, series: SeriesInfo) -> str:
 
 def build_collection(
     layout: StoreLayout,
-    entries: Sequence[PatientEntry],
+    entries: Sequence[SubdatasetEntry],
     base_url: str,
     git_files: Mapping[str, bytes],
     *,
@@ -149,7 +149,7 @@ def build_collection(
 
 def _self_description(
     path: Path,
-    entries: Sequence[PatientEntry],
+    entries: Sequence[SubdatasetEntry],
     record: Mapping[str, Any],
     citation: Citation | None,
 ) -> dict[str, bytes]:

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from datalad_tcia.datacite import Citation
-from datalad_tcia.dataset import DEFAULT_LAYOUT, PatientEntry
+from datalad_tcia.dataset import DEFAULT_LAYOUT, SubdatasetEntry
 from datalad_tcia.metadata import CollectionDeposit, SeriesDeposit, read_collection
 from datalad_tcia.store import StoreLock, StoreLocked, unwritable
 
@@ -109,7 +109,7 @@ def deposit_datasets(
     if idc is not None:
         # one index query for the collection, not one per patient
         idc.locate([d.record.series_uid for w in works for d in w.deposits])
-    entries: list[PatientEntry] = []
+    entries: list[SubdatasetEntry] = []
     failed = False
     fingerprint = ''
     # each patient under its own lock (see build_patient)

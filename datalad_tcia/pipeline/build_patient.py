@@ -20,8 +20,8 @@ from datalad.support.exceptions import IncompleteResultsError
 
 from datalad_tcia.dataset import (
     NewRepository,
-    PatientEntry,
     PlanError,
+    SubdatasetEntry,
     UpdateResult,
     init_repository,
     plan_patient,
@@ -99,7 +99,7 @@ def build_patient(work: PatientWork) -> PatientOutcome:
         *,
         files: int | None = None,
         commit: str | None = None,
-        entry: PatientEntry | None = None,
+        entry: SubdatasetEntry | None = None,
         exception: BaseException | None = None,
     ) -> PatientOutcome:
         return PatientOutcome(
@@ -151,7 +151,7 @@ def build_patient(work: PatientWork) -> PatientOutcome:
                 tmp.rename(path)
             pushed = push_deposit(path, deposit, force=work.force)
             commit = update.commit or rev_parse(path, 'HEAD')
-            entry = PatientEntry(
+            entry = SubdatasetEntry(
                 work.slug, url, new.dataset_id if new else dataset_id(path), commit
             )
     except StoreLocked as e:

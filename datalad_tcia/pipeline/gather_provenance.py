@@ -77,7 +77,24 @@ def provenance_record(
         idc_data_version=f'v{_release(from_bucket[-1])}'
         if from_bucket and _release(from_bucket[-1])
         else None,
+        holdings=holdings(deposit),
     )
+
+
+def holdings(deposit: CollectionDeposit) -> dict[str, Any]:
+    """What the collection's datasets hold: patients, studies, series,
+    files and their bytes, and the licence (NBIA's short name)."""
+    deps = [d for series in deposit.patients.values() for d in series]
+    images = [m for d in deps for m in d.images]
+    licences = sorted({d.series.license_name for d in deps if d.series.license_name})
+    return {
+        'patients': len(deposit.patients),
+        'studies': len({d.series.study_uid for d in deps}),
+        'series': len(deps),
+        'files': len(images),
+        'bytes': sum(m.size for m in images),
+        'license': ', '.join(licences) or None,
+    }
 
 
 def _release(index_version: str) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from datalad_tcia.dataset import PatientEntry
+from datalad_tcia.dataset import SubdatasetEntry
 from datalad_tcia.nbia import SeriesInfo
 
 #: statuses that mean "done"
@@ -26,7 +26,7 @@ class Problem:
     ----------
     stage: str
       ``plan``, ``series``, ``metadata``, ``patient``, ``collection``,
-      ``catalog``, ``archives`` or ``clone``.
+      ``top``, ``catalog``, ``archives`` or ``clone``.
     kind: str, optional
       For selection problems: ``unknown-collection``, ``malformed-uid``,
       ... (see :class:`~datalad_tcia.pipeline.select.SelectionProblem`).
@@ -116,7 +116,7 @@ class PatientOutcome:
     url: str
     files: int | None = None
     commit: str | None = None
-    entry: PatientEntry | None = None
+    entry: SubdatasetEntry | None = None
     exception: BaseException | None = None
     #: what the IDC step found for the patient's series
     idc: IdcOutcome | None = None
@@ -134,6 +134,22 @@ class CollectionOutcome:
     exception: BaseException | None = None
     #: the version this run made (a ``tcia-YYYY-MM-DD`` tag), if any
     version: str | None = None
+
+
+@dataclass
+class TopOutcome:
+    """The store's top-level dataset (every collection as a subdataset)
+    updated and its deposit written."""
+
+    status: str
+    message: str
+    path: Path
+    url: str
+    #: the collections it holds
+    collections: int = 0
+    #: the version this run made, if any
+    version: str | None = None
+    exception: BaseException | None = None
 
 
 @dataclass
@@ -205,6 +221,7 @@ Outcome = (
     | IdcOutcome
     | PatientOutcome
     | CollectionOutcome
+    | TopOutcome
     | CatalogOutcome
     | ArchivesOutcome
     | CloneOutcome

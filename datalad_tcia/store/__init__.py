@@ -6,6 +6,7 @@
 
    collection_id
    StoreLayout
+   TopLayout
    DepositPaths
    atomic_write_bytes
    atomic_write_json
@@ -21,6 +22,7 @@ from .layout import (
     DEPOSIT_SUFFIXES,
     DepositPaths,
     StoreLayout,
+    TopLayout,
     collection_dirs,
     collection_id,
     slurm_job_dir,
@@ -34,6 +36,7 @@ __all__ = [
     'DepositPaths',
     'StoreLayout',
     'StoreLock',
+    'TopLayout',
     'StoreLocked',
     'atomic_write_bytes',
     'atomic_write_json',

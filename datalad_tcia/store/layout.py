@@ -12,6 +12,10 @@
       collection_XDLRA--{refs,repo-export}
       catalog/
       .datalad-tcia.lock
+    <store>/tcia.git, tcia_XDLRA--{refs,repo-export}
+                                             the top-level dataset (every
+                                             collection as a subdataset)
+    <store>/.tcia/repo/, .tcia/lock          its working copy and lock
 
 Temporary names (``.<name>.<pid>-<hex>.part``) and staging deposits
 (``.<name>.staging_XDLRA--*``) live beside their final names.
@@ -38,6 +42,12 @@ DEPOSIT_SUFFIXES = ('_XDLRA--repo-export', '_XDLRA--refs')
 #: name of the collection superdataset's working copy and deposit
 COLLECTION = 'collection'
 
+#: name of the top-level dataset's deposit (``<store>/tcia.git``)
+TOP = 'tcia'
+
+#: what a collection directory is named (an IDC ``collection_id``)
+_COLLECTION_DIR = re.compile(r'[a-z0-9_]+')
+
 
 def collection_id(name: str) -> str:
     """The IDC ``collection_id`` of an NBIA collection name.
@@ -54,10 +64,13 @@ def collection_id(name: str) -> str:
 
 
 def collection_dirs(store: Path) -> list[Path]:
-    """The collection directories of a store."""
+    """The collection directories of a store (named as a collection id:
+    not the top-level dataset's ``tcia.git`` and ``.tcia``)."""
     if not store.is_dir():
         return []
-    return sorted(p for p in store.iterdir() if p.is_dir())
+    return sorted(
+        p for p in store.iterdir() if _COLLECTION_DIR.fullmatch(p.name) and p.is_dir()
+    )
 
 
 @dataclass(frozen=True)
@@ -278,6 +291,45 @@ class StoreLayout:
     def temp_path(target: Path) -> Path:
         """A fresh temporary name beside ``target``."""
         return temp_path_for(target)
+
+
+@dataclass(frozen=True)
+class TopLayout:
+    """Paths of the store's top-level dataset, which holds every
+    collection dataset of the store as a subdataset at its collection id.
+
+    Parameters
+    ----------
+    store: Path
+      The store directory.
+    """
+
+    store: Path
+
+    @property
+    def root(self) -> Path:
+        """Where its working copy and lock live (``<store>/.tcia``)."""
+        return self.store / f'.{TOP}'
+
+    @property
+    def repo(self) -> Path:
+        """Its working copy."""
+        return self.root / 'repo'
+
+    @property
+    def deposit(self) -> DepositPaths:
+        """Its deposit: ``<store>/tcia.git`` and ``<store>/tcia_XDLRA--*``."""
+        return DepositPaths(self.store / TOP, TOP)
+
+    @property
+    def lock(self) -> Path:
+        return self.root / 'lock'
+
+    def stale_repos(self) -> list[Path]:
+        """Working copies an interrupted run left under a temporary name."""
+        if not self.root.is_dir():
+            return []
+        return [p for p in self.root.glob('.repo.*.part') if p.is_dir()]
 
 
 def slurm_job_dir(store: Path) -> Path:

@@ -164,7 +164,8 @@ def test_add_one_series_in_process(tcia: LookalikeServer, tmp_path: Path) -> Non
     for r in res:
         by_action.setdefault(r['action'], []).append(r['status'])
     assert by_action['tcia_download'] == ['ok']
-    assert by_action['tcia_deposit_dataset'] == ['ok', 'ok']  # patient, collection
+    # patient, collection, the store's top-level dataset
+    assert by_action['tcia_deposit_dataset'] == ['ok', 'ok', 'ok']
     assert by_action['tcia_catalog'] == ['ok']
     # archive deletion, the clone, the summary
     assert by_action['tcia_add'] == ['ok', 'ok', 'ok']
