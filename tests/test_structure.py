@@ -24,6 +24,7 @@ SHARED = {
     'hpc',
     'idc',
     'settings',
+    'selection',
 }
 MAX_COMMAND_LINES = 200
 

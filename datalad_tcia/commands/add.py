@@ -29,17 +29,15 @@ from .params import (
     api_url_param,
     datacite_url_param,
     jobs_param,
-    make_selection,
     output_format_param,
     selection_constraints,
-    selection_joint,
-    selection_params,
     store_param,
     store_url_param,
     update_param,
 )
 from .reports import summary_result
 from .results import to_result
+from .selection import make_selection, selection_joint, selection_params
 from .settings import run_settings
 
 lgr = logging.getLogger('datalad.tcia.commands.add')
@@ -56,9 +54,13 @@ class TciaAdd(ValidatedInterface):
     (tcia-catalog), and then -- unless --keep-archives -- delete the
     archives, but only after checking that every DICOM file of each
     affected dataset has its TCIA sources registered and that the
-    collection deposit clones. With PATH (and a selection within one
-    collection), the collection dataset is cloned there (patients install
-    with 'datalad get -n').
+    collection deposit clones. Every collection dataset of the store is a
+    subdataset of the store's top-level dataset (<store>/tcia.git). A
+    selection may span collections (--all, filters alone, --where): each
+    collection touched gets its own dataset. With PATH, the collection
+    dataset (a selection within one collection) or the top-level dataset
+    (a selection across collections) is cloned there (collections and
+    patients install with 'datalad get -n').
 
     Re-running is cheap: what is done is skipped. One summary result comes
     last; the exit status is non-zero when anything failed.
@@ -105,6 +107,11 @@ class TciaAdd(ValidatedInterface):
 
     _examples_ = [
         {
+            'text': 'Add the brain MR series of every collection, from the IDC index',
+            'code_py': "tcia_add(modality='MR', body_part='BRAIN', index='idc')",
+            'code_cmd': 'datalad tcia-add --modality MR --body-part BRAIN --index idc',
+        },
+        {
             'text': 'Add a collection to the default store and clone it',
             'code_py': "tcia_add('pseudo-phi', collection='Pseudo-PHI-DICOM-Data')",
             'code_cmd': 'datalad tcia-add --collection Pseudo-PHI-DICOM-Data '
@@ -130,6 +137,8 @@ class TciaAdd(ValidatedInterface):
         modality: str | None = None,
         body_part: str | None = None,
         manufacturer: str | None = None,
+        all_collections: bool = False,
+        where: str | None = None,
         store: str | None = None,
         store_url: str | None = None,
         api_url: str | None = None,
@@ -146,16 +155,7 @@ class TciaAdd(ValidatedInterface):
         update: bool = False,
         output_format: str | None = None,
     ) -> Iterator[dict[str, Any]]:
-        selection = make_selection(
-            collection,
-            patient,
-            study,
-            series,
-            manifest,
-            modality,
-            body_part,
-            manufacturer,
-        )
+        selection = make_selection(locals())
         store_dir = store_path(store)
         if slurm is not None:
             # the call's own arguments, by the names of its parameter table

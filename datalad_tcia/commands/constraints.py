@@ -18,6 +18,8 @@ SELECTION = (
     'modality',
     'body_part',
     'manufacturer',
+    'all_collections',
+    'where',
 )
 
 
@@ -60,6 +62,8 @@ class EnsureSelection(Constraint):
         series = parts.get('series')
         if series:
             parts['series'] = list(dict.fromkeys(s.strip() for s in series))
+        if parts.get('where') is not None and not parts['where'].strip():
+            self.raise_for(parts, '--where needs a condition')
         return parts
 
     def short_description(self) -> str:

@@ -23,14 +23,12 @@ from .params import (
     api_url_param,
     force_param,
     jobs_param,
-    make_selection,
     output_format_param,
     selection_constraints,
-    selection_joint,
-    selection_params,
     store_param,
 )
 from .results import to_result
+from .selection import make_selection, selection_joint, selection_params
 from .settings import run_settings
 
 lgr = logging.getLogger('datalad.tcia.commands.download')
@@ -103,6 +101,8 @@ class TciaDownload(ValidatedInterface):
         modality: str | None = None,
         body_part: str | None = None,
         manufacturer: str | None = None,
+        all_collections: bool = False,
+        where: str | None = None,
         store: str | None = None,
         api_url: str | None = None,
         jobs: int = 1,
@@ -112,16 +112,7 @@ class TciaDownload(ValidatedInterface):
         no_idc: bool = False,
         output_format: str | None = None,
     ) -> Iterator[dict[str, Any]]:
-        selection = make_selection(
-            collection,
-            patient,
-            study,
-            series,
-            manifest,
-            modality,
-            body_part,
-            manufacturer,
-        )
+        selection = make_selection(locals())
         settings, first = run_settings(
             store_path(store),
             'tcia_download',

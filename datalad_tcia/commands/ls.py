@@ -30,12 +30,10 @@ from .idc import idc_constraints, index_param, open_index
 from .params import (
     api_url_param,
     jobs_param,
-    make_selection,
     output_format_param,
     selection_constraints,
-    selection_joint,
-    selection_params,
 )
+from .selection import make_selection, selection_joint, selection_params
 
 lgr = logging.getLogger('datalad.tcia.commands.ls')
 
@@ -115,6 +113,8 @@ class TciaLs(ValidatedInterface):
         modality: str | None = None,
         body_part: str | None = None,
         manufacturer: str | None = None,
+        all_collections: bool = False,
+        where: str | None = None,
         api_url: str | None = None,
         level: str = 'series',
         jobs: int = 4,
@@ -123,16 +123,7 @@ class TciaLs(ValidatedInterface):
     ) -> Iterator[dict[str, Any]]:
         client = nbia_client(api_url)
         source: SeriesSource = client
-        selection = make_selection(
-            collection,
-            patient,
-            study,
-            series,
-            manifest,
-            modality,
-            body_part,
-            manufacturer,
-        )
+        selection = make_selection(locals())
         common = {'action': ACTION, 'logger': lgr, 'api_url': client.base_url}
         if index == 'idc':
             try:

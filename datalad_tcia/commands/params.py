@@ -8,67 +8,15 @@ from typing import Any
 
 from datalad.support.param import Parameter
 from datalad_next.constraints import (
+    EnsureBool,
     EnsureInt,
     EnsureListOf,
     EnsureRange,
     EnsureStr,
 )
-from datalad_next.constraints.parameter import ParameterConstraintContext
 
 from datalad_tcia.datacite import DEFAULT_DATACITE_URL
 from datalad_tcia.nbia import DEFAULT_API_URL
-from datalad_tcia.pipeline.select import Selection
-
-from .constraints import SELECTION, EnsureSelection
-
-selection_params = {
-    'collection': Parameter(
-        args=('--collection',),
-        metavar='NAME',
-        doc="""NBIA collection name (case-insensitive), e.g.
-        'Pseudo-PHI-DICOM-Data'.""",
-    ),
-    'patient': Parameter(
-        args=('--patient',),
-        metavar='ID',
-        doc="""PatientID (case-insensitive).""",
-    ),
-    'study': Parameter(
-        args=('--study',),
-        metavar='UID',
-        doc="""StudyInstanceUID.""",
-    ),
-    'series': Parameter(
-        args=('--series',),
-        metavar='UID',
-        action='append',
-        doc="""SeriesInstanceUID. [CMD: This option can be given more than
-        once. CMD]""",
-    ),
-    'manifest': Parameter(
-        args=('--manifest',),
-        metavar='FILE',
-        doc="""a manifest: a '.tcia' file as NBIA's portal writes it, or an
-        '.s5cmd' file as IDC's and TCIA's portals write it (its series
-        UUIDs are mapped to series through the IDC index; lines that match
-        none are reported and skipped); its series are selected.""",
-    ),
-    'modality': Parameter(
-        args=('--modality',),
-        metavar='MODALITY',
-        doc="""only series of this modality (e.g. CT, MR, SEG).""",
-    ),
-    'body_part': Parameter(
-        args=('--body-part',),
-        metavar='PART',
-        doc="""only series with this BodyPartExamined (e.g. CHEST).""",
-    ),
-    'manufacturer': Parameter(
-        args=('--manufacturer',),
-        metavar='NAME',
-        doc="""only series of this manufacturer.""",
-    ),
-}
 
 api_url_param = Parameter(
     args=('--api-url',),
@@ -153,11 +101,6 @@ jobs_param = Parameter(
 )
 
 
-#: the selection as one joint constraint
-selection_joint = {
-    ParameterConstraintContext(SELECTION, 'selection'): EnsureSelection()
-}
-
 selection_constraints = {
     'collection': EnsureStr(min_len=1),
     'patient': EnsureStr(min_len=1),
@@ -167,31 +110,9 @@ selection_constraints = {
     'modality': EnsureStr(min_len=1),
     'body_part': EnsureStr(min_len=1),
     'manufacturer': EnsureStr(min_len=1),
+    'all_collections': EnsureBool(),
+    'where': EnsureStr(min_len=1),
     'api_url': EnsureStr(min_len=1),
     'store': EnsureStr(min_len=1),
     'jobs': EnsureInt() & EnsureRange(min=1),
 }
-
-
-def make_selection(
-    collection: str | None = None,
-    patient: str | None = None,
-    study: str | None = None,
-    series: list[str] | None = None,
-    manifest: str | None = None,
-    modality: str | None = None,
-    body_part: str | None = None,
-    manufacturer: str | None = None,
-) -> Selection:
-    """Build a :class:`Selection` from validated command arguments (series
-    UIDs already stripped by :class:`~.constraints.EnsureSelection`)."""
-    return Selection(
-        collection=collection,
-        patient=patient,
-        study=study,
-        series=tuple(series or ()),
-        manifest=manifest,
-        modality=modality,
-        body_part=body_part,
-        manufacturer=manufacturer,
-    )

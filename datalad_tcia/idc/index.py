@@ -24,6 +24,7 @@ from typing import Any
 from datalad_tcia.nbia import SeriesInfo
 
 from .convert import COLUMNS, idc_collection_id, normalize_doi, series_info
+from .where import WhereError, where_message
 
 lgr = logging.getLogger('datalad.tcia.idc.index')
 
@@ -158,6 +159,12 @@ class IdcIndex:
             f'CREATE VIEW tcia AS SELECT {", ".join(COLUMNS)} FROM {table} '
             f'WHERE {ROWS.format(table=table)}'
         )
+        # every column, for a user's condition (series_where)
+        self._query(
+            f'CREATE VIEW tcia_all AS SELECT * FROM {table} '
+            f'WHERE {ROWS.format(table=table)}'
+        )
+        self.columns = sorted(have)
         self.prior_path = self._prior_path()
         self.version = self._version(table)
         self._names = self._collection_names()
@@ -305,6 +312,27 @@ class IdcIndex:
                 where.append(f'{column} = ?')
                 params.append(value)
         return [self._info(r) for r in self._rows(' AND '.join(where), params)]
+
+    def series_where(self, condition: str) -> list[SeriesInfo]:
+        """The series whose index rows meet the SQL ``condition`` over the
+        index's columns (``"PatientSex = 'F' AND Modality = 'MR'"``),
+        parsed as one expression and only read.
+
+        Raises
+        ------
+        WhereError
+          If DuckDB refuses the condition (the message names an unknown
+          column).
+        """
+        import duckdb
+
+        try:
+            with self._lock:
+                rel = self._db.view('tcia_all').filter(condition)
+                uids = [r[0] for r in rel.project('SeriesInstanceUID').fetchall()]
+        except duckdb.Error as e:
+            raise WhereError(where_message(condition, e, self.columns)) from e
+        return list(self.series_many(uids).values())
 
     def series_many(self, uids: Sequence[str]) -> dict[str, SeriesInfo]:
         """The series of ``uids`` the index knows, in one query."""

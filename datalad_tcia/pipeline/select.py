@@ -2,8 +2,11 @@
 
 A selection is any combination of a collection, a patient, a study, series
 UIDs and a manifest (NBIA's ``.tcia``, or IDC's and TCIA's ``.s5cmd``),
-narrowed by modality, body part or manufacturer. Every part acts as a
-filter: ``--collection X --modality CT`` is the CT series of X. Inputs
+narrowed by modality, body part, manufacturer and an SQL condition over
+the IDC index's columns (``where``). Every part acts as a filter:
+``--collection X --modality CT`` is the CT series of X; filters alone
+(``--modality MR --body-part BRAIN``), or ``all_collections``, select
+across every collection. Inputs
 that name nothing are reported as :class:`SelectionProblem` objects (never
 silently dropped), so commands can yield one ``impossible`` record per
 bad input.
@@ -19,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from datalad_tcia.idc.s5cmd import is_s5cmd, read_s5cmd_manifest
+from datalad_tcia.idc.where import WhereError
 from datalad_tcia.nbia import ManifestError, SeriesInfo, is_uid, read_manifest
 
 if TYPE_CHECKING:
@@ -68,7 +72,9 @@ class Selection:
     """What a user asked for.
 
     All given parts must match (they are combined with AND); series UIDs from
-    ``series`` and from the manifest are pooled.
+    ``series`` and from the manifest are pooled. ``all_collections``
+    selects every collection; ``where`` is an SQL condition over the IDC
+    index's columns.
     """
 
     collection: str | None = None
@@ -79,6 +85,8 @@ class Selection:
     modality: str | None = None
     body_part: str | None = None
     manufacturer: str | None = None
+    all_collections: bool = False
+    where: str | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -89,25 +97,28 @@ class Selection:
             or self.study
             or self.series
             or self.manifest
+            or self.all_collections
+            or self.has_filter
         )
+
+    @property
+    def has_filter(self) -> bool:
+        """Whether a filter (modality, body part, manufacturer, an SQL
+        condition) narrows it."""
+        return bool(self.modality or self.body_part or self.manufacturer or self.where)
 
     @property
     def is_whole(self) -> bool:
         """Whether it names whole collections or patients (no study,
         series, manifest or filter): then a deposited series it no longer
         finds was withdrawn upstream."""
-        return bool(self.collection or self.patient) and not (
-            self.study
-            or self.series
-            or self.manifest
-            or self.modality
-            or self.body_part
-            or self.manufacturer
+        return bool(self.collection or self.patient or self.all_collections) and not (
+            self.study or self.series or self.manifest or self.has_filter
         )
 
     def describe(self) -> str:
         """A short human-readable description, for messages."""
-        parts = []
+        parts = ['every collection'] if self.all_collections else []
         for label, value in (
             ('collection', self.collection),
             ('patient', self.patient),
@@ -116,6 +127,7 @@ class Selection:
             ('modality', self.modality),
             ('body part', self.body_part),
             ('manufacturer', self.manufacturer),
+            ('condition', self.where),
         ):
             if value:
                 parts.append(f'{label} {value!r}')
@@ -132,8 +144,8 @@ class SelectionProblem:
     ----------
     kind: str
       ``unknown-collection``, ``unknown-patient``, ``unknown-study``,
-      ``unknown-series``, ``malformed-uid``, ``bad-manifest`` or
-      ``no-match``.
+      ``unknown-series``, ``malformed-uid``, ``bad-manifest``,
+      ``bad-where`` or ``no-match``.
     value: str
       The offending input.
     message: str
@@ -207,15 +219,22 @@ def resolve_selection(
         collection = _canonical_collection(client, collection, res)
         if collection is None:
             return res
+    where = None
+    if selection.where is not None:
+        where = _where_series(client, selection.where, res)
+        if where is None:
+            return res
 
     if uids or selection.manifest:
         series = _lookup_uids(client, list(dict.fromkeys(uids)), res, jobs)
         series = [s for s in series if _matches(s, selection, collection)]
-        if not series and not res.problems:
-            res.problems.append(_no_match(selection))
     elif selection.is_empty:
         msg = 'empty selection: give a collection, patient, study, series or manifest'
         raise ValueError(msg)
+    elif where is not None and not (collection or selection.patient or selection.study):
+        series = [s for s in where.values() if _matches(s, selection, None)]
+    elif collection is None and not (selection.patient or selection.study):
+        series = _every_collection(client, selection, jobs)
     else:
         series = client.get_series(
             collection=collection,
@@ -225,10 +244,58 @@ def resolve_selection(
             body_part=selection.body_part,
             manufacturer=selection.manufacturer,
         )
-        if not series:
+    if where is not None:
+        series = [s for s in series if s.series_uid in where]
+    if not series and not res.problems:
+        if uids or selection.manifest or selection.all_collections or where:
+            res.problems.append(_no_match(selection))
+        else:
             res.problems.append(_explain_empty(client, selection, collection))
     res.series = sorted(series, key=_sort_key)
     return res
+
+
+def _where_series(
+    client: SeriesSource, condition: str, res: Resolution
+) -> dict[str, SeriesInfo] | None:
+    """The series matching the SQL ``condition``, by UID; ``None`` (and a
+    problem) if the condition cannot be answered."""
+    finder = getattr(client, 'series_where', None)
+    if finder is None:
+        res.problems.append(
+            SelectionProblem(
+                'bad-where',
+                condition,
+                f'a condition (--where) is answered by the IDC index only, not '
+                f'by {client.where}: add --index idc',
+            )
+        )
+        return None
+    try:
+        found: list[SeriesInfo] = finder(condition)
+    except WhereError as e:
+        res.problems.append(SelectionProblem('bad-where', condition, str(e)))
+        return None
+    return {s.series_uid: s for s in found}
+
+
+def _every_collection(
+    client: SeriesSource, selection: Selection, jobs: int
+) -> list[SeriesInfo]:
+    """The series of every collection that pass the selection's filters:
+    one query of the IDC index, or NBIA asked collection by collection
+    (its one listing of everything is one huge answer)."""
+    filters = {
+        'modality': selection.modality,
+        'body_part': selection.body_part,
+        'manufacturer': selection.manufacturer,
+    }
+    if hasattr(client, 'series_where') or any(filters.values()):
+        return client.get_series(**filters)
+    names = client.get_collection_values()
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        answers = pool.map(lambda name: client.get_series(collection=name), names)
+        return [s for series in answers for s in series]
 
 
 def _s5cmd_uids(

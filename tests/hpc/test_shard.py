@@ -101,6 +101,8 @@ def test_job_argv_carries_every_option(tmp_path: Path) -> None:
         'modality': 'CT',
         'body_part': 'CHEST',
         'manufacturer': 'GE',
+        'all_collections': True,
+        'where': "PatientSex = 'F' AND Modality = 'CT'",
         'store_url': 'https://example.org/store',
         'api_url': 'nlst',
         'datacite_url': 'http://127.0.0.1:1',
@@ -125,7 +127,11 @@ def test_job_argv_carries_every_option(tmp_path: Path) -> None:
             parser.add_argument(
                 *param.cmd_args,
                 dest=name,
-                **{k: v for k, v in param.cmd_kwargs.items() if k != 'doc'},
+                **{
+                    k: v
+                    for k, v in param.cmd_kwargs.items()
+                    if k not in ('doc', 'dest')
+                },
             )
     back = vars(parser.parse_args(argv[2:]))
     assert back['store'] == str(tmp_path.absolute())

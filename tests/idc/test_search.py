@@ -62,6 +62,12 @@ def _selections(srv: LookalikeServer, manifest: Path) -> list[Selection]:
         Selection(collection=PHI, body_part='chest'),
         Selection(collection=ENC, manufacturer='LOOKALIKE MEDICAL'),
         Selection(collection=PHI, modality='PT'),
+        # across collections: filters alone, every collection
+        Selection(modality='MR'),
+        Selection(body_part='chest', modality='CT'),
+        Selection(all_collections=True),
+        Selection(all_collections=True, manufacturer='LOOKALIKE MEDICAL'),
+        Selection(modality='NOPE'),
         Selection(collection='NOPE'),
         Selection(patient='NOBODY'),
         Selection(series=('1.2.3.4', '1.2.x')),
@@ -102,6 +108,45 @@ def test_offline_search_agrees_with_nbia(
             # collection without one has a made-up DOI there
             if a.data_description_uri:
                 assert a.data_description_uri == b.data_description_uri
+
+
+def test_a_condition_over_the_index(
+    tcia: LookalikeServer, full_index: IdcIndex
+) -> None:
+    """``--where``: any SQL condition over the index's columns, across
+    collections, combined with the other parts; a bad one is refused with
+    the column named."""
+    wanted = {
+        s.uid
+        for s in tcia.archive.iter_series()
+        if s.patient.sex == 'O' and s.modality != 'SEG'
+    }
+    cond = "PatientSex = 'O' AND Modality <> 'SEG'"
+    res = resolve_selection(full_index, Selection(where=cond))
+    assert not res.problems
+    assert {s.series_uid for s in res.series} == wanted
+    assert len({s.collection for s in res.series}) >= 2  # noqa: PLR2004
+    # a part of a selection like any other
+    res = resolve_selection(full_index, Selection(collection=ENC, where=cond))
+    assert {s.collection for s in res.series} <= {ENC}
+    # nothing matches: said so
+    res = resolve_selection(full_index, Selection(where="PatientSex = 'X'"))
+    assert [p.kind for p in res.problems] == ['no-match']
+    # a column the index lacks is named, with the one meant
+    res = resolve_selection(full_index, Selection(where="PatientSx = 'F'"))
+    assert [p.kind for p in res.problems] == ['bad-where'] and not res.series
+    assert (
+        "no column 'PatientSx' (did you mean 'PatientSex'?)" in res.problems[0].message
+    )
+    # one expression, never a statement
+    for bad in ('1=1; DROP VIEW tcia', '1=1) UNION SELECT 1 --', 'Modality = '):
+        res = resolve_selection(full_index, Selection(where=bad))
+        assert [p.kind for p in res.problems] == ['bad-where'], bad
+    assert resolve_selection(full_index, Selection(modality='MR')).series
+    # NBIA cannot answer a condition
+    res = resolve_selection(NbiaClient(tcia.api_url), Selection(where=cond))
+    assert [p.kind for p in res.problems] == ['bad-where']
+    assert '--index idc' in res.problems[0].message
 
 
 def test_collections_by_id_and_doi(full_index: IdcIndex) -> None:

@@ -19,6 +19,7 @@ from datalad_tcia.pipeline import (
     RunSettings,
     Selection,
     SeriesOutcome,
+    TopOutcome,
     add_selection,
 )
 from datalad_tcia.store import StoreLayout
@@ -40,10 +41,11 @@ def test_every_step_then_nothing(
     kinds = [type(o) for o in out]
     n = len(lookalike_series(tcia, PHI))
     assert kinds.count(SeriesOutcome) == n
-    assert kinds[-4:] == [
+    assert kinds[-5:] == [
         CollectionOutcome,
         CatalogOutcome,
         ArchivesOutcome,
+        TopOutcome,
         CloneOutcome,
     ]
     assert all(o.status == 'ok' for o in out), [

@@ -17,7 +17,7 @@ PIPELINE = Path(pl.__file__).parent
 
 def test_every_outcome_kind_has_a_result_record() -> None:
     kinds = typing.get_args(pl.Outcome)
-    assert len(kinds) == 11
+    assert len(kinds) == 12
     base = to_result.dispatch(object)
     missing = [k.__name__ for k in kinds if to_result.dispatch(k) is base]
     assert missing == []
