@@ -21,6 +21,11 @@ its own. Points:
   name).
 ``publish``
   between the two renames that publish a new deposit.
+``version``
+  after the collection dataset's new commit, before its version tag.
+``top``
+  after the top-level dataset's new commit, before its version tag and
+  its deposit.
 ``header``
   a Range request for a file's header from IDC (``--source idc``) has
   been answered (the N-th of the run), its bytes not yet used.
@@ -171,6 +176,21 @@ def at_version(counter: Counter) -> None:
     collection.make_version = make_version  # type: ignore[assignment]
 
 
+def at_top(counter: Counter) -> None:
+    """After the store's top-level dataset registered the collections
+    (its new commit), before its version tag and deposit."""
+    top = importlib.import_module('datalad_tcia.pipeline.build_top')
+
+    real = top._make_version
+
+    def make_version(*args: Any) -> str | None:
+        if counter.hit():
+            die('top')
+        return real(*args)
+
+    top._make_version = make_version
+
+
 def at_header(counter: Counter) -> None:
     from datalad_tcia.idc.s3 import S3Client
 
@@ -193,6 +213,7 @@ POINTS = {
     'push': at_push,
     'publish': at_publish,
     'version': at_version,
+    'top': at_top,
     'header': at_header,
 }
 

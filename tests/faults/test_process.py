@@ -194,6 +194,35 @@ def test_kill_between_commit_and_version(
     )
 
 
+def test_kill_while_the_top_level_dataset_is_written(
+    tcia: LookalikeServer, tmp_path: Path, fast_retries
+) -> None:
+    """A run is killed after the store's top-level dataset registered the
+    collection's new state, before its version and deposit: the last
+    top-level deposit still clones; the next run names and deposits the
+    new state."""
+    row = Row('process', 'SIGKILL while the top-level dataset is written', 1)
+    store = tmp_path / 'store'
+    run = row.add(tcia_add(tcia, store, '--series', _series(tcia)[0], cwd=tmp_path))
+    assert run.complete(), run.stdout + run.stderr
+    top = store / '.tcia' / 'repo'
+    first = _git(top, 'tag', '-l', 'tcia-*').split()
+    assert len(first) == 1
+    good = deposit_refs(store / 'tcia')['refs/heads/main']
+    run = row.add(
+        tcia_add(tcia, store, '--collection', PHI, cwd=tmp_path, kill=('top', 1))
+    )
+    _after_kill(row, run, store, 'top')
+    assert _git(top, 'tag', '-l', 'tcia-*').split() == first
+    assert deposit_clones(store / 'tcia', tmp_path / 'probe') == good
+    _finish(row, tcia, store, tmp_path, done_before=_done_series(store))
+    tags = _git(top, 'tag', '-l', 'tcia-*').split()
+    assert tags == [*first, f'{first[0]}.2']
+    head = _git(top, 'rev-parse', 'HEAD')
+    assert _git(top, 'rev-parse', f'{tags[-1]}^{{commit}}') == head
+    assert deposit_clones(store / 'tcia', tmp_path / 'probe') == head
+
+
 def test_kill_during_a_revision(tmp_path: Path, fast_retries) -> None:
     """NBIA revised a series; the update is killed while downloading it:
     the deposit keeps the previous version, the last version clones, and
