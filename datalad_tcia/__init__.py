@@ -174,6 +174,18 @@ register_config(
     dialog='question',
 )
 register_config(
+    'datalad.tcia.group-above',
+    'Most patients a collection dataset holds directly',
+    description='A collection of more patients holds them in group '
+    'datasets of up to about a thousand (nlst/100xxx/100012), since '
+    "DataLad's cost of installing one subdataset grows with the square of "
+    'its siblings (0.35 s beside 2,000, 5.7 s beside 26,254). Decided once '
+    'per collection, when it first exceeds this size.',
+    type=EnsureInt(),
+    default=2000,
+    dialog='question',
+)
+register_config(
     'datalad.tcia.max-attempts',
     'Attempts per NBIA request',
     description='How often a request to NBIA is tried in total before it '

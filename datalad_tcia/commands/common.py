@@ -79,3 +79,9 @@ def catalog_limits() -> CatalogLimits:
         max_files=int(datalad.cfg.obtain('datalad.tcia.catalog-max-files')),
         max_subdatasets=int(datalad.cfg.obtain('datalad.tcia.catalog-max-subdatasets')),
     )
+
+
+def group_above() -> int:
+    """``datalad.tcia.group-above``: the most patients a collection dataset
+    holds directly."""
+    return int(datalad.cfg.obtain('datalad.tcia.group-above'))

@@ -20,7 +20,7 @@ from datalad_tcia.dataset import DEFAULT_LAYOUT
 from datalad_tcia.export import store_base_url
 from datalad_tcia.pipeline import build_top, deposit_datasets
 
-from .common import store_path
+from .common import group_above, store_path
 from .constraints import EnsureStoreURL
 from .idc import idc_step, no_idc_param
 from .params import (
@@ -146,6 +146,7 @@ class TciaDepositDataset(ValidatedInterface):
             jobs=jobs,
             force=force,
             idc=idc,
+            group_above=group_above(),
         )
         for outcome in outcomes:
             yield to_result(outcome)

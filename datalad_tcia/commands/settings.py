@@ -9,7 +9,7 @@ from typing import Any
 from datalad_tcia.export import store_base_url
 from datalad_tcia.pipeline import RunSettings
 
-from .common import catalog_limits, citations, dicom_tags, nbia_client
+from .common import catalog_limits, citations, dicom_tags, group_above, nbia_client
 from .idc import plan_and_sources
 
 
@@ -47,5 +47,6 @@ def run_settings(
         base_url=store_base_url(store, store_url),
         keep_archives=keep_archives,
         catalog_limits=catalog_limits(),
+        group_above=group_above(),
     )
     return settings, first

@@ -36,9 +36,11 @@ def update_superdataset(
     patients: Sequence[SubdatasetEntry],
     git_files: dict[str, bytes],
     message: str,
+    drop: Sequence[str] = (),
 ) -> str | None:
-    """Register ``patients`` as (uninstalled) subdatasets; commit if
-    anything changed and return the new commit, else ``None``.
+    """Register ``patients`` as (uninstalled) subdatasets, and no longer
+    the subdatasets ``drop`` names; commit if anything changed and return
+    the new commit, else ``None``.
 
     Each ``.gitmodules`` URL is the patient's plain git repository in the
     store (:func:`~datalad_tcia.export.clone_url`), so that a
@@ -47,11 +49,21 @@ def update_superdataset(
     ``git update-index``: a handful of processes, however many patients.
     """
     modules = _read_gitmodules(path)
+    gone = [modules.pop(n).get('path', n) for n in drop if n in modules]
+    if gone:
+        git(
+            path,
+            'update-index',
+            '--force-remove',
+            '-z',
+            '--stdin',
+            input=''.join(f'{p}\0' for p in gone).encode(),
+        )
     for p in patients:
         entry = modules.setdefault(p.slug, {})
         entry.update({'path': p.slug, 'url': p.url, 'datalad-id': p.dataset_id})
-    if patients:
-        (path / '.gitmodules').write_text(_format_gitmodules(modules), encoding='utf-8')
+    if patients or gone:
+        (path / '.gitmodules').write_text(format_gitmodules(modules), encoding='utf-8')
         git(
             path,
             'update-index',
@@ -62,7 +74,7 @@ def update_superdataset(
     for name, content in git_files.items():
         (path / name).parent.mkdir(parents=True, exist_ok=True)
         (path / name).write_bytes(content)
-    staged = [*git_files, *(['.gitmodules'] if patients else [])]
+    staged = [*git_files, *(['.gitmodules'] if patients or gone else [])]
     if staged:
         git(path, 'add', '--', *staged)
     if git_succeeds(path, 'diff', '--cached', '--quiet'):
@@ -98,7 +110,7 @@ def _read_gitmodules(path: Path) -> dict[str, dict[str, str]]:
     return modules
 
 
-def _format_gitmodules(modules: dict[str, dict[str, str]]) -> str:
+def format_gitmodules(modules: dict[str, dict[str, str]]) -> str:
     """``.gitmodules`` as ``git config --file`` would write it."""
     lines = []
     for name, variables in modules.items():

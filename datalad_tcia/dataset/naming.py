@@ -85,6 +85,41 @@ def assign_slugs(
     return out
 
 
+#: patients a collection dataset holds directly; a collection with more
+#: holds its patients in group datasets (see :func:`group_digits`)
+GROUP_ABOVE = 2000
+#: the most group datasets a grouped collection should have
+MAX_GROUPS = 1000
+
+
+def group_digits(slugs: Iterable[str], most: int = MAX_GROUPS) -> int:
+    """How many trailing characters of a slug a group's name replaces:
+    the fewest that make at most ``most`` groups (NLST's 26,254 patients,
+    ``100002`` ... ``218xxx``: 3, 119 groups of up to 1,000).
+
+    >>> group_digits([f'{100000 + 4 * i}' for i in range(26254)])
+    3
+    >>> group_digits([f'P-{i:04d}' for i in range(3000)], most=40)
+    2
+    """
+    names = list(slugs)
+    for digits in range(1, 64):
+        if len({group_of(s, digits) for s in names}) <= most:
+            return digits
+    return 64
+
+
+def group_of(slug: str, digits: int) -> str:
+    """The group dataset a patient's dataset lives in: its slug with the
+    last ``digits`` characters replaced by ``x`` (``100012`` -> ``100xxx``
+    holds ``100000`` ... ``100999``).
+
+    >>> group_of('100012', 3), group_of('LIDC-IDRI-0001', 2), group_of('7', 3)
+    ('100xxx', 'LIDC-IDRI-00xx', 'xxx')
+    """
+    return slug[:-digits] + 'x' * digits if len(slug) > digits else 'x' * digits
+
+
 def _last5(uid: str | None) -> str:
     return (uid or '')[-5:] or 'NA'
 

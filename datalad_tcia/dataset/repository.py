@@ -153,18 +153,24 @@ def remote_of_url(url: str) -> str:
 BRANCH = 'main'
 
 
-def create_dataset(path: Path, description: str) -> Dataset:
+def create_dataset(path: Path, description: str, *, annex: bool = True) -> Dataset:
     """A new DataLad dataset whose branch is ``main`` whatever git's
-    ``init.defaultBranch`` (deposits look the same from every machine)."""
+    ``init.defaultBranch`` (deposits look the same from every machine);
+    a plain git one without ``annex``."""
     ds = Dataset(path)
-    ds.create(result_renderer='disabled', description=description)
+    if annex:
+        ds.create(result_renderer='disabled', description=description)
+    else:
+        ds.create(result_renderer='disabled', annex=False)
     current = current_branch(path)
     if current != BRANCH:
         git(path, 'branch', '-m', current, BRANCH)
     return ds
 
 
-def ensure_dataset(path: Path, description: str, tmp: Path) -> Dataset:
+def ensure_dataset(
+    path: Path, description: str, tmp: Path, *, annex: bool = True
+) -> Dataset:
     """Create a DataLad dataset (the collection superdataset) with
     ``datalad create``, unless it exists.
 
@@ -178,7 +184,7 @@ def ensure_dataset(path: Path, description: str, tmp: Path) -> Dataset:
     if ds.is_installed():
         return ds
     try:
-        create_dataset(tmp, description)
+        create_dataset(tmp, description, annex=annex)
         os.rename(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -55,8 +55,8 @@ class CollectionEntry:
     title, doi, license: str or None
       From its ``CITATION.cff`` and its provenance record.
     holdings: mapping
-      ``patients`` (its subdatasets) and, where its provenance record
-      counts them, ``studies``, ``series``, ``files`` and ``bytes``.
+      ``patients`` and, where its provenance record counts them,
+      ``studies``, ``series``, ``files`` and ``bytes``.
     """
 
     collection_id: str
@@ -103,9 +103,8 @@ def published_head(layout: StoreLayout) -> str | None:
 
 def published_collection(layout: StoreLayout, base_url: str) -> CollectionEntry | None:
     """What the top-level dataset records of the collection at ``layout``
-    (read from its published repository: one ``git cat-file`` and one
-    ``git ls-tree``), or ``None`` if the collection has no published
-    dataset.
+    (read from its published repository: one ``git cat-file``), or
+    ``None`` if the collection has no published dataset.
 
     Raises
     ------
@@ -136,7 +135,9 @@ def published_collection(layout: StoreLayout, base_url: str) -> CollectionEntry 
     record = record if isinstance(record, dict) else {}
     cff = cff_scalars(blobs.get(specs[2], b'').decode('utf-8', 'replace'))
     holdings = dict(record.get('holdings') or {})
-    holdings['patients'] = len(gitlinks(deposit.bare, commit))
+    if 'patients' not in holdings:
+        # recorded before holdings were: its subdatasets (it has no groups)
+        holdings['patients'] = len(gitlinks(deposit.bare, commit))
     return CollectionEntry(
         collection_id=layout.cid,
         collection=str(record.get('collection') or layout.collection),

@@ -249,3 +249,22 @@ def load_slugs(layout: StoreLayout) -> dict[str, str]:
 def save_slugs(layout: StoreLayout, slugs: Mapping[str, str]) -> None:
     """Record the PatientID -> slug mapping (atomically)."""
     atomic_write_json(layout.patients, dict(slugs))
+
+
+def load_grouping(layout: StoreLayout) -> int | None:
+    """How many trailing characters of a slug name its group dataset
+    (see :func:`~datalad_tcia.dataset.naming.group_of`), or ``None``: the
+    collection dataset holds its patients directly."""
+    try:
+        data = json.loads(layout.grouping.read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    digits = data.get('digits') if isinstance(data, dict) else None
+    return digits if isinstance(digits, int) and digits > 0 else None
+
+
+def save_grouping(layout: StoreLayout, digits: int) -> None:
+    """Record that the collection's patients live in group datasets
+    (once recorded, for good: the paths of its patients never move
+    again)."""
+    atomic_write_json(layout.grouping, {'digits': digits})

@@ -202,6 +202,7 @@ def add_selection(
                     patients=plan.collections[name],
                     collection_step=False,
                     idc=idc,
+                    group_above=settings.group_above,
                 ),
             )
         return
@@ -231,6 +232,7 @@ def add_selection(
             deposit=deposit,
             idc=idc,
             citation=citation,
+            group_above=settings.group_above,
         ):
             if isinstance(built, CollectionOutcome):
                 clone = built.url

@@ -18,6 +18,8 @@ from datalad_tcia.dataset import (
     remove_stale_datasets,
     update_superdataset,
 )
+from datalad_tcia.dataset.groups import update_groups
+from datalad_tcia.dataset.naming import GROUP_ABOVE, group_digits, group_of
 from datalad_tcia.dataset.provenance import (
     CITATION,
     PROVENANCE,
@@ -26,7 +28,13 @@ from datalad_tcia.dataset.provenance import (
 )
 from datalad_tcia.dataset.versions import gitlinks
 from datalad_tcia.export import clone_url, push_deposit
-from datalad_tcia.metadata import CollectionDeposit, load_slugs, save_slugs
+from datalad_tcia.metadata import (
+    CollectionDeposit,
+    load_grouping,
+    load_slugs,
+    save_grouping,
+    save_slugs,
+)
 from datalad_tcia.nbia import SeriesInfo
 from datalad_tcia.store import COLLECTION, StoreLayout
 from datalad_tcia.store.git import cat_blobs
@@ -38,12 +46,16 @@ from .outcomes import CollectionOutcome
 lgr = logging.getLogger('datalad.tcia.pipeline.build_collection')
 
 
-def prepare_collection(deposit: CollectionDeposit) -> dict[str, str]:
+def prepare_collection(
+    deposit: CollectionDeposit, group_above: int = GROUP_ABOVE
+) -> dict[str, str]:
     """Clean up after interrupted runs and give every patient a slug.
 
     Call while holding the collection's lock. Returns PatientID -> slug;
     the mapping is recorded in the store (deposit URLs depend on it, so an
-    assignment never changes).
+    assignment never changes). A collection of more than ``group_above``
+    patients holds them in group datasets from now on (recorded: see
+    :mod:`~datalad_tcia.dataset.groups`).
     """
     layout = deposit.layout
     # patients' leftovers are removed under their own locks (build_patient)
@@ -53,6 +65,15 @@ def prepare_collection(deposit: CollectionDeposit) -> dict[str, str]:
     slugs = assign_slugs(deposit.patients, old)
     if slugs != old:
         save_slugs(layout, slugs)
+    if len(slugs) > group_above and load_grouping(layout) is None:
+        digits = group_digits(slugs.values())
+        save_grouping(layout, digits)
+        lgr.info(
+            '%s: %d patients, held in group datasets (%s...)',
+            layout.collection,
+            len(slugs),
+            group_of(min(slugs.values()), digits),
+        )
     return slugs
 
 
@@ -113,16 +134,24 @@ def build_collection(
         ensure_superdataset(
             path, f'TCIA collection {layout.collection}', layout.temp_path(path)
         )
+        digits = load_grouping(layout)
+        subs, drop = list(entries), []
+        if digits is not None:
+            subs = update_groups(layout, entries, base_url, digits)
+            # patients registered before the collection was grouped
+            groups = {group_of(s, digits) for s in load_slugs(layout).values()}
+            drop = [name for name in gitlinks(path) if name not in groups]
         files = dict(git_files)
         if record is not None:
-            files.update(_self_description(path, entries, record, citation))
+            files.update(_self_description(path, subs, record, citation))
         commit = update_superdataset(
             path,
-            entries,
+            subs,
             files,
             f'Register {len(entries)} patient dataset(s) of TCIA collection '
             f'{layout.collection}\n\nEach subdataset URL points at its git '
             f'repository in {base_url}/{layout.patient_deposits}',
+            drop,
         )
         version = make_version(layout)
         pushed = push_deposit(path, deposit, force=force)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from datalad_tcia.datacite import Citation
 from datalad_tcia.dataset import DEFAULT_LAYOUT, SubdatasetEntry
+from datalad_tcia.dataset.naming import GROUP_ABOVE
 from datalad_tcia.metadata import CollectionDeposit, SeriesDeposit, read_collection
 from datalad_tcia.store import StoreLock, StoreLocked, unwritable
 
@@ -41,6 +42,7 @@ def deposit_datasets(
     collection_step: bool = True,
     idc: IdcSources | None = None,
     citation: Citation | None = None,
+    group_above: int = GROUP_ABOVE,
 ) -> Iterator[PatientOutcome | CollectionOutcome | IdcOutcome | Problem]:
     """Build and deposit the patient datasets and the superdataset of
     ``collection`` (name or collection id) from its metadata deposit
@@ -53,7 +55,8 @@ def deposit_datasets(
     superdataset and its deposit), which ``collection_step=False`` skips.
     With ``idc``, each patient's files gain IDC's URLs first (see
     :func:`~.idc_sources.refresh_idc`). ``citation`` (the collection's DataCite
-    record) becomes the collection dataset's ``CITATION.cff``.
+    record) becomes the collection dataset's ``CITATION.cff``. A collection
+    of more than ``group_above`` patients holds them in group datasets.
     """
     deposit = deposit or read_collection(store, collection)
     for problem in deposit.problems:
@@ -72,7 +75,7 @@ def deposit_datasets(
         # short: slugs are assigned under the collection's lock, which
         # other processes (shards) hold as briefly: wait for it
         with StoreLock(layout.lock, wait=COLLECTION_LOCK_WAIT):
-            slugs = prepare_collection(deposit)
+            slugs = prepare_collection(deposit, group_above)
     except StoreLocked as e:
         yield Problem('patient', 'impossible', str(e), path=layout.root)
         return

@@ -17,12 +17,12 @@ from pathlib import Path
 
 from datalad.utils import bytes2human
 
+from datalad_tcia.dataset.groups import patient_commits
 from datalad_tcia.dataset.provenance import PROVENANCE
 from datalad_tcia.dataset.versions import (
     FileChanges,
     changed_patients,
     file_changes,
-    gitlinks,
     next_version,
     subjects,
     tag_version,
@@ -30,7 +30,7 @@ from datalad_tcia.dataset.versions import (
     version_tags,
 )
 from datalad_tcia.export import clone_url, push_deposit
-from datalad_tcia.metadata import load_slugs
+from datalad_tcia.metadata import load_grouping, load_slugs
 from datalad_tcia.store import StoreLayout, StoreLock
 from datalad_tcia.store.git import cat_blobs, git, git_line, git_succeeds, rev_parse
 
@@ -56,8 +56,11 @@ def make_version(layout: StoreLayout) -> str | None:
     previous = tags[-1] if tags else None
     if previous and tagged_commit(path, previous) == head:
         return None
-    before = gitlinks(path, f'refs/tags/{previous}') if previous else {}
-    now = gitlinks(path)
+    # the patients' commits, through the group datasets if there are any
+    digits = load_grouping(layout)
+    tag = f'refs/tags/{previous}'
+    before = patient_commits(layout, digits, tag) if previous else {}
+    now = patient_commits(layout, digits)
     changed = changed_patients(before, now)
     name = next_version(tags, datetime.now(timezone.utc).date(), _source_suffix(path))
     lines = [f'TCIA {layout.collection}: version {name}', '']

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from datalad_tcia.archive import DEFAULT_TAGS
 from datalad_tcia.datacite import CitationLookup
+from datalad_tcia.dataset.naming import GROUP_ABOVE
 from datalad_tcia.idc import IdcIndex
 from datalad_tcia.nbia import NbiaClient
 from datalad_tcia.pipeline.select import SeriesSource
@@ -50,6 +51,9 @@ class RunSettings:
       Keep NBIA archives after the datasets are verified.
     catalog_limits: CatalogLimits or None
       Sizes of catalog pages.
+    group_above: int
+      The most patients a collection dataset holds directly (more: in
+      group datasets).
     """
 
     store: Path
@@ -64,6 +68,7 @@ class RunSettings:
     base_url: str = ''
     keep_archives: bool = False
     catalog_limits: CatalogLimits | None = None
+    group_above: int = GROUP_ABOVE
 
     def __post_init__(self) -> None:
         if self.source not in ACQUISITION_SOURCES:

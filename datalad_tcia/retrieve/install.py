@@ -3,9 +3,10 @@
 A subdataset whose URL git can clone by itself (``file://``, a path,
 ``http(s)://``, ``ssh``: the store's plain repositories) is installed with
 ``git clone``, the commit the superdataset records checked out, ``git
-annex init`` (which enables the web remotes ``idc`` and ``nbia`` and no
-process of its own) and ``git submodule init`` in the superdataset, so
-that DataLad sees it installed as if it had done it. Any other URL (the
+annex init`` where it has an annex (which enables the web remotes ``idc``
+and ``nbia`` and no process of its own; a group dataset has none) and
+``git submodule init`` in the superdataset, so that DataLad sees it
+installed as if it had done it. Any other URL (the
 ``datalad-annex::`` deposits of earlier stores) is installed by DataLad
 itself. A failed install leaves nothing at the subdataset's path.
 """
@@ -148,11 +149,29 @@ def _clone(sub: Subdataset) -> InstallResult:
         head = git(target, 'rev-parse', 'HEAD').decode().strip()
         if head != sub.commit:
             git(target, 'checkout', '--quiet', sub.commit)
-        git(target, 'annex', 'init', '--quiet')
+        if _has_annex(target):
+            # a group dataset of a big collection is plain git
+            git(target, 'annex', 'init', '--quiet')
     except GitError as e:
         _remove(target, existed)
         return InstallResult(sub, str(e))
     return InstallResult(sub)
+
+
+def _has_annex(clone: Path) -> bool:
+    """Whether a fresh clone's remote has a ``git-annex`` branch (read from
+    the refs git clone wrote, whatever the remote's name: no process)."""
+    git_dir = clone / '.git'
+    if any(git_dir.glob('refs/remotes/*/git-annex')):
+        return True
+    try:
+        packed = (git_dir / 'packed-refs').read_text()
+    except FileNotFoundError:
+        return False
+    return any(
+        ref.startswith('refs/remotes/') and ref.endswith('/git-annex')
+        for ref in (line.partition(' ')[2] for line in packed.splitlines())
+    )
 
 
 def _datalad_install(sub: Subdataset) -> InstallResult:

@@ -7,8 +7,11 @@
       metadata/<SeriesInstanceUID>_metadata_archive.json
       metadata/<SeriesInstanceUID>_metadata_dicoms.json
       metadata/patients.json                 PatientID -> slug
+      metadata/grouping.json                 patients in group datasets?
       repos/<slug>/, repos/collection/       working copies of the datasets
+      repos/.groups/<group>/                 ... of group datasets
       datasets/<slug>_XDLRA--{refs,repo-export}
+      groups/<group>.git                     group datasets (big collections)
       collection_XDLRA--{refs,repo-export}
       catalog/
       .datalad-tcia.lock
@@ -215,6 +218,12 @@ class StoreLayout:
         """The PatientID -> slug mapping (``metadata/patients.json``)."""
         return self.metadata / 'patients.json'
 
+    @property
+    def grouping(self) -> Path:
+        """Whether, and how, the collection dataset holds its patients in
+        group datasets (``metadata/grouping.json``)."""
+        return self.metadata / 'grouping.json'
+
     # -- datasets -----------------------------------------------------------
     @property
     def repos(self) -> Path:
@@ -229,6 +238,16 @@ class StoreLayout:
     def collection_repo(self) -> Path:
         """Working copy of the collection superdataset."""
         return self.repos / COLLECTION
+
+    def group_repo(self, group: str) -> Path:
+        """Working copy of a group dataset (a collection's patients, in
+        collections too big to hold them all directly)."""
+        return self.repos / '.groups' / group
+
+    def group_deposit(self, group: str) -> DepositPaths:
+        """The plain git repository of a group dataset
+        (``<collection-id>/groups/<group>.git``)."""
+        return DepositPaths(self.root / 'groups' / group, f'{self.cid}/groups/{group}')
 
     def patient_repos(self) -> list[Path]:
         """Working copies of the patient datasets."""

@@ -185,3 +185,42 @@ def test_update_makes_one_version_of_the_changed_collection_and_the_store(
         newest = _tags(repos[RT])[-1]
         described = run_ok(['git', 'describe', '--tags'], clone / cid).strip()
         assert described == newest
+
+
+@pytest.mark.slow
+def test_a_grouped_collection_installs_and_gets_like_a_flat_one(
+    tcia: LookalikeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A collection above ``datalad.tcia.group-above`` patients: its
+    patients in group datasets, which plain DataLad and ``tcia-get``
+    install on the way to a patient; every file arrives."""
+    import datalad
+
+    store = tmp_path / 'store'
+    monkeypatch.setenv('DATALAD_TCIA_GROUP__ABOVE', '1')
+    datalad.cfg.reload(force=True)
+    try:
+        res = tcia_add(collection=PHI, **_common(tcia, store))
+    finally:
+        monkeypatch.undo()
+        datalad.cfg.reload(force=True)
+    assert res[-1]['status'] == 'ok', res[-1]
+    env = fresh_env(tmp_path / 'home')
+    clone = tmp_path / 'clone'
+    url = TopLayout(store).deposit.bare.as_uri()
+    run_ok([DATALAD, 'clone', url, str(clone)], tmp_path, env=env)
+    cid = collection_id(PHI)
+    # plain DataLad: the collection, the group, the patient
+    run_ok([DATALAD, 'get', '-n', f'{cid}/Pseudo-PHI-00x/Pseudo-PHI-001'], clone, env)
+    assert (clone / cid / 'Pseudo-PHI-00x' / 'Pseudo-PHI-001' / '.git').exists()
+    # tcia-get: the other patient, through the installed group, with files
+    out = run_ok(
+        [DATALAD, '-f', 'json', 'tcia-get', f'{cid}/Pseudo-PHI-00x/Pseudo-PHI-002'],
+        clone,
+        env,
+    )
+    assert '"status": "error"' not in out, out
+    got = list((clone / cid / 'Pseudo-PHI-00x' / 'Pseudo-PHI-002').rglob('*.dcm'))
+    assert got and all(p.stat().st_size for p in got)
+    # the group dataset is plain git: no annex was made for it
+    assert not (clone / cid / 'Pseudo-PHI-00x' / '.git' / 'annex').exists()

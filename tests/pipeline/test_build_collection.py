@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 
+from datalad_tcia.dataset.groups import patient_commits
 from datalad_tcia.dataset.provenance import PROVENANCE
+from datalad_tcia.dataset.versions import gitlinks
 from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.metadata import load_slugs, read_collection
+from datalad_tcia.metadata import load_grouping, load_slugs, read_collection
 from datalad_tcia.pipeline import (
     PatientOutcome,
     RunSettings,
@@ -78,3 +80,44 @@ def test_the_superdataset_of_the_patients(acquired: RunSettings) -> None:
     cff = run_ok(['git', 'show', 'HEAD:CITATION.cff'], repo)
     assert citation is not None and citation.title in cff
     assert (layout.collection_deposit.bare / 'info' / 'refs').exists()
+
+
+def test_a_big_collection_holds_its_patients_in_groups(acquired: RunSettings) -> None:
+    """Above ``group_above`` patients, the collection dataset's subdatasets
+    are group datasets (plain git, published as ``groups/<group>.git``)
+    whose subdatasets are the patients; a collection built flat before is
+    regrouped in one new version, and stays grouped."""
+    store = acquired.store
+    layout = StoreLayout(store, PHI)
+    build = list(deposit_datasets(store, PHI, acquired.base_url))
+    patients = {o.slug: o.commit for o in build if isinstance(o, PatientOutcome)}
+    assert set(gitlinks(layout.collection_repo)) == set(patients)
+    out = list(deposit_datasets(store, PHI, acquired.base_url, group_above=1))
+    assert {o.status for o in out} <= {'ok', 'notneeded'}, out
+    digits = load_grouping(layout)
+    assert digits == 1
+    assert gitlinks(layout.collection_repo) == {
+        'Pseudo-PHI-00x': run_ok(
+            ['git', 'rev-parse', 'HEAD'], layout.group_repo('Pseudo-PHI-00x')
+        ).strip()
+    }
+    group = layout.group_repo('Pseudo-PHI-00x')
+    assert gitlinks(group) == patients
+    assert not (group / '.git' / 'annex').exists()
+    bare = layout.group_deposit('Pseudo-PHI-00x').bare
+    assert (bare / 'info' / 'refs').exists()
+    modules = run_ok(['git', 'config', '-f', '.gitmodules', '--list'], group)
+    assert f'{acquired.base_url}/pseudo_phi_dicom_data/datasets/Pseudo-PHI-001.git' in (
+        modules
+    )
+    listing = ['git', 'config', '-f', '.gitmodules', '--list']
+    top = run_ok(listing, layout.collection_repo)
+    assert 'groups/Pseudo-PHI-00x.git' in top and 'Pseudo-PHI-001' not in top
+    # the patients, through the group, at the version the collection names
+    tags = run_ok(['git', 'tag', '--list'], layout.collection_repo).split()
+    assert len(tags) == 2  # noqa: PLR2004  flat, then grouped
+    assert patient_commits(layout, digits, f'refs/tags/{tags[-1]}') == patients
+    # grouped for good, and nothing new: nothing changes
+    again = list(deposit_datasets(store, PHI, acquired.base_url))
+    assert {o.status for o in again} == {'notneeded'}, again
+    assert run_ok(['git', 'tag', '--list'], layout.collection_repo).split() == tags
