@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -170,12 +170,15 @@ class CollectionDeposit:
     problems: list[str] = field(default_factory=list)
 
 
-def read_collection(store: Path, collection: str) -> CollectionDeposit:
-    """Read the metadata deposit of ``collection`` (name or collection id)."""
+def read_collection(
+    store: Path, collection: str, only: Iterable[str] | None = None
+) -> CollectionDeposit:
+    """Read the metadata deposit of ``collection`` (name or collection id):
+    every series, or those of the SeriesInstanceUIDs ``only``."""
     layout = StoreLayout(store, collection)
     name = collection
     out = CollectionDeposit(layout)
-    for uid in layout.deposited_series():
+    for uid in layout.deposited_series() if only is None else sorted(only):
         try:
             dep = read_series_deposit(layout, uid)
         except (FileNotFoundError, MetadataError) as e:

@@ -35,11 +35,11 @@ from datalad_tcia.metadata import (
     save_grouping,
     save_slugs,
 )
-from datalad_tcia.nbia import SeriesInfo
 from datalad_tcia.store import COLLECTION, StoreLayout
 from datalad_tcia.store.git import cat_blobs
 
 from .build_patient import BUILD_ERRORS, failure_message
+from .gather_provenance import PatientSummary, summarize_patients
 from .make_version import make_version
 from .outcomes import CollectionOutcome
 
@@ -81,35 +81,14 @@ def license_files(deposit: CollectionDeposit) -> dict[str, bytes]:
     """Files every dataset of the collection commits to git: the LICENSE
     that TCIA puts into its archives, or for series that came without one
     (from IDC) the same text made from the series' licence."""
-    deps = [d for deps in deposit.patients.values() for d in deps]
-    text = next((d.record.license_text for d in deps if d.record.license_text), None)
-    if text is None:
-        text = next(
-            (
-                license_text(deposit.layout.collection, d.series)
-                for d in deps
-                if d.series.license_name
-            ),
-            None,
-        )
+    return license_files_of(summarize_patients(deposit))
+
+
+def license_files_of(summaries: Sequence[PatientSummary]) -> dict[str, bytes]:
+    """:func:`license_files` from the summaries of the patients."""
+    text = next((p.license_text for p in summaries if p.license_text), None)
+    text = text or next((p.made_license for p in summaries if p.made_license), None)
     return {'LICENSE': text.encode()} if text else {}
-
-
-def license_text(collection: str, series: SeriesInfo) -> str:
-    """The LICENSE text NBIA writes into its archives (``nbia-api.md``
-    4.1), from a series' licence name and URL.
-
-    >>> s = SeriesInfo('1', None, None, 'C', license_name='CC BY 4.0',
-    ...                license_uri='https://creativecommons.org/licenses/by/4.0/')
-    >>> license_text('C', s)[:60]
-    'License Information. The C collection is distributed under t'
-    """
-    return (
-        f'License Information. The {collection} collection is distributed '
-        f'under the {series.license_name or "Not Specified"} at '
-        f'{series.license_uri or "Not Specified"} By downloading the data, '
-        'you agree to abide by terms of this license.\n'
-    )
 
 
 def build_collection(

@@ -4,7 +4,7 @@ lock), then the collection superdataset (under the collection's lock)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -12,12 +12,18 @@ from datalad_tcia.datacite import Citation
 from datalad_tcia.dataset import DEFAULT_LAYOUT, SubdatasetEntry
 from datalad_tcia.dataset.naming import GROUP_ABOVE
 from datalad_tcia.metadata import CollectionDeposit, SeriesDeposit, read_collection
-from datalad_tcia.store import StoreLock, StoreLocked, unwritable
+from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked, unwritable
 
-from .build_collection import build_collection, license_files, prepare_collection
+from .build_collection import build_collection, license_files_of, prepare_collection
 from .build_patient import PatientWork, build_patient
-from .gather_provenance import provenance_record
+from .gather_provenance import (
+    PatientSummary,
+    provenance_of,
+    summarize_patient,
+    summarize_patients,
+)
 from .idc_sources import IdcSources
+from .ledger import Unchanged, build_conditions, load_built
 from .make_version import record_built
 from .outcomes import CollectionOutcome, IdcOutcome, PatientOutcome, Problem
 from .withdraw import withdrawn_patients
@@ -58,10 +64,35 @@ def deposit_datasets(
     record) becomes the collection dataset's ``CITATION.cff``. A collection
     of more than ``group_above`` patients holds them in group datasets.
     """
-    deposit = deposit or read_collection(store, collection)
+    first = deposit.layout if deposit is not None else StoreLayout(store, collection)
+    stamps = first.record_stamps()  # before any record is read
+    idc_version = idc.index.version if idc else None
+    template = template or DEFAULT_LAYOUT
+    done = Unchanged(first, stamps, {} if force else load_built(first), template)
+    done.keep(idc_version)
+    if deposit is None:
+        # only the series of patients not built from their records as they
+        # are: an unchanged patient's records are not even read
+        name = next((r.collection for r in done.records.values()), collection)
+        deposit = read_collection(store, name, only=done.unknown())
+        done.discard(deposit.patients)
+    else:
+        done.discard_unlike(deposit.patients)
+    while True:
+        git_files = license_files_of([*done.summaries(), *summarize_patients(deposit)])
+        done.discard_unless(build_conditions(template, git_files, idc_version))
+        missing = done.unread(deposit.patients)
+        if not missing:
+            break
+        more = read_collection(store, deposit.layout.collection, only=missing)
+        for pid, deps in more.patients.items():
+            mine = deposit.patients.setdefault(pid, [])
+            mine.extend(deps)
+            mine.sort(key=lambda d: d.record.series_uid)  # as read at once
+        deposit.problems.extend(more.problems)
     for problem in deposit.problems:
         yield Problem('patient', 'error', problem)
-    if not deposit.patients:
+    if not deposit.patients and not done.records:
         yield Problem(
             'patient',
             'impossible',
@@ -84,15 +115,16 @@ def deposit_datasets(
             'patient', 'impossible', unwritable(layout.root, e), path=layout.root
         )
         return
-    git_files = license_files(deposit)
+    conditions = build_conditions(template, git_files, idc_version)
     series_of: dict[str, list[SeriesDeposit]] = dict(deposit.patients)
+    current = done.records
     if patients is None:
         # a patient whose every series was withdrawn keeps its dataset,
         # updated to hold no file (its history keeps them)
-        for pid in withdrawn_patients(layout) - set(series_of):
+        for pid in withdrawn_patients(layout) - set(series_of) - set(current):
             if pid in slugs and (layout.repo(slugs[pid]) / '.git').exists():
                 series_of[pid] = []
-    chosen = sorted(series_of if patients is None else patients)
+    chosen = sorted({*series_of, *current} if patients is None else patients)
     works = [
         PatientWork(
             layout,
@@ -100,21 +132,45 @@ def deposit_datasets(
             slugs[pid],
             series_of[pid],
             base_url,
-            template or DEFAULT_LAYOUT,
+            template,
             git_files,
             force,
             idc,
             not deposit.problems,
+            {
+                u: stamps[u]
+                for d in series_of[pid]
+                if (u := d.record.series_uid) in stamps
+            },
+            conditions,
         )
         for pid in chosen
-        if pid in series_of
+        if pid in series_of and pid not in current
     ]
     if idc is not None:
         # one index query for the collection, not one per patient
         idc.locate([d.record.series_uid for w in works for d in w.deposits])
     entries: list[SubdatasetEntry] = []
+    summaries: list[PatientSummary] = []
     failed = False
-    fingerprint = ''
+    for pid in chosen:
+        rec = current.get(pid)
+        if rec is not None:
+            entry = rec.entry(layout, base_url)
+            entries.append(entry)
+            summaries.append(rec.summary)
+            yield PatientOutcome(
+                'notneeded',
+                'unchanged since its dataset was built',
+                pid,
+                rec.slug,
+                layout.repo(rec.slug),
+                entry.url,
+                files=rec.files,
+                commit=rec.commit,
+                entry=entry,
+                summary=rec.summary,
+            )
     # each patient under its own lock (see build_patient)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         for outcome in pool.map(build_patient, works):
@@ -123,12 +179,16 @@ def deposit_datasets(
             yield outcome
             if outcome.entry is None:
                 failed = True
+                summaries.append(
+                    summarize_patient(layout.collection, series_of[outcome.patient_id])
+                )
             else:
                 entries.append(outcome.entry)
+                summaries.append(outcome.summary or PatientSummary())
     if not entries or not collection_step:
         return
     # what the datasets now reflect (the IDC step may have written records)
-    fingerprint = layout.metadata_fingerprint()
+    fingerprint = layout.metadata_fingerprint(None if works else stamps)
     try:
         with StoreLock(layout.lock, wait=COLLECTION_LOCK_WAIT):
             built = build_collection(
@@ -138,9 +198,7 @@ def deposit_datasets(
                 git_files,
                 force=force,
                 patients_failed=failed,
-                record=provenance_record(
-                    deposit, citation, idc.index.version if idc else None
-                ),
+                record=provenance_of(layout, summaries, citation, idc_version),
                 citation=citation,
             )
             if built.status in ('ok', 'notneeded') and not failed:
@@ -152,3 +210,10 @@ def deposit_datasets(
         yield Problem(
             'collection', 'impossible', unwritable(layout.root, e), path=layout.root
         )
+
+
+def _stamps_of(
+    deps: Iterable[SeriesDeposit], stamps: Mapping[str, tuple[int, int]]
+) -> dict[str, tuple[int, int]]:
+    """The stamps of a patient's series records (taken before reading)."""
+    return {u: stamps[u] for d in deps if (u := d.record.series_uid) in stamps}

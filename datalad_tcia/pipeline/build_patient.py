@@ -11,7 +11,7 @@ import errno
 import logging
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -34,7 +34,9 @@ from datalad_tcia.metadata import MetadataError, SeriesDeposit
 from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked
 from datalad_tcia.store.git import GitError, dataset_id, git_line, rev_parse
 
+from .gather_provenance import PatientSummary, summarize_patient
 from .idc_sources import IdcSources, refresh_idc
+from .ledger import BuiltPatient, save_built
 from .outcomes import IdcOutcome, PatientOutcome
 from .withdraw import withdrawn_since
 
@@ -72,6 +74,14 @@ class PatientWork:
     prune: bool
       Remove files that are no longer in the patient's deposit (off when
       part of the collection's deposit could not be read).
+    stamps: mapping
+      The stamps of the series records (see
+      :meth:`~datalad_tcia.store.StoreLayout.record_stamps`), taken before
+      they were read: what the built record says the dataset is built
+      from.
+    conditions: mapping, optional
+      The build's conditions (:func:`~.ledger.build_conditions`); without,
+      no built record is written.
     """
 
     layout: StoreLayout
@@ -84,6 +94,8 @@ class PatientWork:
     force: bool = False
     idc: IdcSources | None = None
     prune: bool = True
+    stamps: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    conditions: Mapping[str, str | None] | None = None
 
 
 def build_patient(work: PatientWork) -> PatientOutcome:
@@ -114,10 +126,12 @@ def build_patient(work: PatientWork) -> PatientOutcome:
             entry=entry,
             exception=exception,
             idc=found,
+            summary=summary,
         )
 
     new: NewRepository | None = None
     found: IdcOutcome | None = None
+    summary: PatientSummary | None = None
     deposits = work.deposits
     tmp = path
     try:
@@ -154,6 +168,9 @@ def build_patient(work: PatientWork) -> PatientOutcome:
             entry = SubdatasetEntry(
                 work.slug, url, new.dataset_id if new else dataset_id(path), commit
             )
+            summary = summarize_patient(layout.collection, deposits)
+            if pushed.status != 'impossible' and work.conditions is not None:
+                _record_built(work, deposits, entry, len(files), summary)
     except StoreLocked as e:
         return outcome('impossible', str(e))
     except (PlanError, MetadataError, *BUILD_ERRORS) as e:
@@ -180,6 +197,43 @@ def build_patient(work: PatientWork) -> PatientOutcome:
         files=len(files),
         commit=commit,
         entry=entry,
+    )
+
+
+def _record_built(
+    work: PatientWork,
+    deposits: Sequence[SeriesDeposit],
+    entry: SubdatasetEntry,
+    files: int,
+    summary: PatientSummary,
+) -> None:
+    """Write the patient's built record: the stamps its series records had
+    before they were read (a record the IDC step rewrote just now: its new
+    stamp; under the patient's lock, nothing else writes them)."""
+    layout = work.layout
+    before = {d.record.series_uid: d for d in work.deposits}
+    stamps = {}
+    for dep in deposits:
+        uid = dep.record.series_uid
+        stamp = work.stamps.get(uid)
+        if stamp is None or before.get(uid) is not dep:
+            st = layout.archive_metadata(uid).stat()
+            stamp = (st.st_size, st.st_mtime_ns)
+        stamps[uid] = stamp
+    assert work.conditions is not None  # noqa: S101
+    save_built(
+        layout,
+        BuiltPatient(
+            work.patient_id,
+            work.slug,
+            layout.collection,
+            entry.commit,
+            entry.dataset_id,
+            files,
+            stamps,
+            work.conditions,
+            summary,
+        ),
     )
 
 

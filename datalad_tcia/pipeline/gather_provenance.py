@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from datalad_tcia.datacite import (
@@ -20,7 +22,8 @@ from datalad_tcia.dataset.provenance import (
     citation_cff,
     provenance,
 )
-from datalad_tcia.metadata import CollectionDeposit
+from datalad_tcia.metadata import CollectionDeposit, SeriesDeposit
+from datalad_tcia.nbia import SeriesInfo
 from datalad_tcia.store import StoreLayout
 from datalad_tcia.store.git import cat_blobs
 
@@ -37,6 +40,127 @@ def collection_doi(deposit: CollectionDeposit) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class PatientSummary:
+    """What the collection step needs of one patient's series, kept in the
+    patient's built record (:mod:`.ledger`) so that an unchanged patient's
+    series are not read again.
+
+    Attributes
+    ----------
+    apis, idc_versions, sources, licences: tuple of str
+      NBIA APIs, IDC index versions, acquisition sources and licence names
+      its series records name.
+    bucket_versions: tuple of str
+      The IDC index versions of its series acquired from IDC's bucket.
+    studies, series, files, bytes: int
+      What its dataset holds.
+    license_text: str or None
+      The LICENSE text of its archives; ``made_license``: the text made
+      from its series' licence (for series from IDC, which come without).
+    doi: str or None
+      The collection's DOI as its series records give it.
+    """
+
+    apis: tuple[str, ...] = ()
+    idc_versions: tuple[str, ...] = ()
+    bucket_versions: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    studies: int = 0
+    series: int = 0
+    files: int = 0
+    bytes: int = 0
+    licences: tuple[str, ...] = ()
+    license_text: str | None = None
+    made_license: str | None = None
+    doi: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> PatientSummary:
+        names = {f.name for f in fields(cls)}
+        given: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v
+            for k, v in obj.items()
+            if k in names
+        }
+        return cls(**given)
+
+
+def summarize_patient(collection: str, deps: Sequence[SeriesDeposit]) -> PatientSummary:
+    """The :class:`PatientSummary` of a patient's series deposits."""
+    images = [m for d in deps for m in d.images]
+    made = next(
+        (license_text(collection, d.series) for d in deps if d.series.license_name),
+        None,
+    )
+    idc = {
+        str(v)
+        for d in deps
+        for v in (
+            d.record.idc.idc_version if d.record.idc else None,
+            d.series.raw.get('IdcVersion'),
+        )
+        if v
+    }
+    return PatientSummary(
+        apis=tuple(sorted({d.record.api_url for d in deps if d.record.api_url})),
+        idc_versions=tuple(sorted(idc)),
+        bucket_versions=tuple(
+            sorted(
+                {
+                    d.record.idc.idc_version
+                    for d in deps
+                    if d.record.source == 'idc' and d.record.idc
+                }
+            )
+        ),
+        sources=tuple(sorted({d.record.source for d in deps})),
+        studies=len({d.series.study_uid for d in deps}),
+        series=len(deps),
+        files=len(images),
+        bytes=sum(m.size for m in images),
+        licences=tuple(
+            sorted({d.series.license_name for d in deps if d.series.license_name})
+        ),
+        license_text=next(
+            (d.record.license_text for d in deps if d.record.license_text), None
+        ),
+        made_license=made,
+        doi=next(
+            (doi for d in deps if (doi := doi_from_uri(d.series.data_description_uri))),
+            None,
+        ),
+    )
+
+
+def license_text(collection: str, series: SeriesInfo) -> str:
+    """The LICENSE text NBIA writes into its archives (``nbia-api.md``
+    4.1), from a series' licence name and URL.
+
+    >>> s = SeriesInfo('1', None, None, 'C', license_name='CC BY 4.0',
+    ...                license_uri='https://creativecommons.org/licenses/by/4.0/')
+    >>> license_text('C', s)[:60]
+    'License Information. The C collection is distributed under t'
+    """
+    return (
+        f'License Information. The {collection} collection is distributed '
+        f'under the {series.license_name or "Not Specified"} at '
+        f'{series.license_uri or "Not Specified"} By downloading the data, '
+        'you agree to abide by terms of this license.\n'
+    )
+
+
+def summarize_patients(deposit: CollectionDeposit) -> list[PatientSummary]:
+    """A summary of each patient of a metadata deposit."""
+    name = deposit.layout.collection
+    return [
+        summarize_patient(name, deps) for _, deps in sorted(deposit.patients.items())
+    ]
+
+
 def provenance_record(
     deposit: CollectionDeposit,
     citation: Citation | None,
@@ -44,55 +168,49 @@ def provenance_record(
 ) -> dict[str, Any]:
     """The provenance record of the collection dataset (``idc_version``:
     the IDC index this run consulted)."""
-    deps = [d for series in deposit.patients.values() for d in series]
-    apis = sorted({d.record.api_url for d in deps if d.record.api_url})
-    idc = sorted(
-        {
-            str(v)
-            for d in deps
-            for v in (
-                d.record.idc.idc_version if d.record.idc else None,
-                d.series.raw.get('IdcVersion'),
-            )
-            if v
-        }
+    return provenance_of(
+        deposit.layout, summarize_patients(deposit), citation, idc_version
     )
+
+
+def provenance_of(
+    layout: StoreLayout,
+    summaries: Sequence[PatientSummary],
+    citation: Citation | None,
+    idc_version: str | None = None,
+) -> dict[str, Any]:
+    """The provenance record of the collection dataset from the summaries
+    of its patients."""
+    apis = sorted({a for p in summaries for a in p.apis})
+    idc = sorted({v for p in summaries for v in p.idc_versions})
     from_bucket = sorted(
-        (
-            d.record.idc.idc_version
-            for d in deps
-            if d.record.source == 'idc' and d.record.idc
-        ),
-        key=_release,
+        {v for p in summaries for v in p.bucket_versions}, key=_release
     )
-    layout = deposit.layout
     return provenance(
         layout.collection,
         layout.cid,
         nbia_api=apis[-1] if apis else None,
-        doi=collection_doi(deposit),
+        doi=next((p.doi for p in summaries if p.doi), None),
         datacite_version=citation.version if citation else None,
         idc_index_version=idc_version or (idc[-1] if idc else None),
-        sources=[d.record.source for d in deps],
+        sources=[s for p in summaries for s in p.sources],
         idc_data_version=f'v{_release(from_bucket[-1])}'
         if from_bucket and _release(from_bucket[-1])
         else None,
-        holdings=holdings(deposit),
+        holdings=holdings(summaries),
     )
 
 
-def holdings(deposit: CollectionDeposit) -> dict[str, Any]:
+def holdings(summaries: Sequence[PatientSummary]) -> dict[str, Any]:
     """What the collection's datasets hold: patients, studies, series,
     files and their bytes, and the licence (NBIA's short name)."""
-    deps = [d for series in deposit.patients.values() for d in series]
-    images = [m for d in deps for m in d.images]
-    licences = sorted({d.series.license_name for d in deps if d.series.license_name})
+    licences = sorted({n for p in summaries for n in p.licences})
     return {
-        'patients': len(deposit.patients),
-        'studies': len({d.series.study_uid for d in deps}),
-        'series': len(deps),
-        'files': len(images),
-        'bytes': sum(m.size for m in images),
+        'patients': sum(1 for p in summaries if p.series),
+        'studies': sum(p.studies for p in summaries),
+        'series': sum(p.series for p in summaries),
+        'files': sum(p.files for p in summaries),
+        'bytes': sum(p.bytes for p in summaries),
         'license': ', '.join(licences) or None,
     }
 

@@ -14,6 +14,8 @@ from pathlib import Path
 from datalad_tcia.dataset import SubdatasetEntry
 from datalad_tcia.nbia import SeriesInfo
 
+from .gather_provenance import PatientSummary
+
 #: statuses that mean "done"
 SUCCESS = ('ok', 'notneeded')
 
@@ -120,6 +122,8 @@ class PatientOutcome:
     exception: BaseException | None = None
     #: what the IDC step found for the patient's series
     idc: IdcOutcome | None = None
+    #: what the collection step needs of its series
+    summary: PatientSummary | None = None
 
 
 @dataclass

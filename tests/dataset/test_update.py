@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 from dataclasses import replace
 from functools import partial
@@ -128,8 +129,10 @@ def test_interrupted_working_copy_is_restored(tmp_path: Path) -> None:
     store = tmp_path / 'store'
     repo = _one_series_dataset(store)
     head = _git(repo, 'rev-parse', 'HEAD')
-    # what a kill after fast-import leaves: the index and tree lag behind
+    # what a kill after fast-import leaves: the index and tree lag behind,
+    # and no built record says the dataset is done
     _git(repo, 'read-tree', 'HEAD~1')
+    (store / collection_id(PHI) / 'built' / 'Pseudo-PHI-001.json').unlink()
     assert _git(repo, 'status', '--porcelain') != ''
     res = tcia_deposit_dataset(store=str(store), collection=PHI)
     assert {r['status'] for r in res} == {'notneeded'}
@@ -220,8 +223,10 @@ def test_datasets_of_earlier_versions_get_the_costs(tmp_path: Path) -> None:
     )
     _git(repo, 'config', '--remove-section', 'remote.idc')
     _git(repo, 'config', '--remove-section', 'remote.nbia')
-    # made before the working copy recorded what it registered
+    # made before the working copy recorded what it registered, and before
+    # built records
     _git(repo, 'config', '--unset', 'datalad-tcia.registered')
+    shutil.rmtree(store / collection_id(PHI) / 'built')
     head = _git(repo, 'rev-parse', 'HEAD')
 
     res = tcia_deposit_dataset(store=str(store), collection=PHI)
