@@ -174,6 +174,18 @@ register_config(
     dialog='question',
 )
 register_config(
+    'datalad.tcia.catalog-patients-on-page',
+    'Patients listed on a collection page',
+    description='A collection page lists this many patients in its '
+    'Patients tab; a bigger collection lists these first ones and links to '
+    'its patient search page (patients.html: every patient, searched by '
+    'PatientID, page by page), since datalad-catalog renders every row of '
+    'a tab at once.',
+    type=EnsureInt(),
+    default=200,
+    dialog='question',
+)
+register_config(
     'datalad.tcia.group-above',
     'Most patients a collection dataset holds directly',
     description='A collection of more patients holds them in group '

@@ -13,22 +13,28 @@
 from .publish import CatalogError, publish_catalog, validate
 from .translate import (
     MAX_SUBDATASETS,
+    PATIENTS_ON_PAGE,
     CollectionCatalog,
     PatientCatalog,
     collection_page,
     file_records,
+    patient_index,
     patient_record,
+    patient_search_files,
     text,
 )
 
 __all__ = [
     'MAX_SUBDATASETS',
+    'PATIENTS_ON_PAGE',
     'CatalogError',
     'CollectionCatalog',
     'PatientCatalog',
     'collection_page',
     'file_records',
+    'patient_index',
     'patient_record',
+    'patient_search_files',
     'publish_catalog',
     'text',
     'validate',

@@ -6,7 +6,7 @@ import json
 import re
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,10 +72,13 @@ def validate(records: Sequence[dict[str, Any]]) -> None:
 
 
 def publish_catalog(
-    catalog: Path, records: Sequence[dict[str, Any]], home: dict[str, Any]
+    catalog: Path,
+    records: Sequence[dict[str, Any]],
+    home: dict[str, Any],
+    extra: Mapping[str, bytes] | None = None,
 ) -> None:
     """Write a catalog of ``records`` (validated first) with ``home`` as its
-    home page to ``catalog``.
+    home page, and the files ``extra`` (name -> content), to ``catalog``.
 
     The site is built in a fresh directory beside ``catalog`` and then
     swapped in, so that a re-run replaces it (datalad-catalog would merge a
@@ -93,6 +96,8 @@ def publish_catalog(
     build = StoreLayout.temp_path(catalog)
     try:
         _write(build, records, home)
+        for name, content in (extra or {}).items():
+            (build / name).write_bytes(content)
         if catalog.exists():
             old = StoreLayout.temp_path(catalog)
             catalog.rename(old)

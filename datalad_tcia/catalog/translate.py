@@ -11,9 +11,11 @@ and checks that it shows as text and that no script runs.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from datalad.utils import bytes2human
@@ -116,26 +118,80 @@ def _n(count: int, one: str, many: str | None = None) -> str:
     return f'{count} {one if count == 1 else (many or one + "s")}'
 
 
-def patients_tab(coll: CollectionCatalog) -> dict[str, Any]:
-    """The collection page's Patients tab: every patient, with a link to
-    its page (a schema.org ``Thing``, which datalad-catalog renders as a
-    link) and its studies, series, files and size.
+#: patients the collection page's Patients tab lists; a collection with
+#: more lists these first ones and links to its patient search page
+PATIENTS_ON_PAGE = 200
+#: the catalog's page that searches and pages through every patient
+PATIENT_SEARCH = 'patients.html'
+
+
+def _summary(p: PatientCatalog) -> str:
+    return (
+        f'{_n(len(_studies(p.deposits)), "study", "studies")}, '
+        f'{len(p.deposits)} series, {_n(_count(p.deposits), "file")}, '
+        f'{bytes2human(_size(p.deposits))}'
+    )
+
+
+def patients_tab(
+    coll: CollectionCatalog, on_page: int = PATIENTS_ON_PAGE
+) -> dict[str, Any]:
+    """The collection page's Patients tab: the patients (the first
+    ``on_page`` of a bigger collection, after a link to its patient search
+    page), each with a link to its page (a schema.org ``Thing``, which
+    datalad-catalog renders as a link) and its studies, series, files and
+    size.
 
     It is the collection record's own content, shown as soon as the page
-    loads; the Subdatasets tab instead fetches one record per patient.
+    loads (datalad-catalog renders every row of a tab at once: 2.1 s for
+    5,000 patients; the Subdatasets tab instead fetches one record per
+    patient).
     """
     content: dict[str, Any] = {'@context': {}}
-    for p in coll.patients:
+    if len(coll.patients) > on_page:
+        content[f'All {len(coll.patients)} patients'] = {
+            '@type': 'https://schema.org/Thing',
+            'name': 'search by PatientID, page by page',
+            'url': PATIENT_SEARCH,
+        }
+    for p in coll.patients[:on_page]:
         content[text(p.patient_id)] = {
             '@type': 'https://schema.org/Thing',
-            'name': f'{_n(len(_studies(p.deposits)), "study", "studies")}, '
-            f'{len(p.deposits)} series, {_n(_count(p.deposits), "file")}, '
-            f'{bytes2human(_size(p.deposits))}',
+            'name': _summary(p),
             'url': f'#/dataset/{p.dataset_id}/{p.dataset_version}',
         }
     # lower case: datalad-catalog 1.1 finds a default tab only by its
     # lower-cased name among the names as given
     return {'name': 'patients', 'icon': 'fas fa-users', 'content': content}
+
+
+def patient_index(coll: CollectionCatalog) -> dict[str, Any]:
+    """What the patient search page (``patients.html``) loads
+    (``patient-index.json``): every patient with its summary and the address
+    of its page."""
+    return {
+        'collection': coll.name,
+        'url': f'#/dataset/{coll.dataset_id}/{coll.dataset_version}',
+        'patients': [
+            {
+                'id': p.patient_id,
+                'about': _summary(p),
+                'url': f'#/dataset/{p.dataset_id}/{p.dataset_version}',
+            }
+            for p in coll.patients
+        ],
+    }
+
+
+def patient_search_files(coll: CollectionCatalog) -> dict[str, bytes]:
+    """The patient search page (static HTML that puts no data into markup)
+    and what it loads (:func:`patient_index`), by their names in the
+    catalog."""
+    index = json.dumps(patient_index(coll), ensure_ascii=False).encode()
+    return {
+        PATIENT_SEARCH: (Path(__file__).parent / PATIENT_SEARCH).read_bytes(),
+        'patient-index.json': index,
+    }
 
 
 def versions_tab(coll: CollectionCatalog) -> dict[str, Any]:
@@ -149,7 +205,9 @@ def versions_tab(coll: CollectionCatalog) -> dict[str, Any]:
 
 
 def collection_page(
-    coll: CollectionCatalog, max_subdatasets: int = MAX_SUBDATASETS
+    coll: CollectionCatalog,
+    max_subdatasets: int = MAX_SUBDATASETS,
+    on_page: int = PATIENTS_ON_PAGE,
 ) -> dict[str, Any]:
     """The collection's dataset record (the catalog's home page).
 
@@ -225,7 +283,7 @@ def collection_page(
             {'name': 'Size', 'value': bytes2human(_size(deps))},
         ],
         'additional_display': [
-            patients_tab(coll),
+            patients_tab(coll, on_page),
             *([versions_tab(coll)] if coll.versions else []),
             {'name': 'TCIA', 'icon': 'fas fa-database', 'content': _clean(tcia)},
         ],

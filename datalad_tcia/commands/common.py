@@ -74,10 +74,14 @@ def dicom_tags() -> tuple[str, ...]:
 
 
 def catalog_limits() -> CatalogLimits:
-    """``datalad.tcia.catalog-max-files`` and ``-max-subdatasets``."""
+    """``datalad.tcia.catalog-max-files``, ``-max-subdatasets`` and
+    ``-patients-on-page``."""
     return CatalogLimits(
         max_files=int(datalad.cfg.obtain('datalad.tcia.catalog-max-files')),
         max_subdatasets=int(datalad.cfg.obtain('datalad.tcia.catalog-max-subdatasets')),
+        patients_on_page=int(
+            datalad.cfg.obtain('datalad.tcia.catalog-patients-on-page')
+        ),
     )
 
 

@@ -169,7 +169,10 @@ def build_patient(work: PatientWork) -> PatientOutcome:
                 work.slug, url, new.dataset_id if new else dataset_id(path), commit
             )
             summary = summarize_patient(layout.collection, deposits)
-            if pushed.status != 'impossible' and work.conditions is not None:
+            # a series IDC could not list is tried again on the next run:
+            # the patient is not done until then
+            retry = found is not None and bool(found.warnings)
+            if pushed.status != 'impossible' and work.conditions and not retry:
                 _record_built(work, deposits, entry, len(files), summary)
     except StoreLocked as e:
         return outcome('impossible', str(e))

@@ -11,12 +11,14 @@ from typing import Any
 
 from datalad_tcia.catalog import (
     MAX_SUBDATASETS,
+    PATIENTS_ON_PAGE,
     CatalogError,
     CollectionCatalog,
     PatientCatalog,
     collection_page,
     file_records,
     patient_record,
+    patient_search_files,
     publish_catalog,
 )
 from datalad_tcia.datacite import CitationLookup, DataCiteError, doi_from_uri
@@ -27,6 +29,7 @@ from datalad_tcia.metadata import CollectionDeposit, load_slugs, read_collection
 from datalad_tcia.store import StoreLock, StoreLocked, unwritable
 from datalad_tcia.store.git import GitError, dataset_id, git_line, rev_parse
 
+from .ledger import load_built
 from .outcomes import CatalogOutcome, Problem
 
 lgr = logging.getLogger('datalad.tcia.pipeline.write_catalog')
@@ -44,10 +47,15 @@ class CatalogLimits:
     max_subdatasets: int
       Patients are subdatasets of the collection page (besides its
       Patients tab) only up to this many (``datalad.tcia.catalog-max-subdatasets``).
+    patients_on_page: int
+      The collection page's Patients tab lists this many; a bigger
+      collection's page links to its patient search page
+      (``patients.html``) for all of them.
     """
 
     max_files: int = 20_000
     max_subdatasets: int = MAX_SUBDATASETS
+    patients_on_page: int = PATIENTS_ON_PAGE
 
 
 def write_catalog(
@@ -86,7 +94,9 @@ def write_catalog(
         with StoreLock(layout.lock):
             coll = describe_collection(deposit, base_url)
             add_citation(coll, datacite)
-            records = [collection_page(coll, limits.max_subdatasets)]
+            records = [
+                collection_page(coll, limits.max_subdatasets, limits.patients_on_page)
+            ]
             shared: dict[str, Any] = {
                 k: records[0][k] for k in ('license', 'doi') if k in records[0]
             }
@@ -96,7 +106,9 @@ def write_catalog(
                 records.append(patient_record(p, coll.name, shared))
                 if with_files:
                     records.extend(file_records(p))
-            publish_catalog(layout.catalog, records, records[0])
+            publish_catalog(
+                layout.catalog, records, records[0], patient_search_files(coll)
+            )
     except StoreLocked as e:
         yield Problem('catalog', 'impossible', str(e), path=layout.root)
         return
@@ -148,21 +160,29 @@ def describe_collection(deposit: CollectionDeposit, base_url: str) -> Collection
         clone_url=clone_url(base_url, layout.collection_deposit.relpath),
         versions=version_notes(superds),
     )
+    # what each dataset was built from says its ID and commit: no git
+    built = {r.slug: r for r in load_built(layout).values()}
     for pid in sorted(deposit.patients):
         slug = slugs.get(pid)
         if slug is None or not (layout.repo(slug) / '.git').exists():
             continue
-        repo = layout.repo(slug)
-        try:
-            template = git_line(repo, 'config', LAYOUT_CONFIG)
-        except GitError:
-            template = DEFAULT_LAYOUT
+        rec = built.get(slug)
+        if rec is not None:
+            ident, version = rec.dataset_id, rec.commit
+            template = str(rec.conditions.get('template') or DEFAULT_LAYOUT)
+        else:
+            repo = layout.repo(slug)
+            ident, version = dataset_id(repo), rev_parse(repo, 'HEAD')
+            try:
+                template = git_line(repo, 'config', LAYOUT_CONFIG)
+            except GitError:
+                template = DEFAULT_LAYOUT
         coll.patients.append(
             PatientCatalog(
                 patient_id=pid,
                 slug=slug,
-                dataset_id=dataset_id(repo),
-                dataset_version=rev_parse(repo, 'HEAD'),
+                dataset_id=ident,
+                dataset_version=version,
                 clone_url=clone_url(base_url, layout.patient_deposit(slug).relpath),
                 deposits=deposit.patients[pid],
                 template=template,

@@ -326,3 +326,75 @@ def test_catalog_in_headless_chromium(catalogued: dict, served_catalog: str) -> 
         browser.close()
     assert dialogs == []
     assert xss == []
+
+
+def _serve(root: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(
+        ('127.0.0.1', 0), partial(Quiet, directory=str(root))
+    )
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, f'http://127.0.0.1:{httpd.server_address[1]}'
+
+
+def test_patients_paged_and_searched_in_headless_chromium(
+    tcia: LookalikeServer, tmp_path: Path
+) -> None:
+    """A collection with more patients than its page lists: the page shows
+    the first ones and links to the patient search page, which pages
+    through all and finds one by its PatientID, linking to its page."""
+    from playwright.sync_api import sync_playwright
+
+    from datalad_tcia.pipeline import (
+        CatalogOutcome,
+        RunSettings,
+        deposit_datasets,
+        write_catalog,
+    )
+    from datalad_tcia.pipeline.write_catalog import CatalogLimits
+    from tests.pipeline.conftest import PHI, acquire, make_settings
+
+    settings: RunSettings = make_settings(tcia, tmp_path / 'store')
+    acquire(settings, PHI)
+    assert {o.status for o in deposit_datasets(settings.store, PHI, settings.base_url)}
+    out = list(
+        write_catalog(
+            settings.store,
+            PHI,
+            settings.base_url,
+            settings.citations,
+            limits=CatalogLimits(patients_on_page=1),
+        )
+    )
+    assert [type(o) for o in out] == [CatalogOutcome] and out[0].status == 'ok'
+    catalog = settings.store / collection_id(PHI) / 'catalog'
+    index = json.loads((catalog / 'patient-index.json').read_text())
+    assert [p['id'] for p in index['patients']] == ['Pseudo-PHI-001', 'Pseudo-PHI-002']
+    httpd, url = _serve(catalog)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=_chromium(), headless=True, args=['--no-sandbox']
+            )
+            page = browser.new_page()
+            page.goto(url + '/')
+            page.wait_for_selector('text=All 2 patients', timeout=30000)
+            body = page.inner_text('body')
+            assert 'Pseudo-PHI-001' in body and 'Pseudo-PHI-002' not in body
+            page.click('text=search by PatientID, page by page')
+            page.wait_for_selector('a.patient', timeout=30000)
+            assert page.locator('a.patient').count() == 2  # noqa: PLR2004
+            assert '1–2 of 2 patients' in page.inner_text('#status')
+            page.fill('#search', '002')
+            assert page.locator('a.patient').all_inner_texts() == ['Pseudo-PHI-002']
+            page.click('a.patient')
+            page.wait_for_selector('text=Pseudo-PHI-002', timeout=30000)
+            assert '#/dataset/' in page.url
+            page.screenshot(path=str(ARTIFACTS / 'catalog-patient-search.png'))
+            browser.close()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
