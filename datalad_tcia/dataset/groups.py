@@ -8,8 +8,8 @@ subdatasets. Measured (``benchmarks/bench_scale.py``): ``datalad get -n`` of
 one subdataset costs 0.26 s beside 32 others, 0.35 s beside 2,000, 0.54 s
 beside 5,000 and 5.7 s beside 26,254 (NLST). A collection with more than
 :data:`~.naming.GROUP_ABOVE` patients therefore holds them in group
-datasets of up to about a thousand, named after the patients' slugs
-(``nlst/100xxx/100012``: :func:`~.naming.group_of`), as the HCP dataset
+datasets of up to a thousand, named after the patients' slugs
+(``nlst/100xxx/100012``: :func:`~.naming.group_of`; NLST: 54 groups), as the HCP dataset
 nests its subjects. A group dataset is a plain git DataLad dataset (no
 annex: nothing for ``git annex init`` to do when it is installed) whose
 subdatasets are its patients, at the URLs of their git repositories in the

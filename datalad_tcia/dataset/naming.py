@@ -88,25 +88,33 @@ def assign_slugs(
 #: patients a collection dataset holds directly; a collection with more
 #: holds its patients in group datasets (see :func:`group_digits`)
 GROUP_ABOVE = 2000
-#: the most group datasets a grouped collection should have
-MAX_GROUPS = 1000
+#: the most patients a group dataset should hold
+MAX_GROUP = 1000
 
 
-def group_digits(slugs: Iterable[str], most: int = MAX_GROUPS) -> int:
+def group_digits(slugs: Iterable[str], most: int = MAX_GROUP) -> int:
     """How many trailing characters of a slug a group's name replaces:
-    the fewest that make at most ``most`` groups (NLST's 26,254 patients,
-    ``100002`` ... ``218xxx``: 3, 119 groups of up to 1,000).
+    the most that keep every group at ``most`` patients or fewer (fewest
+    groups: each is a dataset to make and to install on the way to a
+    patient). NLST's 26,254 patients, ``100002`` ... ``218894``: 3, 54
+    groups (``100xxx`` ... ``218xxx``) of up to 1,000.
 
     >>> group_digits([f'{100000 + 4 * i}' for i in range(26254)])
     3
     >>> group_digits([f'P-{i:04d}' for i in range(3000)], most=40)
-    2
+    1
     """
     names = list(slugs)
-    for digits in range(1, 64):
-        if len({group_of(s, digits) for s in names}) <= most:
-            return digits
-    return 64
+    digits = 1
+    while digits < 64:  # noqa: PLR2004
+        sizes: dict[str, int] = {}
+        for s in names:
+            group = group_of(s, digits + 1)
+            sizes[group] = sizes.get(group, 0) + 1
+        if max(sizes.values(), default=0) > most:
+            break
+        digits += 1
+    return digits
 
 
 def group_of(slug: str, digits: int) -> str:
