@@ -10,7 +10,7 @@
    publish_catalog
 """
 
-from .publish import CatalogError, publish_catalog, validate
+from .publish import CatalogError, publish_catalog, shown_home, validate
 from .translate import (
     MAX_SUBDATASETS,
     PATIENTS_ON_PAGE,
@@ -36,6 +36,7 @@ __all__ = [
     'patient_record',
     'patient_search_files',
     'publish_catalog',
+    'shown_home',
     'text',
     'validate',
 ]

@@ -62,8 +62,11 @@ def validate(records: Sequence[dict[str, Any]]) -> None:
     """
     from datalad.api import catalog_validate
 
+    metadata = [json.dumps(r) for r in records]
     results = catalog_validate(
-        metadata=[json.dumps(r) for r in records],
+        # one record as such: datalad-catalog 1.1 takes a list of one for
+        # a path and fails
+        metadata=metadata[0] if len(metadata) == 1 else metadata,
         on_failure='ignore',
         result_renderer='disabled',
         return_type='list',
@@ -163,3 +166,17 @@ def _write(
         return_type='list',
     )
     _check(results)
+
+
+#: where a datalad-catalog site names its home page
+_SUPER = Path('metadata', 'super.json')
+
+
+def shown_home(catalog: Path) -> dict[str, Any] | None:
+    """The dataset (``dataset_id``, ``dataset_version``) the catalog's home
+    page shows, if there is a catalog."""
+    try:
+        home = json.loads((catalog / _SUPER).read_text())
+    except (OSError, ValueError):
+        return None
+    return home if isinstance(home, dict) else None

@@ -17,7 +17,8 @@ from datalad_next.commands import (
 from datalad_next.constraints import EnsureStr
 
 from datalad_tcia.export import store_base_url
-from datalad_tcia.pipeline import write_catalog
+from datalad_tcia.pipeline import write_catalog, write_home
+from datalad_tcia.store import TopLayout
 
 from .common import catalog_limits, citations, store_path
 from .constraints import EnsureStoreURL
@@ -108,3 +109,6 @@ class TciaCatalog(ValidatedInterface):
         )
         for outcome in outcomes:
             yield to_result(outcome)
+        # the catalog's home, if the store has its top-level dataset
+        if TopLayout(store_dir).repo.exists():
+            yield to_result(write_home(store_dir, store_base_url(store_dir, store_url)))

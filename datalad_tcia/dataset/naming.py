@@ -94,10 +94,11 @@ MAX_GROUP = 1000
 
 def group_digits(slugs: Iterable[str], most: int = MAX_GROUP) -> int:
     """How many trailing characters of a slug a group's name replaces:
-    the most that keep every group at ``most`` patients or fewer (fewest
-    groups: each is a dataset to make and to install on the way to a
-    patient). NLST's 26,254 patients, ``100002`` ... ``218894``: 3, 54
-    groups (``100xxx`` ... ``218xxx``) of up to 1,000.
+    the most that keep every group at ``most`` patients or fewer and make
+    more than one group (fewest groups: each is a dataset to make and to
+    install on the way to a patient). NLST's 26,254 patients, ``100002``
+    ... ``218894``: 3, 54 groups (``100xxx`` ... ``218xxx``) of up to
+    1,000.
 
     >>> group_digits([f'{100000 + 4 * i}' for i in range(26254)])
     3
@@ -111,7 +112,7 @@ def group_digits(slugs: Iterable[str], most: int = MAX_GROUP) -> int:
         for s in names:
             group = group_of(s, digits + 1)
             sizes[group] = sizes.get(group, 0) + 1
-        if max(sizes.values(), default=0) > most:
+        if max(sizes.values(), default=0) > most or len(sizes) < 2:  # noqa: PLR2004
             break
         digits += 1
     return digits

@@ -25,7 +25,8 @@ build collection    ``build_collection``,        ``repos/`` ->
 build top           ``build_top``:               ``*/collection.git`` ->
                     :func:`build_top`            ``.tcia/repo``,
                                                  ``tcia.git``, a tag
-catalog             ``write_catalog``            ``catalog/``
+catalog             ``write_catalog``,           ``catalog/``;
+                    ``write_home``               ``<store>/catalog``
 clean up            ``clean_up``                 deletes ``archives/``
 clone               ``clone``                    the user's clone
 get                 ``get_files``:               a clone's datasets <- IDC,
@@ -50,6 +51,7 @@ commands turn into result records.
    build_collection
    build_top
    write_catalog
+   write_home
    delete_archives
    acquire_all
    deposit_archive_files
@@ -96,6 +98,7 @@ if TYPE_CHECKING:
     from .select import Resolution, Selection, resolve_selection
     from .settings import ACQUISITION_SOURCES, RunSettings
     from .write_catalog import write_catalog
+    from .write_home import write_home
 
 _WHERE = {
     'acquire_all': 'acquire',
@@ -142,6 +145,7 @@ _WHERE = {
     'TopOutcome': 'outcomes',
     'WithdrawnOutcome': 'outcomes',
     'write_catalog': 'write_catalog',
+    'write_home': 'write_home',
 }
 __getattr__ = lazy_exports(__name__, _WHERE)
 
@@ -190,4 +194,5 @@ __all__ = [
     'refresh_idc',
     'resolve_selection',
     'write_catalog',
+    'write_home',
 ]

@@ -37,6 +37,7 @@ from .plan import plan_selection
 from .settings import RunSettings
 from .withdraw import withdraw_missing
 from .write_catalog import write_catalog
+from .write_home import write_home
 
 lgr = logging.getLogger('datalad.tcia.pipeline.add')
 
@@ -255,6 +256,9 @@ def add_selection(
             yield report(delete_archives(StoreLayout(store, name), clone))
     top = build_top(store, base_url)
     yield report(top)
+    if top.status in SUCCESS and (top.path / '.git').exists():
+        # the catalog's home: every collection, linking to its catalog
+        yield report(write_home(store, base_url))
     if clone_to is not None and not summary.failed:
         # one collection: its dataset; several: the top-level dataset
         url = summary.clone_urls[collections[0]] if len(collections) == 1 else top.url

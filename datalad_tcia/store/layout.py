@@ -20,6 +20,7 @@
                                              the top-level dataset (every
                                              collection as a subdataset)
     <store>/.tcia/repo/, .tcia/lock          its working copy and lock
+    <store>/catalog/                         the catalog's home
 
 Temporary names (``.<name>.<pid>-<hex>.part``) and staging deposits
 (``.<name>.staging_XDLRA--*``) live beside their final names.
@@ -51,6 +52,8 @@ TOP = 'tcia'
 
 #: what a collection directory is named (an IDC ``collection_id``)
 _COLLECTION_DIR = re.compile(r'[a-z0-9_]+')
+#: directories of the store that are no collection
+_NOT_COLLECTIONS = frozenset({'catalog', 'slurm'})
 
 
 def collection_id(name: str) -> str:
@@ -69,7 +72,8 @@ def collection_id(name: str) -> str:
 
 def collection_dirs(store: Path) -> list[Path]:
     """The collection directories of a store (named as a collection id:
-    not the top-level dataset's ``tcia.git`` and ``.tcia``)."""
+    not the top-level dataset's ``tcia.git`` and ``.tcia``, nor the
+    catalog's home and the SLURM jobs' ``catalog`` and ``slurm``)."""
     if not store.is_dir():
         return []
     return sorted(
@@ -366,6 +370,12 @@ class TopLayout:
     @property
     def lock(self) -> Path:
         return self.root / 'lock'
+
+    @property
+    def catalog(self) -> Path:
+        """The catalog's home (``<store>/catalog``): every collection, each
+        linking to its own catalog site."""
+        return self.store / 'catalog'
 
     def stale_repos(self) -> list[Path]:
         """Working copies an interrupted run left under a temporary name."""

@@ -41,11 +41,12 @@ def test_every_step_then_nothing(
     kinds = [type(o) for o in out]
     n = len(lookalike_series(tcia, PHI))
     assert kinds.count(SeriesOutcome) == n
-    assert kinds[-5:] == [
+    assert kinds[-6:] == [
         CollectionOutcome,
         CatalogOutcome,
         ArchivesOutcome,
         TopOutcome,
+        CatalogOutcome,  # the catalog's home
         CloneOutcome,
     ]
     assert all(o.status == 'ok' for o in out), [
