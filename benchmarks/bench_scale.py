@@ -20,6 +20,13 @@ for the user):
 - with ``--browser``: the collection page in headless Chromium (first
   patients shown; a search for the last patient finds it).
 
+Then (``--store-of K``, default 10) a store of K collections of real
+make-up (spread over TCIA's collections of up to 60 patients, the median,
+in the index; one small file a series), served by the project's TCIA
+look-alike and added as a user adds them (``datalad tcia-add --all``):
+the top-level dataset cloned, one collection and one of its patients
+installed, and ``tcia-add --update`` with nothing new.
+
 Every figure is printed beside the same figure at the smallest size, with
 the ratio. Stores are kept in ``--work DIR`` (default: a temporary
 directory) and reused when present: ``--stages`` picks what to run again.
@@ -173,6 +180,58 @@ def _user(
     return fig
 
 
+def store_of_collections(
+    index: IdcIndex, k: int, work: Path, env: dict[str, str]
+) -> dict[str, float | str]:
+    """K collections under one top-level dataset (see the module doc)."""
+    from scale_data import collection_shape, collection_sizes, spread  # noqa: PLC0415
+
+    from datalad_tcia.lookalike import LookalikeServer  # noqa: PLC0415
+    from datalad_tcia.lookalike.data import Archive  # noqa: PLC0415
+    from datalad_tcia.lookalike.holdings import build_shaped_collection  # noqa: PLC0415
+
+    cids = spread(collection_sizes(index), k, 60, 400)
+    collections = []
+    for cid in cids:
+        series = index.get_series(collection=cid)
+        name = series[0].collection or cid
+        collections.append(
+            build_shaped_collection(name, collection_shape(series), side=8)
+        )
+    fig: dict[str, float | str] = {
+        'collections': len(cids),
+        'patients': sum(len(c.patients) for c in collections),
+        'series': sum(
+            len(st.series) for c in collections for p in c.patients for st in p.studies
+        ),
+    }
+    store = work / 'store-many'
+    with LookalikeServer(archive=Archive(collections)) as srv:
+        common = ['--store', str(store), '--api-url', srv.api_url]
+        common += ['--datacite-url', srv.datacite_url, '--no-idc']
+        fig['tcia-add --all s'] = timed(
+            [DATALAD, 'tcia-add', '--all', '-J', '4', *common], work, env
+        )
+        home = work / 'user-many'
+        subprocess.run(['rm', '-rf', str(home)], check=True)
+        home.mkdir(parents=True)
+        clone = home / 'clone'
+        url = (store / 'tcia.git').as_uri()
+        fig['clone top-level s'] = timed([DATALAD, 'clone', url, str(clone)], home, env)
+        cid = sorted(cids)[len(cids) // 2]
+        fig['get -n a collection s'] = timed([DATALAD, 'get', '-n', cid], clone, env)
+        patient = sorted(p.name for p in (clone / cid).iterdir() if p.name[0] != '.')[0]
+        fig['get -n one of its patients s'] = timed(
+            [DATALAD, 'get', '-n', f'{cid}/{patient}'], clone, env
+        )
+        srv.reset()
+        fig['tcia-add --update, nothing new s'] = timed(
+            [DATALAD, 'tcia-add', '--update', *common], work, env
+        )
+        fig['  its NBIA requests'] = len(srv.requests())
+    return fig
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--collection', default='nlst')
@@ -181,6 +240,7 @@ def main() -> int:
     parser.add_argument('--work', type=Path)
     parser.add_argument('--stages', nargs='+', default=list(STAGES[:-1]))
     parser.add_argument('--browser', action='store_true')
+    parser.add_argument('--store-of', type=int, default=10, metavar='K')
     args = parser.parse_args()
     for key in ('GIT_AUTHOR', 'GIT_COMMITTER'):
         os.environ.setdefault(f'{key}_NAME', 'bench')
@@ -216,6 +276,14 @@ def main() -> int:
             else ''
         )
         print(f'{key:34s}{cells}   {ratio}')
+    if args.store_of:
+        many = store_of_collections(
+            index, args.store_of, work, user_env(work / 'home-many')
+        )
+        print(f'\na store of {args.store_of} collections:')
+        for key, value in many.items():
+            cell = f'{value:12.3f}' if isinstance(value, float) else f'{value!s:>12}'
+            print(f'{key:34s}{cell}')
     return 0
 
 

@@ -97,5 +97,31 @@ def write_series(
         return sum(pool.map(_write, [str(store)] * n, chunks, [files] * n))
 
 
+def collection_shape(
+    series: Sequence[SeriesInfo], files: int = 1
+) -> list[list[list[int]]]:
+    """A collection's make-up as the look-alike builds it
+    (:func:`~datalad_tcia.lookalike.holdings.build_shaped_collection`): per
+    patient its studies, per study ``files`` for each of its series."""
+    patients: dict[str, dict[str, int]] = {}
+    for s in series:
+        studies = patients.setdefault(s.patient_id or '', {})
+        studies[s.study_uid or ''] = studies.get(s.study_uid or '', 0) + 1
+    return [
+        [[files] * n for _, n in sorted(studies.items())]
+        for _, studies in sorted(patients.items())
+    ]
+
+
+def spread(
+    sizes: Sequence[tuple[str, int, int]], k: int, most_patients: int, most_series: int
+) -> list[str]:
+    """``k`` collection ids spread evenly over the collections of at most
+    ``most_patients`` patients and ``most_series`` series."""
+    small = [c for c, p, n in sizes if p <= most_patients and n <= most_series]
+    step = max(1, len(small) // k)
+    return small[::step][:k]
+
+
 def patients_of(series: Iterable[SeriesInfo]) -> list[str]:
     return sorted({s.patient_id or '' for s in series})
