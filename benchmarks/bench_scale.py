@@ -148,10 +148,55 @@ def run_size(
     if 'clone' in stages:
         fig.update(_user(layout, work / f'user-{n}', env))
     if 'browser' in stages:
-        from bench_collection import open_in_chromium  # noqa: PLC0415
-
-        fig['page: first patients s'] = open_in_chromium(layout.catalog, n)
+        slugs = load_slugs(layout)
+        first, last = min(slugs), max(slugs)
+        shown, found = in_chromium(layout.catalog, first, last)
+        fig['page: first patients shown s'] = shown
+        fig['search: a patient found s'] = found
     return fig
+
+
+def in_chromium(catalog: Path, first: str, last: str) -> tuple[float, float]:
+    """Seconds, in headless Chromium over HTTP on loopback, from navigating
+    to the collection page until its first patient is shown; and from
+    typing the last patient's ID on the patient search page until its
+    link is shown."""
+    import http.server  # noqa: PLC0415
+    import shutil  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+    from functools import partial  # noqa: PLC0415
+
+    from bench_collection import _QuietHandler  # noqa: PLC0415
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415
+
+    handler = partial(_QuietHandler, directory=str(catalog))
+    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f'http://127.0.0.1:{httpd.server_address[1]}/'
+    chromium = next(
+        filter(None, map(shutil.which, ('chromium', 'chromium-browser'))), None
+    )
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=chromium, headless=True, args=['--no-sandbox']
+            )
+            page = browser.new_page(viewport={'width': 1280, 'height': 1600})
+            start = time.perf_counter()
+            page.goto(url)
+            page.locator(f'[id="patients_{first}"]').wait_for(timeout=60_000)
+            shown = time.perf_counter() - start
+            page.goto(url + 'patients.html')
+            page.locator('a.patient').first.wait_for(timeout=60_000)
+            start = time.perf_counter()
+            page.fill('#search', last)
+            page.locator('a.patient', has_text=last).wait_for(timeout=60_000)
+            found = time.perf_counter() - start
+            browser.close()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    return shown, found
 
 
 def _user(
