@@ -101,11 +101,12 @@ def build_collection(
     patients_failed: bool = False,
     record: Mapping[str, Any] | None = None,
     citation: Citation | None = None,
+    jobs: int = 1,
 ) -> CollectionOutcome:
     """Register ``entries`` in the collection superdataset, with its
     provenance ``record`` and the ``CITATION.cff`` of ``citation`` (kept as
-    it is when ``None``), name a new state as a version, and write the
-    deposit."""
+    it is when ``None``), name a new state as a version (its patients
+    tagged ``jobs`` at once), and write the deposit."""
     path = layout.collection_repo
     deposit = layout.collection_deposit
     url = clone_url(base_url, deposit.relpath)
@@ -132,7 +133,7 @@ def build_collection(
             f'repository in {base_url}/{layout.patient_deposits}',
             drop,
         )
-        version = make_version(layout)
+        version = make_version(layout, jobs)
         pushed = push_deposit(path, deposit, force=force)
     except BUILD_ERRORS as e:
         return CollectionOutcome(

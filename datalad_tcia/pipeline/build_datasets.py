@@ -200,6 +200,7 @@ def deposit_datasets(
                 patients_failed=failed,
                 record=provenance_of(layout, summaries, citation, idc_version),
                 citation=citation,
+                jobs=jobs,
             )
             if built.status in ('ok', 'notneeded') and not failed:
                 record_built(layout, fingerprint)

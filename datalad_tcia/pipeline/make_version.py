@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -42,10 +43,10 @@ lgr = logging.getLogger('datalad.tcia.pipeline.make_version')
 PATIENT_LOCK_WAIT = 120.0
 
 
-def make_version(layout: StoreLayout) -> str | None:
+def make_version(layout: StoreLayout, jobs: int = 1) -> str | None:
     """Tag the collection dataset's new state as a version, and every
-    patient dataset on the commit it records; the new version's name, or
-    ``None`` if ``HEAD`` already is a version.
+    patient dataset on the commit it records (``jobs`` at once); the new
+    version's name, or ``None`` if ``HEAD`` already is a version.
 
     Call while holding the collection's lock, before its deposit is
     written.
@@ -78,8 +79,15 @@ def make_version(layout: StoreLayout) -> str | None:
         total += file_changes(repo, before.get(slug), commit)
         lines.append(f'- {slug}: {"; ".join(done) or "unchanged"}')
     # every patient dataset carries the version on the commit recorded
-    for slug, commit in sorted(now.items()):
-        _tag_patient(layout, by_slug.get(slug, slug), slug, name, commit)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        list(
+            pool.map(
+                lambda item: _tag_patient(
+                    layout, by_slug.get(item[0], item[0]), item[0], name, item[1]
+                ),
+                sorted(now.items()),
+            )
+        )
     lines[2:2] = [
         f'Files: {total.added} added, {total.changed} changed, {total.removed} '
         f'removed; {bytes2human(total.new_bytes)} of new content',
