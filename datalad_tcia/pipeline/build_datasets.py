@@ -23,7 +23,7 @@ from .gather_provenance import (
     summarize_patients,
 )
 from .idc_sources import IdcSources
-from .ledger import Unchanged, build_conditions, load_built
+from .ledger import Unchanged, build_conditions, gather_built, load_built
 from .make_version import record_built
 from .outcomes import CollectionOutcome, IdcOutcome, PatientOutcome, Problem
 from .withdraw import withdrawn_patients
@@ -204,6 +204,7 @@ def deposit_datasets(
             )
             if built.status in ('ok', 'notneeded') and not failed:
                 record_built(layout, fingerprint)
+            gather_built(layout)
         yield built
     except StoreLocked as e:
         yield Problem('collection', 'impossible', str(e), path=layout.root)

@@ -126,27 +126,78 @@ def build_conditions(
 
 
 def load_built(layout: StoreLayout) -> dict[str, BuiltPatient]:
-    """slug -> built record of every patient of the collection (records
-    that cannot be read are left out: their patients are built again)."""
-    folder = layout.built
+    """slug -> built record of every patient of the collection: those the
+    last collection step gathered into ``built.json``, and those written
+    since (``built/<slug>.json``; records that cannot be read are left
+    out: their patients are built again)."""
     found: dict[str, BuiltPatient] = {}
-    if not folder.is_dir():
-        return found
-    with os.scandir(folder) as entries:
-        for e in entries:
-            if not e.name.endswith('.json') or e.name.startswith('.'):
-                continue
-            try:
-                with open(e.path, 'rb') as fp:
-                    obj = json.loads(fp.read())
-                if obj.get('schema') != SCHEMA:
-                    continue
-                rec = BuiltPatient.from_json(obj)
-            except (OSError, ValueError, KeyError, TypeError, IndexError) as err:
-                lgr.debug('unreadable built record %s: %s', e.path, err)
-                continue
+    try:
+        with open(layout.built_index, 'rb') as fp:
+            gathered = json.loads(fp.read())
+    except (OSError, ValueError):
+        gathered = {}
+    if isinstance(gathered, dict) and gathered.get('schema') == SCHEMA:
+        for obj in gathered.get('patients') or []:
+            rec = _record(obj, layout.built_index)
+            if rec is not None:
+                found[rec.slug] = rec
+    for path, _stamp in _loose(layout):
+        try:
+            with open(path, 'rb') as fp:
+                obj = json.loads(fp.read())
+        except (OSError, ValueError) as err:
+            lgr.debug('unreadable built record %s: %s', path, err)
+            continue
+        rec = _record(obj, path)
+        if rec is not None:
             found[rec.slug] = rec
     return found
+
+
+def _record(obj: Any, where: str | os.PathLike[str]) -> BuiltPatient | None:
+    if not isinstance(obj, dict) or obj.get('schema') != SCHEMA:
+        return None
+    try:
+        return BuiltPatient.from_json(obj)
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as err:
+        lgr.debug('unreadable built record in %s: %s', where, err)
+        return None
+
+
+def _loose(layout: StoreLayout) -> list[tuple[str, int]]:
+    """The per-patient built records (paths, modification times)."""
+    if not layout.built.is_dir():
+        return []
+    with os.scandir(layout.built) as entries:
+        return [
+            (e.path, e.stat().st_mtime_ns)
+            for e in entries
+            if e.name.endswith('.json') and not e.name.startswith('.')
+        ]
+
+
+def gather_built(layout: StoreLayout) -> None:
+    """Gather the per-patient built records into ``built.json`` (one file
+    to read instead of one per patient: 3.3 s for NLST's 26,254 on a cold
+    cache) and remove those gathered. Call under the collection's lock; a
+    record rewritten meanwhile stays (it is newer)."""
+    loose = _loose(layout)
+    if not loose:
+        return
+    records = load_built(layout)
+    atomic_write_json(
+        layout.built_index,
+        {
+            'schema': SCHEMA,
+            'patients': [r.to_json() for _, r in sorted(records.items())],
+        },
+    )
+    for path, stamp in loose:
+        try:
+            if os.stat(path).st_mtime_ns == stamp:
+                os.unlink(path)
+        except OSError:
+            continue
 
 
 def save_built(layout: StoreLayout, record: BuiltPatient) -> None:
@@ -189,6 +240,7 @@ class Unchanged:
     def keep(self, idc_version: str | None) -> None:
         """Keep the patients built with this run's layout and IDC release,
         from their series records as they are, and still published."""
+        published = self.layout.published_patients()
         for pid, rec in list(self.records.items()):
             cond = rec.conditions
             if not (
@@ -196,14 +248,9 @@ class Unchanged:
                 and cond.get('template') == self.template
                 and cond.get('idc') == idc_version
                 and all(self.stamps.get(u) == st for u, st in rec.stamps.items())
-                and (
-                    self.layout.patient_deposit(rec.slug).bare / 'info' / 'refs'
-                ).exists()
+                and rec.slug in published
             ):
                 self._discard(pid)
-
-    def _published(self, slug: str) -> bool:
-        return (self.layout.patient_deposit(slug).bare / 'info' / 'refs').exists()
 
     def unknown(self) -> set[str]:
         """Series with records that no unchanged patient was built from."""

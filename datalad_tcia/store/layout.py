@@ -13,7 +13,7 @@
       datasets/<slug>_XDLRA--{refs,repo-export}
       groups/<group>.git                     group datasets (big collections)
       collection_XDLRA--{refs,repo-export}
-      built/<slug>.json                      what each patient was built from
+      built/<slug>.json, built.json          what each patient was built from
       catalog/
       .datalad-tcia.lock
     <store>/tcia.git, tcia_XDLRA--{refs,repo-export}
@@ -302,6 +302,25 @@ class StoreLayout:
 
     def built_record(self, slug: str) -> Path:
         return self.built / f'{slug}.json'
+
+    @property
+    def built_index(self) -> Path:
+        """The built records gathered by the last collection step."""
+        return self.root / 'built.json'
+
+    def published_patients(self) -> set[str]:
+        """Slugs of the patients whose plain git repository is published
+        (one listing of ``datasets/``: a repository appears under its name
+        only once complete)."""
+        folder = self.root / 'datasets'
+        if not folder.is_dir():
+            return set()
+        with os.scandir(folder) as entries:
+            return {
+                e.name[: -len('.git')]
+                for e in entries
+                if e.name.endswith('.git') and not e.name.startswith('.')
+            }
 
     # -- deposits and catalog ------------------------------------------------
     @property

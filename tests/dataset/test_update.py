@@ -132,7 +132,7 @@ def test_interrupted_working_copy_is_restored(tmp_path: Path) -> None:
     # what a kill after fast-import leaves: the index and tree lag behind,
     # and no built record says the dataset is done
     _git(repo, 'read-tree', 'HEAD~1')
-    (store / collection_id(PHI) / 'built' / 'Pseudo-PHI-001.json').unlink()
+    (store / collection_id(PHI) / 'built.json').unlink()
     assert _git(repo, 'status', '--porcelain') != ''
     res = tcia_deposit_dataset(store=str(store), collection=PHI)
     assert {r['status'] for r in res} == {'notneeded'}
@@ -227,6 +227,7 @@ def test_datasets_of_earlier_versions_get_the_costs(tmp_path: Path) -> None:
     # built records
     _git(repo, 'config', '--unset', 'datalad-tcia.registered')
     shutil.rmtree(store / collection_id(PHI) / 'built')
+    (store / collection_id(PHI) / 'built.json').unlink()
     head = _git(repo, 'rev-parse', 'HEAD')
 
     res = tcia_deposit_dataset(store=str(store), collection=PHI)

@@ -5,6 +5,7 @@ conditions, or a missing published repository make it built again."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from datalad_tcia.lookalike import LookalikeServer
@@ -34,6 +35,8 @@ def _patients(out: list) -> dict[str, str]:
 
 def test_an_unchanged_patient_is_not_read(built: RunSettings) -> None:
     layout = StoreLayout(built.store, PHI)
+    # gathered into one file by the collection step
+    assert layout.built_index.is_file() and not list(layout.built.iterdir())
     records = load_built(layout)
     assert set(records) == {'Pseudo-PHI-001', 'Pseudo-PHI-002'}
     rec = records['Pseudo-PHI-001']
@@ -81,7 +84,7 @@ def test_what_makes_a_patient_built_again(
     )
     # its published repository gone: built (and published) again
     bare = layout.patient_deposit('Pseudo-PHI-002').bare
-    (bare / 'info' / 'refs').unlink()
+    shutil.rmtree(bare)
     out = list(
         deposit_datasets(
             settings.store, PHI, settings.base_url, template='{SeriesUID}/{member}'
