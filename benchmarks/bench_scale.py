@@ -254,8 +254,10 @@ def store_of_collections(
     with LookalikeServer(archive=Archive(collections)) as srv:
         common = ['--store', str(store), '--api-url', srv.api_url]
         common += ['--datacite-url', srv.datacite_url, '--no-idc']
+        # the data manager's environment: NBIA's retries as configured
+        manager = dict(os.environ)
         fig['tcia-add --all s'] = timed(
-            [DATALAD, 'tcia-add', '--all', '-J', '4', *common], work, env
+            [DATALAD, 'tcia-add', '--all', '-J', '4', *common], work, manager
         )
         home = work / 'user-many'
         subprocess.run(['rm', '-rf', str(home)], check=True)
@@ -265,13 +267,20 @@ def store_of_collections(
         fig['clone top-level s'] = timed([DATALAD, 'clone', url, str(clone)], home, env)
         cid = sorted(cids)[len(cids) // 2]
         fig['get -n a collection s'] = timed([DATALAD, 'get', '-n', cid], clone, env)
-        patient = sorted(p.name for p in (clone / cid).iterdir() if p.name[0] != '.')[0]
+        paths = subprocess.run(
+            ['git', 'config', '-f', '.gitmodules', '--get-regexp', 'path$'],
+            cwd=clone / cid,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()[1::2]
+        patient = sorted(paths)[0]
         fig['get -n one of its patients s'] = timed(
             [DATALAD, 'get', '-n', f'{cid}/{patient}'], clone, env
         )
         srv.reset()
         fig['tcia-add --update, nothing new s'] = timed(
-            [DATALAD, 'tcia-add', '--update', *common], work, env
+            [DATALAD, 'tcia-add', '--update', *common], work, manager
         )
         fig['  its NBIA requests'] = len(srv.requests())
     return fig
