@@ -137,11 +137,7 @@ def deposit_datasets(
             force,
             idc,
             not deposit.problems,
-            {
-                u: stamps[u]
-                for d in series_of[pid]
-                if (u := d.record.series_uid) in stamps
-            },
+            _stamps_of(series_of[pid], stamps),
             conditions,
         )
         for pid in chosen

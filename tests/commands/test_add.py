@@ -166,7 +166,7 @@ def test_add_one_series_in_process(tcia: LookalikeServer, tmp_path: Path) -> Non
     assert by_action['tcia_download'] == ['ok']
     # patient, collection, the store's top-level dataset
     assert by_action['tcia_deposit_dataset'] == ['ok', 'ok', 'ok']
-    assert by_action['tcia_catalog'] == ['ok']
+    assert by_action['tcia_catalog'] == ['ok', 'ok']  # the collection, the home
     # archive deletion, the clone, the summary
     assert by_action['tcia_add'] == ['ok', 'ok', 'ok']
     summary = res[-1]

@@ -19,7 +19,7 @@ from datalad_tcia.lookalike.hostile import (
     HOSTILE_PATIENT_IDS,
     build_hostile_collection,
 )
-from datalad_tcia.store import collection_id
+from datalad_tcia.store import DEPOSIT_SUFFIXES, collection_id
 from tests.faults.harness import Row, partial_files, record
 from tests.helpers import DATALAD, fresh_env
 
@@ -64,7 +64,16 @@ def test_hostile_names_end_to_end(tmp_path: Path) -> None:
         assert sorted(p.name for p in work.iterdir()) == ['clone', 'store']
         cid = collection_id(HOSTILE_NAME)
         assert cid == 'lookalike_hostile_names'
-        assert sorted(p.name for p in store.iterdir()) == [cid]
+        # the collection, and the store's top-level dataset and catalog home
+        assert sorted(p.name for p in store.iterdir()) == sorted(
+            [
+                cid,
+                '.tcia',
+                'catalog',
+                'tcia.git',
+                *(f'tcia{s}' for s in DEPOSIT_SUFFIXES),
+            ]
+        )
         slugs = json.loads((store / cid / 'metadata' / 'patients.json').read_text())
         assert set(slugs) == set(HOSTILE_PATIENT_IDS)
         values = list(slugs.values())

@@ -168,10 +168,10 @@ def at_version(counter: Counter) -> None:
 
     real = collection.make_version
 
-    def make_version(layout: Any) -> str | None:
+    def make_version(layout: Any, *args: Any) -> str | None:
         if counter.hit():
             die('version')
-        return real(layout)
+        return real(layout, *args)
 
     collection.make_version = make_version  # type: ignore[assignment]
 
