@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +82,20 @@ def update_superdataset(
         return None
     git(path, 'commit', '--quiet', '-m', message)
     return rev_parse(path, 'HEAD')
+
+
+_DATASET_ID = re.compile(rb'^\s*id\s*=\s*(\S+)\s*$', re.MULTILINE)
+
+
+def dataset_id_in(config: bytes) -> str | None:
+    """The DataLad dataset ID a ``.datalad/config`` (its bytes, e.g. read
+    from a commit without a git process) records.
+
+    >>> dataset_id_in(b'[datalad "dataset"]\\n\\tid = 1234\\n')
+    '1234'
+    """
+    found = _DATASET_ID.search(config)
+    return found.group(1).decode() if found else None
 
 
 def gitmodule_urls(path: Path) -> dict[str, str]:

@@ -18,7 +18,6 @@ store; its own plain git repository is ``<collection-id>/groups/<group>.git``.
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,11 +26,14 @@ from datalad_tcia.export import clone_url, publish_repository
 from datalad_tcia.store import StoreLayout, temp_path_for
 from datalad_tcia.store.git import tree_links
 
-from .collection import SubdatasetEntry, format_gitmodules, update_superdataset
+from .collection import (
+    SubdatasetEntry,
+    dataset_id_in,
+    format_gitmodules,
+    update_superdataset,
+)
 from .naming import group_of
 from .repository import BRANCH, ensure_dataset
-
-_ID = re.compile(rb'^\s*id\s*=\s*(\S+)\s*$', re.MULTILINE)
 
 
 def update_groups(
@@ -86,13 +88,11 @@ def _update_group(
     deposit.bare.parent.mkdir(parents=True, exist_ok=True)
     ref = f'refs/heads/{BRANCH}'
     publish_repository(repo / '.git', deposit.bare, ref, {ref: head})
-    found = _ID.search(blobs.get('.datalad/config', b''))
-    if found is None:
+    ident = dataset_id_in(blobs.get('.datalad/config', b''))
+    if ident is None:
         msg = f'{repo} records no DataLad dataset ID'
         raise ValueError(msg)
-    return SubdatasetEntry(
-        group, clone_url(base_url, deposit.relpath), found.group(1).decode(), head
-    )
+    return SubdatasetEntry(group, clone_url(base_url, deposit.relpath), ident, head)
 
 
 def _records(

@@ -11,7 +11,6 @@ top-level dataset installs is what others can clone.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,15 +22,13 @@ from datalad_tcia.export import clone_url
 from datalad_tcia.store import StoreLayout
 from datalad_tcia.store.git import GitError, cat_blobs
 
-from .collection import SubdatasetEntry
+from .collection import SubdatasetEntry, dataset_id_in
 from .provenance import CITATION, PROVENANCE
 from .versions import PREFIX, gitlinks, version_order
 
 #: the machine-readable listing of the top-level dataset's collections
 LISTING = '.datalad/tcia/collections.json'
 README = 'README.md'
-
-_ID = re.compile(r'^\s*id\s*=\s*(\S+)\s*$', re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -124,8 +121,8 @@ def published_collection(layout: StoreLayout, base_url: str) -> CollectionEntry 
     ]
     specs = [f'{commit}:{p}' for p in ('.datalad/config', PROVENANCE, CITATION)]
     blobs = cat_blobs(deposit.bare, specs)
-    found = _ID.search(blobs.get(specs[0], b'').decode('utf-8', 'replace'))
-    if found is None:
+    ident = dataset_id_in(blobs.get(specs[0], b''))
+    if ident is None:
         msg = f'{deposit.bare} records no DataLad dataset ID at {commit}'
         raise GitError(msg)
     try:
@@ -142,7 +139,7 @@ def published_collection(layout: StoreLayout, base_url: str) -> CollectionEntry 
         collection_id=layout.cid,
         collection=str(record.get('collection') or layout.collection),
         url=clone_url(base_url, deposit.relpath),
-        dataset_id=found.group(1),
+        dataset_id=ident,
         commit=commit,
         version=max(tags, key=version_order) if tags else None,
         title=cff.get('title'),
