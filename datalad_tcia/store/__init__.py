@@ -22,12 +22,12 @@ from .layout import (
     DEPOSIT_SUFFIXES,
     DepositPaths,
     StoreLayout,
-    TopLayout,
     collection_dirs,
     collection_id,
     slurm_job_dir,
 )
 from .lock import StoreLock, StoreLocked, unwritable
+from .top import TopLayout
 
 __all__ = [
     'COLLECTION',

@@ -47,9 +47,6 @@ DEPOSIT_SUFFIXES = ('_XDLRA--repo-export', '_XDLRA--refs')
 #: name of the collection superdataset's working copy and deposit
 COLLECTION = 'collection'
 
-#: name of the top-level dataset's deposit (``<store>/tcia.git``)
-TOP = 'tcia'
-
 #: what a collection directory is named (an IDC ``collection_id``)
 _COLLECTION_DIR = re.compile(r'[a-z0-9_]+')
 #: directories of the store that are no collection
@@ -356,51 +353,6 @@ class StoreLayout:
     def temp_path(target: Path) -> Path:
         """A fresh temporary name beside ``target``."""
         return temp_path_for(target)
-
-
-@dataclass(frozen=True)
-class TopLayout:
-    """Paths of the store's top-level dataset, which holds every
-    collection dataset of the store as a subdataset at its collection id.
-
-    Parameters
-    ----------
-    store: Path
-      The store directory.
-    """
-
-    store: Path
-
-    @property
-    def root(self) -> Path:
-        """Where its working copy and lock live (``<store>/.tcia``)."""
-        return self.store / f'.{TOP}'
-
-    @property
-    def repo(self) -> Path:
-        """Its working copy."""
-        return self.root / 'repo'
-
-    @property
-    def deposit(self) -> DepositPaths:
-        """Its deposit: ``<store>/tcia.git`` and ``<store>/tcia_XDLRA--*``."""
-        return DepositPaths(self.store / TOP, TOP)
-
-    @property
-    def lock(self) -> Path:
-        return self.root / 'lock'
-
-    @property
-    def catalog(self) -> Path:
-        """The catalog's home (``<store>/catalog``): every collection, each
-        linking to its own catalog site."""
-        return self.store / 'catalog'
-
-    def stale_repos(self) -> list[Path]:
-        """Working copies an interrupted run left under a temporary name."""
-        if not self.root.is_dir():
-            return []
-        return [p for p in self.root.glob('.repo.*.part') if p.is_dir()]
 
 
 def slurm_job_dir(store: Path) -> Path:
