@@ -11,6 +11,7 @@
 """
 
 from .publish import CatalogError, publish_catalog, shown_home, validate
+from .search import patient_index, patient_search_files
 from .translate import (
     MAX_SUBDATASETS,
     PATIENTS_ON_PAGE,
@@ -18,9 +19,7 @@ from .translate import (
     PatientCatalog,
     collection_page,
     file_records,
-    patient_index,
     patient_record,
-    patient_search_files,
     text,
 )
 

@@ -11,11 +11,9 @@ and checks that it shows as text and that no script runs.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from datalad.utils import bytes2human
@@ -125,7 +123,8 @@ PATIENTS_ON_PAGE = 200
 PATIENT_SEARCH = 'patients.html'
 
 
-def _summary(p: PatientCatalog) -> str:
+def patient_summary(p: PatientCatalog) -> str:
+    """A patient's studies, series, files and size, in words."""
     return (
         f'{_n(len(_studies(p.deposits)), "study", "studies")}, '
         f'{len(p.deposits)} series, {_n(_count(p.deposits), "file")}, '
@@ -157,41 +156,12 @@ def patients_tab(
     for p in coll.patients[:on_page]:
         content[text(p.patient_id)] = {
             '@type': 'https://schema.org/Thing',
-            'name': _summary(p),
+            'name': patient_summary(p),
             'url': f'#/dataset/{p.dataset_id}/{p.dataset_version}',
         }
     # lower case: datalad-catalog 1.1 finds a default tab only by its
     # lower-cased name among the names as given
     return {'name': 'patients', 'icon': 'fas fa-users', 'content': content}
-
-
-def patient_index(coll: CollectionCatalog) -> dict[str, Any]:
-    """What the patient search page (``patients.html``) loads
-    (``patient-index.json``): every patient with its summary and the address
-    of its page."""
-    return {
-        'collection': coll.name,
-        'url': f'#/dataset/{coll.dataset_id}/{coll.dataset_version}',
-        'patients': [
-            {
-                'id': p.patient_id,
-                'about': _summary(p),
-                'url': f'#/dataset/{p.dataset_id}/{p.dataset_version}',
-            }
-            for p in coll.patients
-        ],
-    }
-
-
-def patient_search_files(coll: CollectionCatalog) -> dict[str, bytes]:
-    """The patient search page (static HTML that puts no data into markup)
-    and what it loads (:func:`patient_index`), by their names in the
-    catalog."""
-    index = json.dumps(patient_index(coll), ensure_ascii=False).encode()
-    return {
-        PATIENT_SEARCH: (Path(__file__).parent / PATIENT_SEARCH).read_bytes(),
-        'patient-index.json': index,
-    }
 
 
 def versions_tab(coll: CollectionCatalog) -> dict[str, Any]:
