@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import http.server
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -86,6 +89,25 @@ def tcia(lookalike_session: LookalikeServer) -> Iterator[LookalikeServer]:
     lookalike_session.reset()
     yield lookalike_session
     lookalike_session.reset()
+
+
+@pytest.fixture
+def http_store(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A store directory a web server publishes, and its URL."""
+    root = tmp_path / 'www'
+    root.mkdir()
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    handler = partial(Quiet, directory=str(root))
+    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield root, f'http://127.0.0.1:{httpd.server_address[1]}'
+    httpd.shutdown()
+    httpd.server_close()
 
 
 @pytest.fixture

@@ -6,10 +6,6 @@ of the top-level dataset; a bad condition writes nothing."""
 
 from __future__ import annotations
 
-import http.server
-import threading
-from collections.abc import Iterator
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -22,25 +18,6 @@ from tests.idc_fixtures import ENC, PHI, CleanIdc
 RT = 'LOOKALIKE-RT'
 
 tcia_add = api('tcia_add')
-
-
-@pytest.fixture
-def http_store(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    """A store directory a web server publishes, and its URL."""
-    root = tmp_path / 'www'
-    root.mkdir()
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    handler = partial(Quiet, directory=str(root))
-    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield root, f'http://127.0.0.1:{httpd.server_address[1]}'
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def _common(srv: LookalikeServer, store: Path) -> dict[str, str]:

@@ -4,15 +4,12 @@ datasets -> deposits -> archives deleted -> clone in a fresh HOME -> get."""
 from __future__ import annotations
 
 import hashlib
-import http.server
 import io
 import json
 import os
 import re
 import shutil
-import threading
 from collections.abc import Iterator
-from functools import partial
 from pathlib import Path
 
 import pydicom
@@ -215,24 +212,6 @@ def test_clone_from_file_store_and_get_everything(
         n = _check_files(target, _truth(lookalike_session, coll), coll)
         assert n == len(_truth(lookalike_session, coll))
     assert not (store / collection_id(PHI) / 'archives').exists()
-
-
-@pytest.fixture
-def http_store(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    root = tmp_path / 'www'
-    root.mkdir()
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    handler = partial(Quiet, directory=str(root))
-    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield root, f'http://127.0.0.1:{httpd.server_address[1]}'
-    httpd.shutdown()
-    httpd.server_close()
 
 
 @pytest.mark.slow
