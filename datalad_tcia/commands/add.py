@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,7 @@ from datalad_next.commands import (
 from datalad_next.constraints import EnsureBool, EnsureStr
 
 from datalad_tcia.hpc import Shard
-from datalad_tcia.metadata import stored_collections
-from datalad_tcia.pipeline import AddSummary, add_selection
+from datalad_tcia.pipeline import AddSummary, add_selection, stored_selections
 
 from .common import store_path
 from .constraints import EnsureStoreURL
@@ -139,6 +137,8 @@ class TciaAdd(ValidatedInterface):
         manufacturer: str | None = None,
         all_collections: bool = False,
         where: str | None = None,
+        analysis_result: str | None = None,
+        with_analysis_results: bool = False,
         store: str | None = None,
         store_url: str | None = None,
         api_url: str | None = None,
@@ -178,11 +178,7 @@ class TciaAdd(ValidatedInterface):
         if settings is None:
             return
         # --update: every collection in the store, one summary each
-        for sel in (
-            [replace(selection, collection=c) for c in stored_collections(store_dir)]
-            if update
-            else [selection]
-        ):
+        for sel in stored_selections(selection, store_dir) if update else [selection]:
             summary = AddSummary()
             outcomes = add_selection(
                 settings,

@@ -20,6 +20,8 @@ SELECTION = (
     'manufacturer',
     'all_collections',
     'where',
+    'analysis_result',
+    'with_analysis_results',
 )
 
 

@@ -103,6 +103,8 @@ class TciaDownload(ValidatedInterface):
         manufacturer: str | None = None,
         all_collections: bool = False,
         where: str | None = None,
+        analysis_result: str | None = None,
+        with_analysis_results: bool = False,
         store: str | None = None,
         api_url: str | None = None,
         jobs: int = 1,

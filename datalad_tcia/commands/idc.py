@@ -5,15 +5,18 @@ IDC sources this run)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import datalad
+from datalad.interface.results import get_status_dict
 from datalad.support.param import Parameter
 from datalad_next.constraints import EnsureBool, EnsureChoice
 
-from datalad_tcia.idc import IdcIndex, IdcIndexError
+from datalad_tcia.idc import AnalysisIndexError, IdcIndex, IdcIndexError
 from datalad_tcia.idc.s3 import S3Client
 from datalad_tcia.pipeline import IdcSources
+from datalad_tcia.pipeline.third_party import analysis_listing
 
 from .common import retry_policy, timeouts
 from .results import record
@@ -127,3 +130,19 @@ def plan_and_sources(
         why = warning.get('warning') if warning else 'datalad.tcia.idc is false'
         return refused(f'--source idc needs IDC: {why}')
     return True, planner, idc, [warning] if warning else []
+
+
+def analysis_result_rows(
+    source: object, common: dict[str, Any]
+) -> Iterator[dict[str, Any]]:
+    """One result per analysis result the IDC index lists."""
+    try:
+        index = source if isinstance(source, IdcIndex) else open_index()
+        rows = analysis_listing(
+            index.analysis_results(), index.analysis_result_counts()
+        )
+    except (IdcIndexError, AnalysisIndexError) as e:
+        yield get_status_dict(status='impossible', message=str(e), **common)
+        return
+    for row in rows:
+        yield get_status_dict(status='ok', **row, **common)

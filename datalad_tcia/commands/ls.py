@@ -16,7 +16,7 @@ from datalad_next.commands import (
     build_doc,
     eval_results,
 )
-from datalad_next.constraints import EnsureChoice
+from datalad_next.constraints import EnsureBool, EnsureChoice
 from datalad_next.exceptions import CapturedException
 
 from datalad_tcia.idc import IdcIndex, IdcIndexError
@@ -26,7 +26,7 @@ from datalad_tcia.pipeline.select import SeriesSource, resolve_selection
 from datalad_tcia.pipeline.summarize import LEVELS, format_row, summarize
 
 from .common import nbia_client
-from .idc import idc_constraints, index_param, open_index
+from .idc import analysis_result_rows, idc_constraints, index_param, open_index
 from .params import (
     api_url_param,
     jobs_param,
@@ -44,15 +44,13 @@ ACTION = 'tcia_ls'
 class TciaLs(ValidatedInterface):
     """List TCIA collections, patients, studies and series
 
-    For a selection (a collection, patient, study, series UIDs, or a
-    '.tcia' manifest, optionally narrowed by modality, body part or
-    manufacturer) one result is reported per collection, patient, study and
-    series, with the number of series and images and the total size
-    (uncompressed DICOM bytes, as NBIA reports it). Without a selection, the
-    names of all collections are listed.
-
-    Inputs that select nothing (an unknown collection or UID, a malformed
-    manifest) are reported as 'impossible' results that name them.
+    For a selection (see 'datalad tcia-add') one result per collection,
+    patient, study and series, with the number of series and images and
+    the total size (uncompressed DICOM bytes, as NBIA reports it). Without
+    a selection, the names of all collections; with --analysis-results,
+    the analysis results. Inputs that select nothing (an unknown
+    collection or UID, a malformed manifest) are 'impossible' results
+    that name them.
     """
 
     _params_ = {
@@ -61,6 +59,13 @@ class TciaLs(ValidatedInterface):
         'level': Parameter(
             args=('--level',),
             doc="""report down to this level of the hierarchy.""",
+        ),
+        'analysis_results': Parameter(
+            args=('--analysis-results',),
+            action='store_true',
+            doc="""list the analysis results (id, title, DOI, the collections
+            they describe, modalities, patients, series), from the list
+            beside the IDC index.""",
         ),
         'jobs': jobs_param,
         'index': index_param,
@@ -71,6 +76,7 @@ class TciaLs(ValidatedInterface):
         {
             **selection_constraints,
             'level': EnsureChoice(*LEVELS),
+            'analysis_results': EnsureBool(),
             'index': idc_constraints['index'],
         },
         joint_constraints=selection_joint,
@@ -115,8 +121,11 @@ class TciaLs(ValidatedInterface):
         manufacturer: str | None = None,
         all_collections: bool = False,
         where: str | None = None,
+        analysis_result: str | None = None,
+        with_analysis_results: bool = False,
         api_url: str | None = None,
         level: str = 'series',
+        analysis_results: bool = False,
         jobs: int = 4,
         index: str = 'nbia',
         output_format: str | None = None,
@@ -134,6 +143,9 @@ class TciaLs(ValidatedInterface):
             # say which IDC release answered
             common = {'action': ACTION, 'logger': lgr, 'index': source.where}
             common['idc_version'] = source.version
+        if analysis_results:
+            yield from analysis_result_rows(source, common)
+            return
         try:
             if selection.is_empty:
                 for name in source.get_collection_values():

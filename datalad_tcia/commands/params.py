@@ -112,6 +112,8 @@ selection_constraints = {
     'manufacturer': EnsureStr(min_len=1),
     'all_collections': EnsureBool(),
     'where': EnsureStr(min_len=1),
+    'analysis_result': EnsureStr(min_len=1),
+    'with_analysis_results': EnsureBool(),
     'api_url': EnsureStr(min_len=1),
     'store': EnsureStr(min_len=1),
     'jobs': EnsureInt() & EnsureRange(min=1),

@@ -1,6 +1,6 @@
 """The parameters of a selection (collection, patient, study, series,
-manifest, filters, every collection, an SQL condition), shared by the
-commands that take one."""
+manifest, filters, every collection, an SQL condition, analysis
+results), shared by the commands that take one."""
 
 from __future__ import annotations
 
@@ -79,6 +79,24 @@ selection_params = {
         lacks is named in the error). Alone, it selects across
         collections.""",
     ),
+    'analysis_result': Parameter(
+        args=('--analysis-result',),
+        metavar='ID',
+        doc="""an analysis result (segmentations, reports, annotations others
+        made of TCIA's images, published under their own DOI), by its id in
+        the IDC index (e.g. dicom_lidc_idri_nodules; 'datalad tcia-ls
+        --analysis-results' lists them) or, for one only NBIA has, by its
+        DOI (with --collection): its series, in a dataset of its own. The
+        other parts of the selection narrow it.""",
+    ),
+    'with_analysis_results': Parameter(
+        args=('--with-analysis-results',),
+        action='store_true',
+        doc="""also the analysis results that describe the selected series
+        (each into its own dataset, under its own DOI). Without it, a
+        collection's third-party series are left out: they never go into
+        the collection's datasets.""",
+    ),
 }
 
 #: the selection as one joint constraint
@@ -95,4 +113,5 @@ def make_selection(arguments: Mapping[str, Any]) -> Selection:
     parts: dict[str, Any] = {name: arguments.get(name) for name in SELECTION}
     parts['series'] = tuple(parts['series'] or ())
     parts['all_collections'] = bool(parts['all_collections'])
+    parts['with_analysis_results'] = bool(parts['with_analysis_results'])
     return Selection(**parts)

@@ -2,10 +2,22 @@
 (search without NBIA) and its per-file object URLs (sources beside TCIA's).
 """
 
+from .analysis import (
+    AnalysisIndexError,
+    AnalysisResult,
+    analysis_result_id,
+    analysis_results_beside,
+    read_analysis_results,
+)
 from .convert import from_idc, idc_collection_id, normalize_doi, series_info
 from .index import IdcIndex, IdcIndexError, IdcSeries, default_index_path
 
 __all__ = [
+    'AnalysisIndexError',
+    'AnalysisResult',
+    'analysis_result_id',
+    'analysis_results_beside',
+    'read_analysis_results',
     'IdcIndex',
     'IdcIndexError',
     'IdcSeries',

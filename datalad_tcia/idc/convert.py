@@ -27,6 +27,7 @@ IDC_VERSION = 'IdcVersion'
 #: the ``idc_index`` columns this package reads
 COLUMNS = (
     'collection_id',
+    'analysis_result_id',
     'PatientID',
     'StudyInstanceUID',
     'SeriesInstanceUID',
@@ -162,6 +163,7 @@ def series_info(
         license_name=license_name,
         license_uri=license_uri,
         data_description_uri=f'https://doi.org/{doi}' if doi else None,
+        analysis_result=_text(row.get('analysis_result_id')),
     )
     return replace(info, raw={**info.to_json(), IDC_VERSION: version})
 

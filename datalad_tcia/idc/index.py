@@ -2,10 +2,15 @@
 DuckDB: offline answers to the listing questions NBIA answers online, and
 where IDC keeps each series.
 
-Only original data is used (no ``analysis_result_id``): of a collection
-with TCIA's data (a TCIA DOI, ``10.7937/``) only the rows with a TCIA
-DOI (TCGA-x collections also hold IDC's own pathology, which NBIA never
-had), of a collection IDC alone holds every row.
+A collection is its original data (no ``analysis_result_id``): of a
+collection with TCIA's data (a TCIA DOI, ``10.7937/``) only the rows with
+a TCIA DOI (TCGA-x collections also hold IDC's own pathology, which NBIA
+never had), of a collection IDC alone holds every row. The series of an
+analysis result (``analysis_result_id``; its ``collection_id`` is the
+collection it describes) are answered only when asked for
+(``analysis_results='include'`` or ``'only'``, as idc-index takes it);
+``analysis_results_index.parquet`` beside the index lists them
+(:mod:`.analysis`).
 
 A ``prior_versions_index.parquet`` beside the index (the package ships
 one) maps the ``crdc_series_uuid`` of an earlier version of a series to
@@ -23,6 +28,11 @@ from typing import Any
 
 from datalad_tcia.nbia import SeriesInfo
 
+from .analysis import (
+    AnalysisResult,
+    analysis_results_beside,
+    read_analysis_results,
+)
 from .convert import COLUMNS, idc_collection_id, normalize_doi, series_info
 from .where import WhereError, where_message
 
@@ -30,11 +40,21 @@ lgr = logging.getLogger('datalad.tcia.idc.index')
 
 #: a TCIA DOI
 TCIA_DOI = "source_DOI LIKE '10.7937/%'"
-#: the rows used: original data; TCIA's alone where a collection has any
+#: the rows used: original data, TCIA's alone where a collection has any;
+#: and every analysis result's
 ROWS = (
-    f'analysis_result_id IS NULL AND ({TCIA_DOI} OR collection_id NOT IN '
-    f'(SELECT collection_id FROM {{table}} WHERE {TCIA_DOI}))'
+    f'(analysis_result_id IS NULL AND ({TCIA_DOI} OR collection_id NOT IN '
+    f'(SELECT collection_id FROM {{table}} WHERE {TCIA_DOI}))) '
+    'OR analysis_result_id IS NOT NULL'
 )
+#: original data
+ORIGINAL = 'analysis_result_id IS NULL'
+#: which rows an ``analysis_results`` choice keeps
+KINDS = {
+    'exclude': ORIGINAL,
+    'include': 'TRUE',
+    'only': 'analysis_result_id IS NOT NULL',
+}
 
 
 @dataclass(frozen=True)
@@ -148,7 +168,7 @@ class IdcIndex:
         except duckdb.Error as e:
             msg = f'cannot read the IDC index {self.path}: {e}'
             raise IdcIndexError(msg) from e
-        missing = [c for c in (*COLUMNS, 'analysis_result_id') if c not in have]
+        missing = [c for c in COLUMNS if c not in have]
         if missing:
             msg = (
                 f'{self.path} is not an IDC index: it lacks the column(s) '
@@ -168,6 +188,7 @@ class IdcIndex:
         self.prior_path = self._prior_path()
         self.version = self._version(table)
         self._names = self._collection_names()
+        self._analysis: dict[str, AnalysisResult] | None = None
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}({str(self.path)!r})'
@@ -251,7 +272,12 @@ class IdcIndex:
 
     def _collection_names(self) -> dict[str, str]:
         """collection_id -> NBIA's collection name."""
-        ids = [r[0] for r in self._query('SELECT DISTINCT collection_id FROM tcia')]
+        ids = [
+            r[0]
+            for r in self._query(
+                f'SELECT DISTINCT collection_id FROM tcia WHERE {ORIGINAL}'
+            )
+        ]
         names = {cid: cid for cid in ids}
         side = self.path.with_name('collections_index.parquet')
         if side.is_file():
@@ -273,7 +299,8 @@ class IdcIndex:
         if name.strip().lower() in self._names:
             return self._names[name.strip().lower()]
         rows = self._query(
-            'SELECT DISTINCT collection_id FROM tcia WHERE source_DOI = ?',
+            f'SELECT DISTINCT collection_id FROM tcia WHERE source_DOI = ? '
+            f'AND {ORIGINAL}',
             [normalize_doi(name)],
         )
         return self._names[rows[0][0]] if len(rows) == 1 else None
@@ -288,10 +315,17 @@ class IdcIndex:
         modality: str | None = None,
         body_part: str | None = None,
         manufacturer: str | None = None,
+        analysis_results: str = 'exclude',
+        analysis_result_id: str | None = None,
     ) -> list[SeriesInfo]:
         """Series matching all given filters (NBIA's ``getSeries``; names
-        compared case-insensitively, like NBIA)."""
-        where, params = ['TRUE'], []
+        compared case-insensitively, like NBIA): original data, or with
+        ``analysis_results`` ``'include'`` or ``'only'`` also or only the
+        series of analysis results (``analysis_result_id``: of that one)."""
+        where, params = [KINDS[analysis_results]], []
+        if analysis_result_id is not None:
+            where.append('analysis_result_id = ?')
+            params.append(analysis_result_id)
         if collection is not None:
             where.append('collection_id = ?')
             params.append(idc_collection_id(collection))
@@ -313,7 +347,9 @@ class IdcIndex:
                 params.append(value)
         return [self._info(r) for r in self._rows(' AND '.join(where), params)]
 
-    def series_where(self, condition: str) -> list[SeriesInfo]:
+    def series_where(
+        self, condition: str, analysis_results: str = 'exclude'
+    ) -> list[SeriesInfo]:
         """The series whose index rows meet the SQL ``condition`` over the
         index's columns (``"PatientSex = 'F' AND Modality = 'MR'"``),
         parsed as one expression and only read.
@@ -328,7 +364,11 @@ class IdcIndex:
 
         try:
             with self._lock:
-                rel = self._db.view('tcia_all').filter(condition)
+                rel = (
+                    self._db.view('tcia_all')
+                    .filter(KINDS[analysis_results])
+                    .filter(condition)
+                )
                 uids = [r[0] for r in rel.project('SeriesInstanceUID').fetchall()]
         except duckdb.Error as e:
             raise WhereError(where_message(condition, e, self.columns)) from e
@@ -358,6 +398,46 @@ class IdcIndex:
             for r in rows
             if r.get('aws_bucket') and r.get('crdc_series_uuid')
         }
+
+    def analysis_results(self) -> dict[str, AnalysisResult]:
+        """The analysis results listed beside the index, by id (none if
+        the index has no ``analysis_results_index.parquet`` beside it).
+
+        Raises
+        ------
+        AnalysisIndexError
+        """
+        if self._analysis is None:
+            side = analysis_results_beside(self.path)
+            listed = read_analysis_results(side) if side else {}
+            # what the rows say of one the list lacks (an older list)
+            rows = self._query(
+                'SELECT analysis_result_id, min(source_DOI), '
+                'list(DISTINCT collection_id ORDER BY collection_id), '
+                'list(DISTINCT Modality ORDER BY Modality), '
+                'count(DISTINCT PatientID), min(license_short_name) FROM tcia '
+                'WHERE analysis_result_id IS NOT NULL GROUP BY 1'
+            )
+            for ident, doi, colls, mods, subjects, lic in rows:
+                if ident not in listed:
+                    listed[ident] = AnalysisResult(
+                        ident,
+                        doi=normalize_doi(doi) if doi else None,
+                        collections=tuple(colls),
+                        modalities=tuple(m for m in mods if m),
+                        subjects=int(subjects),
+                        license_short=lic,
+                    )
+            self._analysis = dict(sorted(listed.items()))
+        return self._analysis
+
+    def analysis_result_counts(self) -> dict[str, tuple[int, int]]:
+        """Analysis result id -> (series, patients) in the index."""
+        rows = self._query(
+            'SELECT analysis_result_id, count(*), count(DISTINCT PatientID) '
+            'FROM tcia WHERE analysis_result_id IS NOT NULL GROUP BY 1'
+        )
+        return {r[0]: (int(r[1]), int(r[2])) for r in rows}
 
     def _info(self, row: Mapping[str, Any]) -> SeriesInfo:
         cid = row['collection_id']

@@ -195,15 +195,28 @@ def read_collection(
 
 
 def stored_collections(store: Path) -> list[str]:
-    """NBIA's names of the collections deposited in ``store``."""
+    """NBIA's names of the collections deposited in ``store`` (not the
+    analysis results: :func:`stored_analysis_results`)."""
+    return [name for name, third in _stored(store) if not third]
+
+
+def stored_analysis_results(store: Path) -> list[str]:
+    """The ids of the analysis results deposited in ``store``."""
+    return [name for name, third in _stored(store) if third]
+
+
+def _stored(store: Path) -> list[tuple[str, bool]]:
+    """(name, whether an analysis result) of every dataset folder with a
+    deposit in ``store``."""
     names = []
     for folder in collection_dirs(store):
         layout = StoreLayout(store, folder.name)
         for uid in layout.deposited_series()[:1]:
             try:
-                names.append(read_series_record(layout, uid).collection)
+                rec = read_series_record(layout, uid)
             except (FileNotFoundError, MetadataError):
                 continue
+            names.append((rec.collection, rec.series.analysis_result is not None))
     return names
 
 

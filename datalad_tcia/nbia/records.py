@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+#: the key this package adds to an NBIA-shaped series record: the id of
+#: the analysis result a third-party series belongs to
+ANALYSIS_RESULT = 'AnalysisResult'
+
 _DATE_FORMATS = (
     '%m-%d-%Y',  # v4
     '%Y-%m-%d %H:%M:%S.%f',  # v1/v2
@@ -106,7 +110,22 @@ class SeriesInfo:
     license_uri: str | None = None
     data_description_uri: str | None = None
     date_released: date | None = None
+    analysis_result: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def third_party(self) -> bool:
+        """Whether upstream marks the series as third-party analysis
+        (NBIA's ``ThirdPartyAnalysis`` ``YES``, IDC's ``analysis_result_id``)."""
+        return self.analysis_result is not None or (
+            str(self.raw.get('ThirdPartyAnalysis') or '').upper() == 'YES'
+        )
+
+    @property
+    def published_in(self) -> str | None:
+        """The name of the dataset the series belongs to: its analysis
+        result (third-party work, under its own DOI), else its collection."""
+        return self.analysis_result or self.collection
 
     @classmethod
     def from_json(cls, row: Mapping[str, Any]) -> SeriesInfo:
@@ -132,6 +151,7 @@ class SeriesInfo:
                 _get(row, 'DataDescriptionURI', 'CollectionURI')
             ),
             date_released=parse_date(row.get('DateReleased')),
+            analysis_result=parse_str(row.get(ANALYSIS_RESULT)),
             raw=dict(row),
         )
 
@@ -164,6 +184,8 @@ class SeriesInfo:
             'LicenseURI': self.license_uri,
             'DataDescriptionURI': self.data_description_uri,
             'DateReleased': format_date(self.date_released) or None,
+            'ThirdPartyAnalysis': 'YES' if self.analysis_result else None,
+            ANALYSIS_RESULT: self.analysis_result,
         }
         return {k: v for k, v in row.items() if v is not None and v != ''}
 

@@ -68,7 +68,7 @@ if TYPE_CHECKING:
     from .acquire import acquire_all, route
     from .acquire_idc import IdcAcquisition, acquire_from_idc
     from .acquire_nbia import acquire_from_nbia, archive_info, deposit_archive
-    from .add import AddSummary, add_selection
+    from .add import AddSummary, add_selection, stored_selections
     from .build_collection import build_collection, license_files, prepare_collection
     from .build_datasets import deposit_datasets
     from .build_patient import PatientWork, build_patient
@@ -106,6 +106,7 @@ _WHERE = {
     'acquire_from_nbia': 'acquire_nbia',
     'ACQUISITION_SOURCES': 'settings',
     'add_selection': 'add',
+    'stored_selections': 'add',
     'AddSummary': 'add',
     'archive_info': 'acquire_nbia',
     'ArchivesOutcome': 'outcomes',
@@ -193,6 +194,7 @@ __all__ = [
     'prepare_collection',
     'refresh_idc',
     'resolve_selection',
+    'stored_selections',
     'write_catalog',
     'write_home',
 ]

@@ -67,7 +67,7 @@ def acquire_all(
     store, client = settings.store, settings.nbia
     layouts = {
         name: StoreLayout(store, name)
-        for name in sorted({s.collection or '' for s in series_list})
+        for name in sorted({s.published_in or '' for s in series_list})
     }
     unwritable_ = set()
     for name, layout in layouts.items():
@@ -80,8 +80,8 @@ def acquire_all(
             )
     # a patient's series one after another: few patient locks at a time
     todo = sorted(
-        (s for s in series_list if (s.collection or '') not in unwritable_),
-        key=lambda s: (s.collection or '', s.patient_id or '', s.series_uid),
+        (s for s in series_list if (s.published_in or '') not in unwritable_),
+        key=lambda s: (s.published_in or '', s.patient_id or '', s.series_uid),
     )
     from_bucket = route(settings, todo)
     if settings.source == 'idc':
@@ -121,7 +121,7 @@ def acquire_all(
     )
 
     def acquire(s: SeriesInfo) -> SeriesOutcome | Problem:
-        layout = layouts[s.collection or '']
+        layout = layouts[s.published_in or '']
         loc = from_bucket.get(s.series_uid)
         try:
             with locks.hold(layout.patient_lock(s.patient_id or '')):

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from datalad_tcia.export import clone_url
 from datalad_tcia.hpc import Shard
-from datalad_tcia.metadata import read_collection
+from datalad_tcia.metadata import (
+    read_collection,
+    stored_analysis_results,
+    stored_collections,
+)
+from datalad_tcia.nbia import SeriesInfo
 from datalad_tcia.pipeline.select import Selection
 from datalad_tcia.store import StoreLayout
 
@@ -100,6 +105,18 @@ class AddSummary:
         return [u for u in self.clone_urls.values() if u]
 
 
+def stored_selections(selection: Selection, store: Path) -> list[Selection]:
+    """``selection`` once for every collection and analysis result in
+    ``store`` (``tcia-add --update``)."""
+    return [
+        *(replace(selection, collection=c) for c in stored_collections(store)),
+        *(
+            replace(selection, analysis_result=a, with_analysis_results=False)
+            for a in stored_analysis_results(store)
+        ),
+    ]
+
+
 def add_selection(
     settings: RunSettings,
     selection: Selection,
@@ -139,7 +156,7 @@ def add_selection(
         if isinstance(outcome, SeriesOutcome | WithdrawnOutcome) and (
             outcome.status != 'notneeded'
         ):
-            touched.add(outcome.series.collection or '')
+            touched.add(outcome.series.published_in or '')
         return outcome
 
     store, base_url, jobs, idc = (
@@ -159,7 +176,7 @@ def add_selection(
         plan.series = [
             s
             for s in plan.series
-            if shard.holds(s.collection or '', s.patient_id or '')
+            if shard.holds(s.published_in or '', s.patient_id or '')
         ]
         lgr.info(
             'shard %s: %d series of %d patient(s)',
@@ -172,12 +189,28 @@ def add_selection(
         # version); the IDC index withdraws only what came from IDC
         for name, patients in all_series.items():
             planned = {s.series_uid for p in patients.values() for s in p}
+            # an analysis result partly selected (the part describing a
+            # collection): only that part is in scope
+            described = (
+                None
+                if selection.analysis_result or selection.all_collections
+                else {s.collection for p in patients.values() for s in p}
+            )
 
-            def in_scope(pid: str | None, name: str = name) -> bool:
+            def in_scope(
+                s: SeriesInfo,
+                name: str = name,
+                described: set[str | None] | None = described,
+            ) -> bool:
+                pid = s.patient_id
                 return (
-                    selection.patient is None
-                    or (pid or '').upper() == selection.patient.upper()
-                ) and (shard is None or shard.holds(name, pid or ''))
+                    (
+                        selection.patient is None
+                        or (pid or '').upper() == selection.patient.upper()
+                    )
+                    and (described is None or s.collection in described)
+                    and (shard is None or shard.holds(name, pid or ''))
+                )
 
             for gone in withdraw_missing(
                 StoreLayout(store, name),

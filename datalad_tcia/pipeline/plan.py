@@ -41,10 +41,11 @@ class Plan:
 
     @property
     def collections(self) -> dict[str, dict[str, list[SeriesInfo]]]:
-        """Collection name -> PatientID -> series."""
+        """Dataset name (a collection, or an analysis result) -> PatientID
+        -> series."""
         out: dict[str, dict[str, list[SeriesInfo]]] = {}
         for s in self.series:
-            by_patient = out.setdefault(s.collection or '', {})
+            by_patient = out.setdefault(s.published_in or '', {})
             by_patient.setdefault(s.patient_id or '', []).append(s)
         return out
 

@@ -19,11 +19,20 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from datalad_tcia.idc import AnalysisResult, idc_collection_id
 from datalad_tcia.idc.s5cmd import is_s5cmd, read_s5cmd_manifest
 from datalad_tcia.idc.where import WhereError
 from datalad_tcia.nbia import ManifestError, SeriesInfo, is_uid, read_manifest
+
+from .third_party import (
+    analysis_mode,
+    canonical_analysis_result,
+    keeps,
+    known_analyses,
+    label_third_party,
+)
 
 if TYPE_CHECKING:
     from datalad_tcia.idc.index import VersionMatch
@@ -87,6 +96,8 @@ class Selection:
     manufacturer: str | None = None
     all_collections: bool = False
     where: str | None = None
+    analysis_result: str | None = None
+    with_analysis_results: bool = False
 
     @property
     def is_empty(self) -> bool:
@@ -98,6 +109,7 @@ class Selection:
             or self.series
             or self.manifest
             or self.all_collections
+            or self.analysis_result
             or self.has_filter
         )
 
@@ -112,9 +124,12 @@ class Selection:
         """Whether it names whole collections or patients (no study,
         series, manifest or filter): then a deposited series it no longer
         finds was withdrawn upstream."""
-        return bool(self.collection or self.patient or self.all_collections) and not (
-            self.study or self.series or self.manifest or self.has_filter
-        )
+        return bool(
+            self.collection
+            or self.patient
+            or self.all_collections
+            or self.analysis_result
+        ) and not (self.study or self.series or self.manifest or self.has_filter)
 
     def describe(self) -> str:
         """A short human-readable description, for messages."""
@@ -128,11 +143,14 @@ class Selection:
             ('body part', self.body_part),
             ('manufacturer', self.manufacturer),
             ('condition', self.where),
+            ('analysis result', self.analysis_result),
         ):
             if value:
                 parts.append(f'{label} {value!r}')
         if self.series:
             parts.append(f'{len(self.series)} series UID(s)')
+        if self.with_analysis_results:
+            parts.append('with their analysis results')
         return ', '.join(parts) or 'nothing'
 
 
@@ -174,6 +192,7 @@ def resolve_selection(
     *,
     jobs: int = 4,
     uuids: UuidResolver | None = None,
+    analyses: Mapping[str, AnalysisResult] | None = None,
 ) -> Resolution:
     """Resolve ``selection`` to the NBIA records of its series.
 
@@ -187,6 +206,9 @@ def resolve_selection(
       Parallel requests when many series UIDs are looked up one by one.
     uuids: UuidResolver, optional
       The IDC index, which an ``.s5cmd`` manifest needs.
+    analyses: mapping, optional
+      The analysis results the IDC index lists (by id): names the
+      third-party series NBIA lists. The IDC index's own by default.
 
     Returns
     -------
@@ -214,6 +236,25 @@ def resolve_selection(
             )
             return res
 
+    known = known_analyses(client, analyses, uuids)
+    named = None
+    if selection.analysis_result:
+        named, why = canonical_analysis_result(selection.analysis_result, known)
+        if named is None:
+            res.problems.append(
+                SelectionProblem(
+                    'unknown-analysis-result', selection.analysis_result, str(why)
+                )
+            )
+            return res
+    mode = analysis_mode(named, selection.with_analysis_results)
+    # the IDC index answers for analysis results itself; NBIA lists them
+    # among the collection's series (labelled and sorted out below)
+    kinds: dict[str, Any] = (
+        {'analysis_results': mode, 'analysis_result_id': named}
+        if hasattr(client, 'analysis_results')
+        else {}
+    )
     collection = selection.collection
     if collection is not None:
         collection = _canonical_collection(client, collection, res)
@@ -221,11 +262,12 @@ def resolve_selection(
             return res
     where = None
     if selection.where is not None:
-        where = _where_series(client, selection.where, res)
+        where = _where_series(client, selection.where, res, mode)
         if where is None:
             return res
 
-    if uids or selection.manifest:
+    one_by_one = bool(uids or selection.manifest)
+    if one_by_one:
         series = _lookup_uids(client, list(dict.fromkeys(uids)), res, jobs)
         series = [s for s in series if _matches(s, selection, collection)]
     elif selection.is_empty:
@@ -234,7 +276,10 @@ def resolve_selection(
     elif where is not None and not (collection or selection.patient or selection.study):
         series = [s for s in where.values() if _matches(s, selection, None)]
     elif collection is None and not (selection.patient or selection.study):
-        series = _every_collection(client, selection, jobs)
+        if named is not None and not kinds:
+            series = _analysis_from_nbia(client, named, known, selection, res, jobs)
+        else:
+            series = _every_collection(client, selection, jobs, kinds)
     else:
         series = client.get_series(
             collection=collection,
@@ -243,9 +288,13 @@ def resolve_selection(
             modality=selection.modality,
             body_part=selection.body_part,
             manufacturer=selection.manufacturer,
+            **kinds,
         )
     if where is not None:
         series = [s for s in series if s.series_uid in where]
+    series = label_third_party(series, known)
+    if not one_by_one or named is not None:
+        series = [s for s in series if keeps(s, mode, named)]
     if not series and not res.problems:
         if uids or selection.manifest or selection.all_collections or where:
             res.problems.append(_no_match(selection))
@@ -255,8 +304,46 @@ def resolve_selection(
     return res
 
 
+def _analysis_from_nbia(
+    client: SeriesSource,
+    named: str,
+    known: Mapping[str, AnalysisResult],
+    selection: Selection,
+    res: Resolution,
+    jobs: int,
+) -> list[SeriesInfo]:
+    """The series NBIA lists of the analysis result ``named``: among those
+    of every collection it describes (the IDC index's list says which)."""
+    rec = known.get(named)
+    if rec is None:
+        res.problems.append(
+            SelectionProblem(
+                'unknown-analysis-result',
+                selection.analysis_result or named,
+                f'NBIA lists the series of an analysis result among those of '
+                f'the collection it describes, and the IDC index does not '
+                f'list {selection.analysis_result!r}: add --collection',
+            )
+        )
+        return []
+    names = {idc_collection_id(n): n for n in client.get_collection_values()}
+    wanted = [names[c] for c in rec.collections if c in names]
+    filters = {
+        'patient_id': selection.patient,
+        'study_uid': selection.study,
+        'modality': selection.modality,
+        'body_part': selection.body_part,
+        'manufacturer': selection.manufacturer,
+    }
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        answers = pool.map(
+            lambda name: client.get_series(collection=name, **filters), wanted
+        )
+        return [s for series in answers for s in series]
+
+
 def _where_series(
-    client: SeriesSource, condition: str, res: Resolution
+    client: SeriesSource, condition: str, res: Resolution, mode: str
 ) -> dict[str, SeriesInfo] | None:
     """The series matching the SQL ``condition``, by UID; ``None`` (and a
     problem) if the condition cannot be answered."""
@@ -272,7 +359,7 @@ def _where_series(
         )
         return None
     try:
-        found: list[SeriesInfo] = finder(condition)
+        found: list[SeriesInfo] = finder(condition, analysis_results=mode)
     except WhereError as e:
         res.problems.append(SelectionProblem('bad-where', condition, str(e)))
         return None
@@ -280,7 +367,10 @@ def _where_series(
 
 
 def _every_collection(
-    client: SeriesSource, selection: Selection, jobs: int
+    client: SeriesSource,
+    selection: Selection,
+    jobs: int,
+    kinds: Mapping[str, Any],
 ) -> list[SeriesInfo]:
     """The series of every collection that pass the selection's filters:
     one query of the IDC index, or NBIA asked collection by collection
@@ -291,7 +381,7 @@ def _every_collection(
         'manufacturer': selection.manufacturer,
     }
     if hasattr(client, 'series_where') or any(filters.values()):
-        return client.get_series(**filters)
+        return client.get_series(**filters, **kinds)
     names = client.get_collection_values()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         answers = pool.map(lambda name: client.get_series(collection=name), names)
@@ -475,7 +565,7 @@ def _no_match(sel: Selection) -> SelectionProblem:
 
 def _sort_key(s: SeriesInfo) -> tuple[str, str, str, str, int, str]:
     return (
-        (s.collection or '').upper(),
+        (s.published_in or '').upper(),
         s.patient_id or '',
         s.study_date.isoformat() if s.study_date else '',
         s.study_uid or '',

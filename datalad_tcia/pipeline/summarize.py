@@ -123,6 +123,13 @@ def format_row(res: dict[str, Any]) -> str:
     """One line of the human-readable listing."""
     kind = res.get('type', '')
     pad = ' ' * _INDENT.get(kind, 0)
+    if kind == 'analysis-result':
+        return (
+            f'{kind:<16} {res.get("AnalysisResult")}  doi:{res.get("DOI")}  '
+            f'{",".join(res.get("Collections") or ())}  '
+            f'{",".join(res.get("Modalities") or ())}  '
+            f'{res.get("Patients")} patients, {res.get("Series")} series'
+        )
     if kind == 'collection':
         head = str(res.get('Collection'))
     elif kind == 'patient':

@@ -24,6 +24,7 @@ from datalad_tcia.metadata import (
     withdraw_series,
     withdrawn_records,
 )
+from datalad_tcia.nbia import SeriesInfo
 from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked
 
 from .outcomes import Problem, WithdrawnOutcome
@@ -34,11 +35,11 @@ lgr = logging.getLogger('datalad.tcia.pipeline.withdraw')
 def withdraw_missing(
     layout: StoreLayout,
     planned: Collection[str],
-    in_scope: Callable[[str | None], bool],
+    in_scope: Callable[[SeriesInfo], bool],
     upstream: str = 'nbia',
 ) -> Iterator[WithdrawnOutcome | Problem]:
-    """Withdraw the deposited series of ``layout`` whose patient is
-    ``in_scope`` but whose UID is not ``planned`` (the current list of
+    """Withdraw the deposited series of ``layout`` that are ``in_scope``
+    (their upstream record is) but whose UID is not ``planned`` (the current list of
     ``upstream``).
 
     With ``upstream='idc'`` (a selection planned from the IDC index) only
@@ -53,7 +54,7 @@ def withdraw_missing(
             deposit = read_series_deposit(layout, uid)
         except (FileNotFoundError, MetadataError):
             continue  # reported by the dataset step
-        if not in_scope(deposit.record.patient_id):
+        if not in_scope(deposit.series):
             continue
         if upstream == 'idc' and deposit.record.source != 'idc':
             continue

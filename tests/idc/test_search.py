@@ -160,9 +160,20 @@ def test_collections_by_id_and_doi(full_index: IdcIndex) -> None:
         assert not res.problems, name
         assert {s.collection for s in res.series} == {PHI}
         assert len(res.series) == 4
-    # an analysis result is no TCIA series
+    # an analysis result's series is never one of the collection's; named
+    # by its UID it is selected, for its analysis result's dataset
     res = resolve_selection(full_index, Selection(series=('1.2.3.999',)))
-    assert [p.kind for p in res.problems] == ['unknown-series']
+    assert not res.problems
+    assert [(s.collection, s.published_in) for s in res.series] == [
+        (PHI, 'some_segmentations')
+    ]
+    res = resolve_selection(
+        full_index, Selection(collection=PHI, with_analysis_results=True)
+    )
+    assert len(res.series) == 5
+    assert {s.published_in for s in res.series} == {PHI, 'some_segmentations'}
+    res = resolve_selection(full_index, Selection(analysis_result='some_segmentations'))
+    assert [s.series_uid for s in res.series] == ['1.2.3.999']
 
 
 def test_tcia_ls_index_idc(

@@ -23,12 +23,14 @@ def test_withdrawn_within_scope_with_records_kept(acquired: RunSettings) -> None
     gone = series[-1]
     others = {s.series_uid for s in series} - {gone.series_uid}
     # a selection of another patient: nothing of this one is in scope
-    outside = list(withdraw_missing(layout, others, lambda p: p == 'SOMEONE-ELSE'))
+    outside = list(
+        withdraw_missing(layout, others, lambda s: s.patient_id == 'SOMEONE-ELSE')
+    )
     assert outside == []
     # IDC planned it, but NBIA gave the series: IDC's silence proves nothing
-    assert list(withdraw_missing(layout, others, lambda p: True, upstream='idc')) == []
+    assert list(withdraw_missing(layout, others, lambda s: True, upstream='idc')) == []
     before = time.time() - 1
-    out = list(withdraw_missing(layout, others, lambda p: True))
+    out = list(withdraw_missing(layout, others, lambda s: True))
     assert [(o.status, o.series.series_uid) for o in out] == [('ok', gone.series_uid)]
     assert out[0].message.startswith('withdrawn from NBIA')
     assert not layout.dicoms_metadata(gone.series_uid).exists()
@@ -40,7 +42,7 @@ def test_withdrawn_within_scope_with_records_kept(acquired: RunSettings) -> None
     assert withdrawn_since(layout, gone.patient_id or '', before) == [gone.series_uid]
     assert withdrawn_since(layout, gone.patient_id or '', time.time() + 1) == []
     # done once: a second pass has nothing to withdraw
-    assert list(withdraw_missing(layout, others, lambda p: True)) == []
+    assert list(withdraw_missing(layout, others, lambda s: True)) == []
 
 
 def test_a_withdrawal_killed_half_way_is_finished(acquired: RunSettings) -> None:
@@ -52,6 +54,6 @@ def test_a_withdrawal_killed_half_way_is_finished(acquired: RunSettings) -> None
     # killed after the series record moved, before the file records did
     layout.archive_metadata(gone.series_uid).replace(apath)
     planned_now = {s.series_uid for s in series} - {gone.series_uid}
-    assert list(withdraw_missing(layout, planned_now, lambda p: True)) == []
+    assert list(withdraw_missing(layout, planned_now, lambda s: True)) == []
     assert all(p.exists() for p in layout.withdrawn(gone.series_uid))
     assert not layout.dicoms_metadata(gone.series_uid).exists()
