@@ -24,6 +24,7 @@ from pydicom.tag import BaseTag, Tag
 from pydicom.valuerep import PersonName
 
 from .fastheader import scan_header
+from .references import DERIVED_MODALITIES, read_references
 
 lgr = logging.getLogger('datalad.tcia.archive.dicomtags')
 
@@ -111,8 +112,18 @@ def read_header(
                 except (ValueError, TypeError, LookupError):
                     found = None
             if found is not None:
-                return _plain(found)
-        return _header_values(data, tags)
+                return _with_references(_plain(found), data)
+        return _with_references(_header_values(data, tags), data)
+
+
+def _with_references(
+    out: dict[str, Any] | None, data: bytes | memoryview | IO[bytes]
+) -> dict[str, Any] | None:
+    """``out`` with what the object references, for a derived object (a
+    SEG, SR, RTSTRUCT, ...; see :mod:`.references`)."""
+    if out is not None and out.get('Modality') in DERIVED_MODALITIES:
+        out.update(read_references(data))
+    return out
 
 
 def _plain(found: dict[str, Any]) -> dict[str, Any] | None:

@@ -118,6 +118,8 @@ class Series:
     instances: list[Instance] = field(default_factory=list)
     #: zlib level for the archive's members (None: zlib's default)
     compresslevel: int | None = None
+    #: the analysis result a third-party series belongs to
+    analysis: AnalysisSet | None = None
 
     @property
     def patient(self) -> Patient:
@@ -132,16 +134,40 @@ class Series:
         return sum(i.size for i in self.instances)
 
 
+@dataclass
+class AnalysisSet:
+    """An analysis result: third-party series (segmentations, reports)
+    made of collections' images, under its own DOI and licence. Its series
+    sit in the studies they describe only where NBIA lists them
+    (:meth:`Archive.publish`); IDC's index always has them."""
+
+    ident: str
+    title: str
+    doi: str
+    license_name: str
+    license_uri: str
+    series: list[Series] = field(default_factory=list)
+
+    @property
+    def data_description_uri(self) -> str:
+        return f'https://doi.org/{self.doi}'
+
+
 class Archive:
     """All collections the look-alike serves, with lookup indexes."""
 
-    def __init__(self, collections: Sequence[Collection]) -> None:
+    def __init__(
+        self,
+        collections: Sequence[Collection],
+        analyses: Sequence[AnalysisSet] = (),
+    ) -> None:
         self.collections = list(collections)
+        self.analyses = list(analyses)
         self.reindex()
 
     def reindex(self) -> None:
         """Rebuild lookup tables (call after changing the collections)."""
-        self._series = {s.uid: s for s in self.iter_series()}
+        self._series = {s.uid: s for s in self.iter_idc_series()}
         self._instances = {
             (s.uid, i.sop_uid): i for s in self._series.values() for i in s.instances
         }
@@ -151,6 +177,16 @@ class Archive:
             for p in c.patients:
                 for st in p.studies:
                     yield from st.series
+
+    def iter_idc_series(self) -> Iterator[Series]:
+        """Every series IDC holds: the collections' and every analysis
+        result's (also those NBIA does not list)."""
+        seen = set()
+        for s in self.iter_series():
+            seen.add(s.uid)
+            yield s
+        for analysis in self.analyses:
+            yield from (s for s in analysis.series if s.uid not in seen)
 
     def series(self, uid: str) -> Series | None:
         return self._series.get(uid)

@@ -92,19 +92,21 @@ def _made_up_record(doi: str, name: str) -> dict[str, Any]:
 
 
 def datacite_records(archive: Archive) -> dict[str, dict[str, Any]]:
-    """DOI (lower-case) -> JSON:API document for every collection with a DOI."""
+    """DOI (lower-case) -> JSON:API document for every collection with a
+    DOI and every analysis result."""
     out: dict[str, dict[str, Any]] = {}
-    for coll in archive.collections:
-        if not coll.doi:
+    published = [(c.doi, c.name, c.datacite_version) for c in archive.collections]
+    # TCIA's analysis results are in DataCite too
+    published += [(a.doi, a.title, None) for a in archive.analyses]
+    for given, name, version in published:
+        if not given:
             continue
-        doi = coll.doi.lower()
+        doi = given.lower()
         attrs = (
-            _real_record()
-            if doi == '10.7937/s17z-r072'
-            else _made_up_record(doi, coll.name)
+            _real_record() if doi == '10.7937/s17z-r072' else _made_up_record(doi, name)
         )
-        if coll.datacite_version:
-            attrs = {**attrs, 'version': coll.datacite_version}
+        if version:
+            attrs = {**attrs, 'version': version}
         out[doi] = {
             'data': {
                 'id': doi,

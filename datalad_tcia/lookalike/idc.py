@@ -260,7 +260,7 @@ class S3Lookalike:
         skipped, altered, parts = set(skip), set(changed), set(multipart)
         chosen = set(only) if only is not None else None
         count = 0
-        for series in archive.iter_series():
+        for series in archive.iter_idc_series():
             if series.uid in skipped or (
                 chosen is not None and series.uid not in chosen
             ):

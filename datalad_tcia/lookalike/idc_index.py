@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .data import Archive, Instance, Series
+from .data import AnalysisSet, Archive, Instance, Series
 
 #: the bucket of most of TCIA's original data in IDC
 BUCKET = 'idc-open-data'
@@ -55,6 +55,13 @@ COLUMNS = (
 )
 
 
+#: long licence names -> IDC's ``license_short_name``
+SHORT_LICENSES = {
+    'Creative Commons Attribution 4.0 International License': 'CC BY 4.0',
+    'Creative Commons Attribution 3.0 Unported License': 'CC BY 3.0',
+}
+
+
 def series_uuid(series: Series, version: int = 1) -> str:
     """The look-alike's ``crdc_series_uuid`` of a version of a series (a
     revised series gets a new one, as in IDC)."""
@@ -87,17 +94,15 @@ def index_row(
     coll = series.collection
     cid = re.sub(r'[^a-z0-9]+', '_', coll.name.lower())
     suuid = series_uuid(series, version)
-    license_short = {
-        'Creative Commons Attribution 4.0 International License': 'CC BY 4.0',
-        'Creative Commons Attribution 3.0 Unported License': 'CC BY 3.0',
-    }.get(coll.license_name, coll.license_name)
+    pub = series.analysis or coll
+    license_short = SHORT_LICENSES.get(pub.license_name, pub.license_name)
     return {
         'collection_id': cid,
-        'analysis_result_id': None,
+        'analysis_result_id': series.analysis.ident if series.analysis else None,
         'PatientID': series.patient.patient_id,
         'SeriesInstanceUID': series.uid,
         'StudyInstanceUID': study.uid,
-        'source_DOI': source_doi(series),
+        'source_DOI': series.analysis.doi if series.analysis else source_doi(series),
         'PatientAge': series.patient.age,
         'PatientSex': series.patient.sex,
         'StudyDate': study.study_date.isoformat(),
@@ -123,6 +128,51 @@ def index_row(
         'crdc_series_uuid': suuid,
         'series_aws_url': f's3://{bucket}/{suuid}/*',
         'series_size_MB': (series.file_size if size is None else size) / 1e6,
+    }
+
+
+#: ``analysis_results_index``'s columns (but ``provenance``) and types
+ANALYSIS_COLUMNS = (
+    ('analysis_result_id', 'VARCHAR'),
+    ('analysis_result_title', 'VARCHAR'),
+    ('source_DOI', 'VARCHAR'),
+    ('source_url', 'VARCHAR'),
+    ('subjects', 'BIGINT'),
+    ('collections', 'VARCHAR'),
+    ('modalities', 'VARCHAR'),
+    ('updated', 'VARCHAR'),
+    ('license_url', 'VARCHAR'),
+    ('license_long_name', 'VARCHAR'),
+    ('license_short_name', 'VARCHAR'),
+    ('description', 'VARCHAR'),
+    ('citation', 'VARCHAR'),
+)
+
+
+def analysis_row(analysis: AnalysisSet) -> dict[str, Any]:
+    """The ``analysis_results_index`` row of an analysis result (as IDC
+    writes it: comma-joined collection ids and modalities)."""
+    colls = sorted(
+        {re.sub(r'[^a-z0-9]+', '_', s.collection.name.lower()) for s in analysis.series}
+    )
+    return {
+        'analysis_result_id': analysis.ident,
+        'analysis_result_title': analysis.title,
+        'source_DOI': analysis.doi,
+        'source_url': f'https://doi.org/{analysis.doi}',
+        'subjects': len({s.patient.patient_id for s in analysis.series}),
+        'collections': ','.join(colls),
+        'modalities': ','.join(sorted({s.modality for s in analysis.series})),
+        'updated': '2026-11-20',
+        'license_url': analysis.license_uri,
+        'license_long_name': analysis.license_name,
+        'license_short_name': SHORT_LICENSES.get(
+            analysis.license_name, analysis.license_name
+        ),
+        'description': f'<p>{analysis.title}, made of the images of {len(colls)} '
+        'collections.</p>',
+        'citation': f'Look-alike Lab. ({analysis.title}) [Data set]. '
+        f'https://doi.org/{analysis.doi}',
     }
 
 
@@ -209,7 +259,7 @@ def write_index(
     out = [
         replaced.get(s.uid) or index_row(s, bucket)
         for a in archives
-        for s in a.iter_series()
+        for s in a.iter_idc_series()
         if s.uid not in skipped
     ]
     out += list(extra_rows)
@@ -236,6 +286,13 @@ def write_index(
             for c in a.collections
         ],
         path.with_name('collections_index.parquet'),
+    )
+    _copy(
+        db,
+        'analysis_results_index',
+        ANALYSIS_COLUMNS,
+        [analysis_row(an) for a in archives for an in a.analyses],
+        path.with_name('analysis_results_index.parquet'),
     )
     _copy(
         db,

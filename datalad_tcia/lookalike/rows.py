@@ -14,6 +14,18 @@ def _fmt_date(d: date | None) -> str | None:
     return d.strftime('%m-%d-%Y') if d else None
 
 
+def _published(s: Series) -> Row:
+    """Licence and DOI: the analysis result's for a third-party series
+    (NBIA lists it in the collection it describes), else the
+    collection's."""
+    pub = s.analysis or s.collection
+    return {
+        'LicenseName': pub.license_name,
+        'LicenseURI': pub.license_uri,
+        'DataDescriptionURI': pub.data_description_uri,
+    }
+
+
 def nbia_series_row(s: Series) -> Row:
     """The 30 v4 ``getSeries`` columns (nulls dropped later)."""
     st, p, c = s.study, s.patient, s.collection
@@ -38,15 +50,13 @@ def nbia_series_row(s: Series) -> Row:
         'SoftwareVersions': s.software,
         'ImageCount': len(s.instances),
         'MaxSubmissionTimestamp': _fmt_date(s.date_released),
-        'LicenseName': c.license_name,
-        'LicenseURI': c.license_uri,
-        'DataDescriptionURI': c.data_description_uri,
+        **_published(s),
         'FileSize': s.file_size,
         'ReleasedStatus': 'Released',
         'DateReleased': _fmt_date(s.date_released),
         'StudyDesc': st.description,
         'StudyDate': _fmt_date(st.study_date),
-        'ThirdPartyAnalysis': 'NO',
+        'ThirdPartyAnalysis': 'YES' if s.analysis else 'NO',
         'Authorized': 1,
     }
 
@@ -87,13 +97,11 @@ def series_metadata_row(s: Series) -> Row:
         'SoftwareVersions': s.software,
         'ImageCount': len(s.instances),
         'MaxSubmissionTimestamp': _fmt_date(s.date_released),
-        'LicenseName': c.license_name,
-        'LicenseURI': c.license_uri,
-        'DataDescriptionURI': c.data_description_uri,
+        **_published(s),
         'FileSize': s.file_size,
         'ReleasedStatus': 'Released',
         'DateReleased': _fmt_date(s.date_released),
-        'ThirdPartyAnalysis': 'NO',
+        'ThirdPartyAnalysis': 'YES' if s.analysis else 'NO',
         'Authorized': '1',
     }
     return row

@@ -53,7 +53,7 @@ def synthesise_instance(recipe: SeriesRecipe, series: Series, number: int) -> In
         data = template_bytes(recipe.template)
         return Instance(sop_uid, number, 1, (data,), md5_hex(data))
     ds = pydicom.dcmread(io.BytesIO(template_bytes(recipe.template)), force=True)
-    _rewrite(ds, series, sop_uid, number)
+    rewrite_ids(ds, series, sop_uid, number)
     buf = io.BytesIO()
     if recipe.variant == 'no-preamble':
         if hasattr(ds, 'file_meta'):
@@ -69,7 +69,8 @@ def synthesise_instance(recipe: SeriesRecipe, series: Series, number: int) -> In
     return Instance(sop_uid, number, 1, (data,), md5_hex(data))
 
 
-def _rewrite(ds: Dataset, series: Series, sop_uid: str, number: int) -> None:
+def rewrite_ids(ds: Dataset, series: Series, sop_uid: str, number: int) -> None:
+    """Give ``ds`` the identity of instance ``number`` of ``series``."""
     study = series.study
     patient = study.patient
     ds.PatientID = patient.patient_id
@@ -99,7 +100,7 @@ def shared_pixels(
     instance ``number`` of ``series``, then ``block`` as its pixel data
     (shared, not copied)."""
     sop_uid = make_uid(series.uid, 'instance', str(number))
-    _rewrite(ds, series, sop_uid, number)
+    rewrite_ids(ds, series, sop_uid, number)
     ds.file_meta.MediaStorageSOPInstanceUID = UID(sop_uid)
     ds.Rows = ds.Columns = side
     if 'PixelData' in ds:

@@ -103,6 +103,8 @@ def test_job_argv_carries_every_option(tmp_path: Path) -> None:
         'manufacturer': 'GE',
         'all_collections': True,
         'where': "PatientSex = 'F' AND Modality = 'CT'",
+        'analysis_result': 'dicom_lidc_idri_nodules',
+        'with_analysis_results': True,
         'store_url': 'https://example.org/store',
         'api_url': 'nlst',
         'datacite_url': 'http://127.0.0.1:1',
