@@ -28,6 +28,9 @@ METADATA_FIELDS = {
     'protocolname': 'ProtocolName',
     'manufacturer': 'Manufacturer',
     'patientid': 'PatientID',
+    # what a segmentation, report or annotation describes
+    'referencedseriesinstanceuid': 'ReferencedSeriesInstanceUID',
+    'referencedstudyinstanceuid': 'ReferencedStudyInstanceUID',
 }
 
 
@@ -88,7 +91,13 @@ def plan_series(
             # uncurl too: enabled, it serves the same URL rewritten when
             # NBIA moves its API (see the docs on repairing URLs)
             remotes += [NBIA, UNCURL]
-        meta = {'collection': [collection]}
+        # a third-party series: its analysis result, and the collection
+        # it describes
+        meta = (
+            {'analysisresult': [series.analysis_result], 'collection': [described]}
+            if series.analysis_result and (described := series.collection)
+            else {'collection': [collection]}
+        )
         for fieldname, keyword in METADATA_FIELDS.items():
             values = _text(rec.tags.get(keyword))
             if not values:

@@ -36,13 +36,15 @@ def provenance(
     sources: Sequence[str] = (),
     idc_data_version: str | None = None,
     holdings: Mapping[str, Any] | None = None,
+    describes: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The provenance record of a collection dataset (``updated`` now):
     ``sources`` are where its series were acquired from (``nbia``,
     ``idc``, ``file``), ``idc_data_version`` the IDC release of those
     from IDC (``v25``), ``holdings`` what it holds (``patients``,
     ``studies``, ``series``, ``files``, ``bytes``, ``license``: what the
-    store's top-level dataset and catalog list)."""
+    store's top-level dataset and catalog list); ``describes``, for an
+    analysis result, the ids of the collections it describes."""
     record = {
         'collection': collection,
         'collection_id': collection_id,
@@ -53,6 +55,7 @@ def provenance(
         'acquired_from': sorted(set(sources)) or None,
         'idc_data_version': idc_data_version,
         'holdings': dict(holdings) if holdings else None,
+        'describes': list(describes) or None,
         'datalad_tcia_version': __version__,
         'updated': datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
     }

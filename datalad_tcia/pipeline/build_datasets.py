@@ -24,6 +24,12 @@ from .gather_provenance import (
 )
 from .idc_sources import IdcSources
 from .ledger import Unchanged, build_conditions, gather_built, load_built
+from .link_references import (
+    ANALYSIS_FILE,
+    described_collections,
+    link_analysis_result,
+    record_bytes,
+)
 from .make_version import record_built
 from .outcomes import CollectionOutcome, IdcOutcome, PatientOutcome, Problem
 from .withdraw import withdrawn_patients
@@ -187,14 +193,27 @@ def deposit_datasets(
     fingerprint = layout.metadata_fingerprint(None if works else stamps)
     try:
         with StoreLock(layout.lock, wait=COLLECTION_LOCK_WAIT):
+            # an analysis result: what its series describe, resolved
+            analysis = link_analysis_result(
+                layout, deposit, idc.index if idc else None, changed=bool(works)
+            )
+            files = dict(git_files)
+            if analysis is not None:
+                files[ANALYSIS_FILE] = record_bytes(analysis)
             built = build_collection(
                 layout,
                 entries,
                 base_url,
-                git_files,
+                files,
                 force=force,
                 patients_failed=failed,
-                record=provenance_of(layout, summaries, citation, idc_version),
+                record=provenance_of(
+                    layout,
+                    summaries,
+                    citation,
+                    idc_version,
+                    described_collections(analysis),
+                ),
                 citation=citation,
                 jobs=jobs,
             )

@@ -178,9 +178,11 @@ def provenance_of(
     summaries: Sequence[PatientSummary],
     citation: Citation | None,
     idc_version: str | None = None,
+    describes: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The provenance record of the collection dataset from the summaries
-    of its patients."""
+    of its patients (``describes``: for an analysis result, the
+    collections it describes)."""
     apis = sorted({a for p in summaries for a in p.apis})
     idc = sorted({v for p in summaries for v in p.idc_versions})
     from_bucket = sorted(
@@ -198,6 +200,7 @@ def provenance_of(
         if from_bucket and _release(from_bucket[-1])
         else None,
         holdings=holdings(summaries),
+        describes=describes,
     )
 
 

@@ -162,6 +162,12 @@ class StoreLayout:
     def metadata(self) -> Path:
         return self.root / 'metadata'
 
+    @property
+    def analysis_record(self) -> Path:
+        """An analysis result's record: what it is, and what each of its
+        series describes (absent for a collection)."""
+        return self.metadata / 'analysis_result.json'
+
     def archive(self, series_uid: str) -> Path:
         return self.archives / f'{series_uid}.zip'
 
