@@ -77,7 +77,7 @@ def configure_idc(
 
 
 def _configured(
-    side: IdcSide | CleanIdc, monkeypatch: pytest.MonkeyPatch
+    side: IdcSide | CleanIdc | AnalysisSide, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[None]:
     import datalad
 
@@ -132,3 +132,52 @@ def clean_idc(
     """:class:`CleanIdc` configured (see :func:`configure_idc`)."""
     for _ in _configured(clean_idc_side, monkeypatch):
         yield clean_idc_side
+
+
+#: the bucket of the look-alike with analysis results
+ANALYSIS_BUCKET = 'idc-open-data-analysis'
+
+
+@dataclass
+class AnalysisSide:
+    """A look-alike of its own whose IDC index, bucket and DataCite hold an
+    analysis result (:data:`~datalad_tcia.lookalike.analysis.NODULES`: a
+    SEG and an SR of a CT series of each of two collections); NBIA lists
+    its series only once a test publishes them."""
+
+    srv: LookalikeServer
+    index: Path
+    s3: S3Lookalike
+
+
+@pytest.fixture(scope='session')
+def analysis_side_session(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[AnalysisSide]:
+    from datalad_tcia.lookalike import build_default_archive
+    from datalad_tcia.lookalike.analysis import build_analysis_results
+
+    archive = build_default_archive()
+    build_analysis_results(archive)
+    archive.reindex()
+    index = write_index(
+        archive,
+        tmp_path_factory.mktemp('idc-analysis') / 'idc_index.parquet',
+        bucket=ANALYSIS_BUCKET,
+    )
+    with LookalikeServer(archive=archive) as srv, S3Lookalike() as s3:
+        s3.fill(archive, bucket=ANALYSIS_BUCKET)
+        yield AnalysisSide(srv, index, s3)
+
+
+@pytest.fixture
+def analysis_side(
+    analysis_side_session: AnalysisSide, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[AnalysisSide]:
+    """:class:`AnalysisSide` configured (see :func:`configure_idc`), its
+    request log empty."""
+    side = analysis_side_session
+    side.srv.reset()
+    for _ in _configured(side, monkeypatch):
+        yield side
+    side.srv.reset()

@@ -10,6 +10,7 @@
    publish_catalog
 """
 
+from .links import analyses_tab, describes_tab
 from .publish import CatalogError, publish_catalog, shown_home, validate
 from .search import patient_index, patient_search_files
 from .translate import (
@@ -29,7 +30,9 @@ __all__ = [
     'CatalogError',
     'CollectionCatalog',
     'PatientCatalog',
+    'analyses_tab',
     'collection_page',
+    'describes_tab',
     'file_records',
     'patient_index',
     'patient_record',

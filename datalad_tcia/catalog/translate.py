@@ -85,6 +85,10 @@ class CollectionCatalog:
     datacite_note: str | None = None
     #: the collection dataset's versions: (tag, date, message), newest first
     versions: list[tuple[str, str, str]] = field(default_factory=list)
+    #: ``collection``, or ``analysis result``
+    kind: str = 'collection'
+    #: tabs linking other datasets of the store (:mod:`.links`)
+    links: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _size(deps: Sequence[SeriesDeposit]) -> int:
@@ -194,7 +198,7 @@ def collection_page(
     lines = [
         f'{len(coll.patients)} patients, {len(_studies(deps))} studies, '
         f'{len(deps)} series, {_count(deps)} DICOM files, '
-        f'{text(bytes2human(_size(deps)))} of TCIA collection {text(coll.name)}.'
+        f'{text(bytes2human(_size(deps)))} of TCIA {coll.kind} {text(coll.name)}.'
     ]
     if cit and cit.abstract:
         lines += ['', text(cit.abstract)]
@@ -202,7 +206,7 @@ def collection_page(
         lines += ['', text(coll.datacite_note)]
     version = coll.versions[0] if coll.versions else None
     tcia = {
-        'Collection': coll.name,
+        coll.kind.capitalize(): coll.name,
         'Version': f'{version[0]} ({version[1]})' if version else None,
         'DataCite version': cit.version if cit else None,
         'Clone': f'datalad clone {coll.clone_url}',
@@ -255,6 +259,7 @@ def collection_page(
         'additional_display': [
             patients_tab(coll, on_page),
             *([versions_tab(coll)] if coll.versions else []),
+            *coll.links,
             {'name': 'TCIA', 'icon': 'fas fa-database', 'content': _clean(tcia)},
         ],
         'metadata_sources': metadata_sources(version[1] if version else None),

@@ -54,6 +54,8 @@ class CollectionEntry:
     holdings: mapping
       ``patients`` and, where its provenance record counts them,
       ``studies``, ``series``, ``files`` and ``bytes``.
+    describes: tuple of str
+      For an analysis result, the ids of the collections it describes.
     """
 
     collection_id: str
@@ -66,6 +68,7 @@ class CollectionEntry:
     doi: str | None = None
     license: str | None = None
     holdings: Mapping[str, int] = field(default_factory=dict)
+    describes: tuple[str, ...] = ()
 
     @property
     def subdataset(self) -> SubdatasetEntry:
@@ -146,6 +149,7 @@ def published_collection(layout: StoreLayout, base_url: str) -> CollectionEntry 
         doi=record.get('doi') or cff.get('doi'),
         license=holdings.pop('license', None) or None,
         holdings={k: int(v) for k, v in holdings.items() if isinstance(v, int)},
+        describes=tuple(record.get('describes') or ()),
     )
 
 
@@ -172,7 +176,7 @@ def top_files(entries: Sequence[CollectionEntry]) -> dict[str, bytes]:
     """``README.md``, ``CITATION.cff`` and the listing of the top-level
     dataset holding ``entries``."""
     listing = [
-        {k: v for k, v in asdict(e).items() if v not in (None, {})}
+        {k: v for k, v in asdict(e).items() if v not in (None, {}, ())}
         for e in sorted(entries, key=lambda e: e.collection_id)
     ]
     return {
@@ -197,13 +201,26 @@ def _readme(entries: Sequence[CollectionEntry]) -> str:
         'datalad get <collection-id>/<PatientID>     # and its files',
         '```',
         '',
+        'An analysis result (segmentations, reports that others made of a '
+        "collection's images, under their own DOI) is a dataset beside the "
+        'collections it describes, its patients at the same paths; a '
+        "patient's images and their segmentations, at once:",
+        '',
+        '```',
+        'datalad get <collection-id>/<PatientID> <analysis-result-id>/<PatientID>',
+        '```',
+        '',
         '| collection | title | DOI | licence | patients | series | size | version |',
         '|---|---|---|---|---|---|---|---|',
     ]
     for e in sorted(entries, key=lambda e: e.collection_id):
         size = e.holdings.get('bytes')
         cells = [
-            f'`{e.collection_id}` ({e.collection})',
+            f'`{e.collection_id}` ({e.collection})'
+            if not e.describes
+            else f'`{e.collection_id}` (analysis result of '
+            + ', '.join(f'`{d}`' for d in e.describes)
+            + ')',
             e.title or '',
             f'[{e.doi}](https://doi.org/{e.doi})' if e.doi else '',
             e.license or '',

@@ -4,7 +4,7 @@ collection (superdataset, catalog, archive deletion) -> clone."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from .build_top import build_top
 from .clean_up import delete_archives
 from .clone import clone_collection
 from .gather_provenance import citation_current, lookup_citation
+from .link_references import described_collections, load_analysis_record
 from .make_version import datasets_current, unchanged
 from .outcomes import (
     SUCCESS,
@@ -103,6 +104,31 @@ class AddSummary:
     @property
     def urls(self) -> list[str]:
         return [u for u in self.clone_urls.values() if u]
+
+
+def relink_catalogs(
+    settings: RunSettings, names: Iterable[str], touched: set[str]
+) -> Iterator[Outcome]:
+    """Write again the catalogs of the store's collections that an
+    analysis result new or changed in this run (among ``names``)
+    describes, so that their pages link it."""
+    store = settings.store
+    described = {
+        cid
+        for name in names
+        if name in touched
+        for cid in described_collections(load_analysis_record(StoreLayout(store, name)))
+    }
+    for cid in sorted(described):
+        layout = StoreLayout(store, cid)
+        if (layout.catalog / 'index.html').is_file():
+            yield from write_catalog(
+                store,
+                cid,
+                settings.base_url,
+                settings.citations,
+                limits=settings.catalog_limits,
+            )
 
 
 def stored_selections(selection: Selection, store: Path) -> list[Selection]:
@@ -287,6 +313,7 @@ def add_selection(
             yield report(written)
         if not settings.keep_archives and not summary.failed:
             yield report(delete_archives(StoreLayout(store, name), clone))
+    yield from map(report, relink_catalogs(settings, collections, touched))
     top = build_top(store, base_url)
     yield report(top)
     if top.status in SUCCESS and (top.path / '.git').exists():

@@ -15,7 +15,9 @@ from datalad_tcia.catalog import (
     CatalogError,
     CollectionCatalog,
     PatientCatalog,
+    analyses_tab,
     collection_page,
+    describes_tab,
     file_records,
     patient_record,
     patient_search_files,
@@ -26,10 +28,17 @@ from datalad_tcia.dataset import DEFAULT_LAYOUT, LAYOUT_CONFIG
 from datalad_tcia.dataset.versions import version_notes
 from datalad_tcia.export import clone_url
 from datalad_tcia.metadata import CollectionDeposit, load_slugs, read_collection
-from datalad_tcia.store import StoreLock, StoreLocked, unwritable
+from datalad_tcia.store import (
+    StoreLayout,
+    StoreLock,
+    StoreLocked,
+    collection_dirs,
+    unwritable,
+)
 from datalad_tcia.store.git import GitError, dataset_id, git_line, rev_parse
 
 from .ledger import load_built
+from .link_references import analyses_of, load_analysis_record
 from .outcomes import CatalogOutcome, Problem
 
 lgr = logging.getLogger('datalad.tcia.pipeline.write_catalog')
@@ -93,6 +102,7 @@ def write_catalog(
     try:
         with StoreLock(layout.lock):
             coll = describe_collection(deposit, base_url)
+            link_datasets(coll, layout)
             add_citation(coll, datacite)
             records = [
                 collection_page(coll, limits.max_subdatasets, limits.patients_on_page)
@@ -194,6 +204,23 @@ def describe_collection(deposit: CollectionDeposit, base_url: str) -> Collection
         coll.license_name = series.license_name
         coll.license_url = series.license_uri
     return coll
+
+
+def link_datasets(coll: CollectionCatalog, layout: StoreLayout) -> None:
+    """Link the collection's page to the store's analysis results that
+    describe it, or an analysis result's page to the collections it
+    describes."""
+    record = load_analysis_record(layout)
+    if record is not None:
+        coll.kind = 'analysis result'
+        coll.links.append(describes_tab(record))
+        return
+    store = layout.store
+    entries = analyses_of(
+        [StoreLayout(store, d.name) for d in collection_dirs(store)], layout.cid
+    )
+    if entries:
+        coll.links.append(analyses_tab(entries))
 
 
 def add_citation(coll: CollectionCatalog, datacite: CitationLookup) -> None:
