@@ -3,6 +3,7 @@ on the look-alike, and real answers from the idc-index-data package."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -239,3 +240,36 @@ def test_real_index_lidc() -> None:
     assert len(by_doi.series) == 52
     typo = resolve_selection(index, Selection(collection='LIDC-IDRX'))
     assert "Did you mean 'LIDC-IDRI'" in typo.problems[0].message
+
+
+def test_real_index_analysis_results() -> None:
+    """``tcia-ls --analysis-results --index idc`` over the installed
+    idc-index-data: all 26 with their DOIs; LIDC-IDRI's nodule
+    segmentations apart from its images, and with them on request."""
+    res = tcia_ls(analysis_results=True, index='idc', result_renderer='disabled')
+    rows = {r['AnalysisResult']: r for r in res}
+    assert len(rows) == 26
+    assert all(r['DOI'] for r in rows.values())
+    nodules = rows['dicom_lidc_idri_nodules']
+    assert nodules['DOI'] == '10.7937/tcia.2018.h7umfurq'
+    assert (nodules['Series'], nodules['Patients']) == (13718, 875)
+    assert nodules['Collections'] == ['lidc_idri']
+    assert sum(r['Publisher'] == 'TCIA' for r in rows.values()) == 12
+    assert rows['qin_lungct_seg']['Collections'] == [
+        'lidc_idri',
+        'lung_phantom',
+        'qin_lung_ct',
+        'rider_lung_ct',
+    ]
+    index = IdcIndex()
+    patient = Selection(collection='LIDC-IDRI', patient='LIDC-IDRI-0001')
+    images = resolve_selection(index, patient)
+    assert all(s.analysis_result is None for s in images.series)
+    both = resolve_selection(index, replace(patient, with_analysis_results=True))
+    extra = {s.published_in for s in both.series} - {'LIDC-IDRI'}
+    assert 'dicom_lidc_idri_nodules' in extra
+    only = resolve_selection(
+        index, replace(patient, analysis_result='dicom_lidc_idri_nodules')
+    )
+    assert only.series and {s.modality for s in only.series} <= {'SEG', 'SR'}
+    assert {s.collection for s in only.series} == {'LIDC-IDRI'}
