@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,13 +33,15 @@ class Objects:
     def __init__(self, archive: Archive, bucket: str = BUCKET) -> None:
         self.bucket = bucket
         self.by_key: dict[str, Instance] = {}
-        for series in archive.iter_series():
+        for series in archive.iter_idc_series():
             for inst in series.instances:
                 self.by_key[instance_key(series, inst)] = inst
         self.keys = sorted(self.by_key)
         self.sent = 0
         self.requests = 0
         self.lock = threading.Lock()
+        #: seconds added to every answer (a real link's round trip)
+        self.delay = 0.0
 
     def count(self, n: int) -> None:
         with self.lock:
@@ -118,6 +121,8 @@ def handler(objects: Objects) -> type[BaseHTTPRequestHandler]:
                 stats = {'bytes': objects.sent, 'requests': objects.requests}
                 self._send(200, json.dumps(stats).encode(), 'application/json')
                 return
+            if objects.delay:
+                time.sleep(objects.delay)
             bucket, _, key = unquote(url.path).lstrip('/').partition('/')
             if bucket != objects.bucket:
                 self._send(404, b'<Error><Code>NoSuchBucket</Code></Error>', 'text/xml')

@@ -55,7 +55,9 @@ class TciaAdd(ValidatedInterface):
     collection deposit clones. Every collection dataset of the store is a
     subdataset of the store's top-level dataset (<store>/tcia.git). A
     selection may span collections (--all, filters alone, --where): each
-    collection touched gets its own dataset. With PATH, the collection
+    collection touched gets its own dataset; so does each analysis result
+    (--analysis-result, --with-analysis-results), never mixed into the
+    collection it describes. With PATH, the collection
     dataset (a selection within one collection) or the top-level dataset
     (a selection across collections) is cloned there (collections and
     patients install with 'datalad get -n').

@@ -14,6 +14,7 @@ only once a test publishes them into their study
 
 from __future__ import annotations
 
+import copy
 import io
 from collections.abc import Sequence
 
@@ -169,3 +170,107 @@ def build_analysis_results(
             analysis.series.append(_derived(analysis, ct, 'SR', 9002))
     archive.analyses.append(analysis)
     return [analysis]
+
+
+def _frames(ds: Dataset, frames: int, side: int) -> None:
+    """Make the SEG ``ds`` one of ``frames`` binary frames of ``side``
+    squared pixels (per-frame groups copied from its first frame)."""
+    first = ds.PerFrameFunctionalGroupsSequence[0]
+    items = []
+    for n in range(frames):
+        item = copy.deepcopy(first)
+        item.FrameContentSequence[0].DimensionIndexValues = [1, n + 1]
+        item.PlanePositionSequence[0].ImagePositionPatient = [0.0, 0.0, float(n)]
+        items.append(item)
+    ds.PerFrameFunctionalGroupsSequence = DicomSequence(items)
+    ds.NumberOfFrames = frames
+    ds.Rows = ds.Columns = side
+    ds.PixelData = bytes(frames * side * side // 8)
+
+
+def build_shaped_analysis(
+    archive: Archive,
+    collection: str,
+    *,
+    ident: str = 'nodules_shape',
+    per_patient: int = 16,
+    frames: int = 10,
+    side: int = 512,
+    sr_items: int = 18,
+) -> AnalysisSet:
+    """An analysis result shaped like ``dicom_lidc_idri_nodules`` (13,718
+    series of one object each for 875 patients, 2.45 GB: per patient
+    about 16, a SEG of a nodule and the SR of its measurements in turn) of
+    the first CT series of every patient of ``collection``: each SEG
+    ``frames`` bit-packed frames of ``side`` squared pixels (10 x 512 x
+    512: 320 KB of pixels behind a header of per-frame groups), each SR
+    ``sr_items`` content items (about 30 KB, no pixel data: read whole)."""
+    analysis = AnalysisSet(
+        ident,
+        f'{ident} (shape of dicom_lidc_idri_nodules)',
+        f'10.7937/{ident}',
+        *CC_BY_3,
+    )
+    coll = archive.collection(collection)
+    assert coll is not None
+    seg_template = pydicom.dcmread(io.BytesIO(template_bytes('liver_1frame.dcm')))
+    _frames(seg_template, frames, side)
+    sr_template = pydicom.dcmread(io.BytesIO(template_bytes('test-SR.dcm')))
+    filler = copy.deepcopy(sr_template.ContentSequence[-1])
+    sr_template.ContentSequence = DicomSequence(
+        [
+            *sr_template.ContentSequence,
+            *(copy.deepcopy(filler) for _ in range(sr_items)),
+        ]
+    )
+    for patient in coll.patients:
+        ct = patient.studies[0].series[0]
+        for n in range(per_patient):
+            modality = 'SEG' if n % 2 == 0 else 'SR'
+            series = Series(
+                uid=make_uid(ident, ct.uid, str(n)),
+                study=ct.study,
+                modality=modality,
+                series_number=9000 + n,
+                description=f'{ident}: {WHAT[modality]} {n // 2 + 1}',
+                body_part=ct.body_part,
+                manufacturer='Lookalike Analysis Lab',
+                model='dcmqi',
+                software='1.2.4',
+                protocol=None,
+                date_released=ct.date_released,
+                analysis=analysis,
+            )
+            template = seg_template if modality == 'SEG' else sr_template
+            series.instances.append(_shaped(template, series, ct))
+            analysis.series.append(series)
+    archive.analyses.append(analysis)
+    archive.reindex()
+    return analysis
+
+
+def _shaped(template: Dataset, series: Series, ct: Series) -> Instance:
+    ds = copy.deepcopy(template)
+    sop_uid = make_uid(series.uid, 'instance', '1')
+    rewrite_ids(ds, series, sop_uid, 1)
+    ds.file_meta.MediaStorageSOPInstanceUID = UID(sop_uid)
+    refs = _instance_refs(ct)
+    if series.modality == 'SEG':
+        ds.ReferencedSeriesSequence = DicomSequence(
+            [_item(SeriesInstanceUID=ct.uid, ReferencedInstanceSequence=refs)]
+        )
+    else:
+        for stale in ('PredecessorDocumentsSequence',):
+            if stale in ds:
+                delattr(ds, stale)
+        ds.CurrentRequestedProcedureEvidenceSequence = DicomSequence(
+            [
+                _item(
+                    StudyInstanceUID=ct.study.uid,
+                    ReferencedSeriesSequence=DicomSequence(
+                        [_item(SeriesInstanceUID=ct.uid, ReferencedSOPSequence=refs)]
+                    ),
+                )
+            ]
+        )
+    return _encode(ds)
