@@ -89,8 +89,9 @@ def _q(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def citation_cff(citation: Citation) -> str:
-    """``CITATION.cff`` (Citation File Format 1.2.0) of a DataCite record.
+def citation_cff(citation: Citation, what: str = 'collection') -> str:
+    """``CITATION.cff`` (Citation File Format 1.2.0) of a DataCite record
+    of a ``what`` (``collection``, ``analysis result``).
 
     >>> from datalad_tcia.datacite.record import Creator
     >>> c = Citation('10.7937/x', title='T', version='2',
@@ -140,6 +141,6 @@ def citation_cff(citation: Citation) -> str:
         'identifiers:',
         '  - type: doi',
         f'    value: {_q(citation.doi)}',
-        f'    description: {_q("The collection in The Cancer Imaging Archive")}',
+        f'    description: {_q(f"The {what} in The Cancer Imaging Archive")}',
     ]
     return '\n'.join(lines) + '\n'

@@ -170,7 +170,8 @@ def _self_description(
     changed = any(recorded.get(e.slug) != e.commit for e in entries)
     record = dict(record)
     if citation is not None:
-        cff = citation_cff(citation).encode()
+        what = 'analysis result' if record.get('describes') else 'collection'
+        cff = citation_cff(citation, what).encode()
         files[CITATION] = cff
         changed = changed or old.get(f'HEAD:{CITATION}') != cff
         if citation.version:

@@ -27,6 +27,7 @@ from .ledger import Unchanged, build_conditions, gather_built, load_built
 from .link_references import (
     ANALYSIS_FILE,
     described_collections,
+    index_citation,
     link_analysis_result,
     record_bytes,
 )
@@ -200,6 +201,8 @@ def deposit_datasets(
             files = dict(git_files)
             if analysis is not None:
                 files[ANALYSIS_FILE] = record_bytes(analysis)
+                # one of IDC's own (not TCIA's): as the index cites it
+                citation = index_citation(analysis) or citation
             built = build_collection(
                 layout,
                 entries,

@@ -35,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from datalad_tcia.archive.references import REFERENCED_SERIES
+from datalad_tcia.datacite import Citation
 from datalad_tcia.idc import AnalysisResult, idc_collection_id, normalize_doi
 from datalad_tcia.metadata import (
     CollectionDeposit,
@@ -244,6 +245,25 @@ def link_analysis_result(
             ', '.join(c['collection_id'] for c in record['collections']),
         )
     return record
+
+
+def index_citation(record: Mapping[str, Any]) -> Citation | None:
+    """How the IDC index says to cite an analysis result IDC published
+    (not TCIA: a DOI outside ``10.7937/``, e.g. Zenodo's); ``None`` for
+    TCIA's, whose DataCite record is cited."""
+    entry = record.get('analysis_result') or {}
+    doi = str(entry.get('doi') or '')
+    if not doi or doi.startswith('10.7937/'):
+        return None
+    return Citation(
+        doi,
+        title=entry.get('title'),
+        publisher='Imaging Data Commons',
+        license_name=entry.get('license_name'),
+        license_url=entry.get('license_url'),
+        abstract=entry.get('citation'),
+        url=entry.get('source_url'),
+    )
 
 
 def described_collections(record: Mapping[str, Any] | None) -> list[str]:

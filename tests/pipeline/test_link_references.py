@@ -7,10 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from datalad.api import tcia_add
 
-from datalad_tcia.lookalike.analysis import NODULES, NODULES_DOI
-from datalad_tcia.lookalike.data import Series
+from datalad_tcia.lookalike.analysis import NODULES, NODULES_DOI, seg_instance
+from datalad_tcia.lookalike.data import Series, make_uid
+from datalad_tcia.lookalike.idc_index import index_row, instance_key, write_index
 from datalad_tcia.pipeline.link_references import (
     ANALYSIS_FILE,
     analyses_of,
@@ -19,7 +21,7 @@ from datalad_tcia.pipeline.link_references import (
 )
 from datalad_tcia.store import StoreLayout
 from tests.helpers import run_ok
-from tests.idc_fixtures import PHI, AnalysisSide
+from tests.idc_fixtures import ANALYSIS_BUCKET, PHI, AnalysisSide
 
 RT = 'LOOKALIKE-RT'
 
@@ -160,3 +162,61 @@ def _tabs(catalog: Path) -> dict[str, Any]:
         and rec.get('dataset_id') == home['dataset_id']
     )
     return {t['name']: t['content'] for t in record['additional_display']}
+
+
+def test_a_new_release_versions_the_analysis_result_only(
+    analysis_side: AnalysisSide,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """IDC release 26 adds a segmentation of a collection's CT series: the
+    next --update makes a new version of the analysis result, none of the
+    collection."""
+    import datalad
+
+    side = analysis_side
+    store = tmp_path / 'store'
+    res = _add(side, store, collection=PHI, with_analysis_results=True)
+    assert all(r['status'] in ('ok', 'notneeded') for r in res)
+    phi, ar = StoreLayout(store, PHI), StoreLayout(store, NODULES)
+    before = {lay.cid: _tags(lay) for lay in (phi, ar)}
+    analysis = side.srv.archive.analyses[0]
+    ct = _described(next(s for s in analysis.series if s.collection.name == PHI))
+    extra = Series(
+        uid=make_uid('release-26', ct.uid),
+        study=ct.study,
+        modality='SEG',
+        series_number=9003,
+        description='a second reader',
+        body_part=ct.body_part,
+        manufacturer='Lookalike Analysis Lab',
+        model='dcmqi',
+        software='1.2.4',
+        protocol=None,
+        date_released=ct.date_released,
+        analysis=analysis,
+    )
+    extra.instances.append(seg_instance(extra, ct))
+    for inst in extra.instances:
+        side.s3.put(ANALYSIS_BUCKET, instance_key(extra, inst), inst.data)
+    index = write_index(
+        side.srv.archive,
+        tmp_path / 'v26' / 'idc_index.parquet',
+        version='26.0.0',
+        bucket=ANALYSIS_BUCKET,
+        extra_rows=[index_row(extra, ANALYSIS_BUCKET)],
+    )
+    monkeypatch.setenv('DATALAD_TCIA_IDC__INDEX', str(index))
+    datalad.cfg.reload(force=True)
+    res = _add(side, store, update=True)
+    assert all(r['status'] in ('ok', 'notneeded') for r in res)
+    after = {lay.cid: _tags(lay) for lay in (phi, ar)}
+    assert after[phi.cid] == before[phi.cid]
+    assert len(after[ar.cid]) == len(before[ar.cid]) + 1
+    record = load_analysis_record(ar)
+    assert record is not None
+    assert extra.uid in record['referenced'][ct.uid]['described_by']
+
+
+def _tags(layout: StoreLayout) -> list[str]:
+    return run_ok(['git', 'tag', '-l', 'tcia-*'], layout.collection_repo).split()
