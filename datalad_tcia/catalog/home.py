@@ -20,7 +20,9 @@ from .translate import metadata_sources, text
 
 def _about(entry: Mapping[str, Any]) -> str:
     held = entry.get('holdings') or {}
+    described = entry.get('describes') or ()
     parts = [
+        *([f'analysis result of {", ".join(described)}'] if described else []),
         f'{held.get("patients", "?")} patients',
         *([f'{held["series"]} series'] if 'series' in held else []),
         *([bytes2human(held['bytes'])] if 'bytes' in held else []),
