@@ -22,6 +22,8 @@ from .convert import normalize_doi
 
 lgr = logging.getLogger('datalad.tcia.idc.analysis')
 
+#: the id of an analysis result IDC does not list starts so (then its DOI)
+NBIA_ONLY_PREFIX = 'doi_'
 #: the file's name, beside ``idc_index.parquet``
 ANALYSIS_RESULTS_FILE = 'analysis_results_index.parquet'
 
@@ -204,4 +206,4 @@ def analysis_result_id(doi: str, known: dict[str, AnalysisResult]) -> str:
     for rec in known.values():
         if rec.doi == norm:
             return rec.analysis_result_id
-    return 'doi_' + re.sub(r'[^a-z0-9]+', '_', norm).strip('_')
+    return NBIA_ONLY_PREFIX + re.sub(r'[^a-z0-9]+', '_', norm).strip('_')

@@ -41,6 +41,7 @@ from .outcomes import (
 )
 from .plan import plan_selection
 from .settings import RunSettings
+from .third_party import nbia_only
 from .withdraw import withdraw_missing
 from .write_catalog import write_catalog
 from .write_home import write_home
@@ -134,13 +135,19 @@ def relink_catalogs(
 def stored_selections(selection: Selection, store: Path) -> list[Selection]:
     """``selection`` once for every collection and analysis result in
     ``store`` (``tcia-add --update``)."""
-    return [
-        *(replace(selection, collection=c) for c in stored_collections(store)),
-        *(
-            replace(selection, analysis_result=a, with_analysis_results=False)
-            for a in stored_analysis_results(store)
-        ),
-    ]
+    out = [replace(selection, collection=c) for c in stored_collections(store)]
+    for ident in stored_analysis_results(store):
+        one = replace(selection, analysis_result=ident, with_analysis_results=False)
+        if not nbia_only(ident):
+            out.append(one)
+            continue
+        # only NBIA lists it: collection by collection
+        record = load_analysis_record(StoreLayout(store, ident)) or {}
+        out += [
+            replace(one, collection=str(c['collection']))
+            for c in record.get('collections') or ()
+        ]
+    return out
 
 
 def add_selection(

@@ -31,6 +31,7 @@ from datalad_tcia.idc import (
     idc_collection_id,
     read_analysis_results,
 )
+from datalad_tcia.idc.analysis import NBIA_ONLY_PREFIX
 from datalad_tcia.idc.convert import normalize_doi
 from datalad_tcia.nbia import SeriesInfo
 from datalad_tcia.nbia.records import ANALYSIS_RESULT
@@ -39,6 +40,15 @@ lgr = logging.getLogger('datalad.tcia.pipeline.third_party')
 
 #: an analysis result named by its DOI starts so
 _DOI_START = '10.'
+#: the id of the third-party series of a collection without a DOI ends so
+NO_DOI_SUFFIX = '_third_party'
+
+
+def nbia_only(ident: str) -> bool:
+    """Whether ``ident`` is an id this package made for an analysis result
+    only NBIA lists (which NBIA answers for only collection by
+    collection)."""
+    return ident.startswith(NBIA_ONLY_PREFIX) or ident.endswith(NO_DOI_SUFFIX)
 
 
 def analysis_mode(named: str | None, with_all: bool) -> str:
@@ -65,7 +75,7 @@ def label_third_party(
             ident = (
                 analysis_result_id(doi, dict(known))
                 if doi
-                else f'{idc_collection_id(s.collection or "")}_third_party'
+                else f'{idc_collection_id(s.collection or "")}{NO_DOI_SUFFIX}'
             )
             out.append(
                 replace(s, analysis_result=ident, raw={**s.raw, ANALYSIS_RESULT: ident})
@@ -100,6 +110,9 @@ def canonical_analysis_result(
     doi = normalize_doi(wanted)
     if doi.startswith(_DOI_START):
         return analysis_result_id(doi, dict(known)), None
+    if nbia_only(wanted):
+        # an id this package made for one only NBIA lists
+        return wanted, None
     close = difflib.get_close_matches(wanted.lower(), list(by_lower), n=3, cutoff=0.6)
     hint = (
         f' Did you mean {", ".join(repr(by_lower[c]) for c in close)}?' if close else ''

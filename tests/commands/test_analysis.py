@@ -150,6 +150,22 @@ def test_nbia_third_party_series_move_to_their_analysis_result(
         assert all(r['status'] in ('ok', 'notneeded') for r in res)
         ar = StoreLayout(store, NODULES)
         assert set(ar.deposited_series()) == {s.uid for s in mine}
+        # an analysis result the IDC index does not list (here: IDC off,
+        # the installed idc-index-data's list): named by its DOI, and
+        # updated collection by collection
+        other = tmp_path / 'other'
+        res = _add_nbia(
+            side, other, collection=PHI, with_analysis_results=True, no_idc=True
+        )
+        assert all(r['status'] in ('ok', 'notneeded') for r in res)
+        ident = 'doi_10_7937_tcia_lookalike_nodules'
+        assert set(StoreLayout(other, ident).deposited_series()) == {
+            s.uid for s in mine
+        }
+        res = _add_nbia(side, other, update=True, no_idc=True)
+        assert all(r['status'] in ('ok', 'notneeded') for r in res), [
+            r['message'] for r in res if r['status'] not in ('ok', 'notneeded')
+        ]
     finally:
         for s in mine:
             s.analysis = analysis

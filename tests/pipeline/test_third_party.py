@@ -87,6 +87,9 @@ def test_analysis_results_by_id_or_doi_with_a_hint() -> None:
     assert canonical_analysis_result('https://doi.org/10.5281/zenodo.17362624', KNOWN)[
         0
     ] == ('nlstseg')
+    # ids made for those only NBIA lists are taken as they are
+    for made in ('doi_10_7937_tcia_not_in_idc', 'lidc_idri_third_party'):
+        assert canonical_analysis_result(made, KNOWN) == (made, None)
     ident, why = canonical_analysis_result('dicom_lidc_idri_nodule', KNOWN)
     assert ident is None
     assert "Did you mean 'dicom_lidc_idri_nodules'" in str(why)
