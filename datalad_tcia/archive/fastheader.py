@@ -112,27 +112,46 @@ def pixel_data_offset(data: bytes) -> int | None:
     bytes) reaches it, for the layouts this module reads; ``None`` when
     the header is cut before it or the layout is another (pydicom then
     decides)."""
+    return _pixel_scan(data)[0]
+
+
+def header_cut(data: bytes) -> bool:
+    """Whether ``data`` (a file's first bytes, in a layout this module
+    reads) ends inside the header, before any PixelData: then more bytes
+    are needed, and pydicom need not be asked."""
+    offset, cut = _pixel_scan(data)
+    return offset is None and cut
+
+
+def _pixel_scan(data: bytes) -> tuple[int | None, bool]:
+    """PixelData's offset, and whether the scan ran off the end of
+    ``data`` (not: stopped at a layout it does not read)."""
     if len(data) < 144 or data[128:132] != b'DICM':
-        return None
+        return None, False
     try:
         pos, _ts, implicit = _layout(data)
-        end = len(data)
+    except (_Unsupported, struct.error, IndexError):
+        return None, False
+    end = len(data)
+    try:
         while pos + 8 <= end:
             group, elem = _TAG.unpack_from(data, pos)
             if (group << 16) | elem >= _PIXEL_DATA:
-                return pos
+                return pos, False
             if group == 0xFFFE:
-                return None
+                return None, False
             vr_bytes, length, pos = _element_header(data, pos, implicit)
             if length == _UNDEFINED:
                 if vr_bytes not in (None, b'SQ'):
-                    return None
+                    return None, False
                 pos = _skip_sequence(data, pos, implicit)
             else:
                 pos += length
-    except (_Unsupported, struct.error, IndexError):
-        return None
-    return None
+    except _Unsupported:
+        return None, False
+    except (struct.error, IndexError):
+        return None, True
+    return None, True
 
 
 def _layout(data: bytes) -> tuple[int, str, bool]:

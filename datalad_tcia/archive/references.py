@@ -6,10 +6,10 @@ the images they were made of in nested sequences, each in its own place
 (``ReferencedSeriesSequence`` of a SEG or ANN; ``CurrentRequestedProcedure
 EvidenceSequence`` > ``ReferencedSeriesSequence`` of an SR;
 ``ReferencedFrameOfReferenceSequence`` > ``RTReferencedStudySequence`` >
-``RTReferencedSeriesSequence`` of an RTSTRUCT; ``SourceImageSequence``
-per frame). One rule covers them all: every item of a nested sequence
-that carries a ``SeriesInstanceUID`` names a referenced series, in the
-study its own or an enclosing item's ``StudyInstanceUID`` names; every
+``RTReferencedSeriesSequence`` of an RTSTRUCT). One rule covers them
+all: every item of a nested sequence that carries a
+``SeriesInstanceUID`` names a referenced series, in the study its own or
+an enclosing item's ``StudyInstanceUID`` names; every
 ``ReferencedSOPInstanceUID`` is a referenced instance. All of them come
 before the pixel data (SR and RTSTRUCT have none), so the header read
 that acquisition does sees them.
@@ -25,7 +25,7 @@ from typing import IO, Any, BinaryIO, cast
 
 from pydicom.dataset import Dataset
 from pydicom.filereader import read_partial
-from pydicom.tag import BaseTag
+from pydicom.tag import BaseTag, Tag
 
 lgr = logging.getLogger('datalad.tcia.archive.references')
 
@@ -38,11 +38,30 @@ REFERENCED_SERIES = 'ReferencedSeriesInstanceUID'
 REFERENCED_STUDIES = 'ReferencedStudyInstanceUID'
 REFERENCED_INSTANCES = 'ReferencedInstanceCount'
 
-_PIXEL_DATA = 0x7FE00010
+#: the top-level elements that hold references; others are skipped
+#: unparsed: an SR's content tree, and a SEG's per-frame groups (their
+#: ``SourceImageSequence`` names instances of the series its
+#: ``ReferencedSeriesSequence`` names; hundreds of frames cost
+#: milliseconds each to parse)
+_HOLDERS = (
+    'SeriesInstanceUID',
+    'ReferencedSeriesSequence',
+    'ReferencedImageSequence',
+    'SourceImageSequence',
+    'StudiesContainingOtherReferencedInstancesSequence',
+    'CurrentRequestedProcedureEvidenceSequence',
+    'PertinentOtherEvidenceSequence',
+    'ReferencedFrameOfReferenceSequence',
+)
 
 
-def _at_pixels(tag: BaseTag, vr: str | None, length: int) -> bool:
-    return int(tag) >= _PIXEL_DATA
+def _past_holders(tag: BaseTag, vr: str | None, length: int) -> bool:
+    # after the last holder (an RTSTRUCT's (3006,0010)): a SEG's functional
+    # groups (5200,xxxx) and the pixel data are not even read
+    return int(tag) > _LAST_HOLDER
+
+
+_LAST_HOLDER = max(int(Tag(k)) for k in _HOLDERS)
 
 
 def _walk(
@@ -106,7 +125,12 @@ def read_references(data: bytes | memoryview | IO[bytes]) -> dict[str, Any]:
         for force in (False, True):
             try:
                 source.seek(0)
-                ds = read_partial(source, stop_when=_at_pixels, force=force)
+                ds = read_partial(
+                    source,
+                    stop_when=_past_holders,
+                    force=force,
+                    specific_tags=[Tag(k) for k in _HOLDERS],
+                )
                 return references(ds)
             except Exception as e:  # noqa: BLE001 - unreadable: no references
                 lgr.debug('references not readable (force=%s): %r', force, e)

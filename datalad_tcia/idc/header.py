@@ -28,7 +28,7 @@ from pydicom.uid import DeflatedExplicitVRLittleEndian
 
 from datalad_tcia.archive import DEFAULT_TAGS
 from datalad_tcia.archive.dicomtags import PIXEL_DATA, read_header
-from datalad_tcia.archive.fastheader import pixel_data_offset
+from datalad_tcia.archive.fastheader import header_cut, pixel_data_offset
 from datalad_tcia.store.hashing import ContentHash
 
 from .s3 import IdcClientError, S3Client, S3Object
@@ -86,6 +86,8 @@ def pixel_offset(buf: bytes) -> int | None:
     fast = pixel_data_offset(buf)
     if fast is not None:
         return fast
+    if header_cut(buf):
+        return None
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         for force in (False, True):
