@@ -138,9 +138,7 @@ def analysis_result_rows(
     """One result per analysis result the IDC index lists."""
     try:
         index = source if isinstance(source, IdcIndex) else open_index()
-        rows = analysis_listing(
-            index.analysis_results(), index.analysis_result_counts()
-        )
+        rows = analysis_listing(index.analysis_results())
     except (IdcIndexError, AnalysisIndexError) as e:
         yield get_status_dict(status='impossible', message=str(e), **common)
         return

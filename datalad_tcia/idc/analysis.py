@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,8 @@ class AnalysisResult:
       What it is (HTML, as given).
     source_url: str or None
       Its landing page.
+    series: int or None
+      Its series in the IDC index.
     """
 
     analysis_result_id: str
@@ -76,6 +79,7 @@ class AnalysisResult:
     citation: str | None = None
     description: str | None = None
     source_url: str | None = None
+    series: int | None = None
 
     @property
     def is_tcia(self) -> bool:
@@ -185,6 +189,42 @@ def read_analysis_results(path: Path) -> dict[str, AnalysisResult]:
             source_url=rec['source_url'],
         )
     return out
+
+
+#: per analysis result of an index view: DOI, collections, modalities,
+#: patients, series, licence
+SUMMARY = (
+    'SELECT analysis_result_id, min(source_DOI), '
+    'list(DISTINCT collection_id ORDER BY collection_id), '
+    'list(DISTINCT Modality ORDER BY Modality), '
+    'count(DISTINCT PatientID), count(*), min(license_short_name) FROM {view} '
+    'WHERE analysis_result_id IS NOT NULL GROUP BY 1'
+)
+
+
+def in_index(
+    listed: dict[str, AnalysisResult], rows: Sequence[Sequence[Any]]
+) -> dict[str, AnalysisResult]:
+    """The analysis results ``listed``, with their series in the index
+    (``rows`` of :data:`SUMMARY`), and those the list lacks (an older
+    list) as the rows describe them; by id."""
+    out = dict(listed)
+    for ident, doi, colls, mods, subjects, series, lic in rows:
+        known = out.get(ident)
+        out[ident] = (
+            replace(known, series=int(series))
+            if known is not None
+            else AnalysisResult(
+                ident,
+                doi=normalize_doi(doi) if doi else None,
+                collections=tuple(colls),
+                modalities=tuple(m for m in mods if m),
+                subjects=int(subjects),
+                license_short=lic,
+                series=int(series),
+            )
+        )
+    return dict(sorted(out.items()))
 
 
 def analysis_results_beside(index: Path) -> Path | None:

@@ -29,8 +29,10 @@ from typing import Any
 from datalad_tcia.nbia import SeriesInfo
 
 from .analysis import (
+    SUMMARY,
     AnalysisResult,
     analysis_results_beside,
+    in_index,
     read_analysis_results,
 )
 from .convert import COLUMNS, idc_collection_id, normalize_doi, series_info
@@ -400,8 +402,8 @@ class IdcIndex:
         }
 
     def analysis_results(self) -> dict[str, AnalysisResult]:
-        """The analysis results listed beside the index, by id (none if
-        the index has no ``analysis_results_index.parquet`` beside it).
+        """The analysis results of the index, by id: as listed beside it,
+        with their series and patients in it (see :func:`.analysis.in_index`).
 
         Raises
         ------
@@ -410,34 +412,8 @@ class IdcIndex:
         if self._analysis is None:
             side = analysis_results_beside(self.path)
             listed = read_analysis_results(side) if side else {}
-            # what the rows say of one the list lacks (an older list)
-            rows = self._query(
-                'SELECT analysis_result_id, min(source_DOI), '
-                'list(DISTINCT collection_id ORDER BY collection_id), '
-                'list(DISTINCT Modality ORDER BY Modality), '
-                'count(DISTINCT PatientID), min(license_short_name) FROM tcia '
-                'WHERE analysis_result_id IS NOT NULL GROUP BY 1'
-            )
-            for ident, doi, colls, mods, subjects, lic in rows:
-                if ident not in listed:
-                    listed[ident] = AnalysisResult(
-                        ident,
-                        doi=normalize_doi(doi) if doi else None,
-                        collections=tuple(colls),
-                        modalities=tuple(m for m in mods if m),
-                        subjects=int(subjects),
-                        license_short=lic,
-                    )
-            self._analysis = dict(sorted(listed.items()))
+            self._analysis = in_index(listed, self._query(SUMMARY.format(view='tcia')))
         return self._analysis
-
-    def analysis_result_counts(self) -> dict[str, tuple[int, int]]:
-        """Analysis result id -> (series, patients) in the index."""
-        rows = self._query(
-            'SELECT analysis_result_id, count(*), count(DISTINCT PatientID) '
-            'FROM tcia WHERE analysis_result_id IS NOT NULL GROUP BY 1'
-        )
-        return {r[0]: (int(r[1]), int(r[2])) for r in rows}
 
     def _info(self, row: Mapping[str, Any]) -> SeriesInfo:
         cid = row['collection_id']

@@ -129,30 +129,24 @@ def canonical_analysis_result(
     )
 
 
-def analysis_listing(
-    known: Mapping[str, AnalysisResult], counts: Mapping[str, tuple[int, int]]
-) -> list[dict[str, Any]]:
+def analysis_listing(known: Mapping[str, AnalysisResult]) -> list[dict[str, Any]]:
     """One row per analysis result, for ``tcia-ls --analysis-results``:
     id, title, DOI, collections, modalities, patients and series."""
-    rows = []
-    for ident in sorted(known):
-        rec = known[ident]
-        series, patients = counts.get(ident, (0, 0))
-        rows.append(
-            {
-                'type': 'analysis-result',
-                'AnalysisResult': ident,
-                'Title': rec.title,
-                'DOI': rec.doi,
-                'Collections': list(rec.collections),
-                'Modalities': list(rec.modalities),
-                'Patients': patients or rec.subjects,
-                'Series': series,
-                'License': rec.license_short or rec.license_name,
-                'Publisher': 'TCIA' if rec.is_tcia else 'IDC (Zenodo)',
-            }
-        )
-    return rows
+    return [
+        {
+            'type': 'analysis-result',
+            'AnalysisResult': ident,
+            'Title': rec.title,
+            'DOI': rec.doi,
+            'Collections': list(rec.collections),
+            'Modalities': list(rec.modalities),
+            'Patients': rec.subjects,
+            'Series': rec.series,
+            'License': rec.license_short or rec.license_name,
+            'Publisher': 'TCIA' if rec.is_tcia else 'IDC (Zenodo)',
+        }
+        for ident, rec in sorted(known.items())
+    ]
 
 
 def known_analyses(

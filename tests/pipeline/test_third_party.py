@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from datalad_tcia.idc import AnalysisResult
 from datalad_tcia.nbia import SeriesInfo
 from datalad_tcia.pipeline.third_party import (
@@ -97,7 +99,13 @@ def test_analysis_results_by_id_or_doi_with_a_hint() -> None:
 
 
 def test_listing_rows() -> None:
-    rows = analysis_listing(KNOWN, {'dicom_lidc_idri_nodules': (13718, 875)})
+    known = {
+        **KNOWN,
+        'dicom_lidc_idri_nodules': replace(
+            KNOWN['dicom_lidc_idri_nodules'], series=13718
+        ),
+    }
+    rows = analysis_listing(known)
     assert [r['AnalysisResult'] for r in rows] == ['dicom_lidc_idri_nodules', 'nlstseg']
     first = rows[0]
     assert first['DOI'] == '10.7937/tcia.2018.h7umfurq'
