@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from datalad_tcia.idc import AnalysisResult, idc_collection_id
+from datalad_tcia.idc import AnalysisResult
 from datalad_tcia.idc.s5cmd import is_s5cmd, read_s5cmd_manifest
 from datalad_tcia.idc.where import WhereError
 from datalad_tcia.nbia import ManifestError, SeriesInfo, is_uid, read_manifest
@@ -32,6 +32,7 @@ from .third_party import (
     keeps,
     known_analyses,
     label_third_party,
+    series_of_described,
 )
 
 if TYPE_CHECKING:
@@ -277,7 +278,12 @@ def resolve_selection(
         series = [s for s in where.values() if _matches(s, selection, None)]
     elif collection is None and not (selection.patient or selection.study):
         if named is not None and not kinds:
-            series = _analysis_from_nbia(client, named, known, selection, res, jobs)
+            # NBIA: among the series of the collections it describes
+            rec = known.get(named)
+            if rec is None:
+                res.problems.append(_add_collection(selection, named))
+                return res
+            series = series_of_described(client, rec, _filters(selection), jobs)
         else:
             series = _every_collection(client, selection, jobs, kinds)
     else:
@@ -304,42 +310,26 @@ def resolve_selection(
     return res
 
 
-def _analysis_from_nbia(
-    client: SeriesSource,
-    named: str,
-    known: Mapping[str, AnalysisResult],
-    selection: Selection,
-    res: Resolution,
-    jobs: int,
-) -> list[SeriesInfo]:
-    """The series NBIA lists of the analysis result ``named``: among those
-    of every collection it describes (the IDC index's list says which)."""
-    rec = known.get(named)
-    if rec is None:
-        res.problems.append(
-            SelectionProblem(
-                'unknown-analysis-result',
-                selection.analysis_result or named,
-                f'NBIA lists the series of an analysis result among those of '
-                f'the collection it describes, and the IDC index does not '
-                f'list {selection.analysis_result!r}: add --collection',
-            )
-        )
-        return []
-    names = {idc_collection_id(n): n for n in client.get_collection_values()}
-    wanted = [names[c] for c in rec.collections if c in names]
-    filters = {
+def _filters(selection: Selection) -> dict[str, str | None]:
+    """The parts of ``selection`` that NBIA's ``getSeries`` takes besides
+    a collection."""
+    return {
         'patient_id': selection.patient,
         'study_uid': selection.study,
         'modality': selection.modality,
         'body_part': selection.body_part,
         'manufacturer': selection.manufacturer,
     }
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        answers = pool.map(
-            lambda name: client.get_series(collection=name, **filters), wanted
-        )
-        return [s for series in answers for s in series]
+
+
+def _add_collection(selection: Selection, named: str) -> SelectionProblem:
+    return SelectionProblem(
+        'unknown-analysis-result',
+        selection.analysis_result or named,
+        'NBIA lists the series of an analysis result among those of the '
+        'collection it describes, and the IDC index does not list '
+        f'{selection.analysis_result!r}: add --collection',
+    )
 
 
 def _where_series(

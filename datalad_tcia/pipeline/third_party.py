@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import logging
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -83,6 +84,24 @@ def label_third_party(
         else:
             out.append(s)
     return out
+
+
+def series_of_described(
+    client: Any,
+    analysis: AnalysisResult,
+    filters: Mapping[str, str | None],
+    jobs: int,
+) -> list[SeriesInfo]:
+    """The series NBIA (``client``) lists, with ``filters``, in every
+    collection ``analysis`` describes (the IDC index's list says which):
+    those of the analysis result among them are labelled later."""
+    names = {idc_collection_id(n): n for n in client.get_collection_values()}
+    wanted = [names[c] for c in analysis.collections if c in names]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        answers = pool.map(
+            lambda name: client.get_series(collection=name, **filters), wanted
+        )
+        return [s for series in answers for s in series]
 
 
 def keeps(s: SeriesInfo, mode: str, named: str | None) -> bool:

@@ -150,6 +150,14 @@ def test_nbia_third_party_series_move_to_their_analysis_result(
         assert all(r['status'] in ('ok', 'notneeded') for r in res)
         ar = StoreLayout(store, NODULES)
         assert set(ar.deposited_series()) == {s.uid for s in mine}
+        # by its id alone: NBIA asked for the collections it describes
+        third = tmp_path / 'third'
+        res = _add_nbia(side, third, analysis_result=NODULES)
+        assert all(r['status'] in ('ok', 'notneeded') for r in res)
+        assert set(StoreLayout(third, NODULES).deposited_series()) == {
+            s.uid for s in mine
+        }
+        assert not (third / collection_id(PHI)).exists()
         # an analysis result the IDC index does not list (here: IDC off,
         # the installed idc-index-data's list): named by its DOI, and
         # updated collection by collection
