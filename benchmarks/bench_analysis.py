@@ -40,6 +40,7 @@ import requests
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
+from bench_consumer import user_env  # noqa: E402
 from bench_get import S5CMD  # noqa: E402
 from s3_files import serve as serve_s3  # noqa: E402
 
@@ -62,6 +63,37 @@ def run(argv: list[str], env: dict[str, str]) -> tuple[float, list[dict]]:
     if proc.returncode or bad:
         raise SystemExit(f'{argv[:4]} failed: {bad[:2] or proc.stderr[-2000:]}')
     return wall, records
+
+
+def user_costs(datalad: str, tmp: Path, ident: str) -> dict[str, float]:
+    """Seconds of ``datalad clone`` of the analysis result's dataset (as
+    a user elsewhere: IDC's endpoint is what the files record),
+    ``datalad get -n`` of its first patient and ``datalad get`` of that
+    patient's files (from the S3 look-alike)."""
+    clone = tmp / 'clone'
+    url = (tmp / 'store' / ident / 'collection.git').as_uri()
+    env = user_env(tmp / 'home')  # a user elsewhere (loopback allowed)
+    out = {}
+    start = time.perf_counter()
+    subprocess.run([datalad, 'clone', url, str(clone)], env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    out['clone'] = time.perf_counter() - start
+    repos = (tmp / 'store' / ident / 'repos').iterdir()
+    patient = min(
+        p.name for p in repos if p.name != 'collection' and not p.name.startswith('.')
+    )
+    for label, argv in (
+        ('get -n patient', [datalad, 'get', '-n', patient]),
+        ('get its 16 files', [datalad, 'get', patient]),
+    ):
+        start = time.perf_counter()
+        proc = subprocess.run(
+            argv, check=False, cwd=clone, env=env, capture_output=True, text=True
+        )
+        if proc.returncode:
+            raise SystemExit(f'{argv[1:]}: {proc.stdout[-1500:]}{proc.stderr[-1500:]}')
+        out[label] = time.perf_counter() - start
+    return out
 
 
 def main() -> int:
@@ -129,6 +161,7 @@ def main() -> int:
             if got != size:
                 raise SystemExit(f's5cmd wrote {got} bytes of {size}')
             shutil.rmtree(out)
+            user = user_costs(datalad, tmp, analysis.ident)
     series = [r for r in records if r.get('action') == 'tcia_download']
     print(
         f'NBIA requests during the build: {len(nbia)}; series acquired: {len(series)}'
@@ -144,6 +177,10 @@ def main() -> int:
             f'{label:44} {w:7.1f} {len(objects) / w:9.0f} {m:13,d} '
             f'{100 * m / size:6.2f}%'
         )
+    print(
+        '\nwhat a user pays (a clone of the analysis result, one patient): '
+        + ', '.join(f'{k} {v:.2f} s' for k, v in user.items())
+    )
     share = moved / size
     print(
         f'\n{REAL[0]} (real: {REAL[1]} patients, {REAL[2]:,d} objects, '
