@@ -64,39 +64,42 @@ def _series(deposit: CollectionDeposit) -> list[SeriesDeposit]:
 def _references(deposit: CollectionDeposit) -> dict[str, dict[str, Any]]:
     """Each series of ``deposit``: what it is and what it references."""
     out = {}
-    for deps in deposit.patients.values():
-        for dep in deps:
-            s = dep.series
-            refs: dict[str, None] = {}
-            for rec in dep.images:
-                for uid in rec.tags.get(REFERENCED_SERIES) or ():
-                    refs[str(uid)] = None
-            out[s.series_uid] = {
-                'Modality': s.modality,
-                'PatientID': s.patient_id,
-                'StudyInstanceUID': s.study_uid,
-                'Collection': s.collection,
-                'references': sorted(refs),
-            }
+    for dep in _series(deposit):
+        s = dep.series
+        refs = {
+            str(uid)
+            for rec in dep.images
+            for uid in rec.tags.get(REFERENCED_SERIES) or ()
+        }
+        out[s.series_uid] = {
+            'Modality': s.modality,
+            'PatientID': s.patient_id,
+            'StudyInstanceUID': s.study_uid,
+            'Collection': s.collection,
+            'references': sorted(refs),
+        }
     return dict(sorted(out.items()))
 
 
 def _in_store(layout: StoreLayout, uids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """The series of ``uids`` deposited in the store's collections."""
+    """The series of ``uids`` deposited in the store's collections (one
+    listing of each collection's records, not one look per series)."""
     found: dict[str, dict[str, Any]] = {}
+    wanted = set(uids)
     for folder in collection_dirs(layout.store):
+        if not wanted:
+            break
         if folder.name == layout.cid:
             continue
         other = StoreLayout(layout.store, folder.name)
-        for uid in uids:
-            if uid in found or not other.archive_metadata(uid).is_file():
-                continue
+        for uid in sorted(wanted.intersection(other.deposited_series())):
             try:
                 s = read_series_record(other, uid).series
             except (FileNotFoundError, MetadataError):
                 continue
             found[uid] = _where(s.collection, s.patient_id, s.study_uid, s.modality)
             found[uid]['resolved_by'] = 'store'
+            wanted.discard(uid)
     return found
 
 
@@ -209,8 +212,7 @@ def link_analysis_result(
     ident = next(
         (
             d.series.analysis_result
-            for deps in deposit.patients.values()
-            for d in deps
+            for d in _series(deposit)
             if d.series.analysis_result
         ),
         None,
@@ -224,14 +226,7 @@ def link_analysis_result(
     analysis = known.get(str(ident)) or AnalysisResult(str(ident))
     if analysis.doi is None:
         # one only NBIA lists: its DOI is that of its series
-        doi = next(
-            (
-                d.series.data_description_uri
-                for deps in whole.patients.values()
-                for d in deps
-            ),
-            None,
-        )
+        doi = next((d.series.data_description_uri for d in _series(whole)), None)
         if doi:
             analysis = AnalysisResult(str(ident), doi=normalize_doi(doi))
     record = analysis_record(whole, analysis, index)

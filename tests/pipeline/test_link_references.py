@@ -18,6 +18,7 @@ from datalad_tcia.pipeline.link_references import (
     analyses_of,
     described_collections,
     load_analysis_record,
+    resolve_references,
 )
 from datalad_tcia.store import StoreLayout
 from tests.helpers import run_ok
@@ -144,6 +145,13 @@ def test_with_a_collection_and_linked_catalogs(
     links = json.dumps(tabs['collections'])
     assert '../../pseudo_phi_dicom_data/catalog/index.html' in links
     assert '../../lookalike_rt/catalog/index.html' in links
+    # without the IDC index, the store's collections resolve references
+    ct = _described(next(s for s in side.srv.archive.analyses[0].series))
+    by_store = resolve_references(ar, {'x': {'references': [ct.uid, '1.2.3']}}, None)
+    assert by_store[ct.uid]['resolved_by'] == 'store'
+    assert by_store[ct.uid]['PatientID'] == ct.patient.patient_id
+    assert by_store[ct.uid]['described_by'] == ['x']
+    assert by_store['1.2.3']['resolved_by'] is None
     # nothing new upstream: nothing changes
     again = _add(side, store, update=True)
     assert not [
