@@ -21,9 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.lookalike.data import Archive
-from datalad_tcia.lookalike.holdings import build_cohort
+from tcia_lookalike import LookalikeServer
+from tcia_lookalike.data import Archive
+from tcia_lookalike.holdings import build_cohort
 
 DATALAD = str(Path(sys.executable).parent / 'datalad')
 ROOT = Path(__file__).resolve().parent.parent

@@ -43,12 +43,11 @@ sys.path.insert(0, str(HERE))
 from bench_consumer import user_env  # noqa: E402
 from bench_get import S5CMD  # noqa: E402
 from s3_files import serve as serve_s3  # noqa: E402
-
-from datalad_tcia.lookalike import LookalikeServer  # noqa: E402
-from datalad_tcia.lookalike.analysis import build_shaped_analysis  # noqa: E402
-from datalad_tcia.lookalike.data import Archive  # noqa: E402
-from datalad_tcia.lookalike.holdings import build_cohort  # noqa: E402
-from datalad_tcia.lookalike.idc_index import BUCKET, instance_key, write_index  # noqa: E402
+from tcia_lookalike import LookalikeServer  # noqa: E402
+from tcia_lookalike.analysis import build_shaped_analysis  # noqa: E402
+from tcia_lookalike.data import Archive  # noqa: E402
+from tcia_lookalike.holdings import build_cohort  # noqa: E402
+from tcia_lookalike.idc_index import BUCKET, instance_key, write_index  # noqa: E402
 
 #: the real analysis result (IDC v25)
 REAL = ('dicom_lidc_idri_nodules', 875, 13_718, 2.45e9)

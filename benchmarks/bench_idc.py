@@ -36,12 +36,12 @@ import time
 from datetime import date
 from pathlib import Path
 
-from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.lookalike.data import Archive
-from datalad_tcia.lookalike.holdings import build_large_collection, collection_from_spec
-from datalad_tcia.lookalike.idc import S3Lookalike
-from datalad_tcia.lookalike.idc_index import write_index
-from datalad_tcia.lookalike.synthesis import SeriesRecipe
+from tcia_lookalike import LookalikeServer
+from tcia_lookalike.data import Archive
+from tcia_lookalike.holdings import build_large_collection, collection_from_spec
+from tcia_lookalike.idc import S3Lookalike
+from tcia_lookalike.idc_index import write_index
+from tcia_lookalike.synthesis import SeriesRecipe
 
 DATALAD = str(Path(sys.executable).parent / 'datalad')
 ROOT = Path(__file__).resolve().parent.parent

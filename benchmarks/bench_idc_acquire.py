@@ -51,11 +51,10 @@ def serve(directory: Path, patients: int) -> None:
     """The server process: the collection as NBIA look-alike and S3
     look-alike; URLs and the index into ``directory``."""
     from s3_files import serve as serve_s3
-
-    from datalad_tcia.lookalike import LookalikeServer
-    from datalad_tcia.lookalike.data import Archive
-    from datalad_tcia.lookalike.holdings import build_shaped_collection
-    from datalad_tcia.lookalike.idc_index import write_index
+    from tcia_lookalike import LookalikeServer
+    from tcia_lookalike.data import Archive
+    from tcia_lookalike.holdings import build_shaped_collection
+    from tcia_lookalike.idc_index import write_index
 
     shape = Shape(*SHAPES['lidc-idri'])
     start = time.perf_counter()

@@ -230,10 +230,9 @@ def store_of_collections(
 ) -> dict[str, float | str]:
     """K collections under one top-level dataset (see the module doc)."""
     from scale_data import collection_shape, collection_sizes, spread  # noqa: PLC0415
-
-    from datalad_tcia.lookalike import LookalikeServer  # noqa: PLC0415
-    from datalad_tcia.lookalike.data import Archive  # noqa: PLC0415
-    from datalad_tcia.lookalike.holdings import build_shaped_collection  # noqa: PLC0415
+    from tcia_lookalike import LookalikeServer  # noqa: PLC0415
+    from tcia_lookalike.data import Archive  # noqa: PLC0415
+    from tcia_lookalike.holdings import build_shaped_collection  # noqa: PLC0415
 
     cids = spread(collection_sizes(index), k, 60, 400)
     collections = []

@@ -24,9 +24,10 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.lookalike.data import Archive
-from datalad_tcia.lookalike.holdings import build_cohort
+from tcia_lookalike import LookalikeServer
+from tcia_lookalike.data import Archive
+from tcia_lookalike.holdings import build_cohort
+
 from datalad_tcia.nbia import NbiaClient
 
 DATALAD = str(Path(sys.executable).parent / 'datalad')

@@ -18,8 +18,7 @@ from urllib.parse import urlsplit
 
 from bench_collection import Shape
 from bench_collection import write_deposit as bench_write_deposit
-
-from datalad_tcia.lookalike.idc import S3Lookalike
+from tcia_lookalike.idc import S3Lookalike
 
 API = 'http://127.0.0.1:9/nbia-api/services/v4'
 COLLECTION = 'BENCH-Consumer'

@@ -6,7 +6,7 @@ moto (the tests' S3 server) keeps every object in memory; a LIDC-IDRI-
 shaped collection of 100 patients is 12.7 GB. Here the objects are the
 archive's instances, whose pixel data is one shared block: nothing is
 stored, bytes are sliced from the instance's parts as they are sent.
-Object keys are IDC's (:func:`~datalad_tcia.lookalike.idc_index.instance_key`).
+Object keys are IDC's (:func:`~tcia_lookalike.idc_index.instance_key`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape
 
-from datalad_tcia.lookalike.data import Archive, Instance
-from datalad_tcia.lookalike.idc_index import BUCKET, instance_key
+from tcia_lookalike.data import Archive, Instance
+from tcia_lookalike.idc_index import BUCKET, instance_key
 
 _RANGE = re.compile(r'bytes=(\d+)-(\d*)')
 

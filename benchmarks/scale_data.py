@@ -101,7 +101,7 @@ def collection_shape(
     series: Sequence[SeriesInfo], files: int = 1
 ) -> list[list[list[int]]]:
     """A collection's make-up as the look-alike builds it
-    (:func:`~datalad_tcia.lookalike.holdings.build_shaped_collection`): per
+    (:func:`~tcia_lookalike.holdings.build_shaped_collection`): per
     patient its studies, per study ``files`` for each of its series."""
     patients: dict[str, dict[str, int]] = {}
     for s in series:

@@ -22,7 +22,7 @@ URL_FILE="$WORK/lookalike.url"
 echo "== starting the TCIA look-alike"
 IDC_DIR="$WORK/idc"
 mkdir -p "$IDC_DIR"
-python -m datalad_tcia.lookalike --url-file "$URL_FILE" --idc "$IDC_DIR" \
+python -m tcia_lookalike --url-file "$URL_FILE" --idc "$IDC_DIR" \
     > "$WORK/lookalike.log" 2>&1 &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null || true' EXIT

@@ -17,6 +17,9 @@ fi
 echo "== installing datalad-tcia and its dependencies into $VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[devel]"
+# the look-alike of TCIA and IDC: a distribution of its own (tests,
+# benchmarks and the demo use it; a user's install does not have it)
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT/lookalike"
 
 export PATH="$VENV/bin:$PATH"
 export VENV ROOT

@@ -37,8 +37,8 @@ for tool in "${image_tools[@]}"; do
 done
 
 echo "== ruff"
-ruff check datalad_tcia tests benchmarks
-ruff format --check datalad_tcia tests benchmarks
+ruff check datalad_tcia tests benchmarks lookalike
+ruff format --check datalad_tcia tests benchmarks lookalike
 echo "== mypy"
 mypy
 echo "== docs (Sphinx, warnings are errors)"

@@ -29,8 +29,8 @@ from datalad_next.tests.fixtures import (  # noqa: F401
     no_result_rendering,
     reduce_logging,
 )
+from tcia_lookalike import LookalikeServer
 
-from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.nbia import NbiaClient, RetryPolicy
 
 #: IDC's look-alike fixtures (an index, moto's S3), for every directory

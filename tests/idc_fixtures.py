@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.lookalike.idc import S3Lookalike
-from datalad_tcia.lookalike.idc_index import write_index
+from tcia_lookalike import LookalikeServer
+from tcia_lookalike.idc import S3Lookalike
+from tcia_lookalike.idc_index import write_index
 
 PHI = 'Pseudo-PHI-DICOM-Data'
 ENC = 'LOOKALIKE-MR-Encodings'
@@ -141,7 +140,7 @@ ANALYSIS_BUCKET = 'idc-open-data-analysis'
 @dataclass
 class AnalysisSide:
     """A look-alike of its own whose IDC index, bucket and DataCite hold an
-    analysis result (:data:`~datalad_tcia.lookalike.analysis.NODULES`: a
+    analysis result (:data:`~tcia_lookalike.analysis.NODULES`: a
     SEG and an SR of a CT series of each of two collections); NBIA lists
     its series only once a test publishes them."""
 
@@ -154,8 +153,8 @@ class AnalysisSide:
 def analysis_side_session(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[AnalysisSide]:
-    from datalad_tcia.lookalike import build_default_archive
-    from datalad_tcia.lookalike.analysis import build_analysis_results
+    from tcia_lookalike import build_default_archive
+    from tcia_lookalike.analysis import build_analysis_results
 
     archive = build_default_archive()
     build_analysis_results(archive)

@@ -141,10 +141,7 @@ def _store_paths(path: Path) -> list[str]:
 def test_store_paths_are_built_by_the_store_layout() -> None:
     allowed = {PACKAGE / 'store' / 'layout.py', PACKAGE / 'store' / 'top.py'}
     found = [
-        hit
-        for path in _library()
-        if path not in allowed and 'lookalike' not in path.parts
-        for hit in _store_paths(path)
+        hit for path in _library() if path not in allowed for hit in _store_paths(path)
     ]
     assert found == []
 
@@ -160,13 +157,12 @@ def test_git_runs_in_one_place() -> None:
 
 
 def test_nbia_quirks_are_read_in_the_nbia_client() -> None:
-    """NBIA column spellings and URLs stay in nbia/ (and the look-alike,
-    which plays NBIA)."""
+    """NBIA column spellings and URLs stay in nbia/."""
     words = ("'StudyDesc'", "'getSingleImage'", "'getImage'", "'LicenseURI'")
     found = [
         f'{p.relative_to(PACKAGE)}: {w}'
         for p in _modules(PACKAGE)
-        if not {'nbia', 'lookalike'} & set(p.relative_to(PACKAGE).parts)
+        if 'nbia' not in p.relative_to(PACKAGE).parts
         for w in words
         if w in p.read_text()
     ]
@@ -227,3 +223,66 @@ def test_the_fast_tier_refuses_datalad_processes() -> None:
             [sys.executable, '-c', 'from datalad.cli.main import main'], check=False
         )
     subprocess.run(['git', '--version'], check=True, capture_output=True)
+
+
+LOOKALIKE = PACKAGE.parent / 'lookalike' / 'tcia_lookalike'
+
+
+def test_the_lookalike_stands_apart() -> None:
+    """The look-alike is a distribution of its own that imports nothing
+    of the package it checks (its independence is what makes it a check)."""
+    modules = _modules(LOOKALIKE)
+    assert modules
+    found = [
+        f'{p.name}: {i}'
+        for p in modules
+        for i in _imports_of(p)
+        if i.split('.')[0] == 'datalad_tcia'
+    ]
+    assert found == []
+
+
+def _imports_of(path: Path) -> set[str]:
+    """Absolute imports of ``path`` (relative ones are the look-alike's)."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            out.add(node.module or '')
+    return out
+
+
+@pytest.mark.slow
+def test_the_wheel_holds_no_lookalike(tmp_path: Path) -> None:
+    """A user's install (the wheel pip builds) has no look-alike module and
+    no ``tcia-lookalike`` command."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    # a clean source tree, as a fresh clone has it (no build/ leftovers)
+    source = tmp_path / 'src'
+    shutil.copytree(
+        PACKAGE.parent,
+        source,
+        ignore=shutil.ignore_patterns(
+            '.git', '.venv', 'build', '*.egg-info', '__pycache__', '.*_cache',
+            'test-artifacts', 'docs',
+        ),
+    )  # fmt: skip
+    subprocess.run(
+        [sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation',
+         '-q', '-w', str(tmp_path), str(source)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    (wheel,) = tmp_path.glob('datalad_tcia-*.whl')
+    names = zipfile.ZipFile(wheel).namelist()
+    assert any(n.startswith('datalad_tcia/pipeline/') for n in names)
+    assert not [n for n in names if 'lookalike' in n]
+    entry_points = next(n for n in names if n.endswith('entry_points.txt'))
+    text = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert 'tcia-lookalike' not in text
+    assert 'console_scripts' not in text

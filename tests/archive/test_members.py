@@ -11,6 +11,7 @@ from pathlib import Path
 import pydicom
 import pytest
 from pydicom.data import get_testdata_file
+from tcia_lookalike import build_default_archive
 
 from datalad_tcia.archive import (
     DEFAULT_TAGS,
@@ -23,7 +24,6 @@ from datalad_tcia.archive import (
     verification_problems,
 )
 from datalad_tcia.archive.fastheader import scan_header
-from datalad_tcia.lookalike import build_default_archive
 
 
 def _testfile(name: str) -> bytes:

@@ -15,9 +15,9 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from tcia_lookalike import LookalikeServer
 
 from datalad_tcia.catalog import text, validate
-from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
 from tests.helpers import api
 

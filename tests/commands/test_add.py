@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pydicom
 import pytest
+from tcia_lookalike import LookalikeServer
 
-from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
 from tests.helpers import DATALAD, api, fresh_env, run, snapshot
 

@@ -14,8 +14,8 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from tcia_lookalike.analysis import NODULES
 
-from datalad_tcia.lookalike.analysis import NODULES
 from datalad_tcia.store import StoreLayout, collection_id
 from tests.catalog.test_catalog import _chromium
 from tests.helpers import DATALAD, fresh_env, run_ok

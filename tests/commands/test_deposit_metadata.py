@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from datalad_tcia.lookalike import LookalikeServer
+from tcia_lookalike import LookalikeServer
+
 from datalad_tcia.store import collection_id
 from tests.helpers import api, visit_tar
 

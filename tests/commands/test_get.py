@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from tcia_lookalike import LookalikeServer
 
-from datalad_tcia.lookalike import LookalikeServer
 from tests.helpers import DATALAD, api, fresh_env, run_ok
 from tests.idc_fixtures import PHI, CleanIdc
 

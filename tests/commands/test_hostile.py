@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pydicom
 import pytest
-
-from datalad_tcia.lookalike import LookalikeServer, build_default_archive
-from datalad_tcia.lookalike.hostile import (
+from tcia_lookalike import LookalikeServer, build_default_archive
+from tcia_lookalike.hostile import (
     HOSTILE_NAME,
     HOSTILE_PATIENT_IDS,
     build_hostile_collection,
 )
+
 from datalad_tcia.store import DEPOSIT_SUFFIXES, collection_id
 from tests.faults.harness import Row, partial_files, record
 from tests.helpers import DATALAD, fresh_env

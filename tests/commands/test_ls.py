@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from tcia_lookalike import LookalikeServer
 
-from datalad_tcia.lookalike import LookalikeServer
 from tests.helpers import api, datalad
 
 tcia_ls = api('tcia_ls')

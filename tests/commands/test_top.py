@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tcia_lookalike import LookalikeServer
 
-from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import TopLayout, collection_id
 from tests.helpers import DATALAD, api, fresh_env, run_ok
 from tests.idc_fixtures import ENC, PHI, CleanIdc

@@ -28,7 +28,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from datalad_tcia.lookalike import LookalikeServer
+from tcia_lookalike import LookalikeServer
+
 from datalad_tcia.store import collection_id
 from tests.helpers import DATALAD, fresh_env
 

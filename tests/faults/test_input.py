@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from tcia_lookalike import LookalikeServer
 
-from datalad_tcia.lookalike import LookalikeServer
 from tests.helpers import snapshot
 
 from .harness import (

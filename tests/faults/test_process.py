@@ -13,8 +13,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tcia_lookalike import LookalikeServer
 
-from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
 from tests.helpers import DATALAD
 
@@ -269,8 +269,8 @@ def test_kill_during_header_acquisition(
     deposited before the kill."""
     import os
 
-    from datalad_tcia.lookalike.idc import S3Lookalike
-    from datalad_tcia.lookalike.idc_index import series_uuid, write_index
+    from tcia_lookalike.idc import S3Lookalike
+    from tcia_lookalike.idc_index import series_uuid, write_index
 
     row = Row('process', 'SIGKILL during header acquisition from IDC', 1)
     store = tmp_path / 'store'

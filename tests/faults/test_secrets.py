@@ -17,8 +17,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tcia_lookalike import LookalikeServer
 
-from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
 from tests.helpers import DATALAD, fresh_env
 

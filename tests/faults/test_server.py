@@ -12,9 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.lookalike.zipstream import member_names
+from tcia_lookalike import LookalikeServer
+from tcia_lookalike.zipstream import member_names
 
 from .harness import (
     Row,

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tcia_lookalike import LookalikeServer
+from tcia_lookalike.data import Archive
+from tcia_lookalike.holdings import build_cohort
 
-from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.lookalike.data import Archive
-from datalad_tcia.lookalike.holdings import build_cohort
 from tests.helpers import run_ok, tcia_add_argv
 
 COHORT = 'LOOKALIKE-COHORT'

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tcia_lookalike import LookalikeServer
+from tcia_lookalike.data import Archive
+from tcia_lookalike.holdings import build_cohort
+from tcia_lookalike.idc import S3Lookalike
+from tcia_lookalike.idc_index import write_index
 
-from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.lookalike.data import Archive
-from datalad_tcia.lookalike.holdings import build_cohort
-from datalad_tcia.lookalike.idc import S3Lookalike
-from datalad_tcia.lookalike.idc_index import write_index
 from datalad_tcia.store import collection_id
 from tests.helpers import api, fresh_env, run, run_ok, store_state, tcia_add_argv
 

@@ -8,9 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tcia_lookalike import LookalikeServer
 
 from datalad_tcia.hpc import Shard
-from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
 from tests.helpers import (
     clone_and_get_all,

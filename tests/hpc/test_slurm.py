@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tcia_lookalike import LookalikeServer
 
-from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import StoreLayout, collection_id
 from tests.helpers import clone_and_get_all, run, run_ok, store_state, tcia_add_argv
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from datalad.api import tcia_add, tcia_download
+from tcia_lookalike import LookalikeServer
+from tcia_lookalike.idc_index import instance_key
 
-from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.lookalike.idc_index import instance_key
 from datalad_tcia.store import collection_id
 from tests.helpers import DATALAD, fresh_env, run_ok
 from tests.idc_fixtures import CLEAN_BUCKET, ENC, PHI, CleanIdc
@@ -237,8 +237,7 @@ def test_a_series_that_fails_verification(
     --source idc fails it with what to do and writes nothing of it;
     --source auto takes it from NBIA instead, the others from IDC."""
     import datalad
-
-    from datalad_tcia.lookalike.idc_index import index_row, write_index
+    from tcia_lookalike.idc_index import index_row, write_index
 
     coll = tcia.archive.collection(PHI)
     assert coll is not None

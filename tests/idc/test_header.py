@@ -6,10 +6,10 @@ from __future__ import annotations
 import io
 
 from pydicom.filereader import read_partial
+from tcia_lookalike.holdings import build_default_archive
 
 from datalad_tcia.archive.fastheader import pixel_data_offset
 from datalad_tcia.idc.header import _at_pixels, pixel_offset
-from datalad_tcia.lookalike.holdings import build_default_archive
 
 
 def _pydicom_offset(buf: bytes) -> int | None:

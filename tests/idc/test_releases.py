@@ -12,19 +12,19 @@ from pathlib import Path
 
 import pytest
 from datalad.api import tcia_add
-
-from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.lookalike.data import Archive
-from datalad_tcia.lookalike.holdings import collection_from_spec
-from datalad_tcia.lookalike.idc import S3Lookalike
-from datalad_tcia.lookalike.idc_index import (
+from tcia_lookalike import LookalikeServer
+from tcia_lookalike.data import Archive
+from tcia_lookalike.holdings import collection_from_spec
+from tcia_lookalike.idc import S3Lookalike
+from tcia_lookalike.idc_index import (
     index_row,
     instance_key,
     prior_row,
     series_uuid,
     write_index,
 )
-from datalad_tcia.lookalike.synthesis import SeriesRecipe
+from tcia_lookalike.synthesis import SeriesRecipe
+
 from datalad_tcia.store import collection_id
 from tests.helpers import DATALAD, fresh_env, run, run_ok
 from tests.idc_fixtures import CLEAN_BUCKET, PHI, configure_idc

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from datalad.api import tcia_download
+from tcia_lookalike import LookalikeServer
+from tcia_lookalike.idc_index import instance_key, series_uuid
 
 from datalad_tcia.idc.s5cmd import is_s5cmd, read_s5cmd_manifest
-from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.lookalike.idc_index import instance_key, series_uuid
 from datalad_tcia.nbia import ManifestError
 from tests.idc_fixtures import PHI, CleanIdc
 

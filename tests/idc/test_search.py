@@ -7,10 +7,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from tcia_lookalike import LookalikeServer
+from tcia_lookalike.idc_index import write_index
 
 from datalad_tcia.idc import IdcIndex, IdcIndexError
-from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.lookalike.idc_index import write_index
 from datalad_tcia.nbia import NbiaClient
 from datalad_tcia.pipeline.select import Selection, resolve_selection
 from tests.helpers import api

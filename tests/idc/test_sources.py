@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pydicom
 import pytest
+from tcia_lookalike import LookalikeServer
 
 from datalad_tcia.archive import SPECIAL_MEMBERS
-from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.store import collection_id
 from tests.helpers import DATALAD, api, fresh_env, run, run_ok
 from tests.idc_fixtures import ENC, PHI, IdcSide

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pydicom
 import pytest
+from tcia_lookalike import LookalikeServer
+from tcia_lookalike.idc import S3Lookalike
+from tcia_lookalike.idc_index import write_index
 
-from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.lookalike.idc import S3Lookalike
-from datalad_tcia.lookalike.idc_index import write_index
 from datalad_tcia.store import collection_id
 from tests.helpers import DATALAD, api, fresh_env, run_ok
 from tests.idc_fixtures import CLEAN_BUCKET, PHI

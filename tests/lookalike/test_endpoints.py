@@ -5,9 +5,9 @@ parameter the client may send is accepted, a wrong-case one refused."""
 from __future__ import annotations
 
 import requests
+from tcia_lookalike import LookalikeServer
+from tcia_lookalike.nbia_api import ALLOWED, POST_ONLY
 
-from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.lookalike.nbia_api import ALLOWED, POST_ONLY
 from datalad_tcia.nbia.endpoints import ENDPOINTS
 
 

@@ -19,9 +19,8 @@ from pathlib import Path
 import pydicom
 import pytest
 import requests
-
-from datalad_tcia.lookalike import LookalikeServer, build_default_archive
-from datalad_tcia.lookalike.zipstream import member_names
+from tcia_lookalike import LookalikeServer, build_default_archive
+from tcia_lookalike.zipstream import member_names
 
 PHI = 'Pseudo-PHI-DICOM-Data'
 
@@ -379,7 +378,7 @@ def test_archive_covers_encodings_and_modalities() -> None:
 def test_command_line(tmp_path: Path) -> None:
     url_file = tmp_path / 'url'
     proc = subprocess.Popen(
-        [sys.executable, '-m', 'datalad_tcia.lookalike', '--url-file', str(url_file)],
+        [sys.executable, '-m', 'tcia_lookalike', '--url-file', str(url_file)],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -11,8 +11,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from tcia_lookalike import LookalikeServer, Quirks
 
-from datalad_tcia.lookalike import LookalikeServer, Quirks
 from datalad_tcia.nbia import (
     NbiaAccessDenied,
     NbiaBadRequest,

@@ -7,13 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tcia_lookalike import LookalikeServer
+from tcia_lookalike.data import Series
 
 from datalad_tcia.datacite import CitationLookup, DataCiteClient
 from datalad_tcia.export import store_base_url
 from datalad_tcia.idc import IdcIndex
 from datalad_tcia.idc.s3 import S3Client
-from datalad_tcia.lookalike import LookalikeServer
-from datalad_tcia.lookalike.data import Series
 from datalad_tcia.nbia import NbiaClient, SeriesInfo
 from datalad_tcia.pipeline import (
     RunSettings,

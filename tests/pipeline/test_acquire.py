@@ -7,8 +7,8 @@ import json
 from dataclasses import replace
 
 import pytest
+from tcia_lookalike import LookalikeServer
 
-from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.pipeline import RunSettings, acquire_all, route
 from datalad_tcia.pipeline.acquire import PatientLocks
 from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked

@@ -10,9 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
+from tcia_lookalike import LookalikeServer
 
 from datalad_tcia.archive import DEFAULT_TAGS
-from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.metadata import read_series_record
 from datalad_tcia.pipeline import (
     IdcAcquisition,

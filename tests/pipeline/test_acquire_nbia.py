@@ -8,7 +8,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from datalad_tcia.lookalike import LookalikeServer
+from tcia_lookalike import LookalikeServer
+
 from datalad_tcia.metadata import read_series_record
 from datalad_tcia.pipeline import RunSettings, acquire_from_nbia
 from datalad_tcia.store import StoreLayout

@@ -7,8 +7,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from tcia_lookalike import LookalikeServer
+
 from datalad_tcia.hpc import Shard
-from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.pipeline import (
     AddSummary,
     ArchivesOutcome,

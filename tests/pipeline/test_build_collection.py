@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 
+from tcia_lookalike import LookalikeServer
+
 from datalad_tcia.dataset.groups import patient_commits
 from datalad_tcia.dataset.provenance import PROVENANCE
 from datalad_tcia.dataset.versions import gitlinks
-from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.metadata import load_grouping, load_slugs, read_collection
 from datalad_tcia.pipeline import (
     PatientOutcome,

@@ -4,7 +4,8 @@ another process holds is skipped, and the collection waits for it."""
 
 from __future__ import annotations
 
-from datalad_tcia.lookalike import LookalikeServer
+from tcia_lookalike import LookalikeServer
+
 from datalad_tcia.pipeline import (
     CollectionOutcome,
     PatientOutcome,

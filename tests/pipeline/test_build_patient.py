@@ -4,9 +4,10 @@ sources) and its deposit written; nothing changes on a second run."""
 
 from __future__ import annotations
 
+from tcia_lookalike import LookalikeServer
+
 from datalad_tcia.annex.branch import hashdirlower
 from datalad_tcia.annex.keys import md5e_key
-from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.metadata import read_collection
 from datalad_tcia.pipeline import PatientWork, RunSettings, build_patient
 from datalad_tcia.pipeline.build_collection import license_files, prepare_collection

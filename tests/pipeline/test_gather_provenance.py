@@ -3,7 +3,8 @@ from, and its DataCite record asked once."""
 
 from __future__ import annotations
 
-from datalad_tcia.lookalike import LookalikeServer
+from tcia_lookalike import LookalikeServer
+
 from datalad_tcia.metadata import read_collection
 from datalad_tcia.pipeline import RunSettings, deposit_datasets
 from datalad_tcia.pipeline.gather_provenance import (

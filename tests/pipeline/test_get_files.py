@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from tcia_lookalike import LookalikeServer
 
 from datalad_tcia.export import clone_url
-from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.pipeline import (
     RunSettings,
     clone_collection,

@@ -8,7 +8,8 @@ import os
 import shutil
 from pathlib import Path
 
-from datalad_tcia.lookalike import LookalikeServer
+from tcia_lookalike import LookalikeServer
+
 from datalad_tcia.pipeline import (
     PatientOutcome,
     RunSettings,

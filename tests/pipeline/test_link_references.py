@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from datalad.api import tcia_add
+from tcia_lookalike.analysis import NODULES, NODULES_DOI, seg_instance
+from tcia_lookalike.data import Series, make_uid
+from tcia_lookalike.idc_index import index_row, instance_key, write_index
 
-from datalad_tcia.lookalike.analysis import NODULES, NODULES_DOI, seg_instance
-from datalad_tcia.lookalike.data import Series, make_uid
-from datalad_tcia.lookalike.idc_index import index_row, instance_key, write_index
 from datalad_tcia.pipeline.link_references import (
     ANALYSIS_FILE,
     analyses_of,

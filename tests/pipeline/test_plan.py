@@ -3,8 +3,9 @@ and patient, by NBIA or by the IDC index (then NBIA is not asked)."""
 
 from __future__ import annotations
 
+from tcia_lookalike import LookalikeServer
+
 from datalad_tcia.idc import IdcIndex
-from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.pipeline import RunSettings, Selection, plan_selection
 from tests.idc_fixtures import CleanIdc
 

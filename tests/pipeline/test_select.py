@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from datalad_tcia.lookalike import LookalikeServer
+from tcia_lookalike import LookalikeServer
+
 from datalad_tcia.pipeline import RunSettings, Selection, resolve_selection
 
 from .conftest import PHI, RT, lookalike_series

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from tcia_lookalike import LookalikeServer
 
 from datalad_tcia.idc import IdcIndex
 from datalad_tcia.idc.s3 import S3Client
-from datalad_tcia.lookalike import LookalikeServer
 from datalad_tcia.pipeline import RunSettings
 from datalad_tcia.pipeline.idc_sources import IdcSources
 from tests.idc_fixtures import CleanIdc

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datalad_tcia.lookalike import LookalikeServer
+from tcia_lookalike import LookalikeServer
+
 from datalad_tcia.pipeline import RunSettings
 from datalad_tcia.pipeline.summarize import LEVELS, format_row, summarize
 

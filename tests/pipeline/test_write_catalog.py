@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from datalad_tcia.lookalike import LookalikeServer
+from tcia_lookalike import LookalikeServer
+
 from datalad_tcia.pipeline import RunSettings, write_catalog
 from datalad_tcia.pipeline.write_catalog import CatalogLimits
 from datalad_tcia.store import StoreLayout

@@ -1,6 +1,6 @@
 """Run the TCIA look-alike server from the command line.
 
-``python -m datalad_tcia.lookalike [--port N] [--url-file FILE]`` serves
+``python -m tcia_lookalike [--port N] [--url-file FILE]`` serves
 until interrupted and prints the NBIA and DataCite base URLs. With
 ``--idc DIR`` it also plays IDC: an index parquet in ``DIR`` and the same
 files in an S3-compatible server (moto, a test dependency) whose endpoint

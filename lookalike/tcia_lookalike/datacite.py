@@ -26,9 +26,7 @@ NOT_FOUND = {
 
 def _real_record() -> dict[str, Any]:
     text = (
-        files('datalad_tcia.lookalike')
-        / 'resources'
-        / 'datacite-10.7937_s17z-r072.json'
+        files('tcia_lookalike') / 'resources' / 'datacite-10.7937_s17z-r072.json'
     ).read_text(encoding='utf-8')
     return json.loads(text)
 

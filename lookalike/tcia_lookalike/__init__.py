@@ -1,6 +1,6 @@
 """A TCIA look-alike server (NBIA v4 + DataCite) for tests and the demo.
 
-.. currentmodule:: datalad_tcia.lookalike
+.. currentmodule:: tcia_lookalike
 .. autosummary::
    :toctree: generated
 
