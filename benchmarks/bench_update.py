@@ -1,8 +1,6 @@
 """``tcia-add --update`` of an unchanged 1,000-patient collection: time and
 NBIA calls, side by side with what the same check cost by walking every
-dataset (``tcia-deposit-dataset``), and the two ways to ask NBIA what
-changed (one ``getSeries`` listing of the collection against
-``getUpdatedSeries?fromDate=``).
+dataset (``tcia-deposit-dataset``).
 
 A look-alike collection of N patients with one 1-file CT series each
 (``LOOKALIKE-COHORT``; TCIA's median collection has 60 patients, its 90th
@@ -21,14 +19,11 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import date
 from pathlib import Path
 
 from tcia_lookalike import LookalikeServer
 from tcia_lookalike.data import Archive
 from tcia_lookalike.holdings import build_cohort
-
-from datalad_tcia.nbia import NbiaClient
 
 DATALAD = str(Path(sys.executable).parent / 'datalad')
 NAME = 'LOOKALIKE-COHORT'
@@ -95,21 +90,6 @@ def main() -> int:
         print(
             'NBIA calls of one --update: '
             + ', '.join(f'{k} {v}' for k, v in sorted(calls.items()))
-        )
-        client = NbiaClient(srv.api_url)
-        listing, updated = [], []
-        for _ in range(args.repeat):
-            start = time.perf_counter()
-            rows = client.get_series(collection=NAME)
-            listing.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            changed = client.get_updated_series(date(2000, 1, 1))
-            updated.append(time.perf_counter() - start)
-        print(
-            f'one getSeries listing of the collection: {min(listing) * 1000:.0f} ms '
-            f'({len(rows)} series; sees revisions and withdrawals); '
-            f'getUpdatedSeries?fromDate=: {min(updated) * 1000:.0f} ms '
-            f'({len(changed)} series, every collection; no withdrawals)'
         )
     return 0
 

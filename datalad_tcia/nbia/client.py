@@ -3,7 +3,7 @@
 The client knows nothing about DataLad: it turns API calls into typed
 records, handles NBIA's quirks (empty body for "no rows", omitted null
 columns, ``MM-DD-YYYY`` dates, numbers as strings), and retries transient
-failures within a bounded :class:`~datalad_tcia.nbia.retry.RetryPolicy`.
+failures within a bounded :class:`~datalad_tcia.http.retry.RetryPolicy`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -181,13 +180,6 @@ class NbiaClient(RetryingClient):
             }
         )
         return [SeriesInfo.from_json(r) for r in self._query('getSeries', params)]
-
-    def get_updated_series(self, from_date: date) -> list[SeriesInfo]:
-        """Series released strictly after ``from_date``."""
-        rows = self._query(
-            'getUpdatedSeries', {'fromDate': from_date.strftime('%m-%d-%Y')}
-        )
-        return [SeriesInfo.from_json(r) for r in rows]
 
     # -- download -----------------------------------------------------------
     def download_series(

@@ -82,7 +82,6 @@ ENDPOINTS: dict[str, Endpoint] = {
         ),
         _ep('getSeriesSize', 'SeriesInstanceUID', 'format'),
         _ep('getSOPInstanceUIDs', 'SeriesInstanceUID', 'format'),
-        _ep('getUpdatedSeries', 'fromDate', 'format'),
         # POST form; path is case-sensitive (lower-case 'd')
         _ep('getSeriesMetadata', 'list', 'format', method='POST'),
         _ep('getImage', 'SeriesInstanceUID', 'NewFileNames', 'IncludeMD5'),

@@ -84,7 +84,7 @@ def _get(row: Mapping[str, Any], *keys: str) -> Any:
 
 @dataclass(frozen=True)
 class SeriesInfo:
-    """A row of ``getSeries``, ``getUpdatedSeries`` or ``getSeriesMetadata``.
+    """A row of ``getSeries`` or ``getSeriesMetadata``.
 
     ``image_count`` is NBIA's ``ImageCount`` (the number of DICOM files a
     complete ``getImage`` archive holds); ``file_size`` is the total

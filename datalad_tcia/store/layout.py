@@ -109,11 +109,6 @@ class DepositPaths:
         which plain ``git clone`` reads."""
         return self.prefix.with_name(self.prefix.name + '.git')
 
-    @property
-    def bare_relpath(self) -> str:
-        """:attr:`bare` relative to the store (for clone URLs)."""
-        return self.relpath + '.git'
-
     @staticmethod
     def export_of(prefix: Path) -> Path:
         """The repository export of the deposit at ``prefix``."""
@@ -291,12 +286,6 @@ class StoreLayout:
             for p in self.repos.glob(f'.{glob.escape(slug)}.*.part')
             if pattern.fullmatch(p.name) and p.is_dir()
         ]
-
-    def stale_repos(self) -> list[Path]:
-        """Datasets left under a temporary name by an interrupted run."""
-        if not self.repos.is_dir():
-            return []
-        return [p for p in self.repos.glob('.*.part') if p.is_dir()]
 
     @property
     def built(self) -> Path:

@@ -15,7 +15,6 @@ import json
 import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -59,7 +58,6 @@ ALLOWED: dict[str, frozenset[str]] = {
     ),
     'getSeriesSize': frozenset({'SeriesInstanceUID', 'format'}),
     'getSOPInstanceUIDs': frozenset({'SeriesInstanceUID', 'format'}),
-    'getUpdatedSeries': frozenset({'fromDate', 'format'}),
     'getSeriesMetadata': frozenset({'list', 'format'}),
     'getImage': frozenset({'SeriesInstanceUID', 'NewFileNames', 'IncludeMD5'}),
     'getSingleImage': frozenset({'SeriesInstanceUID', 'SOPInstanceUID'}),
@@ -334,20 +332,6 @@ def _get_sop_instance_uids(archive: Archive, q: Params, quirks: Quirks) -> Reply
     return render(rows, _first(q, 'format'), quirks)
 
 
-def _get_updated_series(archive: Archive, q: Params, quirks: Quirks) -> Reply:
-    text = _first(q, 'fromDate') or '01-01-1900'
-    try:
-        since = datetime.strptime(text, '%m-%d-%Y').date()
-    except ValueError:
-        # an unparsable date matches nothing
-        return render([], None, quirks)
-    rows = [
-        nbia_series_row(s)
-        for s in _series_where(archive, lambda s: s.date_released > since)
-    ]
-    return render(rows, _first(q, 'format'), quirks)
-
-
 def _get_series_metadata(archive: Archive, form: Params, quirks: Quirks) -> Reply:
     items = form.get('list')
     if not items:
@@ -422,7 +406,6 @@ _HANDLERS: dict[str, Callable[[Archive, Params, Quirks], Reply]] = {
     'getSeries': _get_series,
     'getSeriesSize': _get_series_size,
     'getSOPInstanceUIDs': _get_sop_instance_uids,
-    'getUpdatedSeries': _get_updated_series,
     'getSeriesMetadata': _get_series_metadata,
     'getImage': _get_image,
     'getSingleImage': _get_single_image,

@@ -7,7 +7,6 @@ import hashlib
 import io
 import time
 import zipfile
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -86,14 +85,6 @@ def test_string_numbers_quirk() -> None:
         assert all(isinstance(s.raw['ImageCount'], str) for s in series)
         assert all(isinstance(s.image_count, int) for s in series)
         assert all(isinstance(s.file_size, int) for s in series)
-
-
-def test_updated_series_dates(client: NbiaClient, tcia: LookalikeServer) -> None:
-    everything = client.get_updated_series(date(2000, 1, 1))
-    assert len(everything) == len(list(tcia.archive.iter_series()))
-    assert tcia.requests('getUpdatedSeries')[-1].query == {'fromDate': '01-01-2000'}
-    # strictly after the release date
-    assert client.get_updated_series(date(2024, 5, 2)) == []
 
 
 def test_unknown_parameter_is_rejected_locally(client: NbiaClient) -> None:
