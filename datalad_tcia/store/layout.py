@@ -74,7 +74,11 @@ def collection_dirs(store: Path) -> list[Path]:
     if not store.is_dir():
         return []
     return sorted(
-        p for p in store.iterdir() if _COLLECTION_DIR.fullmatch(p.name) and p.is_dir()
+        p
+        for p in store.iterdir()
+        if _COLLECTION_DIR.fullmatch(p.name)
+        and p.name not in _NOT_COLLECTIONS
+        and p.is_dir()
     )
 
 
