@@ -286,3 +286,90 @@ def test_the_wheel_holds_no_lookalike(tmp_path: Path) -> None:
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert 'tcia-lookalike' not in text
     assert 'console_scripts' not in text
+
+
+def _functions(
+    paths: list[Path],
+) -> list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    out = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                out.append((f'{path.relative_to(PACKAGE)}:{node.name}', node))
+    return out
+
+
+def _n_params(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    a = node.args
+    names = [*a.posonlyargs, *a.args, *a.kwonlyargs]
+    return len([n for n in names if n.arg not in ('self', 'cls')])
+
+
+#: MAX_PARAMS and MAX_PIPELINE_LINES are the house style (issue 29); the
+#: functions that still break them are listed, with their size today, so
+#: that the lists can only shrink: none may join, none may grow
+MAX_PARAMS = 8
+MAX_PIPELINE_LINES = 80
+PARAMS_TO_MEND = {
+    'dataset/provenance.py:provenance': 10,
+    'idc/index.py:get_series': 9,
+    'pipeline/build_collection.py:build_collection': 9,
+    'pipeline/build_datasets.py:deposit_datasets': 12,
+}
+LINES_TO_MEND = {
+    'pipeline/acquire.py:acquire_all': 110,
+    'pipeline/acquire_idc.py:acquire_from_idc': 125,
+    'pipeline/acquire_nbia.py:acquire_from_nbia': 149,
+    'pipeline/add.py:add_selection': 181,
+    'pipeline/build_datasets.py:deposit_datasets': 188,
+    'pipeline/build_patient.py:build_patient': 103,
+    'pipeline/index_archives.py:_deposit_file': 89,
+    'pipeline/select.py:resolve_selection': 121,
+    'pipeline/write_catalog.py:write_catalog': 89,
+}
+
+
+def test_no_library_function_takes_more_than_8_parameters() -> None:
+    found = {
+        name: n
+        for name, node in _functions(_library())
+        if (n := _n_params(node)) > MAX_PARAMS
+    }
+    assert {
+        k: v for k, v in found.items() if v > PARAMS_TO_MEND.get(k, MAX_PARAMS)
+    } == {}
+
+
+def test_no_pipeline_function_is_longer_than_80_lines() -> None:
+    found = {
+        name: n
+        for name, node in _functions(_modules(PACKAGE / 'pipeline'))
+        if (n := (node.end_lineno or node.lineno) - node.lineno + 1)
+        > MAX_PIPELINE_LINES
+    }
+    assert {
+        k: v for k, v in found.items() if v > LINES_TO_MEND.get(k, MAX_PIPELINE_LINES)
+    } == {}
+
+
+def test_no_public_constant_is_defined_twice() -> None:
+    """One name, one thing: a module-level UPPER_CASE name is defined in
+    one module of the package (others import it)."""
+    where: dict[str, list[str]] = {}
+    for path in _modules(PACKAGE):
+        for node in ast.parse(path.read_text()).body:
+            targets = (
+                node.targets
+                if isinstance(node, ast.Assign)
+                else [node.target]
+                if isinstance(node, ast.AnnAssign)
+                else []
+            )
+            for t in targets:
+                if (
+                    isinstance(t, ast.Name)
+                    and t.id.isupper()
+                    and not t.id.startswith('_')
+                ):
+                    where.setdefault(t.id, []).append(str(path.relative_to(PACKAGE)))
+    assert {k: v for k, v in where.items() if len(v) > 1} == {}

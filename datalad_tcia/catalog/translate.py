@@ -24,7 +24,7 @@ from datalad_tcia.dataset import file_path, series_label
 from datalad_tcia.metadata import SeriesDeposit
 from datalad_tcia.nbia import single_image_url
 
-SOURCES = {
+METADATA_SOURCES = {
     'sources': [
         {'source_name': 'datalad-tcia', 'source_version': __version__},
     ]
@@ -40,10 +40,12 @@ def metadata_sources(day: str | None = None) -> dict[str, Any]:
     1796083200
     """
     if not day:
-        return SOURCES
+        return METADATA_SOURCES
     when = datetime.strptime(day, '%Y-%m-%d').replace(tzinfo=timezone.utc)
     return {
-        'sources': [{**SOURCES['sources'][0], 'source_time': int(when.timestamp())}]
+        'sources': [
+            {**METADATA_SOURCES['sources'][0], 'source_time': int(when.timestamp())}
+        ]
     }
 
 
@@ -334,7 +336,7 @@ def patient_record(
         'additional_display': [
             {'name': 'Series', 'icon': 'fas fa-images', 'content': series}
         ],
-        'metadata_sources': SOURCES,
+        'metadata_sources': METADATA_SOURCES,
         **extra,
     }
 
@@ -365,7 +367,7 @@ def file_records(p: PatientCatalog) -> list[dict[str, Any]]:
                 'dataset_version': p.dataset_version,
                 'path': file_path(p.template, dep.series, rec.path),
                 'contentbytesize': rec.size,
-                'metadata_sources': SOURCES,
+                'metadata_sources': METADATA_SOURCES,
             }
             if api and rec.sop_uid:
                 item['url'] = single_image_url(api, dep.record.series_uid, rec.sop_uid)

@@ -38,7 +38,7 @@ from .deposit import (
     write_series_deposit,
 )
 from .records import (
-    SOURCES,
+    ACQUIRED_FROM,
     ArchiveInfo,
     IdcRecord,
     MemberRecord,
@@ -56,7 +56,7 @@ from .schema import (
 
 __all__ = [
     'ARCHIVE_SCHEMA',
-    'SOURCES',
+    'ACQUIRED_FROM',
     'ArchiveInfo',
     'CollectionDeposit',
     'DepositState',

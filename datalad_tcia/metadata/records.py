@@ -30,7 +30,7 @@ from datalad_tcia.nbia import SeriesInfo
 from .schema import ARCHIVE_SCHEMA, now_utc
 
 #: the sources a series can come from
-SOURCES = ('nbia', 'idc', 'file')
+ACQUIRED_FROM = ('nbia', 'idc', 'file')
 
 
 @dataclass(frozen=True)
@@ -307,7 +307,7 @@ class SeriesRecord:
                 path=_str(obj.get('archive_path')),
             )
         source = obj.get('source')
-        if source not in SOURCES:
+        if source not in ACQUIRED_FROM:
             source = 'file' if archive is not None and archive.url is None else 'nbia'
         idc = obj.get('idc')
         revised = obj.get('revised')

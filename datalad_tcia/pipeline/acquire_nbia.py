@@ -191,9 +191,7 @@ def acquire_from_nbia(
                     layout,
                     series,
                     index,
-                    dl.md5,
-                    dl.size,
-                    dl.url,
+                    archive_info(index, dl.size, dl.md5, url=dl.url),
                     revised=revised,
                 )
             except OSError as e:
@@ -269,9 +267,7 @@ def _adopt_existing(
         layout,
         series,
         index,
-        md5,
-        size,
-        client.image_url(series.series_uid),
+        archive_info(index, size, md5, url=client.image_url(series.series_uid)),
         downloaded=when.replace(microsecond=0).isoformat(),
     )
     return SeriesOutcome(
@@ -292,9 +288,8 @@ def _deposit(
     layout: StoreLayout,
     series: SeriesInfo,
     index: ArchiveIndex,
-    md5: str,
-    size: int,
-    url: str,
+    archive: ArchiveInfo,
+    *,
     downloaded: str | None = None,
     revised: Revision | None = None,
 ) -> None:
@@ -305,7 +300,7 @@ def _deposit(
         source='nbia',
         image_count=series.image_count,
         api_url=client.base_url,
-        archive=archive_info(index, size, md5, url=url),
+        archive=archive,
         revised=revised,
     )
     if downloaded:

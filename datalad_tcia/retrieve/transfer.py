@@ -54,7 +54,7 @@ SPILL = 1 << 20
 STORE_THREADS = 4
 #: bodies smaller than this are stored on the event loop's thread
 INLINE = 1 << 18
-USER_AGENT = f'datalad-tcia/{__version__} aiohttp/{aiohttp.__version__}'
+TRANSFER_USER_AGENT = f'datalad-tcia/{__version__} aiohttp/{aiohttp.__version__}'
 #: statuses worth another attempt of the same URL
 _TRANSIENT = {429, 500, 502, 503, 504}
 
@@ -148,7 +148,7 @@ class _Run:
         async with aiohttp.ClientSession(
             connector=connector,
             timeout=timeout,
-            headers={'User-Agent': USER_AGENT},
+            headers={'User-Agent': TRANSFER_USER_AGENT},
             auto_decompress=False,
         ) as session:
             self.session = session
