@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -25,41 +26,57 @@ CITATION = 'CITATION.cff'
 _VOLATILE = ('updated', 'datalad_tcia_version', 'idc_index_version')
 
 
-def provenance(
-    collection: str,
-    collection_id: str,
-    *,
-    nbia_api: str | None,
-    doi: str | None,
-    datacite_version: str | None,
-    idc_index_version: str | None,
-    sources: Sequence[str] = (),
-    idc_data_version: str | None = None,
-    holdings: Mapping[str, Any] | None = None,
-    describes: Sequence[str] = (),
-) -> dict[str, Any]:
-    """The provenance record of a collection dataset (``updated`` now):
-    ``sources`` are where its series were acquired from (``nbia``,
-    ``idc``, ``file``), ``idc_data_version`` the IDC release of those
-    from IDC (``v25``), ``holdings`` what it holds (``patients``,
-    ``studies``, ``series``, ``files``, ``bytes``, ``license``: what the
-    store's top-level dataset and catalog list); ``describes``, for an
-    analysis result, the ids of the collections it describes."""
-    record = {
-        'collection': collection,
-        'collection_id': collection_id,
-        'nbia_api': nbia_api,
-        'doi': doi,
-        'datacite_version': datacite_version,
-        'idc_index_version': idc_index_version,
-        'acquired_from': sorted(set(sources)) or None,
-        'idc_data_version': idc_data_version,
-        'holdings': dict(holdings) if holdings else None,
-        'describes': list(describes) or None,
-        'datalad_tcia_version': __version__,
-        'updated': datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
-    }
-    return {k: v for k, v in record.items() if v is not None}
+@dataclass(frozen=True)
+class Provenance:
+    """The provenance record of a collection (or analysis result) dataset.
+
+    Attributes
+    ----------
+    collection, collection_id: str
+      Its name and its folder in the store.
+    nbia_api, doi, datacite_version, idc_index_version: str or None
+      The NBIA API its series came from, its DOI, the DataCite record's
+      version, the IDC index consulted.
+    sources: sequence of str
+      Where its series were acquired from (``nbia``, ``idc``, ``file``).
+    idc_data_version: str or None
+      The IDC release of the series from IDC (``v25``).
+    holdings: mapping or None
+      What it holds (``patients``, ``studies``, ``series``, ``files``,
+      ``bytes``, ``license``: what the store's top-level dataset and
+      catalog list).
+    describes: sequence of str
+      For an analysis result, the ids of the collections it describes.
+    """
+
+    collection: str
+    collection_id: str
+    nbia_api: str | None = None
+    doi: str | None = None
+    datacite_version: str | None = None
+    idc_index_version: str | None = None
+    sources: Sequence[str] = ()
+    idc_data_version: str | None = None
+    holdings: Mapping[str, Any] | None = None
+    describes: Sequence[str] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as committed (``updated`` now; unknowns left out)."""
+        record = {
+            'collection': self.collection,
+            'collection_id': self.collection_id,
+            'nbia_api': self.nbia_api,
+            'doi': self.doi,
+            'datacite_version': self.datacite_version,
+            'idc_index_version': self.idc_index_version,
+            'acquired_from': sorted(set(self.sources)) or None,
+            'idc_data_version': self.idc_data_version,
+            'holdings': dict(self.holdings) if self.holdings else None,
+            'describes': list(self.describes) or None,
+            'datalad_tcia_version': __version__,
+            'updated': datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        }
+        return {k: v for k, v in record.items() if v is not None}
 
 
 def provenance_bytes(new: Mapping[str, Any], old: bytes | None, changed: bool) -> bytes:

@@ -19,8 +19,8 @@ from datalad_tcia.datacite import (
 from datalad_tcia.dataset.provenance import (
     CITATION,
     PROVENANCE,
+    Provenance,
     citation_cff,
-    provenance,
 )
 from datalad_tcia.metadata import CollectionDeposit, SeriesDeposit
 from datalad_tcia.nbia import SeriesInfo
@@ -188,7 +188,7 @@ def provenance_of(
     from_bucket = sorted(
         {v for p in summaries for v in p.bucket_versions}, key=_release
     )
-    return provenance(
+    return Provenance(
         layout.collection,
         layout.cid,
         nbia_api=apis[-1] if apis else None,
@@ -201,7 +201,7 @@ def provenance_of(
         else None,
         holdings=holdings(summaries),
         describes=describes,
-    )
+    ).to_json()
 
 
 def holdings(summaries: Sequence[PatientSummary]) -> dict[str, Any]:
