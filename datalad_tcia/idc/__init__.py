@@ -3,6 +3,7 @@
 """
 
 from .analysis import (
+    AnalysisChoice,
     AnalysisIndexError,
     AnalysisResult,
     analysis_result_id,
@@ -13,6 +14,7 @@ from .convert import from_idc, idc_collection_id, normalize_doi, series_info
 from .index import IdcIndex, IdcIndexError, IdcSeries, default_index_path
 
 __all__ = [
+    'AnalysisChoice',
     'AnalysisIndexError',
     'AnalysisResult',
     'analysis_result_id',

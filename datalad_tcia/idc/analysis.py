@@ -29,6 +29,48 @@ NBIA_ONLY_PREFIX = 'doi_'
 ANALYSIS_RESULTS_FILE = 'analysis_results_index.parquet'
 
 
+#: original data, as an index condition
+ORIGINAL = 'analysis_result_id IS NULL'
+#: which rows each ``analysis_results`` choice of idc-index keeps
+_KINDS = {
+    'exclude': ORIGINAL,
+    'include': 'TRUE',
+    'only': 'analysis_result_id IS NOT NULL',
+}
+
+
+@dataclass(frozen=True)
+class AnalysisChoice:
+    """Which series of analysis results an index query answers.
+
+    Attributes
+    ----------
+    mode: str
+      As idc-index takes ``analysis_results``: ``exclude`` (original data
+      only), ``include``, ``only``.
+    ident: str or None
+      Of one analysis result only.
+    """
+
+    mode: str = 'exclude'
+    ident: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in _KINDS:
+            msg = f'analysis results: one of {sorted(_KINDS)}, not {self.mode!r}'
+            raise ValueError(msg)
+
+    def condition(self) -> tuple[str, list[str]]:
+        """The SQL condition over ``idc_index`` rows, and its parameters.
+
+        >>> AnalysisChoice('only', 'x').condition()
+        ('analysis_result_id IS NOT NULL AND analysis_result_id = ?', ['x'])
+        """
+        if self.ident is None:
+            return _KINDS[self.mode], []
+        return f'{_KINDS[self.mode]} AND analysis_result_id = ?', [self.ident]
+
+
 class AnalysisIndexError(Exception):
     """The analysis results' index cannot be read."""
 

@@ -8,7 +8,7 @@ a TCIA DOI (TCGA-x collections also hold IDC's own pathology, which NBIA
 never had), of a collection IDC alone holds every row. The series of an
 analysis result (``analysis_result_id``; its ``collection_id`` is the
 collection it describes) are answered only when asked for
-(``analysis_results='include'`` or ``'only'``, as idc-index takes it);
+(an :class:`~.analysis.AnalysisChoice`, as idc-index takes it);
 ``analysis_results_index.parquet`` beside the index lists them
 (:mod:`.analysis`).
 
@@ -29,7 +29,9 @@ from typing import Any
 from datalad_tcia.nbia import SeriesInfo
 
 from .analysis import (
+    ORIGINAL,
     SUMMARY,
+    AnalysisChoice,
     AnalysisResult,
     analysis_results_beside,
     in_index,
@@ -40,6 +42,9 @@ from .where import WhereError, where_message
 
 lgr = logging.getLogger('datalad.tcia.idc.index')
 
+#: original data only
+EXCLUDED = AnalysisChoice()
+
 #: a TCIA DOI
 TCIA_DOI = "source_DOI LIKE '10.7937/%'"
 #: the rows used: original data, TCIA's alone where a collection has any;
@@ -49,14 +54,6 @@ ROWS = (
     f'(SELECT collection_id FROM {{table}} WHERE {TCIA_DOI}))) '
     'OR analysis_result_id IS NOT NULL'
 )
-#: original data
-ORIGINAL = 'analysis_result_id IS NULL'
-#: which rows an ``analysis_results`` choice keeps
-KINDS = {
-    'exclude': ORIGINAL,
-    'include': 'TRUE',
-    'only': 'analysis_result_id IS NOT NULL',
-}
 
 
 @dataclass(frozen=True)
@@ -317,17 +314,14 @@ class IdcIndex:
         modality: str | None = None,
         body_part: str | None = None,
         manufacturer: str | None = None,
-        analysis_results: str = 'exclude',
-        analysis_result_id: str | None = None,
+        analysis: AnalysisChoice = EXCLUDED,
     ) -> list[SeriesInfo]:
         """Series matching all given filters (NBIA's ``getSeries``; names
-        compared case-insensitively, like NBIA): original data, or with
-        ``analysis_results`` ``'include'`` or ``'only'`` also or only the
-        series of analysis results (``analysis_result_id``: of that one)."""
-        where, params = [KINDS[analysis_results]], []
-        if analysis_result_id is not None:
-            where.append('analysis_result_id = ?')
-            params.append(analysis_result_id)
+        compared case-insensitively, like NBIA): original data, or as
+        ``analysis`` chooses also or only the series of analysis
+        results."""
+        kind, params = analysis.condition()
+        where = [kind]
         if collection is not None:
             where.append('collection_id = ?')
             params.append(idc_collection_id(collection))
@@ -350,7 +344,7 @@ class IdcIndex:
         return [self._info(r) for r in self._rows(' AND '.join(where), params)]
 
     def series_where(
-        self, condition: str, analysis_results: str = 'exclude'
+        self, condition: str, analysis: AnalysisChoice = EXCLUDED
     ) -> list[SeriesInfo]:
         """The series whose index rows meet the SQL ``condition`` over the
         index's columns (``"PatientSex = 'F' AND Modality = 'MR'"``),
@@ -368,7 +362,7 @@ class IdcIndex:
             with self._lock:
                 rel = (
                     self._db.view('tcia_all')
-                    .filter(KINDS[analysis_results])
+                    .filter(analysis.condition()[0])
                     .filter(condition)
                 )
                 uids = [r[0] for r in rel.project('SeriesInstanceUID').fetchall()]

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from datalad_tcia.idc import AnalysisResult
+from datalad_tcia.idc import AnalysisChoice, AnalysisResult
 from datalad_tcia.idc.s5cmd import is_s5cmd, read_s5cmd_manifest
 from datalad_tcia.idc.where import WhereError
 from datalad_tcia.nbia import ManifestError, SeriesInfo, is_uid, read_manifest
@@ -252,7 +252,7 @@ def resolve_selection(
     # the IDC index answers for analysis results itself; NBIA lists them
     # among the collection's series (labelled and sorted out below)
     kinds: dict[str, Any] = (
-        {'analysis_results': mode, 'analysis_result_id': named}
+        {'analysis': AnalysisChoice(mode, named)}
         if hasattr(client, 'analysis_results')
         else {}
     )
@@ -349,7 +349,7 @@ def _where_series(
         )
         return None
     try:
-        found: list[SeriesInfo] = finder(condition, analysis_results=mode)
+        found: list[SeriesInfo] = finder(condition, analysis=AnalysisChoice(mode))
     except WhereError as e:
         res.problems.append(SelectionProblem('bad-where', condition, str(e)))
         return None
