@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -91,22 +92,40 @@ def license_files_of(summaries: Sequence[PatientSummary]) -> dict[str, bytes]:
     return {'LICENSE': text.encode()} if text else {}
 
 
+@dataclass(frozen=True)
+class SelfDescription:
+    """What a collection dataset says of itself.
+
+    Attributes
+    ----------
+    files: mapping
+      Files committed as they are (``LICENSE``; an analysis result's
+      record).
+    record: mapping or None
+      Its provenance record (``None``: left as it is).
+    citation: Citation or None
+      Its DataCite record, made its ``CITATION.cff`` (``None``: kept as
+      it is).
+    """
+
+    files: Mapping[str, bytes] = field(default_factory=dict)
+    record: Mapping[str, Any] | None = None
+    citation: Citation | None = None
+
+
 def build_collection(
     layout: StoreLayout,
     entries: Sequence[SubdatasetEntry],
     base_url: str,
-    git_files: Mapping[str, bytes],
+    about: SelfDescription,
     *,
     force: bool = False,
     patients_failed: bool = False,
-    record: Mapping[str, Any] | None = None,
-    citation: Citation | None = None,
     jobs: int = 1,
 ) -> CollectionOutcome:
-    """Register ``entries`` in the collection superdataset, with its
-    provenance ``record`` and the ``CITATION.cff`` of ``citation`` (kept as
-    it is when ``None``), name a new state as a version (its patients
-    tagged ``jobs`` at once), and write the deposit."""
+    """Register ``entries`` in the collection superdataset, with what it
+    says of itself (``about``), name a new state as a version (its
+    patients tagged ``jobs`` at once), and write the deposit."""
     path = layout.collection_repo
     deposit = layout.collection_deposit
     url = clone_url(base_url, deposit.relpath)
@@ -121,9 +140,9 @@ def build_collection(
             # patients registered before the collection was grouped
             groups = {group_of(s, digits) for s in load_slugs(layout).values()}
             drop = [name for name in gitlinks(path) if name not in groups]
-        files = dict(git_files)
-        if record is not None:
-            files.update(_self_description(path, subs, record, citation))
+        files = dict(about.files)
+        if about.record is not None:
+            files.update(_self_description(path, subs, about.record, about.citation))
         commit = update_superdataset(
             path,
             subs,

@@ -14,7 +14,12 @@ from datalad_tcia.dataset.naming import GROUP_ABOVE
 from datalad_tcia.metadata import CollectionDeposit, SeriesDeposit, read_collection
 from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked, unwritable
 
-from .build_collection import build_collection, license_files_of, prepare_collection
+from .build_collection import (
+    SelfDescription,
+    build_collection,
+    license_files_of,
+    prepare_collection,
+)
 from .build_patient import PatientWork, build_patient
 from .gather_provenance import (
     PatientSummary,
@@ -203,21 +208,20 @@ def deposit_datasets(
                 files[ANALYSIS_FILE] = record_bytes(analysis)
                 # one of IDC's own (not TCIA's): as the index cites it
                 citation = index_citation(analysis) or citation
+            record = provenance_of(
+                layout,
+                summaries,
+                citation,
+                idc_version,
+                described_collections(analysis),
+            )
             built = build_collection(
                 layout,
                 entries,
                 base_url,
-                files,
+                SelfDescription(files, record, citation),
                 force=force,
                 patients_failed=failed,
-                record=provenance_of(
-                    layout,
-                    summaries,
-                    citation,
-                    idc_version,
-                    described_collections(analysis),
-                ),
-                citation=citation,
                 jobs=jobs,
             )
             if built.status in ('ok', 'notneeded') and not failed:

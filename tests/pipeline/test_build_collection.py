@@ -20,6 +20,7 @@ from datalad_tcia.pipeline import (
     license_files,
     prepare_collection,
 )
+from datalad_tcia.pipeline.build_collection import SelfDescription
 from datalad_tcia.pipeline.gather_provenance import lookup_citation, provenance_record
 from datalad_tcia.store import StoreLayout
 from tests.helpers import run_ok
@@ -61,9 +62,9 @@ def test_the_superdataset_of_the_patients(acquired: RunSettings) -> None:
         layout,
         [o.entry for o in patients if o.entry is not None],
         acquired.base_url,
-        license_files(deposit),
-        record=provenance_record(deposit, citation),
-        citation=citation,
+        SelfDescription(
+            license_files(deposit), provenance_record(deposit, citation), citation
+        ),
     )
     assert out.status == 'ok', out.message
     repo = layout.collection_repo
