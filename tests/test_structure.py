@@ -317,7 +317,7 @@ LINES_TO_MEND = {
     'pipeline/acquire.py:acquire_all': 110,
     'pipeline/acquire_idc.py:acquire_from_idc': 125,
     'pipeline/acquire_nbia.py:acquire_from_nbia': 149,
-    'pipeline/add.py:add_selection': 181,
+    'pipeline/add.py:add_selection': 104,
     'pipeline/build_datasets.py:deposit_datasets': 188,
     'pipeline/build_patient.py:build_patient': 103,
     'pipeline/index_archives.py:_deposit_file': 89,

@@ -107,6 +107,101 @@ class AddSummary:
         return [u for u in self.clone_urls.values() if u]
 
 
+def _withdraw_missing(
+    settings: RunSettings,
+    selection: Selection,
+    planned: dict[str, dict[str, list[SeriesInfo]]],
+    shard: Shard | None,
+) -> Iterator[Outcome]:
+    """What upstream no longer lists of a whole selection leaves the
+    datasets (a new version); the IDC index withdraws only what came from
+    IDC. ``planned``: dataset name -> PatientID -> its series now."""
+    for name, patients in planned.items():
+        uids = {s.series_uid for p in patients.values() for s in p}
+        # an analysis result partly selected (the part describing a
+        # collection): only that part is in scope
+        described = (
+            None
+            if selection.analysis_result or selection.all_collections
+            else {s.collection for p in patients.values() for s in p}
+        )
+
+        def in_scope(
+            s: SeriesInfo,
+            name: str = name,
+            described: set[str | None] | None = described,
+        ) -> bool:
+            pid = s.patient_id
+            return (
+                (
+                    selection.patient is None
+                    or (pid or '').upper() == selection.patient.upper()
+                )
+                and (described is None or s.collection in described)
+                and (shard is None or shard.holds(name, pid or ''))
+            )
+
+        yield from withdraw_missing(
+            StoreLayout(settings.store, name),
+            uids,
+            in_scope,
+            'nbia' if settings.index is None else 'idc',
+        )
+
+
+def _collection_step(
+    settings: RunSettings, name: str, summary: AddSummary, touched: set[str]
+) -> Iterator[Outcome]:
+    """The datasets, catalog and archives of the collection (or analysis
+    result) ``name``; its clone URL into ``summary``. Nothing new upstream
+    (not ``touched``) and current datasets: nothing is read."""
+    store, base_url, citations = settings.store, settings.base_url, settings.citations
+    layout = StoreLayout(store, name)
+    if (
+        name not in touched
+        and not summary.failed
+        and datasets_current(layout)
+        and citation_current(citations, layout)
+    ):
+        yield unchanged(layout, base_url)
+        summary.clone_urls[name] = clone_url(
+            base_url, layout.collection_deposit.relpath
+        )
+        return
+    clone = None
+    # read once, for the datasets and the catalog
+    deposit = read_collection(store, name)
+    citation = lookup_citation(citations, deposit)
+    for built in deposit_datasets(
+        store,
+        name,
+        base_url,
+        jobs=settings.jobs,
+        deposit=deposit,
+        idc=settings.idc,
+        citation=citation,
+        group_above=settings.group_above,
+    ):
+        if isinstance(built, CollectionOutcome):
+            clone = built.url
+        yield built
+    summary.clone_urls[name] = clone
+    if clone is None:
+        # no collection dataset: the errors above say why; a catalog of
+        # nothing would only add noise
+        return
+    yield from write_catalog(
+        store,
+        name,
+        base_url,
+        citations,
+        deposit=deposit,
+        limits=settings.catalog_limits,
+    )
+    if not settings.keep_archives and not summary.failed:
+        yield delete_archives(layout, clone)
+
+
 def relink_catalogs(
     settings: RunSettings, names: Iterable[str], touched: set[str]
 ) -> Iterator[Outcome]:
@@ -198,7 +293,6 @@ def add_selection(
         settings.jobs,
         settings.idc,
     )
-    citations = settings.citations
     plan = plan_selection(
         settings.planner, selection, store, jobs=jobs, uuids=settings.uuids
     )
@@ -218,40 +312,9 @@ def add_selection(
             sum(len(p) for p in plan.collections.values()),
         )
     if selection.is_whole and not plan.problems:
-        # what upstream no longer lists leaves the datasets (a new
-        # version); the IDC index withdraws only what came from IDC
-        for name, patients in all_series.items():
-            planned = {s.series_uid for p in patients.values() for s in p}
-            # an analysis result partly selected (the part describing a
-            # collection): only that part is in scope
-            described = (
-                None
-                if selection.analysis_result or selection.all_collections
-                else {s.collection for p in patients.values() for s in p}
-            )
-
-            def in_scope(
-                s: SeriesInfo,
-                name: str = name,
-                described: set[str | None] | None = described,
-            ) -> bool:
-                pid = s.patient_id
-                return (
-                    (
-                        selection.patient is None
-                        or (pid or '').upper() == selection.patient.upper()
-                    )
-                    and (described is None or s.collection in described)
-                    and (shard is None or shard.holds(name, pid or ''))
-                )
-
-            for gone in withdraw_missing(
-                StoreLayout(store, name),
-                planned,
-                in_scope,
-                'nbia' if settings.index is None else 'idc',
-            ):
-                yield report(gone)
+        yield from map(
+            report, _withdraw_missing(settings, selection, all_series, shard)
+        )
     for acquired in acquire_all(settings, plan.series):
         yield report(acquired)
     collections = sorted(name for name in plan.collections if name)
@@ -274,52 +337,7 @@ def add_selection(
             )
         return
     for name in collections:
-        layout = StoreLayout(store, name)
-        if (
-            name not in touched
-            and not summary.failed
-            and datasets_current(layout)
-            and citation_current(citations, layout)
-        ):
-            # nothing new upstream, nothing left to do: no dataset is read
-            yield report(unchanged(layout, base_url))
-            summary.clone_urls[name] = clone_url(
-                base_url, layout.collection_deposit.relpath
-            )
-            continue
-        clone = None
-        # read once, for the datasets and the catalog
-        deposit = read_collection(store, name)
-        citation = lookup_citation(citations, deposit)
-        for built in deposit_datasets(
-            store,
-            name,
-            base_url,
-            jobs=jobs,
-            deposit=deposit,
-            idc=idc,
-            citation=citation,
-            group_above=settings.group_above,
-        ):
-            if isinstance(built, CollectionOutcome):
-                clone = built.url
-            yield report(built)
-        summary.clone_urls[name] = clone
-        if clone is None:
-            # no collection dataset: the errors above say why; a catalog
-            # of nothing would only add noise
-            continue
-        for written in write_catalog(
-            store,
-            name,
-            base_url,
-            citations,
-            deposit=deposit,
-            limits=settings.catalog_limits,
-        ):
-            yield report(written)
-        if not settings.keep_archives and not summary.failed:
-            yield report(delete_archives(StoreLayout(store, name), clone))
+        yield from map(report, _collection_step(settings, name, summary, touched))
     yield from map(report, relink_catalogs(settings, collections, touched))
     top = build_top(store, base_url)
     yield report(top)
