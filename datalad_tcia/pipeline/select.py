@@ -224,10 +224,57 @@ def resolve_selection(
       If NBIA cannot be queried.
     """
     res = Resolution()
+    uids = _named_uids(selection, uuids, res)
+    if uids is None:
+        return res
+    third = _third_party(client, selection, analyses, uuids, res)
+    if third is None:
+        return res
+    collection = selection.collection
+    if collection is not None:
+        collection = _canonical_collection(client, collection, res)
+        if collection is None:
+            return res
+    where = None
+    if selection.where is not None:
+        where = _where_series(client, selection.where, res, third.mode)
+        if where is None:
+            return res
+    one_by_one = bool(uids or selection.manifest)
+    if one_by_one:
+        series = _lookup_uids(client, list(dict.fromkeys(uids)), res, jobs)
+        series = [s for s in series if _matches(s, selection, collection)]
+    elif selection.is_empty:
+        msg = 'empty selection: give a collection, patient, study, series or manifest'
+        raise ValueError(msg)
+    else:
+        found = _query(client, selection, collection, where, third, res, jobs)
+        if found is None:
+            return res
+        series = found
+    if where is not None:
+        series = [s for s in series if s.series_uid in where]
+    series = label_third_party(series, third.known)
+    if not one_by_one or third.named is not None:
+        series = [s for s in series if keeps(s, third.mode, third.named)]
+    if not series and not res.problems:
+        if uids or selection.manifest or selection.all_collections or where:
+            res.problems.append(_no_match(selection))
+        else:
+            res.problems.append(_explain_empty(client, selection, collection))
+    res.series = sorted(series, key=_sort_key)
+    return res
+
+
+def _named_uids(
+    selection: Selection, uuids: UuidResolver | None, res: Resolution
+) -> list[str] | None:
+    """The series UIDs ``selection`` names one by one (``--series``, a
+    manifest); ``None`` (and a problem) if its manifest cannot be used."""
     uids = list(selection.series)
     if selection.manifest and is_s5cmd(selection.manifest):
         if not _s5cmd_uids(selection.manifest, uuids, uids, res):
-            return res
+            return None
     elif selection.manifest:
         try:
             uids.extend(read_manifest(selection.manifest).series_uids)
@@ -235,8 +282,37 @@ def resolve_selection(
             res.problems.append(
                 SelectionProblem('bad-manifest', selection.manifest, str(e))
             )
-            return res
+            return None
+    return uids
 
+
+@dataclass(frozen=True)
+class _ThirdParty:
+    """What a selection takes of analysis results: those known (by id),
+    the one it names, and idc-index's ``analysis_results`` choice."""
+
+    known: Mapping[str, AnalysisResult]
+    named: str | None
+    mode: str
+
+    def kinds(self, client: SeriesSource) -> dict[str, Any]:
+        """The IDC index answers for analysis results itself; NBIA lists
+        them among the collection's series (labelled and sorted out
+        after)."""
+        if not hasattr(client, 'analysis_results'):
+            return {}
+        return {'analysis': AnalysisChoice(self.mode, self.named)}
+
+
+def _third_party(
+    client: SeriesSource,
+    selection: Selection,
+    analyses: Mapping[str, AnalysisResult] | None,
+    uuids: UuidResolver | None,
+    res: Resolution,
+) -> _ThirdParty | None:
+    """How ``selection`` takes analysis results; ``None`` (and a problem)
+    if it names one that is unknown."""
     known = known_analyses(client, analyses, uuids)
     named = None
     if selection.analysis_result:
@@ -247,67 +323,45 @@ def resolve_selection(
                     'unknown-analysis-result', selection.analysis_result, str(why)
                 )
             )
-            return res
-    mode = analysis_mode(named, selection.with_analysis_results)
-    # the IDC index answers for analysis results itself; NBIA lists them
-    # among the collection's series (labelled and sorted out below)
-    kinds: dict[str, Any] = (
-        {'analysis': AnalysisChoice(mode, named)}
-        if hasattr(client, 'analysis_results')
-        else {}
+            return None
+    return _ThirdParty(
+        known, named, analysis_mode(named, selection.with_analysis_results)
     )
-    collection = selection.collection
-    if collection is not None:
-        collection = _canonical_collection(client, collection, res)
-        if collection is None:
-            return res
-    where = None
-    if selection.where is not None:
-        where = _where_series(client, selection.where, res, mode)
-        if where is None:
-            return res
 
-    one_by_one = bool(uids or selection.manifest)
-    if one_by_one:
-        series = _lookup_uids(client, list(dict.fromkeys(uids)), res, jobs)
-        series = [s for s in series if _matches(s, selection, collection)]
-    elif selection.is_empty:
-        msg = 'empty selection: give a collection, patient, study, series or manifest'
-        raise ValueError(msg)
-    elif where is not None and not (collection or selection.patient or selection.study):
-        series = [s for s in where.values() if _matches(s, selection, None)]
-    elif collection is None and not (selection.patient or selection.study):
-        if named is not None and not kinds:
+
+def _query(
+    client: SeriesSource,
+    selection: Selection,
+    collection: str | None,
+    where: Mapping[str, SeriesInfo] | None,
+    third: _ThirdParty,
+    res: Resolution,
+    jobs: int,
+) -> list[SeriesInfo] | None:
+    """The series a selection of no UIDs asks for: by an SQL condition
+    alone, across collections, or by NBIA's filters; ``None`` (and a
+    problem) if NBIA cannot answer for the analysis result named."""
+    kinds = third.kinds(client)
+    if where is not None and not (collection or selection.patient or selection.study):
+        return [s for s in where.values() if _matches(s, selection, None)]
+    if collection is None and not (selection.patient or selection.study):
+        if third.named is not None and not kinds:
             # NBIA: among the series of the collections it describes
-            rec = known.get(named)
+            rec = third.known.get(third.named)
             if rec is None:
-                res.problems.append(_add_collection(selection, named))
-                return res
-            series = series_of_described(client, rec, _filters(selection), jobs)
-        else:
-            series = _every_collection(client, selection, jobs, kinds)
-    else:
-        series = client.get_series(
-            collection=collection,
-            patient_id=selection.patient,
-            study_uid=selection.study,
-            modality=selection.modality,
-            body_part=selection.body_part,
-            manufacturer=selection.manufacturer,
-            **kinds,
-        )
-    if where is not None:
-        series = [s for s in series if s.series_uid in where]
-    series = label_third_party(series, known)
-    if not one_by_one or named is not None:
-        series = [s for s in series if keeps(s, mode, named)]
-    if not series and not res.problems:
-        if uids or selection.manifest or selection.all_collections or where:
-            res.problems.append(_no_match(selection))
-        else:
-            res.problems.append(_explain_empty(client, selection, collection))
-    res.series = sorted(series, key=_sort_key)
-    return res
+                res.problems.append(_add_collection(selection, third.named))
+                return None
+            return series_of_described(client, rec, _filters(selection), jobs)
+        return _every_collection(client, selection, jobs, kinds)
+    return client.get_series(
+        collection=collection,
+        patient_id=selection.patient,
+        study_uid=selection.study,
+        modality=selection.modality,
+        body_part=selection.body_part,
+        manufacturer=selection.manufacturer,
+        **kinds,
+    )
 
 
 def _filters(selection: Selection) -> dict[str, str | None]:
