@@ -122,13 +122,23 @@ def sr_instance(sr: Series, ct: Series) -> Instance:
     return _encode(ds)
 
 
-def _derived(analysis: AnalysisSet, ct: Series, modality: str, number: int) -> Series:
-    series = Series(
-        uid=make_uid(analysis.ident, ct.uid, modality),
+def analysis_series(
+    analysis: AnalysisSet,
+    ct: Series,
+    modality: str,
+    number: int,
+    *,
+    key: str | None = None,
+    description: str | None = None,
+) -> Series:
+    """A series (without files) of ``analysis`` made of ``ct``, in its
+    study (``key`` tells apart several of one modality)."""
+    return Series(
+        uid=make_uid(analysis.ident, ct.uid, key or modality),
         study=ct.study,
         modality=modality,
         series_number=number,
-        description=f'{analysis.title}: {WHAT[modality]}',
+        description=description or f'{analysis.title}: {WHAT[modality]}',
         body_part=ct.body_part,
         manufacturer='Lookalike Analysis Lab',
         model='dcmqi',
@@ -137,6 +147,10 @@ def _derived(analysis: AnalysisSet, ct: Series, modality: str, number: int) -> S
         date_released=ct.date_released,
         analysis=analysis,
     )
+
+
+def _derived(analysis: AnalysisSet, ct: Series, modality: str, number: int) -> Series:
+    series = analysis_series(analysis, ct, modality, number)
     make = seg_instance if modality == 'SEG' else sr_instance
     series.instances.append(make(series, ct))
     return series
@@ -227,19 +241,13 @@ def build_shaped_analysis(
         ct = patient.studies[0].series[0]
         for n in range(per_patient):
             modality = 'SEG' if n % 2 == 0 else 'SR'
-            series = Series(
-                uid=make_uid(ident, ct.uid, str(n)),
-                study=ct.study,
-                modality=modality,
-                series_number=9000 + n,
+            series = analysis_series(
+                analysis,
+                ct,
+                modality,
+                9000 + n,
+                key=str(n),
                 description=f'{ident}: {WHAT[modality]} {n // 2 + 1}',
-                body_part=ct.body_part,
-                manufacturer='Lookalike Analysis Lab',
-                model='dcmqi',
-                software='1.2.4',
-                protocol=None,
-                date_released=ct.date_released,
-                analysis=analysis,
             )
             template = seg_template if modality == 'SEG' else sr_template
             series.instances.append(_shaped(template, series, ct))

@@ -7,10 +7,7 @@ before they were told apart."""
 from __future__ import annotations
 
 import hashlib
-import http.server
 import json
-import threading
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -27,10 +24,10 @@ RT = 'LOOKALIKE-RT'
 
 @pytest.mark.slow
 def test_clone_gets_segmentations_and_their_images(
-    analysis_side: AnalysisSide, tmp_path: Path
+    analysis_side: AnalysisSide, tmp_path: Path, http_store: tuple[Path, str]
 ) -> None:
     side = analysis_side
-    store = tmp_path / 'store'
+    store, base = http_store  # the store, as a web server publishes it
     for kw in ({'collection': PHI}, {'collection': RT}, {'analysis_result': NODULES}):
         res = _add(side, store, **kw)
         assert all(r['status'] in ('ok', 'notneeded') for r in res), kw
@@ -74,44 +71,31 @@ def test_clone_gets_segmentations_and_their_images(
     )
     assert record['series'][seg.uid]['references'] == [ct.uid]
     assert record['referenced'][ct.uid]['PatientID'] == pid
-    _browse(store)
+    _browse(base)
 
 
-def _browse(store: Path) -> None:
-    """In Chromium: the collection's page links its analysis result, whose
-    page links both collections."""
+def _browse(base: str) -> None:
+    """In Chromium (the store served at ``base``): the collection's page
+    links its analysis result, whose page links both collections."""
     from playwright.sync_api import sync_playwright
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(
-        ('127.0.0.1', 0), partial(Quiet, directory=str(store))
-    )
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    base = f'http://127.0.0.1:{httpd.server_address[1]}'
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=_chromium(), headless=True, args=['--no-sandbox']
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=_chromium(), headless=True, args=['--no-sandbox']
+        )
+        page = browser.new_page()
+        page.goto(f'{base}/{collection_id(RT)}/catalog/index.html')
+        page.get_by_text('analysis results', exact=True).first.click()
+        page.click(f'a[href="../../{NODULES}/catalog/index.html"]')
+        page.wait_for_url(f'**/{NODULES}/catalog/**', timeout=30000)
+        page.get_by_text('collections', exact=True).first.click()
+        for cid in (collection_id(PHI), collection_id(RT)):
+            page.locator(f'a[href="../../{cid}/catalog/index.html"]').wait_for(
+                timeout=30000
             )
-            page = browser.new_page()
-            page.goto(f'{base}/{collection_id(RT)}/catalog/index.html')
-            page.get_by_text('analysis results', exact=True).first.click()
-            page.click(f'a[href="../../{NODULES}/catalog/index.html"]')
-            page.wait_for_url(f'**/{NODULES}/catalog/**', timeout=30000)
-            page.get_by_text('collections', exact=True).first.click()
-            for cid in (collection_id(PHI), collection_id(RT)):
-                page.locator(f'a[href="../../{cid}/catalog/index.html"]').wait_for(
-                    timeout=30000
-                )
-            page.click(f'a[href="../../{collection_id(PHI)}/catalog/index.html"]')
-            page.locator('[id="patients_Pseudo-PHI-001"]').wait_for(timeout=30000)
-            browser.close()
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+        page.click(f'a[href="../../{collection_id(PHI)}/catalog/index.html"]')
+        page.locator('[id="patients_Pseudo-PHI-001"]').wait_for(timeout=30000)
+        browser.close()
 
 
 @pytest.mark.slow
@@ -182,16 +166,8 @@ def test_nbia_third_party_series_move_to_their_analysis_result(
 
 
 def _add_nbia(side: AnalysisSide, store: Path, **kw: object) -> list[dict]:
-    from datalad.api import tcia_add
-
-    return tcia_add(
-        api_url=side.srv.api_url,
-        datacite_url=side.srv.datacite_url,
-        store=str(store),
-        result_renderer='disabled',
-        on_failure='ignore',
-        **kw,
-    )
+    """``tcia-add`` planned by NBIA (IDC's sources as configured)."""
+    return _add(side, store, index='nbia', source='auto', **kw)
 
 
 def _keys(layout: StoreLayout) -> dict[str, str]:

@@ -9,8 +9,13 @@ from typing import Any
 
 import pytest
 from datalad.api import tcia_add
-from tcia_lookalike.analysis import NODULES, NODULES_DOI, seg_instance
-from tcia_lookalike.data import Series, make_uid
+from tcia_lookalike.analysis import (
+    NODULES,
+    NODULES_DOI,
+    analysis_series,
+    seg_instance,
+)
+from tcia_lookalike.data import Series
 from tcia_lookalike.idc_index import index_row, instance_key, write_index
 
 from datalad_tcia.pipeline.link_references import (
@@ -28,15 +33,15 @@ RT = 'LOOKALIKE-RT'
 
 
 def _add(side: AnalysisSide, store: Path, **kw: Any) -> list[dict]:
+    """``tcia-add`` against ``side``: from the IDC index alone unless
+    ``kw`` says otherwise."""
     return tcia_add(
         api_url=side.srv.api_url,
         datacite_url=side.srv.datacite_url,
         store=str(store),
-        index='idc',
-        source='idc',
         result_renderer='disabled',
         on_failure='ignore',
-        **kw,
+        **{'index': 'idc', 'source': 'idc', **kw},
     )
 
 
@@ -190,19 +195,8 @@ def test_a_new_release_versions_the_analysis_result_only(
     before = {lay.cid: _tags(lay) for lay in (phi, ar)}
     analysis = side.srv.archive.analyses[0]
     ct = _described(next(s for s in analysis.series if s.collection.name == PHI))
-    extra = Series(
-        uid=make_uid('release-26', ct.uid),
-        study=ct.study,
-        modality='SEG',
-        series_number=9003,
-        description='a second reader',
-        body_part=ct.body_part,
-        manufacturer='Lookalike Analysis Lab',
-        model='dcmqi',
-        software='1.2.4',
-        protocol=None,
-        date_released=ct.date_released,
-        analysis=analysis,
+    extra = analysis_series(
+        analysis, ct, 'SEG', 9003, key='release-26', description='a second reader'
     )
     extra.instances.append(seg_instance(extra, ct))
     for inst in extra.instances:
