@@ -321,7 +321,6 @@ LINES_TO_MEND = {
     'pipeline/build_datasets.py:deposit_datasets': 188,
     'pipeline/build_patient.py:build_patient': 103,
     'pipeline/index_archives.py:_deposit_file': 89,
-    'pipeline/write_catalog.py:write_catalog': 89,
 }
 
 

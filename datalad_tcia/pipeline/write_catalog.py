@@ -104,18 +104,7 @@ def write_catalog(
             coll = describe_collection(deposit, base_url)
             link_datasets(coll, layout)
             add_citation(coll, datacite)
-            records = [
-                collection_page(coll, limits.max_subdatasets, limits.patients_on_page)
-            ]
-            shared: dict[str, Any] = {
-                k: records[0][k] for k in ('license', 'doi') if k in records[0]
-            }
-            n_files = sum(len(d.images) for p in coll.patients for d in p.deposits)
-            with_files = n_files <= limits.max_files
-            for p in coll.patients:
-                records.append(patient_record(p, coll.name, shared))
-                if with_files:
-                    records.extend(file_records(p))
+            records = catalog_records(coll, limits)
             publish_catalog(
                 layout.catalog, records, records[0], patient_search_files(coll)
             )
@@ -135,8 +124,44 @@ def write_catalog(
             exception=e,
         )
         return
+    note = _limits_note(coll, limits)
+    yield CatalogOutcome(
+        'ok',
+        f'catalog of {len(coll.patients)} patient dataset(s), '
+        f'{len(records)} records{note}',
+        layout.catalog,
+        url=coll.clone_url,
+        doi=coll.doi,
+    )
+
+
+def catalog_records(
+    coll: CollectionCatalog, limits: CatalogLimits
+) -> list[dict[str, Any]]:
+    """The catalog's records of ``coll``: its page first, then each
+    patient's (and each file's, in collections of at most
+    ``limits.max_files`` files)."""
+    records = [collection_page(coll, limits.max_subdatasets, limits.patients_on_page)]
+    shared: dict[str, Any] = {
+        k: records[0][k] for k in ('license', 'doi') if k in records[0]
+    }
+    with_files = _n_files(coll) <= limits.max_files
+    for p in coll.patients:
+        records.append(patient_record(p, coll.name, shared))
+        if with_files:
+            records.extend(file_records(p))
+    return records
+
+
+def _n_files(coll: CollectionCatalog) -> int:
+    return sum(len(d.images) for p in coll.patients for d in p.deposits)
+
+
+def _limits_note(coll: CollectionCatalog, limits: CatalogLimits) -> str:
+    """What the result says the catalog left out, and why."""
     note = f'; {coll.datacite_note}' if coll.datacite_note else ''
-    if not with_files:
+    n_files = _n_files(coll)
+    if n_files > limits.max_files:
         note += (
             f'; the {n_files} files are not listed one by one (more than '
             f'{limits.max_files}, datalad.tcia.catalog-max-files): patient '
@@ -148,14 +173,7 @@ def write_catalog(
             'its Patients tab, not as subdatasets (more than '
             f'{limits.max_subdatasets}, datalad.tcia.catalog-max-subdatasets)'
         )
-    yield CatalogOutcome(
-        'ok',
-        f'catalog of {len(coll.patients)} patient dataset(s), '
-        f'{len(records)} records{note}',
-        layout.catalog,
-        url=coll.clone_url,
-        doi=coll.doi,
-    )
+    return note
 
 
 def describe_collection(deposit: CollectionDeposit, base_url: str) -> CollectionCatalog:
