@@ -64,18 +64,45 @@ def _encode(ds: Dataset) -> Instance:
     return Instance(str(ds.SOPInstanceUID), 1, 1, (data,), md5_hex(data))
 
 
+def _describe(ds: Dataset, series: Series, ct: Series) -> None:
+    """Give ``ds`` (a SEG or SR template) the identity of the one file of
+    ``series`` and make it reference ``ct``'s study, series and files:
+    a SEG by its ``ReferencedSeriesSequence``, an SR by its
+    ``CurrentRequestedProcedureEvidenceSequence``."""
+    sop_uid = make_uid(series.uid, 'instance', '1')
+    rewrite_ids(ds, series, sop_uid, 1)
+    ds.file_meta.MediaStorageSOPInstanceUID = UID(sop_uid)
+    refs = _instance_refs(ct)
+    if series.modality == 'SEG':
+        ds.ReferencedSeriesSequence = DicomSequence(
+            [_item(SeriesInstanceUID=ct.uid, ReferencedInstanceSequence=refs)]
+        )
+        return
+    for stale in (
+        'PredecessorDocumentsSequence',
+        'ReferencedPerformedProcedureStepSequence',
+    ):
+        if stale in ds:
+            delattr(ds, stale)
+    ds.CurrentRequestedProcedureEvidenceSequence = DicomSequence(
+        [
+            _item(
+                StudyInstanceUID=ct.study.uid,
+                ReferencedSeriesSequence=DicomSequence(
+                    [_item(SeriesInstanceUID=ct.uid, ReferencedSOPSequence=refs)]
+                ),
+            )
+        ]
+    )
+
+
 def seg_instance(seg: Series, ct: Series) -> Instance:
     """A DICOM SEG (pydicom's ``liver_1frame``) of ``ct``: its
     ``ReferencedSeriesSequence`` names the CT series and every file of it,
     its frame's ``SourceImageSequence`` the first file."""
     ds = pydicom.dcmread(io.BytesIO(template_bytes('liver_1frame.dcm')))
-    sop_uid = make_uid(seg.uid, 'instance', '1')
-    rewrite_ids(ds, seg, sop_uid, 1)
-    ds.file_meta.MediaStorageSOPInstanceUID = UID(sop_uid)
+    _describe(ds, seg, ct)
     ds.FrameOfReferenceUID = make_uid(ct.uid, 'frame-of-reference')
-    ds.ReferencedSeriesSequence = DicomSequence(
-        [_item(SeriesInstanceUID=ct.uid, ReferencedInstanceSequence=_instance_refs(ct))]
-    )
     first = ct.instances[0].sop_uid
     for frame in ds.PerFrameFunctionalGroupsSequence:
         for derivation in frame.DerivationImageSequence:
@@ -95,30 +122,7 @@ def sr_instance(sr: Series, ct: Series) -> Instance:
     ``CurrentRequestedProcedureEvidenceSequence`` names ``ct``'s study,
     series and files."""
     ds = pydicom.dcmread(io.BytesIO(template_bytes('test-SR.dcm')))
-    sop_uid = make_uid(sr.uid, 'instance', '1')
-    rewrite_ids(ds, sr, sop_uid, 1)
-    ds.file_meta.MediaStorageSOPInstanceUID = UID(sop_uid)
-    for stale in (
-        'PredecessorDocumentsSequence',
-        'ReferencedPerformedProcedureStepSequence',
-    ):
-        if stale in ds:
-            delattr(ds, stale)
-    ds.CurrentRequestedProcedureEvidenceSequence = DicomSequence(
-        [
-            _item(
-                StudyInstanceUID=ct.study.uid,
-                ReferencedSeriesSequence=DicomSequence(
-                    [
-                        _item(
-                            SeriesInstanceUID=ct.uid,
-                            ReferencedSOPSequence=_instance_refs(ct),
-                        )
-                    ]
-                ),
-            )
-        ]
-    )
+    _describe(ds, sr, ct)
     return _encode(ds)
 
 
@@ -259,26 +263,5 @@ def build_shaped_analysis(
 
 def _shaped(template: Dataset, series: Series, ct: Series) -> Instance:
     ds = copy.deepcopy(template)
-    sop_uid = make_uid(series.uid, 'instance', '1')
-    rewrite_ids(ds, series, sop_uid, 1)
-    ds.file_meta.MediaStorageSOPInstanceUID = UID(sop_uid)
-    refs = _instance_refs(ct)
-    if series.modality == 'SEG':
-        ds.ReferencedSeriesSequence = DicomSequence(
-            [_item(SeriesInstanceUID=ct.uid, ReferencedInstanceSequence=refs)]
-        )
-    else:
-        for stale in ('PredecessorDocumentsSequence',):
-            if stale in ds:
-                delattr(ds, stale)
-        ds.CurrentRequestedProcedureEvidenceSequence = DicomSequence(
-            [
-                _item(
-                    StudyInstanceUID=ct.study.uid,
-                    ReferencedSeriesSequence=DicomSequence(
-                        [_item(SeriesInstanceUID=ct.uid, ReferencedSOPSequence=refs)]
-                    ),
-                )
-            ]
-        )
+    _describe(ds, series, ct)
     return _encode(ds)
