@@ -40,7 +40,7 @@ from legacy import create_with_special_remotes
 from datalad_tcia.archive import ArchiveIndex
 from datalad_tcia.datacite import CitationLookup, DataCiteClient
 from datalad_tcia.dataset import (
-    DEFAULT_LAYOUT,
+    DEFAULT_PATH_TEMPLATE,
     plan_patient,
     update_dataset,
 )
@@ -48,7 +48,7 @@ from datalad_tcia.export import deposit_url, store_base_url
 from datalad_tcia.http import RetryPolicy
 from datalad_tcia.metadata import SeriesRecord, read_collection
 from datalad_tcia.nbia import SeriesInfo
-from datalad_tcia.pipeline import archive_info, deposit_archive, deposit_datasets
+from datalad_tcia.pipeline import archive_info, build_datasets, record_archive
 from datalad_tcia.pipeline.outcomes import CollectionOutcome
 from datalad_tcia.pipeline.write_catalog import write_catalog
 from datalad_tcia.store import StoreLayout
@@ -118,7 +118,7 @@ def _uid(*parts: int) -> str:
     return '1.2.826.0.1.3680043.8.498.' + '.'.join(str(p + 1) for p in parts)
 
 
-def write_deposit(
+def write_records(
     store: Path,
     shape: Shape,
     n_patients: int,
@@ -176,7 +176,7 @@ def write_deposit(
                     'FileSize': n_files * 525_000,
                 }
                 index = ArchiveIndex(members, 'zip', 'synthetic licence\n', 'md5s')
-                deposit_archive(
+                record_archive(
                     layout,
                     SeriesRecord(
                         collection=collection,
@@ -255,7 +255,9 @@ def legacy_patients(store: Path, n: int) -> float:
     start = time.perf_counter()
     for pid in sorted(deposit.patients)[:n]:
         path = base / 'repos' / pid
-        files, sources = plan_patient(deposit.patients[pid], DEFAULT_LAYOUT, COLLECTION)
+        files, sources = plan_patient(
+            deposit.patients[pid], DEFAULT_PATH_TEMPLATE, COLLECTION
+        )
         create_with_special_remotes(path, f'TCIA {COLLECTION} patient {pid}')
         update_dataset(path, files, sources, {}, f'Register {len(files)} files')
         url = deposit_url(base.as_uri(), f'datasets/{pid}')
@@ -277,11 +279,11 @@ def run(
     with tempfile.TemporaryDirectory(prefix='bench-collection-') as tmp:
         store = Path(tmp) / 'store'
         start = time.perf_counter()
-        files = sum(write_deposit(store, shape, n_patients))
+        files = sum(write_records(store, shape, n_patients))
         deposit_s = time.perf_counter() - start
         start = last_patient = time.perf_counter()
         patients_s = None
-        for o in deposit_datasets(store, COLLECTION, store_base_url(store), jobs=jobs):
+        for o in build_datasets(store, COLLECTION, store_base_url(store), jobs=jobs):
             if o.status not in ('ok', 'notneeded'):
                 raise SystemExit(f'dataset stage failed: {o.message}')
             if isinstance(o, CollectionOutcome):

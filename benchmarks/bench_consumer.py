@@ -1,6 +1,6 @@
 """What a user of a built collection pays: installing patients, getting files.
 
-A store is built with the library's own pipeline (``deposit_datasets``)
+A store is built with the library's own pipeline (``build_datasets``)
 from a synthetic metadata deposit shaped like a real collection
 (LIDC-IDRI's patients, studies, series and files per series, from
 ``shared/reference/idc-sources.md``; files of 531 KB, LIDC-IDRI's mean),
@@ -53,12 +53,12 @@ from consumer_data import (
     Quiet,
     fill_s3,
     serve,
-    write_deposit,
+    write_records,
 )
 from tcia_lookalike.idc import S3Lookalike
 
 from datalad_tcia.export import deposit_url
-from datalad_tcia.pipeline import deposit_datasets
+from datalad_tcia.pipeline import build_datasets
 from datalad_tcia.pipeline.outcomes import CollectionOutcome
 from datalad_tcia.store import StoreLayout
 
@@ -69,7 +69,7 @@ def build(store: Path, base_url: str) -> str:
     """Datasets and deposits of the deposit in ``store``; the collection's
     clone URL."""
     url = None
-    for out in deposit_datasets(store, COLLECTION, base_url, jobs=2):
+    for out in build_datasets(store, COLLECTION, base_url, jobs=2):
         if out.status not in ('ok', 'notneeded'):
             raise SystemExit(f'{out.status}: {out.message}')
         if isinstance(out, CollectionOutcome):
@@ -287,7 +287,7 @@ def main() -> None:
             print('|---|---|---|---|---|---|')
             for n in args.install:
                 meta = tmp / f'meta-{n}'
-                write_deposit(meta, lidc, n, objects)
+                write_records(meta, lidc, n, objects)
                 for scheme in ('file', 'http'):
                     store = tmp / f'store-{n}-{scheme}'
                     shutil.copytree(meta, store)
@@ -329,7 +329,7 @@ def main() -> None:
                 cases.append((f'LIDC-IDRI first {args.lidc_get}', lidc, args.lidc_get))
             for label, shape, n in cases:
                 store = tmp / f'get-{n}-{shape.files}'
-                urls = write_deposit(store, shape, n, objects)
+                urls = write_records(store, shape, n, objects)
                 if s3:
                     fill_s3(s3, urls)
                 url = build(store, store.as_uri())

@@ -52,7 +52,7 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
 from bench_collection import SHAPES, Shape  # noqa: E402
-from bench_collection import write_deposit as bench_write_deposit  # noqa: E402
+from bench_collection import write_records as bench_write_records  # noqa: E402
 from bench_consumer import build, run, user_env  # noqa: E402
 from consumer_data import COLLECTION  # noqa: E402
 from tcia_lookalike.idc import S3Lookalike  # noqa: E402
@@ -94,7 +94,7 @@ def write_store(store: Path, shape: Shape, n: int, s3: S3Lookalike, bucket: str,
             'idc_url': f'{s3.endpoint}/{bucket}/{key}',
         }
 
-    for _ in bench_write_deposit(
+    for _ in bench_write_records(
         store, shape, n, collection=COLLECTION, file_facts=facts
     ):
         pass

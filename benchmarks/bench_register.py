@@ -33,18 +33,18 @@ from datalad.distribution.dataset import Dataset
 from legacy import create_with_special_remotes, remote_uuid
 
 from datalad_tcia.dataset import (
-    DEFAULT_LAYOUT,
+    DEFAULT_PATH_TEMPLATE,
     init_repository,
     plan_patient,
     update_dataset,
 )
-from datalad_tcia.metadata import SeriesDeposit
+from datalad_tcia.metadata import SeriesRecords
 
 API = 'https://nbia.cancerimagingarchive.net/nbia-api/services/v4'
 PER_SERIES = 200
 
 
-def deposits(n: int) -> list[SeriesDeposit]:
+def deposits(n: int) -> list[SeriesRecords]:
     """A synthetic metadata deposit of ``n`` files."""
     out = []
     for s in range((n + PER_SERIES - 1) // PER_SERIES):
@@ -84,15 +84,15 @@ def deposits(n: int) -> list[SeriesDeposit]:
                     'InstanceNumber': i + 1,
                 }
             )
-        out.append(SeriesDeposit.from_json(archive, dicoms))
+        out.append(SeriesRecords.from_json(archive, dicoms))
     return out
 
 
 def run_ours(path: Path, n: int) -> tuple[float, float]:
     start = time.perf_counter()
-    new = init_repository(path, 'bench', DEFAULT_LAYOUT)
+    new = init_repository(path, 'bench', DEFAULT_PATH_TEMPLATE)
     created = time.perf_counter() - start
-    files, sources = plan_patient(deposits(n), DEFAULT_LAYOUT, 'BENCH')
+    files, sources = plan_patient(deposits(n), DEFAULT_PATH_TEMPLATE, 'BENCH')
     start = time.perf_counter()
     update_dataset(path, files, sources, {'LICENSE': b'license\n'}, 'bench', new=new)
     return created, time.perf_counter() - start
@@ -103,7 +103,7 @@ def run_naive(path: Path, n: int) -> tuple[float, float]:
     create_with_special_remotes(path, 'bench')
     ds = Dataset(path)
     created = time.perf_counter() - start
-    files, _ = plan_patient(deposits(n), DEFAULT_LAYOUT, 'BENCH')
+    files, _ = plan_patient(deposits(n), DEFAULT_PATH_TEMPLATE, 'BENCH')
     records = []
     for f in files:
         size, rest = f.key.split('-s', 1)[1].split('--', 1)

@@ -9,7 +9,7 @@ its metadata deposit, for the first N patients of each size given (default
 each through the CLI as a user runs it (``datalad`` processes, fresh HOME
 for the user):
 
-- the build (``deposit_datasets``, ``-J``), per patient;
+- the build (``build_datasets``, ``-J``), per patient;
 - a re-run with nothing new: ``datalad tcia-deposit-dataset --no-idc``
   (no shortcut: every patient is checked);
 - ``datalad tcia-catalog`` and the size of the catalog;
@@ -54,7 +54,7 @@ from datalad_tcia.dataset.groups import patient_path  # noqa: E402
 from datalad_tcia.export import store_base_url  # noqa: E402
 from datalad_tcia.idc import IdcIndex  # noqa: E402
 from datalad_tcia.metadata import load_grouping, load_slugs  # noqa: E402
-from datalad_tcia.pipeline import build_top, deposit_datasets  # noqa: E402
+from datalad_tcia.pipeline import build_datasets, build_top  # noqa: E402
 from datalad_tcia.store import StoreLayout  # noqa: E402
 
 DATALAD = str(Path(sys.executable).parent / 'datalad')
@@ -119,7 +119,7 @@ def run_size(
         )
     if 'build' in stages and not (layout.collection_deposit.bare / 'info').exists():
         start = time.perf_counter()
-        for o in deposit_datasets(store, collection, store_base_url(store), jobs=jobs):
+        for o in build_datasets(store, collection, store_base_url(store), jobs=jobs):
             if o.status not in ('ok', 'notneeded'):
                 raise SystemExit(f'build failed: {o.message}')
         fig['build s/patient'] = (time.perf_counter() - start) / n

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bench_collection import Shape
-from bench_collection import write_deposit as bench_write_deposit
+from bench_collection import write_records as bench_write_records
 from tcia_lookalike.idc import S3Lookalike
 
 API = 'http://127.0.0.1:9/nbia-api/services/v4'
@@ -80,7 +80,7 @@ def serve(handler: type | partial) -> Iterator[str]:
         httpd.server_close()
 
 
-def write_deposit(store: Path, shape: Shape, n: int, objects: str) -> list[str]:
+def write_records(store: Path, shape: Shape, n: int, objects: str) -> list[str]:
     """The metadata deposit of the first ``n`` patients of ``shape``
     (``bench_collection``'s writer), every file with its IDC URL on
     ``objects`` and the size and MD5 of the object there; returns every
@@ -97,7 +97,7 @@ def write_deposit(store: Path, shape: Shape, n: int, objects: str) -> list[str]:
             'idc_url': objects + path,
         }
 
-    for _ in bench_write_deposit(
+    for _ in bench_write_records(
         store, shape, n, collection=COLLECTION, api=API, file_facts=facts
     ):
         pass

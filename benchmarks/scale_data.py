@@ -21,7 +21,7 @@ from datalad_tcia.archive import ArchiveIndex
 from datalad_tcia.idc import IdcIndex
 from datalad_tcia.metadata import SeriesRecord
 from datalad_tcia.nbia import SeriesInfo
-from datalad_tcia.pipeline import archive_info, deposit_archive
+from datalad_tcia.pipeline import archive_info, record_archive
 from datalad_tcia.store import StoreLayout
 
 API = 'https://nbia.cancerimagingarchive.net/nbia-api/services/v4'
@@ -66,7 +66,7 @@ def _write(store: str, series: Sequence[SeriesInfo], files: int) -> int:
             for f in range(files)
         ]
         index = ArchiveIndex(members, 'zip', 'synthetic licence\n', 'md5s')
-        deposit_archive(
+        record_archive(
             layout,
             SeriesRecord(
                 collection=layout.collection,

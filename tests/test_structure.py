@@ -21,9 +21,9 @@ SHARED = {
     'common',
     'results',
     'reports',
-    'hpc',
-    'idc',
-    'settings',
+    'slurm_options',
+    'idc_options',
+    'run_settings',
     'selection',
 }
 MAX_COMMAND_LINES = 200
@@ -311,16 +311,16 @@ def _n_params(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
 MAX_PARAMS = 8
 MAX_PIPELINE_LINES = 80
 PARAMS_TO_MEND = {
-    'pipeline/build_datasets.py:deposit_datasets': 12,
+    'pipeline/build_datasets.py:build_datasets': 12,
 }
 LINES_TO_MEND = {
     'pipeline/acquire.py:acquire_all': 110,
     'pipeline/acquire_idc.py:acquire_from_idc': 125,
     'pipeline/acquire_nbia.py:acquire_from_nbia': 149,
     'pipeline/add.py:add_selection': 104,
-    'pipeline/build_datasets.py:deposit_datasets': 188,
+    'pipeline/build_datasets.py:build_datasets': 188,
     'pipeline/build_patient.py:build_patient': 103,
-    'pipeline/index_archives.py:_deposit_file': 89,
+    'pipeline/index_archives.py:_record_file': 89,
 }
 
 

@@ -21,7 +21,7 @@ from datalad.utils import bytes2human
 from datalad_tcia._version import __version__
 from datalad_tcia.datacite import Citation
 from datalad_tcia.dataset import file_path, series_label
-from datalad_tcia.metadata import SeriesDeposit
+from datalad_tcia.metadata import SeriesRecords
 from datalad_tcia.nbia import single_image_url
 
 METADATA_SOURCES = {
@@ -67,7 +67,7 @@ class PatientCatalog:
     dataset_id: str
     dataset_version: str
     clone_url: str
-    deposits: Sequence[SeriesDeposit]
+    deposits: Sequence[SeriesRecords]
     template: str
 
 
@@ -93,23 +93,23 @@ class CollectionCatalog:
     links: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _size(deps: Sequence[SeriesDeposit]) -> int:
+def _size(deps: Sequence[SeriesRecords]) -> int:
     return sum(r.size for d in deps for r in d.images)
 
 
-def _count(deps: Sequence[SeriesDeposit]) -> int:
+def _count(deps: Sequence[SeriesRecords]) -> int:
     return sum(len(d.images) for d in deps)
 
 
-def _modalities(deps: Sequence[SeriesDeposit]) -> list[str]:
+def _modalities(deps: Sequence[SeriesRecords]) -> list[str]:
     return sorted({d.series.modality for d in deps if d.series.modality})
 
 
-def _body_parts(deps: Sequence[SeriesDeposit]) -> list[str]:
+def _body_parts(deps: Sequence[SeriesRecords]) -> list[str]:
     return sorted({d.series.body_part for d in deps if d.series.body_part})
 
 
-def _studies(deps: Sequence[SeriesDeposit]) -> set[str]:
+def _studies(deps: Sequence[SeriesRecords]) -> set[str]:
     return {str(d.record.study_uid) for d in deps}
 
 
@@ -291,7 +291,7 @@ def collection_page(
     return rec
 
 
-def _series_label(dep: SeriesDeposit) -> str:
+def _series_label(dep: SeriesRecords) -> str:
     return series_label(dep.series)
 
 

@@ -21,8 +21,7 @@ from datalad_tcia.pipeline import AddSummary, add_selection, stored_selections
 
 from .common import store_path
 from .constraints import EnsureStoreURL
-from .hpc import hpc_constraints, hpc_params, submit
-from .idc import idc_constraints, idc_params, no_idc_param
+from .idc_options import idc_constraints, idc_params, no_idc_param
 from .params import (
     api_url_param,
     datacite_url_param,
@@ -35,8 +34,9 @@ from .params import (
 )
 from .reports import summary_result
 from .results import to_result
+from .run_settings import run_settings
 from .selection import make_selection, selection_joint, selection_params
-from .settings import run_settings
+from .slurm_options import hpc_constraints, hpc_params, submit
 
 lgr = logging.getLogger('datalad.tcia.commands.add')
 

@@ -16,13 +16,13 @@ from datalad_next.commands import (
 )
 from datalad_next.constraints import EnsureBool, EnsureInt, EnsureRange, EnsureStr
 
-from datalad_tcia.dataset import DEFAULT_LAYOUT
+from datalad_tcia.dataset import DEFAULT_PATH_TEMPLATE
 from datalad_tcia.export import store_base_url
-from datalad_tcia.pipeline import build_top, deposit_datasets
+from datalad_tcia.pipeline import build_datasets, build_top
 
 from .common import group_above, store_path
 from .constraints import EnsureStoreURL
-from .idc import idc_step, no_idc_param
+from .idc_options import idc_step, no_idc_param
 from .params import (
     force_param,
     jobs_param,
@@ -76,7 +76,7 @@ class TciaDepositDataset(ValidatedInterface):
             doc=f"""path template of files in a patient dataset; fields:
             StudyDate, StudyDescription, StudyUID5, StudyUID, SeriesNumber,
             SeriesDescription, SeriesUID5, SeriesUID, Modality, member.
-            Default: {DEFAULT_LAYOUT.replace('{', '{{').replace('}', '}}')}""",
+            Default: {DEFAULT_PATH_TEMPLATE.replace('{', '{{').replace('}', '}}')}""",
         ),
         'jobs': jobs_param,
         'force': force_param,
@@ -138,7 +138,7 @@ class TciaDepositDataset(ValidatedInterface):
         idc, warning = idc_step(no_idc, 'tcia_deposit_dataset')
         if warning:
             yield warning
-        outcomes = deposit_datasets(
+        outcomes = build_datasets(
             store_dir,
             collection,
             store_base_url(store_dir, store_url),

@@ -15,7 +15,7 @@ from datalad_next.commands import (
 )
 from datalad_next.constraints import EnsureBool, EnsureListOf, EnsureStr
 
-from datalad_tcia.pipeline import deposit_archive_files
+from datalad_tcia.pipeline import index_archives
 
 from .common import dicom_tags, store_path
 from .params import force_param, output_format_param, store_param
@@ -97,7 +97,7 @@ class TciaDepositMetadata(ValidatedInterface):
         force: bool = False,
         output_format: str | None = None,
     ) -> Iterator[dict[str, Any]]:
-        outcomes = deposit_archive_files(
+        outcomes = index_archives(
             store_path(store),
             archives or [],
             collection,

@@ -18,7 +18,7 @@ from datalad_next.constraints import EnsureBool
 from datalad_tcia.pipeline import acquire_all, plan_selection
 
 from .common import store_path
-from .idc import idc_constraints, idc_params, no_idc_param
+from .idc_options import idc_constraints, idc_params, no_idc_param
 from .params import (
     api_url_param,
     force_param,
@@ -28,8 +28,8 @@ from .params import (
     store_param,
 )
 from .results import to_result
+from .run_settings import run_settings
 from .selection import make_selection, selection_joint, selection_params
-from .settings import run_settings
 
 lgr = logging.getLogger('datalad.tcia.commands.download')
 

@@ -26,7 +26,7 @@ from datalad_tcia.pipeline.select import SeriesSource, resolve_selection
 from datalad_tcia.pipeline.summarize import LEVELS, format_row, summarize
 
 from .common import nbia_client
-from .idc import analysis_result_rows, idc_constraints, index_param, open_index
+from .idc_options import analysis_result_rows, idc_constraints, index_param, open_index
 from .params import (
     api_url_param,
     jobs_param,

@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     )
     from .keys import archive_key, key_extension, md5e_key, member_locator
     from .naming import (
-        DEFAULT_LAYOUT,
-        LAYOUT_CONFIG,
+        DEFAULT_PATH_TEMPLATE,
+        PATH_TEMPLATE_CONFIG,
         assign_slugs,
         file_path,
         patient_slug,
@@ -48,13 +48,13 @@ _WHERE = {
     'archive_key': 'keys',
     'ARCHIVIST': 'repository',
     'assign_slugs': 'naming',
-    'DEFAULT_LAYOUT': 'naming',
+    'DEFAULT_PATH_TEMPLATE': 'naming',
     'ensure_dataset': 'repository',
     'ensure_superdataset': 'collection',
     'file_path': 'naming',
     'init_repository': 'repository',
     'key_extension': 'keys',
-    'LAYOUT_CONFIG': 'naming',
+    'PATH_TEMPLATE_CONFIG': 'naming',
     'md5e_key': 'keys',
     'member_locator': 'keys',
     'NewRepository': 'repository',
@@ -77,8 +77,8 @@ __getattr__ = lazy_exports(__name__, _WHERE)
 
 __all__ = [
     'ARCHIVIST',
-    'DEFAULT_LAYOUT',
-    'LAYOUT_CONFIG',
+    'DEFAULT_PATH_TEMPLATE',
+    'PATH_TEMPLATE_CONFIG',
     'UNCURL',
     'AnnexedFile',
     'NewRepository',

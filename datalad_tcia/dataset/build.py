@@ -38,7 +38,7 @@ from datalad_tcia.store.git import (
     rev_parse_many,
 )
 
-from .naming import LAYOUT_CONFIG as LAYOUT_KEY
+from .naming import PATH_TEMPLATE_CONFIG as LAYOUT_KEY
 from .repository import (
     ALL_REMOTES,
     BRANCH,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from datalad_tcia.metadata import SeriesDeposit
+from datalad_tcia.metadata import SeriesRecords
 from datalad_tcia.nbia import SeriesInfo, format_date, single_image_url
 
 from .build import AnnexedFile, SourceOnlyKey
@@ -66,7 +66,7 @@ def _text(value: Any) -> list[str]:
 
 
 def plan_series(
-    deposit: SeriesDeposit, template: str, collection: str
+    deposit: SeriesRecords, template: str, collection: str
 ) -> tuple[list[AnnexedFile], list[SourceOnlyKey]]:
     """The annexed files of one series, and its archive key."""
     arec = deposit.record
@@ -116,7 +116,7 @@ def plan_series(
 
 
 def plan_patient(
-    deposits: Sequence[SeriesDeposit], template: str, collection: str
+    deposits: Sequence[SeriesRecords], template: str, collection: str
 ) -> tuple[list[AnnexedFile], list[SourceOnlyKey]]:
     """All files of a patient's series; two files on one path is an error.
 
@@ -146,13 +146,13 @@ def plan_patient(
     return sorted(unique.values(), key=lambda f: f.path), sources
 
 
-def series_summary(deposit: SeriesDeposit) -> str:
+def series_summary(deposit: SeriesRecords) -> str:
     """One line naming a series, for commit messages and the catalog.
 
     >>> from datalad_tcia.metadata import SeriesRecord
     >>> s = SeriesInfo('1.2.3', None, 'P1', 'C', modality='CT', series_number=2)
     >>> a = SeriesRecord('C', 'c', s, image_count=4)
-    >>> series_summary(SeriesDeposit(a, ()))
+    >>> series_summary(SeriesRecords(a, ()))
     '1.2.3 CT #2  (4 files)'
     """
     s = deposit.series

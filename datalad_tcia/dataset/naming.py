@@ -20,9 +20,9 @@ from collections.abc import Iterable, Mapping
 from datalad_tcia.nbia import SeriesInfo, format_date
 
 #: git config item of a patient dataset's working copy naming its layout
-LAYOUT_CONFIG = 'datalad-tcia.layout'
+PATH_TEMPLATE_CONFIG = 'datalad-tcia.layout'
 
-DEFAULT_LAYOUT = (
+DEFAULT_PATH_TEMPLATE = (
     '{StudyDate}-{StudyDescription}-{StudyUID5}/'
     '{SeriesNumber}-{SeriesDescription}-{SeriesUID5}/{member}'
 )
@@ -143,7 +143,7 @@ def file_path(template: str, series: SeriesInfo, member: str) -> str:
 
     >>> s = SeriesInfo('1.2.840.99.12345', '1.2.3.54321', 'P1', 'C',
     ...                series_number=3, series_description='AX T1')
-    >>> file_path(DEFAULT_LAYOUT, s, '1-01.dcm')
+    >>> file_path(DEFAULT_PATH_TEMPLATE, s, '1-01.dcm')
     'NA-NA-54321/3-AX T1-12345/1-01.dcm'
     """
     number = series.series_number

@@ -5,46 +5,27 @@ typed records and the only code that reads and writes them.
 .. autosummary::
    :toctree: generated
 
-   SeriesDeposit
+   SeriesRecords
    SeriesRecord
    MemberRecord
    ArchiveInfo
    IdcRecord
    Revision
-   write_series_deposit
-   read_series_deposit
+   write_series_records
+   read_series_records
    read_series_record
-   deposit_state
+   record_state
    read_collection
 """
 
-from .deposit import (
-    CollectionDeposit,
-    DepositState,
-    deposit_state,
-    load_grouping,
-    load_json,
-    load_slugs,
-    read_collection,
-    read_series_deposit,
-    read_series_record,
-    same_dicoms,
-    save_grouping,
-    save_slugs,
-    stored_analysis_results,
-    stored_collections,
-    withdraw_series,
-    withdrawn_records,
-    write_series_deposit,
-)
 from .records import (
     ACQUIRED_FROM,
     ArchiveInfo,
     IdcRecord,
     MemberRecord,
     Revision,
-    SeriesDeposit,
     SeriesRecord,
+    SeriesRecords,
 )
 from .schema import (
     ARCHIVE_SCHEMA,
@@ -53,28 +34,47 @@ from .schema import (
     check_dicoms_records,
     now_utc,
 )
+from .stored import (
+    CollectionRecords,
+    RecordState,
+    load_grouping,
+    load_json,
+    load_slugs,
+    read_collection,
+    read_series_record,
+    read_series_records,
+    record_state,
+    same_dicoms,
+    save_grouping,
+    save_slugs,
+    stored_analysis_results,
+    stored_collections,
+    withdraw_series,
+    withdrawn_records,
+    write_series_records,
+)
 
 __all__ = [
     'ARCHIVE_SCHEMA',
     'ACQUIRED_FROM',
     'ArchiveInfo',
-    'CollectionDeposit',
-    'DepositState',
+    'CollectionRecords',
+    'RecordState',
     'IdcRecord',
     'MemberRecord',
     'MetadataError',
     'Revision',
-    'SeriesDeposit',
+    'SeriesRecords',
     'SeriesRecord',
     'check_archive_record',
     'check_dicoms_records',
-    'deposit_state',
+    'record_state',
     'load_json',
     'load_grouping',
     'load_slugs',
     'now_utc',
     'read_collection',
-    'read_series_deposit',
+    'read_series_records',
     'read_series_record',
     'same_dicoms',
     'save_grouping',
@@ -83,5 +83,5 @@ __all__ = [
     'stored_collections',
     'withdraw_series',
     'withdrawn_records',
-    'write_series_deposit',
+    'write_series_records',
 ]

@@ -2,7 +2,7 @@
 JSON files (SPEC 3.1, 3.2) only here.
 
 Every layer that reads or writes a deposit goes through
-:class:`SeriesDeposit` (a :class:`SeriesRecord` and its
+:class:`SeriesRecords` (a :class:`SeriesRecord` and its
 :class:`MemberRecord` s); nothing edits the JSON by hand. NBIA's verbatim
 series record (``nbia_series``) is read once, by
 :meth:`~datalad_tcia.nbia.SeriesInfo.from_json`, with its quirks.
@@ -364,7 +364,7 @@ class SeriesRecord:
 
 
 @dataclass(frozen=True)
-class SeriesDeposit:
+class SeriesRecords:
     """The two metadata records of one series."""
 
     record: SeriesRecord
@@ -373,7 +373,7 @@ class SeriesDeposit:
     @classmethod
     def from_json(
         cls, record: Mapping[str, Any], members: Sequence[Mapping[str, Any]]
-    ) -> SeriesDeposit:
+    ) -> SeriesRecords:
         return cls(
             SeriesRecord.from_json(record),
             tuple(MemberRecord.from_json(m) for m in members),

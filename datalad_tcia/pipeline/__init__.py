@@ -15,7 +15,7 @@ acquire             ``acquire``:                 NBIA -> ``archives/``,
                     ``index_archives``           disk -> ``metadata/``
 withdraw            ``withdraw``                 ``metadata/withdrawn/``
 build patients      ``build_datasets``:          IDC index, bucket ->
-                    :func:`deposit_datasets`,    ``metadata/``;
+                    :func:`build_datasets`,    ``metadata/``;
                     ``idc_sources``,             ``metadata/`` ->
                     ``build_patient``            ``repos/<slug>``,
                                                  ``datasets/<slug>.git``
@@ -45,7 +45,7 @@ commands turn into result records.
    plan_selection
    acquire_from_nbia
    acquire_from_idc
-   deposit_archive
+   record_archive
    refresh_idc
    build_patient
    build_collection
@@ -54,8 +54,8 @@ commands turn into result records.
    write_home
    delete_archives
    acquire_all
-   deposit_archive_files
-   deposit_datasets
+   index_archives
+   build_datasets
    add_selection
    get_files
 """
@@ -67,17 +67,17 @@ from datalad_tcia._lazy import lazy_exports
 if TYPE_CHECKING:
     from .acquire import acquire_all, route
     from .acquire_idc import IdcAcquisition, acquire_from_idc
-    from .acquire_nbia import acquire_from_nbia, archive_info, deposit_archive
+    from .acquire_nbia import acquire_from_nbia, archive_info, record_archive
     from .add import AddSummary, add_selection, stored_selections
     from .build_collection import build_collection, license_files, prepare_collection
-    from .build_datasets import deposit_datasets
+    from .build_datasets import build_datasets
     from .build_patient import PatientWork, build_patient
     from .build_top import build_top
     from .clean_up import delete_archives
     from .clone import clone_collection
     from .get_files import get_files
     from .idc_sources import IdcSources, refresh_idc
-    from .index_archives import deposit_archive_files
+    from .index_archives import index_archives
     from .outcomes import (
         SUCCESS,
         ArchivesOutcome,
@@ -118,9 +118,9 @@ _WHERE = {
     'CloneOutcome': 'outcomes',
     'CollectionOutcome': 'outcomes',
     'delete_archives': 'clean_up',
-    'deposit_archive': 'acquire_nbia',
-    'deposit_archive_files': 'index_archives',
-    'deposit_datasets': 'build_datasets',
+    'record_archive': 'acquire_nbia',
+    'index_archives': 'index_archives',
+    'build_datasets': 'build_datasets',
     'get_files': 'get_files',
     'GetOutcome': 'outcomes',
     'IdcAcquisition': 'acquire_idc',
@@ -185,9 +185,9 @@ __all__ = [
     'clone_collection',
     'delete_archives',
     'archive_info',
-    'deposit_archive',
-    'deposit_archive_files',
-    'deposit_datasets',
+    'record_archive',
+    'index_archives',
+    'build_datasets',
     'get_files',
     'license_files',
     'plan_selection',

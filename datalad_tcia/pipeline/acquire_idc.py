@@ -28,10 +28,10 @@ from datalad_tcia.idc.s3 import IdcListingError, S3Client, S3Object
 from datalad_tcia.metadata import (
     IdcRecord,
     MemberRecord,
-    SeriesDeposit,
     SeriesRecord,
-    deposit_state,
-    write_series_deposit,
+    SeriesRecords,
+    record_state,
+    write_series_records,
 )
 from datalad_tcia.nbia import SeriesInfo
 from datalad_tcia.nbia.filenames import new_file_names
@@ -165,7 +165,7 @@ def acquire_from_idc(
     """
     uid = series.series_uid
     meta = layout.archive_metadata(uid)
-    state = deposit_state(layout, series)
+    state = record_state(layout, series)
     revision: str | None = state.reason if state.state == 'changed' else None
     if state.state == 'complete' and not force:
         old = state.deposit.record.idc if state.deposit else None
@@ -241,7 +241,7 @@ def acquire_from_idc(
             ),
             revised=revised,
         )
-        write_series_deposit(layout, SeriesDeposit(record, members))
+        write_series_records(layout, SeriesRecords(record, members))
     except OSError as e:
         return SeriesOutcome(
             'error',

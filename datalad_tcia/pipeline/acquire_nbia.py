@@ -31,11 +31,11 @@ from datalad_tcia.metadata import (
     ArchiveInfo,
     MemberRecord,
     Revision,
-    SeriesDeposit,
     SeriesRecord,
-    deposit_state,
+    SeriesRecords,
     read_series_record,
-    write_series_deposit,
+    record_state,
+    write_series_records,
 )
 from datalad_tcia.nbia import NbiaAccessDenied, NbiaClient, NbiaError, SeriesInfo
 from datalad_tcia.store import StoreLayout, file_md5
@@ -48,17 +48,17 @@ lgr = logging.getLogger('datalad.tcia.pipeline.acquire_nbia')
 ByteCallback = Callable[[int], None]
 
 
-def deposit_archive(
+def record_archive(
     layout: StoreLayout, record: SeriesRecord, index: ArchiveIndex
-) -> SeriesDeposit:
+) -> SeriesRecords:
     """Write the metadata deposit of one series of an indexed archive
     (``record`` says where it came from; its licence is the archive's),
     for archives downloaded from NBIA and archives found on disk alike."""
-    deposit = SeriesDeposit(
+    deposit = SeriesRecords(
         replace(record, license_text=index.license_text),
         tuple(MemberRecord.from_json(m) for m in index.members),
     )
-    write_series_deposit(layout, deposit)
+    write_series_records(layout, deposit)
     return deposit
 
 
@@ -125,7 +125,7 @@ def acquire_from_nbia(
     meta = layout.archive_metadata(uid)
     final = layout.archive(uid)
     revision: str | None = None
-    state = deposit_state(layout, series)
+    state = record_state(layout, series)
     if state.state == 'complete' and not force:
         return SeriesOutcome(
             'notneeded', 'already deposited and verified', series, None, meta
@@ -186,7 +186,7 @@ def acquire_from_nbia(
             try:
                 tmp.replace(final)
                 revised = supersede(layout, uid, revision) if revision else None
-                _deposit(
+                _record_series(
                     client,
                     layout,
                     series,
@@ -262,7 +262,7 @@ def _adopt_existing(
         return None
     md5, size = file_md5(final)
     when = datetime.fromtimestamp(final.stat().st_mtime, timezone.utc)
-    _deposit(
+    _record_series(
         client,
         layout,
         series,
@@ -283,7 +283,7 @@ def _adopt_existing(
     )
 
 
-def _deposit(
+def _record_series(
     client: NbiaClient,
     layout: StoreLayout,
     series: SeriesInfo,
@@ -305,7 +305,7 @@ def _deposit(
     )
     if downloaded:
         record = replace(record, downloaded=downloaded)
-    deposit_archive(layout, record, index)
+    record_archive(layout, record, index)
 
 
 def supersede(layout: StoreLayout, uid: str, changes: str) -> Revision:

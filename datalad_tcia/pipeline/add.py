@@ -20,7 +20,7 @@ from datalad_tcia.pipeline.select import Selection
 from datalad_tcia.store import StoreLayout
 
 from .acquire import acquire_all
-from .build_datasets import deposit_datasets
+from .build_datasets import build_datasets
 from .build_top import build_top
 from .clean_up import delete_archives
 from .clone import clone_collection
@@ -172,7 +172,7 @@ def _collection_step(
     # read once, for the datasets and the catalog
     deposit = read_collection(store, name)
     citation = lookup_citation(citations, deposit)
-    for built in deposit_datasets(
+    for built in build_datasets(
         store,
         name,
         base_url,
@@ -324,7 +324,7 @@ def add_selection(
         for name in collections:
             yield from map(
                 report,
-                deposit_datasets(
+                build_datasets(
                     store,
                     name,
                     base_url,

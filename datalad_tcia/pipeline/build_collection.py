@@ -30,7 +30,7 @@ from datalad_tcia.dataset.provenance import (
 from datalad_tcia.dataset.versions import gitlinks
 from datalad_tcia.export import clone_url, push_deposit
 from datalad_tcia.metadata import (
-    CollectionDeposit,
+    CollectionRecords,
     load_grouping,
     load_slugs,
     save_grouping,
@@ -48,7 +48,7 @@ lgr = logging.getLogger('datalad.tcia.pipeline.build_collection')
 
 
 def prepare_collection(
-    deposit: CollectionDeposit, group_above: int = GROUP_ABOVE
+    deposit: CollectionRecords, group_above: int = GROUP_ABOVE
 ) -> dict[str, str]:
     """Clean up after interrupted runs and give every patient a slug.
 
@@ -78,7 +78,7 @@ def prepare_collection(
     return slugs
 
 
-def license_files(deposit: CollectionDeposit) -> dict[str, bytes]:
+def license_files(deposit: CollectionRecords) -> dict[str, bytes]:
     """Files every dataset of the collection commits to git: the LICENSE
     that TCIA puts into its archives, or for series that came without one
     (from IDC) the same text made from the series' licence."""

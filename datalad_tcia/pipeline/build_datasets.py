@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from datalad_tcia.datacite import Citation
-from datalad_tcia.dataset import DEFAULT_LAYOUT, SubdatasetEntry
+from datalad_tcia.dataset import DEFAULT_PATH_TEMPLATE, SubdatasetEntry
 from datalad_tcia.dataset.naming import GROUP_ABOVE
-from datalad_tcia.metadata import CollectionDeposit, SeriesDeposit, read_collection
+from datalad_tcia.metadata import CollectionRecords, SeriesRecords, read_collection
 from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked, unwritable
 
 from .build_collection import (
@@ -47,7 +47,7 @@ lgr = logging.getLogger('datalad.tcia.pipeline.build_datasets')
 COLLECTION_LOCK_WAIT = 120.0
 
 
-def deposit_datasets(
+def build_datasets(
     store: Path,
     collection: str,
     base_url: str,
@@ -55,7 +55,7 @@ def deposit_datasets(
     template: str | None = None,
     jobs: int = 1,
     force: bool = False,
-    deposit: CollectionDeposit | None = None,
+    deposit: CollectionRecords | None = None,
     patients: Iterable[str] | None = None,
     collection_step: bool = True,
     idc: IdcSources | None = None,
@@ -79,7 +79,7 @@ def deposit_datasets(
     first = deposit.layout if deposit is not None else StoreLayout(store, collection)
     stamps = first.record_stamps()  # before any record is read
     idc_version = idc.index.version if idc else None
-    template = template or DEFAULT_LAYOUT
+    template = template or DEFAULT_PATH_TEMPLATE
     done = Unchanged(first, stamps, {} if force else load_built(first), template)
     done.keep(idc_version)
     if deposit is None:
@@ -128,7 +128,7 @@ def deposit_datasets(
         )
         return
     conditions = build_conditions(template, git_files, idc_version)
-    series_of: dict[str, list[SeriesDeposit]] = dict(deposit.patients)
+    series_of: dict[str, list[SeriesRecords]] = dict(deposit.patients)
     current = done.records
     if patients is None:
         # a patient whose every series was withdrawn keeps its dataset,
@@ -237,7 +237,7 @@ def deposit_datasets(
 
 
 def _stamps_of(
-    deps: Iterable[SeriesDeposit], stamps: Mapping[str, tuple[int, int]]
+    deps: Iterable[SeriesRecords], stamps: Mapping[str, tuple[int, int]]
 ) -> dict[str, tuple[int, int]]:
     """The stamps of a patient's series records (taken before reading)."""
     return {u: stamps[u] for d in deps if (u := d.record.series_uid) in stamps}

@@ -30,7 +30,7 @@ from datalad_tcia.dataset import (
     update_dataset,
 )
 from datalad_tcia.export import clone_url, push_deposit
-from datalad_tcia.metadata import MetadataError, SeriesDeposit
+from datalad_tcia.metadata import MetadataError, SeriesRecords
 from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked
 from datalad_tcia.store.git import GitError, dataset_id, git_line, rev_parse
 
@@ -58,7 +58,7 @@ class PatientWork:
       NBIA's PatientID.
     slug: str
       Its path-safe name (working copy and deposit).
-    deposits: sequence of SeriesDeposit
+    deposits: sequence of SeriesRecords
       The patient's series.
     base_url: str
       The store's URL, for clone URLs.
@@ -87,7 +87,7 @@ class PatientWork:
     layout: StoreLayout
     patient_id: str
     slug: str
-    deposits: Sequence[SeriesDeposit]
+    deposits: Sequence[SeriesRecords]
     base_url: str
     template: str
     git_files: Mapping[str, bytes]
@@ -205,7 +205,7 @@ def build_patient(work: PatientWork) -> PatientOutcome:
 
 def _record_built(
     work: PatientWork,
-    deposits: Sequence[SeriesDeposit],
+    deposits: Sequence[SeriesRecords],
     entry: SubdatasetEntry,
     files: int,
     summary: PatientSummary,
@@ -259,7 +259,7 @@ def failure_message(what: str, e: BaseException) -> str:
 
 def _message(
     work: PatientWork,
-    deposits: Sequence[SeriesDeposit],
+    deposits: Sequence[SeriesRecords],
     n_files: int,
     update: UpdateResult,
 ) -> str:

@@ -22,7 +22,7 @@ from datalad_tcia.dataset.provenance import (
     Provenance,
     citation_cff,
 )
-from datalad_tcia.metadata import CollectionDeposit, SeriesDeposit
+from datalad_tcia.metadata import CollectionRecords, SeriesRecords
 from datalad_tcia.nbia import SeriesInfo
 from datalad_tcia.store import StoreLayout
 from datalad_tcia.store.git import cat_blobs
@@ -30,7 +30,7 @@ from datalad_tcia.store.git import cat_blobs
 lgr = logging.getLogger('datalad.tcia.pipeline.gather_provenance')
 
 
-def collection_doi(deposit: CollectionDeposit) -> str | None:
+def collection_doi(deposit: CollectionRecords) -> str | None:
     """The collection's DOI, from NBIA's series records."""
     for series in deposit.patients.values():
         for dep in series:
@@ -89,7 +89,7 @@ class PatientSummary:
         return cls(**given)
 
 
-def summarize_patient(collection: str, deps: Sequence[SeriesDeposit]) -> PatientSummary:
+def summarize_patient(collection: str, deps: Sequence[SeriesRecords]) -> PatientSummary:
     """The :class:`PatientSummary` of a patient's series deposits."""
     images = [m for d in deps for m in d.images]
     made = next(
@@ -153,7 +153,7 @@ def license_text(collection: str, series: SeriesInfo) -> str:
     )
 
 
-def summarize_patients(deposit: CollectionDeposit) -> list[PatientSummary]:
+def summarize_patients(deposit: CollectionRecords) -> list[PatientSummary]:
     """A summary of each patient of a metadata deposit."""
     name = deposit.layout.collection
     return [
@@ -162,7 +162,7 @@ def summarize_patients(deposit: CollectionDeposit) -> list[PatientSummary]:
 
 
 def provenance_record(
-    deposit: CollectionDeposit,
+    deposit: CollectionRecords,
     citation: Citation | None,
     idc_version: str | None = None,
 ) -> dict[str, Any]:
@@ -229,7 +229,7 @@ def _release(index_version: str) -> int:
 
 
 def lookup_citation(
-    datacite: CitationLookup, deposit: CollectionDeposit
+    datacite: CitationLookup, deposit: CollectionRecords
 ) -> Citation | None:
     """The collection's DataCite record, or ``None`` (no DOI, DataCite
     unreachable or without the DOI: the catalog step says so)."""

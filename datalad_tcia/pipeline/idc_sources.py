@@ -22,7 +22,7 @@ from datalad_tcia.idc import IdcIndex, IdcSeries
 from datalad_tcia.idc.header import FIRST_RANGE
 from datalad_tcia.idc.match import match_series
 from datalad_tcia.idc.s3 import IdcListingError, S3Client, S3Object
-from datalad_tcia.metadata import IdcRecord, SeriesDeposit, write_series_deposit
+from datalad_tcia.metadata import IdcRecord, SeriesRecords, write_series_records
 from datalad_tcia.store import StoreLayout
 
 from .outcomes import IdcOutcome
@@ -75,7 +75,7 @@ def _record(loc: IdcSeries, idc: IdcSources, matched: int, files: int) -> IdcRec
     )
 
 
-def _is_current(deposit: SeriesDeposit, loc: IdcSeries, idc: IdcSources) -> bool:
+def _is_current(deposit: SeriesRecords, loc: IdcSeries, idc: IdcSources) -> bool:
     """Whether the deposit already holds the matches of this version of
     the series (same object prefix, same endpoint)."""
     done = deposit.record.idc
@@ -90,9 +90,9 @@ def _is_current(deposit: SeriesDeposit, loc: IdcSeries, idc: IdcSources) -> bool
 def refresh_idc(
     layout: StoreLayout,
     patient_id: str,
-    deposits: Sequence[SeriesDeposit],
+    deposits: Sequence[SeriesRecords],
     idc: IdcSources,
-) -> tuple[list[SeriesDeposit], IdcOutcome]:
+) -> tuple[list[SeriesRecords], IdcOutcome]:
     """Record IDC's URLs of the patient's files in the metadata deposit.
 
     Returns the deposits as they are now, and what was done. Call only
@@ -156,16 +156,16 @@ def refresh_idc(
 
 def _write(
     layout: StoreLayout,
-    dep: SeriesDeposit,
+    dep: SeriesRecords,
     urls: dict[str, str],
     found: IdcRecord,
-) -> SeriesDeposit:
+) -> SeriesRecords:
     """The deposit with ``urls`` (member path -> IDC URL) and ``found``
     (the series record's ``idc``) written; files without a match lose an
     IDC URL an earlier version of the series had."""
-    new = SeriesDeposit(
+    new = SeriesRecords(
         replace(dep.record, idc=found),
         tuple(replace(m, idc_url=urls.get(m.path)) for m in dep.members),
     )
-    write_series_deposit(layout, new)
+    write_series_records(layout, new)
     return new

@@ -31,13 +31,13 @@ from datalad_tcia.store import (
     unwritable,
 )
 
-from .acquire_nbia import archive_info, deposit_archive
+from .acquire_nbia import archive_info, record_archive
 from .outcomes import MetadataOutcome, Problem
 
 lgr = logging.getLogger('datalad.tcia.pipeline.index_archives')
 
 
-def deposit_archive_files(
+def index_archives(
     store: Path,
     archives: Sequence[str],
     collection: str | None,
@@ -63,7 +63,7 @@ def deposit_archive_files(
         layout = StoreLayout(store, name)
         try:
             with StoreLock(layout.lock):
-                yield from _deposit_file(layout, path, tags, force)
+                yield from _record_file(layout, path, tags, force)
         except StoreLocked as e:
             yield Problem('metadata', 'impossible', str(e), path=path)
         except OSError as e:
@@ -118,7 +118,7 @@ def _unknown_collection(path: Path) -> Problem:
 def _known_collection(store: Path, cid: str) -> str | None:
     """The collection name recorded in a store directory's metadata."""
     layout = StoreLayout(store, cid)
-    for uid in layout.deposited_series():
+    for uid in layout.recorded_series():
         try:
             return read_series_record(layout, uid).collection
         except (MetadataError, KeyError, OSError):
@@ -133,7 +133,7 @@ def _previous(layout: StoreLayout, uid: str) -> SeriesRecord | None:
         return None
 
 
-def _deposit_file(
+def _record_file(
     layout: StoreLayout, path: Path, tags: Sequence[str], force: bool
 ) -> Iterator[MetadataOutcome | Problem]:
     try:
@@ -220,7 +220,7 @@ def _deposit_file(
         )
         if kept is not None and kept.downloaded:
             record = replace(record, downloaded=kept.downloaded)
-        deposit_archive(layout, record, sub)
+        record_archive(layout, record, sub)
         yield outcome('ok', f'deposited metadata of {n_dicoms} DICOM file(s)')
 
 

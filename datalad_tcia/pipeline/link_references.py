@@ -38,9 +38,9 @@ from datalad_tcia.archive.references import REFERENCED_SERIES
 from datalad_tcia.datacite import Citation
 from datalad_tcia.idc import AnalysisResult, idc_collection_id, normalize_doi
 from datalad_tcia.metadata import (
-    CollectionDeposit,
+    CollectionRecords,
     MetadataError,
-    SeriesDeposit,
+    SeriesRecords,
     read_collection,
     read_series_record,
 )
@@ -57,11 +57,11 @@ lgr = logging.getLogger('datalad.tcia.pipeline.link_references')
 ANALYSIS_FILE = '.datalad/tcia/analysis_result.json'
 
 
-def _series(deposit: CollectionDeposit) -> list[SeriesDeposit]:
+def _series(deposit: CollectionRecords) -> list[SeriesRecords]:
     return [d for deps in deposit.patients.values() for d in deps]
 
 
-def _references(deposit: CollectionDeposit) -> dict[str, dict[str, Any]]:
+def _references(deposit: CollectionRecords) -> dict[str, dict[str, Any]]:
     """Each series of ``deposit``: what it is and what it references."""
     out = {}
     for dep in _series(deposit):
@@ -92,7 +92,7 @@ def _in_store(layout: StoreLayout, uids: Sequence[str]) -> dict[str, dict[str, A
         if folder.name == layout.cid:
             continue
         other = StoreLayout(layout.store, folder.name)
-        for uid in sorted(wanted.intersection(other.deposited_series())):
+        for uid in sorted(wanted.intersection(other.recorded_series())):
             try:
                 s = read_series_record(other, uid).series
             except (FileNotFoundError, MetadataError):
@@ -143,7 +143,7 @@ def resolve_references(
 
 
 def analysis_record(
-    deposit: CollectionDeposit,
+    deposit: CollectionRecords,
     analysis: AnalysisResult,
     index: IdcIndex | None,
 ) -> dict[str, Any]:
@@ -192,7 +192,7 @@ def load_analysis_record(layout: StoreLayout) -> dict[str, Any] | None:
 
 def link_analysis_result(
     layout: StoreLayout,
-    deposit: CollectionDeposit,
+    deposit: CollectionRecords,
     index: IdcIndex | None,
     *,
     changed: bool,

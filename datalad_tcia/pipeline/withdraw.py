@@ -19,8 +19,8 @@ from collections.abc import Callable, Collection, Iterator
 
 from datalad_tcia.metadata import (
     MetadataError,
-    SeriesDeposit,
-    read_series_deposit,
+    SeriesRecords,
+    read_series_records,
     withdraw_series,
     withdrawn_records,
 )
@@ -47,11 +47,11 @@ def withdraw_missing(
     about a series NBIA gave proves nothing.
     """
     _finish_interrupted(layout)
-    for uid in layout.deposited_series():
+    for uid in layout.recorded_series():
         if uid in planned:
             continue
         try:
-            deposit = read_series_deposit(layout, uid)
+            deposit = read_series_records(layout, uid)
         except (FileNotFoundError, MetadataError):
             continue  # reported by the dataset step
         if not in_scope(deposit.series):
@@ -62,7 +62,7 @@ def withdraw_missing(
 
 
 def _withdraw(
-    layout: StoreLayout, deposit: SeriesDeposit, upstream: str
+    layout: StoreLayout, deposit: SeriesRecords, upstream: str
 ) -> WithdrawnOutcome | Problem:
     uid = deposit.record.series_uid
     try:

@@ -24,10 +24,10 @@ from datalad_tcia.catalog import (
     publish_catalog,
 )
 from datalad_tcia.datacite import CitationLookup, DataCiteError, doi_from_uri
-from datalad_tcia.dataset import DEFAULT_LAYOUT, LAYOUT_CONFIG
+from datalad_tcia.dataset import DEFAULT_PATH_TEMPLATE, PATH_TEMPLATE_CONFIG
 from datalad_tcia.dataset.versions import version_notes
 from datalad_tcia.export import clone_url
-from datalad_tcia.metadata import CollectionDeposit, load_slugs, read_collection
+from datalad_tcia.metadata import CollectionRecords, load_slugs, read_collection
 from datalad_tcia.store import (
     StoreLayout,
     StoreLock,
@@ -73,7 +73,7 @@ def write_catalog(
     base_url: str,
     datacite: CitationLookup,
     *,
-    deposit: CollectionDeposit | None = None,
+    deposit: CollectionRecords | None = None,
     limits: CatalogLimits | None = None,
 ) -> Iterator[CatalogOutcome | Problem]:
     """Write the catalog site of ``collection`` (its datasets must exist).
@@ -176,7 +176,7 @@ def _limits_note(coll: CollectionCatalog, limits: CatalogLimits) -> str:
     return note
 
 
-def describe_collection(deposit: CollectionDeposit, base_url: str) -> CollectionCatalog:
+def describe_collection(deposit: CollectionRecords, base_url: str) -> CollectionCatalog:
     """What the catalog shows of a collection whose datasets are built."""
     layout = deposit.layout
     slugs = load_slugs(layout)
@@ -197,14 +197,14 @@ def describe_collection(deposit: CollectionDeposit, base_url: str) -> Collection
         rec = built.get(slug)
         if rec is not None:
             ident, version = rec.dataset_id, rec.commit
-            template = str(rec.conditions.get('template') or DEFAULT_LAYOUT)
+            template = str(rec.conditions.get('template') or DEFAULT_PATH_TEMPLATE)
         else:
             repo = layout.repo(slug)
             ident, version = dataset_id(repo), rev_parse(repo, 'HEAD')
             try:
-                template = git_line(repo, 'config', LAYOUT_CONFIG)
+                template = git_line(repo, 'config', PATH_TEMPLATE_CONFIG)
             except GitError:
-                template = DEFAULT_LAYOUT
+                template = DEFAULT_PATH_TEMPLATE
         coll.patients.append(
             PatientCatalog(
                 patient_id=pid,

@@ -227,7 +227,7 @@ class StoreLayout:
             return []
         return sorted(self.archives.glob('*.zip'))
 
-    def deposited_series(self) -> list[str]:
+    def recorded_series(self) -> list[str]:
         """SeriesInstanceUIDs with an archive record."""
         suffix = '_metadata_archive.json'
         return [

@@ -119,7 +119,7 @@ def test_nbia_third_party_series_move_to_their_analysis_result(
         res = _add_nbia(side, store, collection=PHI)
         assert all(r['status'] in ('ok', 'notneeded') for r in res)
         phi = StoreLayout(store, PHI)
-        assert {s.uid for s in mine} <= set(phi.deposited_series())
+        assert {s.uid for s in mine} <= set(phi.recorded_series())
         keys_before = _keys(phi)
         # now NBIA marks them third-party
         for s in mine:
@@ -127,18 +127,18 @@ def test_nbia_third_party_series_move_to_their_analysis_result(
         res = _add_nbia(side, store, update=True)
         gone = [r for r in res if r.get('withdrawn')]
         assert {r['SeriesInstanceUID'] for r in gone} == {s.uid for s in mine}
-        assert not set(phi.deposited_series()) & {s.uid for s in mine}
+        assert not set(phi.recorded_series()) & {s.uid for s in mine}
         keys_after = _keys(phi)
         assert {p: k for p, k in keys_before.items() if p in keys_after} == keys_after
         res = _add_nbia(side, store, collection=PHI, with_analysis_results=True)
         assert all(r['status'] in ('ok', 'notneeded') for r in res)
         ar = StoreLayout(store, NODULES)
-        assert set(ar.deposited_series()) == {s.uid for s in mine}
+        assert set(ar.recorded_series()) == {s.uid for s in mine}
         # by its id alone: NBIA asked for the collections it describes
         third = tmp_path / 'third'
         res = _add_nbia(side, third, analysis_result=NODULES)
         assert all(r['status'] in ('ok', 'notneeded') for r in res)
-        assert set(StoreLayout(third, NODULES).deposited_series()) == {
+        assert set(StoreLayout(third, NODULES).recorded_series()) == {
             s.uid for s in mine
         }
         assert not (third / collection_id(PHI)).exists()
@@ -151,9 +151,7 @@ def test_nbia_third_party_series_move_to_their_analysis_result(
         )
         assert all(r['status'] in ('ok', 'notneeded') for r in res)
         ident = 'doi_10_7937_tcia_lookalike_nodules'
-        assert set(StoreLayout(other, ident).deposited_series()) == {
-            s.uid for s in mine
-        }
+        assert set(StoreLayout(other, ident).recorded_series()) == {s.uid for s in mine}
         res = _add_nbia(side, other, update=True, no_idc=True)
         assert all(r['status'] in ('ok', 'notneeded') for r in res), [
             r['message'] for r in res if r['status'] not in ('ok', 'notneeded')

@@ -23,7 +23,7 @@ PHI = 'Pseudo-PHI-DICOM-Data'
 ENC = 'LOOKALIKE-MR-Encodings'
 
 
-def _check_deposit(store: Path, srv: LookalikeServer, collection: str) -> None:
+def _check_store(store: Path, srv: LookalikeServer, collection: str) -> None:
     """Every series of ``collection`` is deposited and matches the server."""
     cid = collection_id(collection)
     coll = srv.archive.collection(collection)
@@ -102,7 +102,7 @@ def test_download_with_one_fault_per_series(
         log = tcia.requests('getImage', series_uid=s.uid)
         # the first request met its fault, the second succeeded
         assert [e.fault for e in log] == [faults[s.uid], None]
-    _check_deposit(store, tcia, ENC)
+    _check_store(store, tcia, ENC)
     # nothing temporary left behind
     assert not list(store.rglob('*.part'))
 
@@ -133,7 +133,7 @@ def test_md5s_across_all_encodings(tcia: LookalikeServer, tmp_path: Path) -> Non
             api_url=tcia.api_url, collection=coll.name, store=str(store), jobs=2
         )
         assert {r['status'] for r in res} == {'ok'}
-        _check_deposit(store, tcia, coll.name)
+        _check_store(store, tcia, coll.name)
     # transfer syntaxes recorded from the file meta
     syntaxes = set()
     for path in store.rglob('*_metadata_dicoms.json'):
@@ -188,7 +188,7 @@ def test_persistent_failure_is_an_error_and_others_go_on(
     res = tcia_download(api_url=tcia.api_url, collection=PHI, store=str(store))
     assert {r['SeriesInstanceUID'] for r in res if r['status'] == 'ok'} == {bad.uid}
     assert [e.series_uid for e in tcia.requests('getImage')] == [bad.uid]
-    _check_deposit(store, tcia, PHI)
+    _check_store(store, tcia, PHI)
 
 
 def test_unsafe_member_names_are_refused(
@@ -311,7 +311,7 @@ def test_kill_mid_download_then_resume(tcia: LookalikeServer, tmp_path: Path) ->
     res = tcia_download(api_url=tcia.api_url, collection=PHI, store=str(store))
     assert {r['status'] for r in res} <= {'ok', 'notneeded'}
     assert {r['SeriesInstanceUID'] for r in res} == set(uids)
-    _check_deposit(store, tcia, PHI)
+    _check_store(store, tcia, PHI)
     assert not list(store.rglob('*.part'))
 
 
@@ -390,4 +390,4 @@ def test_disk_full_then_resume(tcia: LookalikeServer, tmp_path: Path) -> None:
             assert zf.testzip() is None
     res = tcia_download(api_url=tcia.api_url, collection=PHI, store=str(store))
     assert {r['status'] for r in res} <= {'ok', 'notneeded'}
-    _check_deposit(store, tcia, PHI)
+    _check_store(store, tcia, PHI)

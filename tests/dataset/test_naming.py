@@ -11,7 +11,7 @@ from datalad_tcia.annex.branch import (
     metadata_line,
 )
 from datalad_tcia.dataset import (
-    DEFAULT_LAYOUT,
+    DEFAULT_PATH_TEMPLATE,
     assign_slugs,
     file_path,
     key_extension,
@@ -80,7 +80,7 @@ def test_descriptive_paths() -> None:
         'SeriesInstanceUID': '1.2.3.4.98765',
     }
     # NBIA's record, with its quirks, is read by SeriesInfo
-    path = file_path(DEFAULT_LAYOUT, SeriesInfo.from_json(series), '1-01.dcm')
+    path = file_path(DEFAULT_PATH_TEMPLATE, SeriesInfo.from_json(series), '1-01.dcm')
     assert path == (
         '03-14-2019-CT CHEST_ABD _w_ contrast-56789/2-_._.._etc-98765/1-01.dcm'
     )
@@ -91,7 +91,7 @@ def test_descriptive_paths() -> None:
         'a/../b.dcm',
     ) == ('CT/1.2/a/_./b.dcm')
     assert (
-        file_path(DEFAULT_LAYOUT, SeriesInfo.from_json({}), 'x.dcm')
+        file_path(DEFAULT_PATH_TEMPLATE, SeriesInfo.from_json({}), 'x.dcm')
         == 'NA-NA-NA/NA-NA-NA/x.dcm'
     )
 

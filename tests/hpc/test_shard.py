@@ -89,7 +89,7 @@ def test_job_argv_carries_every_option(tmp_path: Path) -> None:
     from datalad.interface.common_opts import eval_params
 
     from datalad_tcia.commands.add import TciaAdd
-    from datalad_tcia.commands.hpc import NOT_INHERITED, job_argv
+    from datalad_tcia.commands.slurm_options import NOT_INHERITED, job_argv
 
     params = {k: v for k, v in TciaAdd._params_.items() if k not in eval_params}
     values = {

@@ -12,18 +12,20 @@ import pytest
 from datalad_tcia.metadata import (
     MemberRecord,
     MetadataError,
-    SeriesDeposit,
     SeriesRecord,
-    read_series_deposit,
+    SeriesRecords,
+    read_series_records,
     stored_analysis_results,
     stored_collections,
-    write_series_deposit,
+    write_series_records,
 )
 from datalad_tcia.nbia import SeriesInfo
 from datalad_tcia.store import StoreLayout
 
 
-def _deposit(collection: str, uid: str, analysis: str | None = None) -> SeriesDeposit:
+def _series_records(
+    collection: str, uid: str, analysis: str | None = None
+) -> SeriesRecords:
     row = {
         'SeriesInstanceUID': uid,
         'StudyInstanceUID': '1.2',
@@ -48,14 +50,14 @@ def _deposit(collection: str, uid: str, analysis: str | None = None) -> SeriesDe
         source='idc',
         image_count=1,
     )
-    return SeriesDeposit(record, [member])
+    return SeriesRecords(record, [member])
 
 
 def test_records_round_trip(tmp_path: Path) -> None:
     ar = StoreLayout(tmp_path, 'dicom_lidc_idri_nodules')
-    dep = _deposit('dicom_lidc_idri_nodules', '1.9.1', 'dicom_lidc_idri_nodules')
-    write_series_deposit(ar, dep)
-    again = read_series_deposit(ar, '1.9.1')
+    dep = _series_records('dicom_lidc_idri_nodules', '1.9.1', 'dicom_lidc_idri_nodules')
+    write_series_records(ar, dep)
+    again = read_series_records(ar, '1.9.1')
     assert again.record.to_json() == dep.record.to_json()
     assert again.series.analysis_result == 'dicom_lidc_idri_nodules'
     assert again.series.published_in == 'dicom_lidc_idri_nodules'
@@ -66,8 +68,8 @@ def test_records_round_trip(tmp_path: Path) -> None:
     ]
     assert member.idc_url == 'http://x/1.dcm'
     # the store's folders: a collection, and an analysis result
-    write_series_deposit(
-        StoreLayout(tmp_path, 'LIDC-IDRI'), _deposit('LIDC-IDRI', '1.8')
+    write_series_records(
+        StoreLayout(tmp_path, 'LIDC-IDRI'), _series_records('LIDC-IDRI', '1.8')
     )
     assert stored_collections(tmp_path) == ['LIDC-IDRI']
     assert stored_analysis_results(tmp_path) == ['dicom_lidc_idri_nodules']
@@ -75,8 +77,8 @@ def test_records_round_trip(tmp_path: Path) -> None:
 
 def test_an_invalid_record_says_what_to_do(tmp_path: Path) -> None:
     layout = StoreLayout(tmp_path, 'C')
-    write_series_deposit(layout, _deposit('C', '1.7'))
+    write_series_records(layout, _series_records('C', '1.7'))
     layout.dicoms_metadata('1.7').write_text(json.dumps([{'path': 'x'}]))
     with pytest.raises(MetadataError) as e:
-        read_series_deposit(layout, '1.7')
+        read_series_records(layout, '1.7')
     assert '1.7_metadata_dicoms.json' in str(e.value)

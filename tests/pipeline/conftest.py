@@ -19,7 +19,7 @@ from datalad_tcia.pipeline import (
     RunSettings,
     Selection,
     acquire_all,
-    deposit_datasets,
+    build_datasets,
     plan_selection,
 )
 from datalad_tcia.pipeline.idc_sources import IdcSources
@@ -76,7 +76,7 @@ def acquire(settings: RunSettings, collection: str) -> list[SeriesInfo]:
 def build(settings: RunSettings, collection: str) -> list[object]:
     """The dataset stage of ``collection`` (patients, then the
     collection), which must succeed."""
-    outcomes = list(deposit_datasets(settings.store, collection, settings.base_url))
+    outcomes = list(build_datasets(settings.store, collection, settings.base_url))
     assert {o.status for o in outcomes} <= {'ok', 'notneeded'}, outcomes
     return outcomes
 

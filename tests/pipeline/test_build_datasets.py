@@ -10,7 +10,7 @@ from datalad_tcia.pipeline import (
     CollectionOutcome,
     PatientOutcome,
     RunSettings,
-    deposit_datasets,
+    build_datasets,
 )
 from datalad_tcia.store import StoreLayout, StoreLock
 from tests.helpers import run_ok
@@ -21,7 +21,7 @@ from .conftest import PHI
 def test_patients_then_the_collection(
     tcia: LookalikeServer, acquired: RunSettings
 ) -> None:
-    out = list(deposit_datasets(acquired.store, PHI, acquired.base_url, jobs=2))
+    out = list(build_datasets(acquired.store, PHI, acquired.base_url, jobs=2))
     patients = [o for o in out if isinstance(o, PatientOutcome)]
     coll = tcia.archive.collection(PHI)
     assert coll is not None
@@ -37,7 +37,7 @@ def test_patients_then_the_collection(
         layout.collection_repo,
     ).split()[1::2]
     assert sorted(paths) == sorted(o.slug for o in patients)
-    again = list(deposit_datasets(acquired.store, PHI, acquired.base_url))
+    again = list(build_datasets(acquired.store, PHI, acquired.base_url))
     assert {o.status for o in again} == {'notneeded'}
 
 
@@ -47,7 +47,7 @@ def test_a_patient_held_elsewhere_keeps_the_collection_unbuilt(
     layout = StoreLayout(acquired.store, PHI)
     pids = sorted({s.patient_id for s in _series(acquired)})
     with StoreLock(layout.patient_lock(pids[0])):
-        out = list(deposit_datasets(acquired.store, PHI, acquired.base_url))
+        out = list(build_datasets(acquired.store, PHI, acquired.base_url))
     by_id = {o.patient_id: o for o in out if isinstance(o, PatientOutcome)}
     assert by_id[pids[0]].status == 'impossible'
     assert {by_id[p].status for p in pids[1:]} == {'ok'}
@@ -66,7 +66,7 @@ def test_a_patient_held_elsewhere_keeps_the_collection_unbuilt(
         == len(pids) - 1
     )
     # the next run builds the one left out, and a new version has everyone
-    done = list(deposit_datasets(acquired.store, PHI, acquired.base_url))
+    done = list(build_datasets(acquired.store, PHI, acquired.base_url))
     by_id = {o.patient_id: o.status for o in done if isinstance(o, PatientOutcome)}
     assert by_id[pids[0]] == 'ok'
     last = [o for o in done if isinstance(o, CollectionOutcome)]
@@ -76,7 +76,7 @@ def test_a_patient_held_elsewhere_keeps_the_collection_unbuilt(
 
 
 def test_nothing_deposited_is_a_clear_problem(settings: RunSettings) -> None:
-    out = list(deposit_datasets(settings.store, PHI, settings.base_url))
+    out = list(build_datasets(settings.store, PHI, settings.base_url))
     assert [(o.stage, o.status) for o in out] == [('patient', 'impossible')]
     assert 'run "datalad tcia-download" first' in out[0].message
 

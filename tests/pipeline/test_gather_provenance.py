@@ -6,7 +6,7 @@ from __future__ import annotations
 from tcia_lookalike import LookalikeServer
 
 from datalad_tcia.metadata import read_collection
-from datalad_tcia.pipeline import RunSettings, deposit_datasets
+from datalad_tcia.pipeline import RunSettings, build_datasets
 from datalad_tcia.pipeline.gather_provenance import (
     citation_current,
     collection_doi,
@@ -58,6 +58,6 @@ def test_citation_current_compares_citation_cff(
     deposit = read_collection(built.store, PHI)
     citation = lookup_citation(built.citations, deposit)
     assert citation is not None
-    out = list(deposit_datasets(built.store, PHI, built.base_url, citation=citation))
+    out = list(build_datasets(built.store, PHI, built.base_url, citation=citation))
     assert out[-1].status == 'ok'
     assert citation_current(built.citations, layout)

@@ -15,8 +15,8 @@ from tcia_lookalike import LookalikeServer
 from datalad_tcia.export import clone_url
 from datalad_tcia.pipeline import (
     RunSettings,
+    build_datasets,
     clone_collection,
-    deposit_datasets,
     get_files,
 )
 from datalad_tcia.pipeline.get_files import DISK_RESERVE
@@ -210,7 +210,7 @@ def built_idc(acquired: RunSettings, clean_idc: CleanIdc) -> RunSettings:
     """Pseudo-PHI's datasets, every file with IDC's object (first) and
     NBIA's ``getSingleImage`` as sources."""
     outcomes = list(
-        deposit_datasets(
+        build_datasets(
             acquired.store, PHI, acquired.base_url, idc=idc_sources(clean_idc)
         )
     )

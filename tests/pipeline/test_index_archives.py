@@ -8,7 +8,7 @@ from pathlib import Path
 
 from datalad_tcia.archive import DEFAULT_TAGS
 from datalad_tcia.metadata import read_series_record
-from datalad_tcia.pipeline import RunSettings, deposit_archive_files
+from datalad_tcia.pipeline import RunSettings, index_archives
 from datalad_tcia.store import StoreLayout, file_md5
 from tests.helpers import visit_tar
 
@@ -19,7 +19,7 @@ def test_a_visit_tarball_gives_one_deposit_per_series(tmp_path: Path) -> None:
     tar = tmp_path / 'visit.tar'
     members = visit_tar(tar)
     store = tmp_path / 'store'
-    out = list(deposit_archive_files(store, [str(tar)], 'Visits', tags=DEFAULT_TAGS))
+    out = list(index_archives(store, [str(tar)], 'Visits', tags=DEFAULT_TAGS))
     uids = sorted(set(members.values()))
     assert sorted(o.series_uid for o in out) == uids
     assert {o.status for o in out} == {'ok'}
@@ -36,7 +36,7 @@ def test_a_visit_tarball_gives_one_deposit_per_series(tmp_path: Path) -> None:
         assert mine == sorted(p for p, u in members.items() if u == uid)
         # the README goes with every series
         assert 'visit1/README' in {m['path'] for m in files}
-    again = list(deposit_archive_files(store, [str(tar)], 'Visits', tags=DEFAULT_TAGS))
+    again = list(index_archives(store, [str(tar)], 'Visits', tags=DEFAULT_TAGS))
     assert {o.status for o in again} == {'notneeded'}
 
 
@@ -48,7 +48,7 @@ def test_store_archives_are_indexed_again_keeping_nbias_record(
     before = {s.series_uid: read_series_record(layout, s.series_uid) for s in series}
     for s in series:
         layout.dicoms_metadata(s.series_uid).unlink()
-    out = list(deposit_archive_files(acquired.store, [], PHI, tags=DEFAULT_TAGS))
+    out = list(index_archives(acquired.store, [], PHI, tags=DEFAULT_TAGS))
     assert {o.status for o in out} == {'ok'}
     for s in series:
         now = read_series_record(layout, s.series_uid)
@@ -61,7 +61,7 @@ def test_bad_inputs_are_problems(tmp_path: Path) -> None:
     junk = tmp_path / 'junk.zip'
     junk.write_bytes(b'PK\x03\x04 not really')
     out = list(
-        deposit_archive_files(
+        index_archives(
             tmp_path / 'store',
             [str(tmp_path / 'absent.zip'), str(junk)],
             None,

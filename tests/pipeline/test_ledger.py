@@ -14,7 +14,7 @@ from datalad_tcia.pipeline import (
     PatientOutcome,
     RunSettings,
     acquire_all,
-    deposit_datasets,
+    build_datasets,
 )
 from datalad_tcia.pipeline.ledger import build_conditions, load_built
 from datalad_tcia.store import StoreLayout
@@ -47,7 +47,7 @@ def test_an_unchanged_patient_is_not_read(built: RunSettings) -> None:
     for uid in rec.stamps:
         _garble(layout.dicoms_metadata(uid))
         _garble(layout.archive_metadata(uid))
-    out = list(deposit_datasets(built.store, PHI, built.base_url))
+    out = list(build_datasets(built.store, PHI, built.base_url))
     assert {o.status for o in out} == {'notneeded'}, [o.message for o in out]
     assert _patients(out) == {
         'Pseudo-PHI-001': 'notneeded',
@@ -61,18 +61,18 @@ def test_what_makes_a_patient_built_again(
     series = planned(settings, PHI)
     first = [s for s in series if s.patient_id == 'Pseudo-PHI-001']
     assert {o.status for o in acquire_all(settings, first[:1])} == {'ok'}
-    out = list(deposit_datasets(settings.store, PHI, settings.base_url))
+    out = list(build_datasets(settings.store, PHI, settings.base_url))
     assert _patients(out) == {'Pseudo-PHI-001': 'ok'}
     # the rest of the collection: patient 1 has a new series (its first
     # series read again), patient 2 is new
     assert {o.status for o in acquire_all(settings, series)} <= {'ok', 'notneeded'}
-    out = list(deposit_datasets(settings.store, PHI, settings.base_url))
+    out = list(build_datasets(settings.store, PHI, settings.base_url))
     assert _patients(out) == {'Pseudo-PHI-001': 'ok', 'Pseudo-PHI-002': 'ok'}
     layout = StoreLayout(settings.store, PHI)
     assert len(load_built(layout)['Pseudo-PHI-001'].stamps) == len(first)
     # other conditions: another layout
     out = list(
-        deposit_datasets(
+        build_datasets(
             settings.store, PHI, settings.base_url, template='{SeriesUID}/{member}'
         )
     )
@@ -87,7 +87,7 @@ def test_what_makes_a_patient_built_again(
     bare = layout.patient_deposit('Pseudo-PHI-002').bare
     shutil.rmtree(bare)
     out = list(
-        deposit_datasets(
+        build_datasets(
             settings.store, PHI, settings.base_url, template='{SeriesUID}/{member}'
         )
     )

@@ -131,15 +131,15 @@ def test_with_a_collection_and_linked_catalogs(
         s.uid for s in side.srv.archive.iter_series() if s.collection.name == PHI
     }
     # the collection's datasets hold its original data only
-    assert set(phi.deposited_series()) == phi_series
+    assert set(phi.recorded_series()) == phi_series
     mine = {
         s.uid for s in side.srv.archive.analyses[0].series if s.collection.name == PHI
     }
-    assert set(ar.deposited_series()) == mine
+    assert set(ar.recorded_series()) == mine
     # the whole analysis result: the other collection's part joins
     res = _add(side, store, analysis_result=NODULES)
     assert not [r for r in res if r.get('withdrawn')]
-    assert len(ar.deposited_series()) == len(side.srv.archive.analyses[0].series)
+    assert len(ar.recorded_series()) == len(side.srv.archive.analyses[0].series)
     # the collection's page lists it, its page lists the collections
     entries = analyses_of([ar, phi], phi.cid)
     assert [e['analysis_result_id'] for e in entries] == [NODULES]

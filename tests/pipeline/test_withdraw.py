@@ -37,7 +37,7 @@ def test_withdrawn_within_scope_with_records_kept(acquired: RunSettings) -> None
     assert not layout.archive_metadata(gone.series_uid).exists()
     kept = layout.withdrawn(gone.series_uid)
     assert all(p.exists() for p in kept)
-    assert sorted(layout.deposited_series()) == sorted(others)
+    assert sorted(layout.recorded_series()) == sorted(others)
     assert withdrawn_patients(layout) == {gone.patient_id}
     assert withdrawn_since(layout, gone.patient_id or '', before) == [gone.series_uid]
     assert withdrawn_since(layout, gone.patient_id or '', time.time() + 1) == []

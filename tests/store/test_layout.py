@@ -51,7 +51,7 @@ def test_deposited_series_are_those_with_a_record(tmp_path: Path) -> None:
     atomic_write_json(layout.archive_metadata('1.2.3'), {'SeriesInstanceUID': '1.2.3'})
     atomic_write_json(layout.analysis_record, {})
     (layout.metadata / '.1.2.4_metadata_archive.json.123-ab.part').write_text('{')
-    assert layout.deposited_series() == ['1.2.3']
+    assert layout.recorded_series() == ['1.2.3']
 
 
 def test_a_lock_is_one_process_s_and_dies_with_it(tmp_path: Path) -> None:

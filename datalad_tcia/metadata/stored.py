@@ -14,7 +14,7 @@ from datalad_tcia.nbia import SeriesInfo
 from datalad_tcia.store import StoreLayout, atomic_write_json, collection_dirs
 from datalad_tcia.store.atomic import dumps_json
 
-from .records import MemberRecord, SeriesDeposit, SeriesRecord
+from .records import MemberRecord, SeriesRecord, SeriesRecords
 from .schema import MetadataError, check_archive_record, check_dicoms_records
 
 
@@ -50,7 +50,7 @@ def _record_json(layout: StoreLayout, series_uid: str) -> dict[str, Any]:
     )
 
 
-def write_series_deposit(layout: StoreLayout, deposit: SeriesDeposit) -> None:
+def write_series_records(layout: StoreLayout, deposit: SeriesRecords) -> None:
     """Write both records of a series atomically; the series record last,
     since it marks the series as deposited. The one writer of
     ``*_metadata_{dicoms,archive}.json``."""
@@ -71,7 +71,7 @@ def same_dicoms(path: Path, members: Sequence[MemberRecord]) -> bool:
 
 
 @dataclass(frozen=True)
-class DepositState:
+class RecordState:
     """How a series stands in the store.
 
     ``state`` is ``complete`` (deposited, verified, unchanged upstream),
@@ -82,17 +82,17 @@ class DepositState:
 
     state: str
     reason: str = ''
-    deposit: SeriesDeposit | None = field(default=None, compare=False, repr=False)
+    deposit: SeriesRecords | None = field(default=None, compare=False, repr=False)
 
 
-def deposit_state(layout: StoreLayout, series: SeriesInfo) -> DepositState:
+def record_state(layout: StoreLayout, series: SeriesInfo) -> RecordState:
     """Compare the deposit of ``series`` with NBIA's current record."""
     try:
-        dep = read_series_deposit(layout, series.series_uid)
+        dep = read_series_records(layout, series.series_uid)
     except FileNotFoundError:
-        return DepositState('missing')
+        return RecordState('missing')
     except MetadataError as e:
-        return DepositState('invalid', str(e))
+        return RecordState('invalid', str(e))
     old = dep.series
     changes = [
         f'{key} {before} -> {now}'
@@ -114,18 +114,18 @@ def deposit_state(layout: StoreLayout, series: SeriesInfo) -> DepositState:
         if now is not None and before is not None and before != now
     ]
     if changes:
-        return DepositState('changed', ', '.join(changes), dep)
+        return RecordState('changed', ', '.join(changes), dep)
     expected = series.image_count
     if expected is not None and len(dep.images) != expected:
-        return DepositState(
+        return RecordState(
             'invalid',
             f'{len(dep.images)} files deposited, ImageCount is {expected}',
             dep,
         )
-    return DepositState('complete', deposit=dep)
+    return RecordState('complete', deposit=dep)
 
 
-def read_series_deposit(layout: StoreLayout, series_uid: str) -> SeriesDeposit:
+def read_series_records(layout: StoreLayout, series_uid: str) -> SeriesRecords:
     """The deposit of a series as typed records.
 
     Raises
@@ -137,7 +137,7 @@ def read_series_deposit(layout: StoreLayout, series_uid: str) -> SeriesDeposit:
     """
     arec = _record_json(layout, series_uid)
     drecs = _checked(layout.dicoms_metadata(series_uid), check_dicoms_records)
-    return SeriesDeposit.from_json(arec, drecs)
+    return SeriesRecords.from_json(arec, drecs)
 
 
 def read_series_record(layout: StoreLayout, series_uid: str) -> SeriesRecord:
@@ -151,7 +151,7 @@ def read_series_record(layout: StoreLayout, series_uid: str) -> SeriesRecord:
 
 
 @dataclass
-class CollectionDeposit:
+class CollectionRecords:
     """What the store holds of a collection's metadata.
 
     Attributes
@@ -166,21 +166,21 @@ class CollectionDeposit:
     """
 
     layout: StoreLayout
-    patients: dict[str, list[SeriesDeposit]] = field(default_factory=dict)
+    patients: dict[str, list[SeriesRecords]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
 def read_collection(
     store: Path, collection: str, only: Iterable[str] | None = None
-) -> CollectionDeposit:
+) -> CollectionRecords:
     """Read the metadata deposit of ``collection`` (name or collection id):
     every series, or those of the SeriesInstanceUIDs ``only``."""
     layout = StoreLayout(store, collection)
     name = collection
-    out = CollectionDeposit(layout)
-    for uid in layout.deposited_series() if only is None else sorted(only):
+    out = CollectionRecords(layout)
+    for uid in layout.recorded_series() if only is None else sorted(only):
         try:
-            dep = read_series_deposit(layout, uid)
+            dep = read_series_records(layout, uid)
         except (FileNotFoundError, MetadataError) as e:
             out.problems.append(
                 f'skipping series {uid}: {e}; run "datalad tcia-download" or '
@@ -211,7 +211,7 @@ def _stored(store: Path) -> list[tuple[str, bool]]:
     names = []
     for folder in collection_dirs(store):
         layout = StoreLayout(store, folder.name)
-        for uid in layout.deposited_series()[:1]:
+        for uid in layout.recorded_series()[:1]:
             try:
                 rec = read_series_record(layout, uid)
             except (FileNotFoundError, MetadataError):
@@ -220,7 +220,7 @@ def _stored(store: Path) -> list[tuple[str, bool]]:
     return names
 
 
-def withdraw_series(layout: StoreLayout, deposit: SeriesDeposit, when: float) -> Path:
+def withdraw_series(layout: StoreLayout, deposit: SeriesRecords, when: float) -> Path:
     """Move a series' records to ``metadata/withdrawn/`` (the series
     record first: it marks the series deposited) and return the new
     series record's path. Call under the patient's lock.

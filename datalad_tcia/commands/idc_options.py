@@ -21,7 +21,7 @@ from datalad_tcia.pipeline.third_party import analysis_listing
 from .common import retry_policy, timeouts
 from .results import record
 
-lgr = logging.getLogger('datalad.tcia.commands.idc')
+lgr = logging.getLogger('datalad.tcia.commands.idc_options')
 
 index_param = Parameter(
     args=('--index',),

@@ -10,7 +10,7 @@ from datalad_tcia.export import store_base_url
 from datalad_tcia.pipeline import RunSettings
 
 from .common import catalog_limits, citations, dicom_tags, group_above, nbia_client
-from .idc import plan_and_sources
+from .idc_options import plan_and_sources
 
 
 def run_settings(
