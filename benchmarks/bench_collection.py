@@ -249,14 +249,14 @@ def legacy_patients(store: Path, n: int) -> float:
     ``datalad create``, two ``git annex initremote``, the files registered
     by the same ``git fast-import``, and the deposit written by a ``git
     push`` through datalad-next's ``datalad-annex::`` remote helper."""
-    deposit = read_collection(store, COLLECTION)
+    stored = read_collection(store, COLLECTION)
     base = Path(tempfile.mkdtemp(prefix='legacy-', dir=store))
     (base / 'repos').mkdir()
     start = time.perf_counter()
-    for pid in sorted(deposit.patients)[:n]:
+    for pid in sorted(stored.patients)[:n]:
         path = base / 'repos' / pid
         files, sources = plan_patient(
-            deposit.patients[pid], DEFAULT_PATH_TEMPLATE, COLLECTION
+            stored.patients[pid], DEFAULT_PATH_TEMPLATE, COLLECTION
         )
         create_with_special_remotes(path, f'TCIA {COLLECTION} patient {pid}')
         update_dataset(path, files, sources, {}, f'Register {len(files)} files')

@@ -180,7 +180,7 @@ def install_deposits(base_url: str, where: Path, n: int) -> float:
     env = user_env(where / 'home')
     total = 0.0
     for i in range(n):
-        relpath = StoreLayout(Path(), COLLECTION).patient_deposit(f'BENCH-{i + 1:04d}')
+        relpath = StoreLayout(Path(), COLLECTION).patient_export(f'BENCH-{i + 1:04d}')
         url = deposit_url(base_url, relpath.relpath)
         total += timed([DATALAD, 'clone', url, str(where / f'p{i}')], where, env)
     return total / n

@@ -44,7 +44,7 @@ API = 'https://nbia.cancerimagingarchive.net/nbia-api/services/v4'
 PER_SERIES = 200
 
 
-def deposits(n: int) -> list[SeriesRecords]:
+def patient_series(n: int) -> list[SeriesRecords]:
     """A synthetic metadata deposit of ``n`` files."""
     out = []
     for s in range((n + PER_SERIES - 1) // PER_SERIES):
@@ -92,7 +92,7 @@ def run_ours(path: Path, n: int) -> tuple[float, float]:
     start = time.perf_counter()
     new = init_repository(path, 'bench', DEFAULT_PATH_TEMPLATE)
     created = time.perf_counter() - start
-    files, sources = plan_patient(deposits(n), DEFAULT_PATH_TEMPLATE, 'BENCH')
+    files, sources = plan_patient(patient_series(n), DEFAULT_PATH_TEMPLATE, 'BENCH')
     start = time.perf_counter()
     update_dataset(path, files, sources, {'LICENSE': b'license\n'}, 'bench', new=new)
     return created, time.perf_counter() - start
@@ -103,7 +103,7 @@ def run_naive(path: Path, n: int) -> tuple[float, float]:
     create_with_special_remotes(path, 'bench')
     ds = Dataset(path)
     created = time.perf_counter() - start
-    files, _ = plan_patient(deposits(n), DEFAULT_PATH_TEMPLATE, 'BENCH')
+    files, _ = plan_patient(patient_series(n), DEFAULT_PATH_TEMPLATE, 'BENCH')
     records = []
     for f in files:
         size, rest = f.key.split('-s', 1)[1].split('--', 1)

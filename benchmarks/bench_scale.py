@@ -117,7 +117,7 @@ def run_size(
             f'{len(series)} series in {time.perf_counter() - start:.0f} s',
             flush=True,
         )
-    if 'build' in stages and not (layout.collection_deposit.bare / 'info').exists():
+    if 'build' in stages and not (layout.collection_export.bare / 'info').exists():
         start = time.perf_counter()
         for o in build_datasets(store, collection, store_base_url(store), jobs=jobs):
             if o.status not in ('ok', 'notneeded'):
@@ -206,7 +206,7 @@ def _user(
     fig: dict[str, float | str] = {}
     digits = load_grouping(layout)
     slugs = sorted(load_slugs(layout).values())
-    url = layout.collection_deposit.bare.as_uri()
+    url = layout.collection_export.bare.as_uri()
     clone = home / 'clone'
     if clone.exists():
         subprocess.run(['chmod', '-R', 'u+w', str(home)], check=False)

@@ -80,7 +80,7 @@ register_config(
     'datalad.tcia.store',
     'Default store directory',
     description='Directory that holds downloaded archives, metadata, '
-    'dataset deposits and catalogs. Command options (--store) win over this.',
+    'dataset exports and catalogs. Command options (--store) win over this.',
     type=EnsureStr(),
     default='./tcia-store',
     dialog='question',
@@ -89,7 +89,7 @@ register_config(
     'datalad.tcia.dicom-tags',
     'DICOM keywords recorded per file',
     description='Comma- or space-separated DICOM keywords whose values the '
-    'metadata deposit records for every DICOM file (SOPInstanceUID and the '
+    'metadata records for every DICOM file (SOPInstanceUID and the '
     'transfer syntax are always recorded). Default: SOPClassUID, Modality, '
     'PatientID, StudyInstanceUID, SeriesInstanceUID, StudyDate, '
     'StudyDescription, SeriesDescription, SeriesNumber, InstanceNumber, '
@@ -101,7 +101,7 @@ register_config(
 register_config(
     'datalad.tcia.idc',
     'Add IDC sources to the datasets',
-    description='Look up every deposited series in the IDC index, list its '
+    description='Look up every recorded series in the IDC index, list its '
     "objects in IDC's bucket (no credentials) and register each file's IDC "
     "URL (matched by MD5 and size) as a source tried before TCIA's. "
     'tcia-add and tcia-deposit-dataset --no-idc switch it off for one run.',

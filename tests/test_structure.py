@@ -319,7 +319,6 @@ LINES_TO_MEND = {
     'pipeline/acquire_nbia.py:acquire_from_nbia': 149,
     'pipeline/add.py:add_selection': 104,
     'pipeline/build_datasets.py:build_datasets': 188,
-    'pipeline/build_patient.py:build_patient': 103,
     'pipeline/index_archives.py:_record_file': 89,
 }
 
@@ -333,6 +332,8 @@ def test_no_library_function_takes_more_than_8_parameters() -> None:
     assert {
         k: v for k, v in found.items() if v > PARAMS_TO_MEND.get(k, MAX_PARAMS)
     } == {}
+    # a mended function leaves the list
+    assert set(PARAMS_TO_MEND) - set(found) == set()
 
 
 def test_no_pipeline_function_is_longer_than_80_lines() -> None:
@@ -345,6 +346,7 @@ def test_no_pipeline_function_is_longer_than_80_lines() -> None:
     assert {
         k: v for k, v in found.items() if v > LINES_TO_MEND.get(k, MAX_PIPELINE_LINES)
     } == {}
+    assert set(LINES_TO_MEND) - set(found) == set()
 
 
 def test_no_public_constant_is_defined_twice() -> None:

@@ -1,6 +1,6 @@
 """A fast path for reading a few header values of common DICOM files.
 
-Why this exists: the metadata deposit reads the header of every file, and
+Why this exists: the metadata records reads the header of every file, and
 pydicom's element-by-element reader costs about a millisecond per CT file,
 several times the cost of inflating and hashing it. This module only
 *locates* the wanted elements in the byte layout of the two encodings that

@@ -67,7 +67,7 @@ class PatientCatalog:
     dataset_id: str
     dataset_version: str
     clone_url: str
-    deposits: Sequence[SeriesRecords]
+    patient_series: Sequence[SeriesRecords]
     template: str
 
 
@@ -132,9 +132,9 @@ PATIENT_SEARCH = 'patients.html'
 def patient_summary(p: PatientCatalog) -> str:
     """A patient's studies, series, files and size, in words."""
     return (
-        f'{_n(len(_studies(p.deposits)), "study", "studies")}, '
-        f'{len(p.deposits)} series, {_n(_count(p.deposits), "file")}, '
-        f'{bytes2human(_size(p.deposits))}'
+        f'{_n(len(_studies(p.patient_series)), "study", "studies")}, '
+        f'{len(p.patient_series)} series, {_n(_count(p.patient_series), "file")}, '
+        f'{bytes2human(_size(p.patient_series))}'
     )
 
 
@@ -192,7 +192,7 @@ def collection_page(
     catalog's Subdatasets tab fetches and renders one record per patient
     (more than 4 s for LIDC-IDRI's 1,010 patients in headless Chromium).
     """
-    deps = [d for p in coll.patients for d in p.deposits]
+    deps = [d for p in coll.patients for d in p.patient_series]
     modalities = _modalities(deps)
     bodyparts = _body_parts(deps)
     cit = coll.citation
@@ -303,7 +303,7 @@ def patient_record(
     ``extra`` adds fields shared with the collection (licence, DOI).
     """
     extra = dict(extra or {})
-    deps = sorted(p.deposits, key=_series_label)
+    deps = sorted(p.patient_series, key=_series_label)
     series = {
         _series_label(d): (
             f'{len(d.images)} files, {bytes2human(_size([d]))}, '
@@ -358,7 +358,7 @@ _FILE_TAGS = (
 def file_records(p: PatientCatalog) -> list[dict[str, Any]]:
     """One record per file of a patient dataset."""
     out = []
-    for dep in p.deposits:
+    for dep in p.patient_series:
         api = dep.record.api_url
         for rec in dep.images:
             item: dict[str, Any] = {

@@ -43,16 +43,17 @@ lgr = logging.getLogger('datalad.tcia.commands.add')
 
 @build_doc
 class TciaAdd(ValidatedInterface):
-    """Add TCIA series to a store: download, datasets, deposits, catalog
+    """Add TCIA series to a store: download, datasets, exports, catalog
 
     For a selection (collection, patient, study, series, manifest, and
-    filters): download and verify the series archives with their metadata
-    (tcia-download), build and deposit the DataLad datasets of every
+    filters): acquire the series and record their metadata (tcia-download:
+    NBIA archives downloaded and verified, or from IDC each file's listing
+    and DICOM header only), build and export the DataLad datasets of every
     affected collection (tcia-deposit-dataset), write their catalogs
     (tcia-catalog), and then -- unless --keep-archives -- delete the
     archives, but only after checking that every DICOM file of each
     affected dataset has its TCIA sources registered and that the
-    collection deposit clones. Every collection dataset of the store is a
+    collection export clones. Every collection dataset of the store is a
     subdataset of the store's top-level dataset (<store>/tcia.git). A
     selection may span collections (--all, filters alone, --where): each
     collection touched gets its own dataset; so does each analysis result

@@ -73,7 +73,7 @@ class TciaCatalog(ValidatedInterface):
 
     _examples_ = [
         {
-            'text': 'Write the catalog of a collection whose datasets are deposited',
+            'text': 'Write the catalog of a collection whose datasets are exported',
             'code_py': "tcia_catalog(collection='Pseudo-PHI-DICOM-Data', "
             "store='/data/tcia')",
             'code_cmd': 'datalad tcia-catalog --store /data/tcia '

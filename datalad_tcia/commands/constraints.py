@@ -28,7 +28,7 @@ SELECTION = (
 class EnsureStoreURL(EnsureURL):
     """A store URL: with a scheme, and without user name or password.
 
-    Store URLs are written into every deposit (subdataset URLs) and
+    Store URLs are written into every export (subdataset URLs) and
     result, so they must not carry credentials; the message shows the URL
     redacted.
     """
@@ -42,7 +42,7 @@ class EnsureStoreURL(EnsureURL):
             self.raise_for(
                 redact(value),
                 'the store URL carries credentials, which would be recorded '
-                'in every deposit; give the URL without them and let those '
+                'in every export; give the URL without them and let those '
                 'who clone use DataLad credentials ("datalad credentials")',
             )
         return value

@@ -1,4 +1,4 @@
-"""``datalad tcia-deposit-dataset``: metadata deposit -> datasets + deposits."""
+"""``datalad tcia-deposit-dataset``: metadata records -> datasets, exported."""
 
 from __future__ import annotations
 
@@ -37,29 +37,33 @@ lgr = logging.getLogger('datalad.tcia.commands.deposit_dataset')
 
 @build_doc
 class TciaDepositDataset(ValidatedInterface):
-    """Build DataLad datasets of a collection and deposit them in the store
+    """Build the DataLad datasets of a collection and export them to the store
 
-    From the metadata deposit of a collection (no network, no archive
-    needed), one DataLad dataset per patient is built, laid out with NBIA's
-    descriptive directory names. Every DICOM file is an annexed file without
-    content whose MD5E key comes from the deposit, with TCIA as its source:
-    the member of the series archive (archivist), the archive itself
-    (getImage, under a key that survives NBIA re-building the ZIP), and the
-    single file (getSingleImage), all claimed by datalad-next's uncurl
-    remote so that URLs can be rewritten when TCIA moves. DICOM header
-    values become git-annex metadata (for 'git annex view').
+    From the metadata records of a collection (no network, no archive
+    needed), one DataLad dataset per patient is built, laid out by the path
+    template (--layout; NBIA's descriptive names by default). Every DICOM
+    file is an annexed file without content under an MD5E key made from
+    its recorded MD5 and size. Its sources are registered in git-annex's
+    branch, tried in this order by 'datalad get': IDC's object (git-annex's
+    own web remote 'idc', when the file is in IDC), NBIA's single file
+    (getSingleImage, web remote 'nbia'), the series archive (getImage,
+    through datalad-next's uncurl) and the archive member (archivist).
+    DICOM header values become git-annex metadata (for 'git annex view').
 
-    A collection superdataset has the patients as subdatasets. All datasets
-    are deposited as clone-able datalad-annex:: exports in
-    <store>/<collection-id>/datasets/<patient>_XDLRA--* and
-    <store>/<collection-id>/collection_XDLRA--*; the results give their
-    clone URLs. Working copies live in <store>/<collection-id>/repos/.
-    Every collection dataset of the store is a subdataset of the store's
-    top-level dataset, <store>/tcia.git, at its collection id.
+    A collection superdataset has the patients as subdatasets (in groups of
+    up to 1,000 for a big collection). Every dataset is exported into the
+    store in two clone-able forms: a plain bare git repository
+    (<store>/<collection-id>/datasets/<patient>.git and
+    <store>/<collection-id>/collection.git; the clone URLs in the results
+    and in .gitmodules point at these) and a datalad-annex:: deposit beside
+    it (<name>_XDLRA--*). Working copies live in
+    <store>/<collection-id>/repos/. Every collection dataset of the store is
+    a subdataset of the store's top-level dataset, <store>/tcia.git, at its
+    collection id.
 
     Running again with unchanged metadata changes nothing; new series become
-    one new commit per affected dataset; files whose content changed become
-    a new version.
+    one new commit per affected dataset and a new tagged version; files
+    whose content changed keep the old version reachable by its tag.
     """
 
     _params_ = {
@@ -98,14 +102,14 @@ class TciaDepositDataset(ValidatedInterface):
 
     _examples_ = [
         {
-            'text': 'Build and deposit the datasets of a downloaded collection',
+            'text': 'Build and export the datasets of a downloaded collection',
             'code_py': "tcia_deposit_dataset(collection='Pseudo-PHI-DICOM-Data', "
             "store='/data/tcia')",
             'code_cmd': 'datalad tcia-deposit-dataset --store /data/tcia '
             '--collection Pseudo-PHI-DICOM-Data',
         },
         {
-            'text': 'Deposits that a web server publishes as https://example.org/tcia',
+            'text': 'Exports that a web server publishes as https://example.org/tcia',
             'code_py': "tcia_deposit_dataset(collection='Pseudo-PHI-DICOM-Data', "
             "store='/srv/tcia', store_url='https://example.org/tcia')",
             'code_cmd': 'datalad tcia-deposit-dataset --store /srv/tcia '

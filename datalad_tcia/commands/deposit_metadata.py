@@ -1,4 +1,4 @@
-"""``datalad tcia-deposit-metadata``: archives on disk -> metadata deposit."""
+"""``datalad tcia-deposit-metadata``: archives on disk -> metadata records."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ lgr = logging.getLogger('datalad.tcia.commands.deposit_metadata')
 
 @build_doc
 class TciaDepositMetadata(ValidatedInterface):
-    """Deposit per-file metadata for series archives already on disk
+    """Write the metadata records of series archives already on disk
 
     Reads every member of each archive once and writes, per series,
     <store>/<collection-id>/metadata/<uid>_metadata_dicoms.json (path, size,
@@ -34,12 +34,12 @@ class TciaDepositMetadata(ValidatedInterface):
     are recorded with "dicom": false) and <uid>_metadata_archive.json.
 
     Archives may be NBIA getImage ZIPs or tar archives (such as INM-ICF visit
-    tarballs); an archive holding several series yields one deposit per
+    tarballs); an archive holding several series yields the records of each
     series, by the SeriesInstanceUID in the DICOM headers. Archives from
     outside the store stay where they are; their path is recorded.
 
     Without ARCHIVE, the ZIPs in the store's archives/ directories are
-    (re)deposited where their metadata is missing.
+    recorded where their metadata is missing.
 
     Existing metadata is never overwritten silently: identical metadata is
     'notneeded', different metadata is refused unless --force is given.
@@ -50,7 +50,7 @@ class TciaDepositMetadata(ValidatedInterface):
             args=('archives',),
             metavar='ARCHIVE',
             nargs='*',
-            doc="""ZIP or tar archives to deposit metadata for.""",
+            doc="""ZIP or tar archives to record the metadata of.""",
         ),
         'store': store_param,
         'collection': Parameter(
@@ -74,7 +74,7 @@ class TciaDepositMetadata(ValidatedInterface):
 
     _examples_ = [
         {
-            'text': 'Deposit metadata for the archives in the default store',
+            'text': 'Record the metadata of the archives in the default store',
             'code_py': 'tcia_deposit_metadata()',
             'code_cmd': 'datalad tcia-deposit-metadata',
         },

@@ -1,4 +1,4 @@
-"""``datalad tcia-download``: selection -> the metadata deposit (verified
+"""``datalad tcia-download``: selection -> the metadata records (verified
 NBIA archives, or IDC's listings and headers)."""
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class TciaDownload(ValidatedInterface):
     few KB of each file its DICOM header, and the same metadata records
     are written (no archive).
 
-    Series already deposited and verified are skipped without a download.
+    Series already recorded and verified are skipped without a download.
     A series that fails is reported and the others go on; running the
     command again resumes.
     """

@@ -82,7 +82,7 @@ datacite_url_param = Parameter(
 force_param = Parameter(
     args=('--force',),
     action='store_true',
-    doc="""redo work that is already done (download and deposit again).""",
+    doc="""redo work that is already done (download and record again).""",
 )
 
 update_param = Parameter(

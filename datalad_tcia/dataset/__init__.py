@@ -1,4 +1,4 @@
-"""DataLad datasets built from the metadata deposit (no network needed).
+"""DataLad datasets built from the metadata records (no network needed).
 
 .. currentmodule:: datalad_tcia.dataset
 .. autosummary::

@@ -1,7 +1,7 @@
-"""Build and update a patient dataset from the metadata deposit.
+"""Build and update a patient dataset from the metadata records.
 
 No file content is needed: every DICOM file becomes an annexed file whose
-``MD5E`` key comes from the deposited MD5 and size, with its sources
+``MD5E`` key comes from the recorded MD5 and size, with its sources
 registered in the git-annex branch (IDC's object and NBIA's
 ``getSingleImage`` as web URLs of the ``idc`` and ``nbia`` remotes, the
 archive member via ``archivist``, the archive via ``uncurl`` under a
@@ -94,7 +94,7 @@ class UpdateResult:
 
     added: int = 0
     changed: int = 0
-    #: annexed files no longer in the deposit (a revised or withdrawn series)
+    #: annexed files no longer in the records (a revised or withdrawn series)
     removed: int = 0
     #: files whose sources changed (path and key unchanged)
     sourced: int = 0
@@ -149,7 +149,7 @@ def update_dataset(
     Files whose path and key are already committed are left alone; new
     paths are added and paths with another key become a new version;
     annexed files not in ``files`` are removed (unless ``prune`` is false:
-    the caller could not read all of the dataset's deposit). The previous
+    the caller could not read all of the dataset's records). The previous
     version keeps them, with their sources. Both
     the main branch and the git-annex branch get one commit each, or none
     if nothing changed. ``new`` is a repository fresh from

@@ -1,4 +1,4 @@
-"""The collection superdataset: one subdataset per patient deposit."""
+"""The collection superdataset: one subdataset per patient dataset."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""From deposited metadata to the files of a patient dataset (pure)."""
+"""From the metadata records to the files of a patient dataset (pure)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ METADATA_FIELDS = {
 
 
 class PlanError(ValueError):
-    """The deposit cannot be turned into a dataset (e.g. path clash)."""
+    """The records cannot be turned into a dataset (e.g. path clash)."""
 
 
 def _series_values(series: SeriesInfo) -> dict[str, Any]:
@@ -66,16 +66,16 @@ def _text(value: Any) -> list[str]:
 
 
 def plan_series(
-    deposit: SeriesRecords, template: str, collection: str
+    series_records: SeriesRecords, template: str, collection: str
 ) -> tuple[list[AnnexedFile], list[SourceOnlyKey]]:
     """The annexed files of one series, and its archive key."""
-    arec = deposit.record
+    arec = series_records.record
     series = arec.series
     akey = archive_key(arec.series_uid)
     from_nbia = arec.archive_url is not None
     fallback = _series_values(series)
     files = []
-    for rec in deposit.images:
+    for rec in series_records.images:
         path = file_path(template, series, rec.path)
         key = str(md5e_key(rec.size, rec.md5, rec.path))
         urls: list[str] = []
@@ -116,7 +116,7 @@ def plan_series(
 
 
 def plan_patient(
-    deposits: Sequence[SeriesRecords], template: str, collection: str
+    patient_series: Sequence[SeriesRecords], template: str, collection: str
 ) -> tuple[list[AnnexedFile], list[SourceOnlyKey]]:
     """All files of a patient's series; two files on one path is an error.
 
@@ -127,7 +127,7 @@ def plan_patient(
     files: list[AnnexedFile] = []
     sources: list[SourceOnlyKey] = []
     seen: dict[str, str] = {}
-    for dep in sorted(deposits, key=lambda d: d.record.series_uid):
+    for dep in sorted(patient_series, key=lambda d: d.record.series_uid):
         series_files, series_sources = plan_series(dep, template, collection)
         for f in series_files:
             other = seen.get(f.path)
@@ -146,7 +146,7 @@ def plan_patient(
     return sorted(unique.values(), key=lambda f: f.path), sources
 
 
-def series_summary(deposit: SeriesRecords) -> str:
+def series_summary(series_records: SeriesRecords) -> str:
     """One line naming a series, for commit messages and the catalog.
 
     >>> from datalad_tcia.metadata import SeriesRecord
@@ -155,12 +155,12 @@ def series_summary(deposit: SeriesRecords) -> str:
     >>> series_summary(SeriesRecords(a, ()))
     '1.2.3 CT #2  (4 files)'
     """
-    s = deposit.series
+    s = series_records.series
     number = s.series_number if s.series_number is not None else '?'
     return (
-        f'{deposit.record.series_uid} {s.modality or ""} '
+        f'{series_records.record.series_uid} {s.modality or ""} '
         f'#{number} {s.series_description or ""}'
-        f' ({deposit.record.image_count} files)'
+        f' ({series_records.record.image_count} files)'
     )
 
 

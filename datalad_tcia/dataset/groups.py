@@ -84,15 +84,15 @@ def _update_group(
         state = tree_links(repo, 'HEAD', ['.datalad/config'])
         assert state is not None  # noqa: S101
         head = state[0]
-    deposit = layout.group_deposit(group)
-    deposit.bare.parent.mkdir(parents=True, exist_ok=True)
+    target = layout.group_export(group)
+    target.bare.parent.mkdir(parents=True, exist_ok=True)
     ref = f'refs/heads/{BRANCH}'
-    publish_repository(repo / '.git', deposit.bare, ref, {ref: head})
+    publish_repository(repo / '.git', target.bare, ref, {ref: head})
     ident = dataset_id_in(blobs.get('.datalad/config', b''))
     if ident is None:
         msg = f'{repo} records no DataLad dataset ID'
         raise ValueError(msg)
-    return SubdatasetEntry(group, clone_url(base_url, deposit.relpath), ident, head)
+    return SubdatasetEntry(group, clone_url(base_url, target.relpath), ident, head)
 
 
 def _records(

@@ -77,7 +77,7 @@ def assign_slugs(
     patient_ids: Iterable[str], existing: Mapping[str, str]
 ) -> dict[str, str]:
     """Slugs for all ``patient_ids``, keeping every ``existing`` assignment
-    (a deposit URL must never change)."""
+    (an export URL must never change)."""
     out = dict(existing)
     for pid in sorted(set(patient_ids)):
         if pid not in out:

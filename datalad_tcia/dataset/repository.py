@@ -155,7 +155,7 @@ BRANCH = 'main'
 
 def create_dataset(path: Path, description: str, *, annex: bool = True) -> Dataset:
     """A new DataLad dataset whose branch is ``main`` whatever git's
-    ``init.defaultBranch`` (deposits look the same from every machine);
+    ``init.defaultBranch`` (exports look the same from every machine);
     a plain git one without ``annex``."""
     ds = Dataset(path)
     if annex:
@@ -327,7 +327,7 @@ def remote_uuids(path: Path, config: Mapping[str, str]) -> dict[str, str]:
     if missing:
         msg = (
             f'{path} lacks the special remote(s) {", ".join(missing)}: '
-            'remove this working copy and its deposit, then run again'
+            'remove this working copy and its export, then run again'
         )
         raise GitError(msg)
     renamed = legacy_remote_names(config)

@@ -97,7 +97,7 @@ def published_refs(bare: Path) -> tuple[str, dict[str, str]] | None:
 
 def published_head(layout: StoreLayout) -> str | None:
     """The commit a clone of the collection dataset gets, if published."""
-    published = published_refs(layout.collection_deposit.bare)
+    published = published_refs(layout.collection_export.bare)
     return published[1][published[0]] if published else None
 
 
@@ -111,8 +111,8 @@ def published_collection(layout: StoreLayout, base_url: str) -> CollectionEntry 
     GitError
       If the published repository cannot be read.
     """
-    deposit = layout.collection_deposit
-    published = published_refs(deposit.bare)
+    target = layout.collection_export
+    published = published_refs(target.bare)
     if published is None:
         return None
     head, refs = published
@@ -123,10 +123,10 @@ def published_collection(layout: StoreLayout, base_url: str) -> CollectionEntry 
         if r.startswith(f'refs/tags/{PREFIX}') and not r.endswith('^{}')
     ]
     specs = [f'{commit}:{p}' for p in ('.datalad/config', PROVENANCE, CITATION)]
-    blobs = cat_blobs(deposit.bare, specs)
+    blobs = cat_blobs(target.bare, specs)
     ident = dataset_id_in(blobs.get(specs[0], b''))
     if ident is None:
-        msg = f'{deposit.bare} records no DataLad dataset ID at {commit}'
+        msg = f'{target.bare} records no DataLad dataset ID at {commit}'
         raise GitError(msg)
     try:
         record = json.loads(blobs.get(specs[1], b'{}'))
@@ -137,11 +137,11 @@ def published_collection(layout: StoreLayout, base_url: str) -> CollectionEntry 
     holdings = dict(record.get('holdings') or {})
     if 'patients' not in holdings:
         # recorded before holdings were: its subdatasets (it has no groups)
-        holdings['patients'] = len(gitlinks(deposit.bare, commit))
+        holdings['patients'] = len(gitlinks(target.bare, commit))
     return CollectionEntry(
         collection_id=layout.cid,
         collection=str(record.get('collection') or layout.collection),
-        url=clone_url(base_url, deposit.relpath),
+        url=clone_url(base_url, target.relpath),
         dataset_id=ident,
         commit=commit,
         version=max(tags, key=version_order) if tags else None,

@@ -8,26 +8,26 @@ repositories (``<name>.git``, what the clone URLs point at) and
 
    clone_url
    deposit_url
-   push_deposit
+   export_dataset
    publish_repository
 """
 
 from .bare import publish_repository
 from .deposit import (
-    DepositResult,
+    ExportResult,
     clone_url,
     deposit_refs,
     deposit_url,
-    push_deposit,
+    export_dataset,
     store_base_url,
 )
 
 __all__ = [
-    'DepositResult',
+    'ExportResult',
     'clone_url',
     'deposit_refs',
     'deposit_url',
     'publish_repository',
-    'push_deposit',
+    'export_dataset',
     'store_base_url',
 ]

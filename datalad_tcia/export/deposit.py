@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from datalad_tcia.store import DEPOSIT_SUFFIXES, DepositPaths
+from datalad_tcia.store import DEPOSIT_SUFFIXES, ExportPaths
 from datalad_tcia.store.git import GitError, git, git_succeeds
 
 from .bare import PEELED, packed_refs, publish_repository
@@ -82,7 +82,7 @@ def deposit_url(base_url: str, relpath: str) -> str:
 def deposit_refs(prefix: Path) -> dict[str, str] | None:
     """The refs recorded in a deposit (``<prefix>_XDLRA--refs``), if any."""
     try:
-        text = DepositPaths.refs_of(prefix).read_text()
+        text = ExportPaths.refs_of(prefix).read_text()
     except FileNotFoundError:
         return None
     refs = {}
@@ -94,17 +94,17 @@ def deposit_refs(prefix: Path) -> dict[str, str] | None:
 
 
 @dataclass(frozen=True)
-class DepositResult:
-    """Outcome of :func:`push_deposit`: ``ok``, ``notneeded`` or
+class ExportResult:
+    """Outcome of :func:`export_dataset`: ``ok``, ``notneeded`` or
     ``impossible`` (with a message)."""
 
     status: str
     message: str
 
 
-def push_deposit(
-    repo: Path, deposit: DepositPaths, *, force: bool = False
-) -> DepositResult:
+def export_dataset(
+    repo: Path, target: ExportPaths, *, force: bool = False
+) -> ExportResult:
     """Deposit the checked-out branch, ``git-annex`` and the tags of
     ``repo``: as a ``datalad-annex::`` deposit and as a bare git
     repository (:mod:`.bare`) beside it.
@@ -113,31 +113,31 @@ def push_deposit(
     is not an ancestor of the local one is not overwritten unless
     ``force``.
     """
-    prefix = deposit.prefix
+    prefix = target.prefix
     head, local = local_refs(repo)
     remote = deposit_refs(prefix)
     if remote is not None and all(
         remote.get(r) == s for r, s in local.items() if not r.endswith(PEELED)
     ):
-        if publish_repository(repo / '.git', deposit.bare, head, local):
-            return DepositResult('ok', 'git repository written')
-        return DepositResult('notneeded', 'deposit is up to date')
+        if publish_repository(repo / '.git', target.bare, head, local):
+            return ExportResult('ok', 'git repository written')
+        return ExportResult('notneeded', 'export is up to date')
     if remote is not None and not force:
         old = remote.get(head)
         if old and not git_succeeds(
             repo, 'merge-base', '--is-ancestor', old, local[head]
         ):
-            return DepositResult(
+            return ExportResult(
                 'impossible',
-                f'the deposit {deposit.refs} holds another history; '
+                f'the deposit {target.refs} holds another history; '
                 'refusing to overwrite it (use --force to replace it)',
             )
     prefix.parent.mkdir(parents=True, exist_ok=True)
-    publish_repository(repo / '.git', deposit.bare, head, local)
-    discard_staging(deposit)
-    write_staging(repo / '.git', head, local, deposit)
-    publish_deposit(deposit)
-    return DepositResult('ok', 'deposit written')
+    publish_repository(repo / '.git', target.bare, head, local)
+    discard_staging(target)
+    write_staging(repo / '.git', head, local, target)
+    publish_deposit(target)
+    return ExportResult('ok', 'export written')
 
 
 def local_refs(repo: Path) -> tuple[str, dict[str, str]]:
@@ -181,12 +181,12 @@ _DIRS = ('refs/', 'refs/heads/', 'refs/tags/', 'objects/info/', 'objects/pack/')
 
 
 def write_staging(
-    gitdir: Path, head: str, refs: dict[str, str], deposit: DepositPaths
+    gitdir: Path, head: str, refs: dict[str, str], target: ExportPaths
 ) -> None:
     """Write the staging deposit of ``deposit``: every object of
     ``gitdir`` (packs as they are, stored without recompression) and
     ``refs`` as the only refs (``<tag>^{}``: an annotated tag's commit)."""
-    export = DepositPaths.export_of(deposit.staging)
+    export = ExportPaths.export_of(target.staging)
     listing = ''.join(
         f'{sha} {ref}\n'
         for ref, sha in sorted(refs.items())
@@ -210,28 +210,28 @@ def write_staging(
                     full.relative_to(gitdir).as_posix(),
                     compress_type=zipfile.ZIP_STORED,
                 )
-    DepositPaths.refs_of(deposit.staging).write_text(listing + f'@{head} HEAD\n')
+    ExportPaths.refs_of(target.staging).write_text(listing + f'@{head} HEAD\n')
 
 
-def discard_staging(deposit: DepositPaths) -> None:
+def discard_staging(target: ExportPaths) -> None:
     """Delete a staging deposit left by an interrupted run.
 
     Call only while holding the collection's store lock.
     """
     for suffix in DEPOSIT_SUFFIXES:
-        DepositPaths.file(deposit.staging, suffix).unlink(missing_ok=True)
+        ExportPaths.file(target.staging, suffix).unlink(missing_ok=True)
 
 
-def publish_deposit(deposit: DepositPaths) -> None:
+def publish_deposit(target: ExportPaths) -> None:
     """Move the staging deposit to the final names: export, then refs."""
     for suffix in DEPOSIT_SUFFIXES:
-        src = DepositPaths.file(deposit.staging, suffix)
+        src = ExportPaths.file(target.staging, suffix)
         with src.open('rb') as fp:
             os.fsync(fp.fileno())
-        os.replace(src, DepositPaths.file(deposit.prefix, suffix))
-    fd = os.open(deposit.prefix.parent, os.O_RDONLY)
+        os.replace(src, ExportPaths.file(target.prefix, suffix))
+    fd = os.open(target.prefix.parent, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
-    lgr.debug('published deposit %s', deposit.prefix)
+    lgr.debug('published deposit %s', target.prefix)

@@ -4,7 +4,7 @@ Task I of K runs the selection with ``--shard I/K`` (series and patient
 datasets of its patients); a final job, submitted with
 ``--dependency=afterok:<array>``, runs the selection without ``--shard``:
 it finds the patients done and performs the collection step
-(superdataset, deposit, catalog, verified archive deletion). The job
+(superdataset, its export, catalog, verified archive deletion). The job
 scripts and logs live in a directory of the store, so that every node
 sees them on the shared file system, and a failed task can be submitted
 again alone with the ``resubmit`` script written beside them.

@@ -135,7 +135,7 @@ def series_info(
 ) -> SeriesInfo:
     """The :class:`SeriesInfo` NBIA would give for an ``idc_index`` row.
 
-    Its ``raw`` record (what the metadata deposit keeps as NBIA's) is the
+    Its ``raw`` record (what the metadata records keeps as NBIA's) is the
     row NBIA would have sent, plus ``IdcVersion``: which index answered.
     The size is IDC's (compared with NBIA's only where both come from the
     same source, see :func:`from_idc`).

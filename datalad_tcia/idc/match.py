@@ -1,4 +1,4 @@
-"""Match the files of a series (MD5 and size from the metadata deposit)
+"""Match the files of a series (MD5 and size from the metadata records)
 to the objects of IDC's listing of the same series, without downloading
 anything where the listing gives an MD5."""
 

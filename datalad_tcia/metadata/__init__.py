@@ -1,4 +1,4 @@
-"""The per-series metadata deposit (``metadata/*.json`` in the store): its
+"""The per-series metadata records (``metadata/*.json`` in the store): its
 typed records and the only code that reads and writes them.
 
 .. currentmodule:: datalad_tcia.metadata

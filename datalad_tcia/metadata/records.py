@@ -1,7 +1,7 @@
-"""The metadata deposit's records as types: read from and written to the
+"""The metadata records as types: read from and written to the
 JSON files (SPEC 3.1, 3.2) only here.
 
-Every layer that reads or writes a deposit goes through
+Every layer that reads or writes the records goes through
 :class:`SeriesRecords` (a :class:`SeriesRecord` and its
 :class:`MemberRecord` s); nothing edits the JSON by hand. NBIA's verbatim
 series record (``nbia_series``) is read once, by
@@ -189,14 +189,14 @@ class IdcRecord:
 
 @dataclass(frozen=True)
 class Revision:
-    """A series deposited again because upstream revised it.
+    """A series recorded again because upstream revised it.
 
     Attributes
     ----------
     changes: str
       What the upstream record says changed.
     time: float
-      When it was deposited again (seconds since the epoch).
+      When it was recorded again (seconds since the epoch).
     superseded: str
       Where the previous records are kept, relative to the metadata folder.
     """

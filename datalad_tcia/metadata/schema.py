@@ -1,4 +1,4 @@
-"""The metadata deposit's records (SPEC 3.1 and 3.2)."""
+"""The metadata records (SPEC 3.1 and 3.2)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ READABLE_SCHEMAS = (ARCHIVE_SCHEMA, 'datalad-tcia/archive-metadata/1')
 
 
 class MetadataError(ValueError):
-    """A deposited metadata file is unreadable or inconsistent."""
+    """A metadata record file is unreadable or inconsistent."""
 
 
 def now_utc() -> str:

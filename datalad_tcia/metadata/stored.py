@@ -1,4 +1,4 @@
-"""Write and read the per-series metadata deposit."""
+"""Write and read the per-series metadata records."""
 
 from __future__ import annotations
 
@@ -50,16 +50,16 @@ def _record_json(layout: StoreLayout, series_uid: str) -> dict[str, Any]:
     )
 
 
-def write_series_records(layout: StoreLayout, deposit: SeriesRecords) -> None:
+def write_series_records(layout: StoreLayout, records: SeriesRecords) -> None:
     """Write both records of a series atomically; the series record last,
-    since it marks the series as deposited. The one writer of
+    since it marks the series as recorded. The one writer of
     ``*_metadata_{dicoms,archive}.json``."""
-    uid = deposit.record.series_uid
+    uid = records.record.series_uid
     layout.metadata.mkdir(parents=True, exist_ok=True)
     atomic_write_json(
-        layout.dicoms_metadata(uid), [m.to_json() for m in deposit.members]
+        layout.dicoms_metadata(uid), [m.to_json() for m in records.members]
     )
-    atomic_write_json(layout.archive_metadata(uid), deposit.record.to_json())
+    atomic_write_json(layout.archive_metadata(uid), records.record.to_json())
 
 
 def same_dicoms(path: Path, members: Sequence[MemberRecord]) -> bool:
@@ -74,19 +74,19 @@ def same_dicoms(path: Path, members: Sequence[MemberRecord]) -> bool:
 class RecordState:
     """How a series stands in the store.
 
-    ``state`` is ``complete`` (deposited, verified, unchanged upstream),
-    ``missing`` (nothing or an interrupted deposit), ``invalid`` (files
+    ``state`` is ``complete`` (recorded, verified, unchanged upstream),
+    ``missing`` (nothing or an interrupted write), ``invalid`` (files
     exist but cannot be used) or ``changed`` (NBIA now reports other
-    content). ``deposit`` is what the store holds, where it can be read.
+    content). ``records`` is what the store holds, where it can be read.
     """
 
     state: str
     reason: str = ''
-    deposit: SeriesRecords | None = field(default=None, compare=False, repr=False)
+    records: SeriesRecords | None = field(default=None, compare=False, repr=False)
 
 
 def record_state(layout: StoreLayout, series: SeriesInfo) -> RecordState:
-    """Compare the deposit of ``series`` with NBIA's current record."""
+    """Compare the records of ``series`` with NBIA's current record."""
     try:
         dep = read_series_records(layout, series.series_uid)
     except FileNotFoundError:
@@ -119,14 +119,14 @@ def record_state(layout: StoreLayout, series: SeriesInfo) -> RecordState:
     if expected is not None and len(dep.images) != expected:
         return RecordState(
             'invalid',
-            f'{len(dep.images)} files deposited, ImageCount is {expected}',
+            f'{len(dep.images)} files recorded, ImageCount is {expected}',
             dep,
         )
-    return RecordState('complete', deposit=dep)
+    return RecordState('complete', records=dep)
 
 
 def read_series_records(layout: StoreLayout, series_uid: str) -> SeriesRecords:
-    """The deposit of a series as typed records.
+    """The records of a series, typed.
 
     Raises
     ------
@@ -158,11 +158,11 @@ class CollectionRecords:
     ----------
     layout: StoreLayout
       The collection's place in the store (under its NBIA name, as the
-      deposit records it).
+      metadata records it).
     patients: dict
-      PatientID -> that patient's series deposits.
+      PatientID -> that patient's series records.
     problems: list of str
-      Deposits that cannot be read (they are left out), with what to do.
+      Series records that cannot be read (they are left out), with what to do.
     """
 
     layout: StoreLayout
@@ -173,7 +173,7 @@ class CollectionRecords:
 def read_collection(
     store: Path, collection: str, only: Iterable[str] | None = None
 ) -> CollectionRecords:
-    """Read the metadata deposit of ``collection`` (name or collection id):
+    """Read the metadata records of ``collection`` (name or collection id):
     every series, or those of the SeriesInstanceUIDs ``only``."""
     layout = StoreLayout(store, collection)
     name = collection
@@ -195,19 +195,19 @@ def read_collection(
 
 
 def stored_collections(store: Path) -> list[str]:
-    """NBIA's names of the collections deposited in ``store`` (not the
+    """NBIA's names of the collections recorded in ``store`` (not the
     analysis results: :func:`stored_analysis_results`)."""
     return [name for name, third in _stored(store) if not third]
 
 
 def stored_analysis_results(store: Path) -> list[str]:
-    """The ids of the analysis results deposited in ``store``."""
+    """The ids of the analysis results recorded in ``store``."""
     return [name for name, third in _stored(store) if third]
 
 
 def _stored(store: Path) -> list[tuple[str, bool]]:
     """(name, whether an analysis result) of every dataset folder with a
-    deposit in ``store``."""
+    records in ``store``."""
     names = []
     for folder in collection_dirs(store):
         layout = StoreLayout(store, folder.name)
@@ -220,19 +220,19 @@ def _stored(store: Path) -> list[tuple[str, bool]]:
     return names
 
 
-def withdraw_series(layout: StoreLayout, deposit: SeriesRecords, when: float) -> Path:
+def withdraw_series(layout: StoreLayout, records: SeriesRecords, when: float) -> Path:
     """Move a series' records to ``metadata/withdrawn/`` (the series
-    record first: it marks the series deposited) and return the new
+    record first: it marks the series recorded) and return the new
     series record's path. Call under the patient's lock.
 
     Raises
     ------
     OSError
     """
-    uid = deposit.record.series_uid
+    uid = records.record.series_uid
     apath, dpath = layout.withdrawn(uid)
     apath.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(apath, replace(deposit.record, withdrawn=when).to_json())
+    atomic_write_json(apath, replace(records.record, withdrawn=when).to_json())
     layout.archive_metadata(uid).unlink()
     os.replace(layout.dicoms_metadata(uid), dpath)
     return apath

@@ -132,7 +132,7 @@ def endpoint_url(
 
     The one place where NBIA URLs are put together: the client requests
     them, and datasets register them as file sources (offline, from the
-    API URL recorded in the metadata deposit).
+    API URL recorded in the metadata records).
 
     >>> endpoint_url('http://h/v4/', 'getSingleImage',
     ...              {'SeriesInstanceUID': '1.2', 'SOPInstanceUID': '1.2.3'})

@@ -1,6 +1,6 @@
 """The series unit of work from IDC, without pixel data: list the series'
 objects, read each one's size and MD5 from the listing and its DICOM
-header from its first bytes, verify, and deposit the same records a
+header from its first bytes, verify, and write the same records a
 download from NBIA gives (SPEC 3; ``docs/source/idc.rst``).
 
 Verification: as many objects as the index (or NBIA) says the series
@@ -152,14 +152,14 @@ def acquire_from_idc(
     *,
     force: bool = False,
 ) -> SeriesOutcome:
-    """Make sure ``series`` is deposited, acquired from IDC at ``loc``.
+    """Make sure ``series`` is recorded, acquired from IDC at ``loc``.
 
     Returns
     -------
     SeriesOutcome
-      ``ok``, ``notneeded`` (deposited, and IDC has no newer version of
+      ``ok``, ``notneeded`` (recorded, and IDC has no newer version of
       it) or ``error`` (what failed and what to do; nothing was written).
-      A series deposited from IDC whose ``crdc_series_uuid`` changed is
+      A series recorded from IDC whose ``crdc_series_uuid`` changed is
       acquired again, its previous records kept in
       ``metadata/superseded/``.
     """
@@ -168,20 +168,20 @@ def acquire_from_idc(
     state = record_state(layout, series)
     revision: str | None = state.reason if state.state == 'changed' else None
     if state.state == 'complete' and not force:
-        old = state.deposit.record.idc if state.deposit else None
+        old = state.records.record.idc if state.records else None
         if (
-            state.deposit is None
-            or state.deposit.record.source != 'idc'
+            state.records is None
+            or state.records.record.source != 'idc'
             or old is None
             or old.series_uuid == loc.series_uuid
         ):
             return SeriesOutcome(
                 'notneeded',
-                'already deposited and verified',
+                'already recorded and verified',
                 series,
                 None,
                 meta,
-                source=state.deposit.record.source if state.deposit else 'idc',
+                source=state.records.record.source if state.records else 'idc',
             )
         revision = f'crdc_series_uuid {old.series_uuid} -> {loc.series_uuid}'
     layout.metadata.mkdir(parents=True, exist_ok=True)

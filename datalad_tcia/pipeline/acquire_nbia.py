@@ -1,4 +1,4 @@
-"""The series unit of work: download, verify and deposit one series
+"""The series unit of work: download, verify and record one series
 (SPEC 3, 8).
 
 The archive is streamed to a temporary name beside its final place,
@@ -51,15 +51,15 @@ ByteCallback = Callable[[int], None]
 def record_archive(
     layout: StoreLayout, record: SeriesRecord, index: ArchiveIndex
 ) -> SeriesRecords:
-    """Write the metadata deposit of one series of an indexed archive
+    """Write the metadata records of one series of an indexed archive
     (``record`` says where it came from; its licence is the archive's),
     for archives downloaded from NBIA and archives found on disk alike."""
-    deposit = SeriesRecords(
+    series_records = SeriesRecords(
         replace(record, license_text=index.license_text),
         tuple(MemberRecord.from_json(m) for m in index.members),
     )
-    write_series_records(layout, deposit)
-    return deposit
+    write_series_records(layout, series_records)
+    return series_records
 
 
 def archive_info(
@@ -93,7 +93,7 @@ def acquire_from_nbia(
     on_bytes: ByteCallback | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> SeriesOutcome:
-    """Make sure ``series`` is downloaded, verified and deposited.
+    """Make sure ``series`` is downloaded, verified and recorded.
 
     Parameters
     ----------
@@ -104,7 +104,7 @@ def acquire_from_nbia(
     series: SeriesInfo
       NBIA's current record of the series.
     force: bool
-      Download again even if the series is deposited.
+      Download again even if the series is recorded.
     tags: sequence of str
       DICOM keywords to record per file.
     attempts: int
@@ -117,7 +117,7 @@ def acquire_from_nbia(
     -------
     SeriesOutcome
       ``ok``, ``notneeded`` or ``error`` (with what to do). A series NBIA
-      revised since it was deposited (another ``ImageCount`` or
+      revised since it was recorded (another ``ImageCount`` or
       ``FileSize``) is downloaded again; its previous records are kept in
       ``metadata/superseded/`` (the datasets' history keeps its files).
     """
@@ -128,7 +128,7 @@ def acquire_from_nbia(
     state = record_state(layout, series)
     if state.state == 'complete' and not force:
         return SeriesOutcome(
-            'notneeded', 'already deposited and verified', series, None, meta
+            'notneeded', 'already recorded and verified', series, None, meta
         )
     if state.state == 'changed':
         revision = state.reason
@@ -309,7 +309,7 @@ def _record_series(
 
 
 def supersede(layout: StoreLayout, uid: str, changes: str) -> Revision:
-    """Keep the deposited records of a series upstream revised (copies
+    """Keep the records of a series upstream revised (copies
     under ``metadata/superseded/``, named after the version's acquisition
     time) and say so for the new series record."""
     old = read_series_record(layout, uid)

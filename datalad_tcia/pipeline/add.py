@@ -164,20 +164,18 @@ def _collection_step(
         and citation_current(citations, layout)
     ):
         yield unchanged(layout, base_url)
-        summary.clone_urls[name] = clone_url(
-            base_url, layout.collection_deposit.relpath
-        )
+        summary.clone_urls[name] = clone_url(base_url, layout.collection_export.relpath)
         return
     clone = None
     # read once, for the datasets and the catalog
-    deposit = read_collection(store, name)
-    citation = lookup_citation(citations, deposit)
+    stored = read_collection(store, name)
+    citation = lookup_citation(citations, stored)
     for built in build_datasets(
         store,
         name,
         base_url,
         jobs=settings.jobs,
-        deposit=deposit,
+        stored=stored,
         idc=settings.idc,
         citation=citation,
         group_above=settings.group_above,
@@ -195,7 +193,7 @@ def _collection_step(
         name,
         base_url,
         citations,
-        deposit=deposit,
+        stored=stored,
         limits=settings.catalog_limits,
     )
     if not settings.keep_archives and not summary.failed:

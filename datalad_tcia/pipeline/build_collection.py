@@ -1,5 +1,5 @@
 """The collection step: the superdataset over the patient datasets and its
-deposit (the catalog and the archive deletion follow, see
+export (the catalog and the archive deletion follow, see
 :mod:`.write_catalog` and :mod:`.clean_up`)."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from datalad_tcia.dataset.provenance import (
     provenance_bytes,
 )
 from datalad_tcia.dataset.versions import gitlinks
-from datalad_tcia.export import clone_url, push_deposit
+from datalad_tcia.export import clone_url, export_dataset
 from datalad_tcia.metadata import (
     CollectionRecords,
     load_grouping,
@@ -48,22 +48,22 @@ lgr = logging.getLogger('datalad.tcia.pipeline.build_collection')
 
 
 def prepare_collection(
-    deposit: CollectionRecords, group_above: int = GROUP_ABOVE
+    stored: CollectionRecords, group_above: int = GROUP_ABOVE
 ) -> dict[str, str]:
     """Clean up after interrupted runs and give every patient a slug.
 
     Call while holding the collection's lock. Returns PatientID -> slug;
-    the mapping is recorded in the store (deposit URLs depend on it, so an
+    the mapping is recorded in the store (export URLs depend on it, so an
     assignment never changes). A collection of more than ``group_above``
     patients holds them in group datasets from now on (recorded: see
     :mod:`~datalad_tcia.dataset.groups`).
     """
-    layout = deposit.layout
+    layout = stored.layout
     # patients' leftovers are removed under their own locks (build_patient)
     for stale in remove_stale_datasets(layout.stale_repos_of(COLLECTION)):
         lgr.info('removed %s, left unfinished by an interrupted run', stale)
     old = load_slugs(layout)
-    slugs = assign_slugs(deposit.patients, old)
+    slugs = assign_slugs(stored.patients, old)
     if slugs != old:
         save_slugs(layout, slugs)
     if len(slugs) > group_above and load_grouping(layout) is None:
@@ -78,11 +78,11 @@ def prepare_collection(
     return slugs
 
 
-def license_files(deposit: CollectionRecords) -> dict[str, bytes]:
+def license_files(stored: CollectionRecords) -> dict[str, bytes]:
     """Files every dataset of the collection commits to git: the LICENSE
     that TCIA puts into its archives, or for series that came without one
     (from IDC) the same text made from the series' licence."""
-    return license_files_of(summarize_patients(deposit))
+    return license_files_of(summarize_patients(stored))
 
 
 def license_files_of(summaries: Sequence[PatientSummary]) -> dict[str, bytes]:
@@ -125,10 +125,10 @@ def build_collection(
 ) -> CollectionOutcome:
     """Register ``entries`` in the collection superdataset, with what it
     says of itself (``about``), name a new state as a version (its
-    patients tagged ``jobs`` at once), and write the deposit."""
+    patients tagged ``jobs`` at once), and write the export."""
     path = layout.collection_repo
-    deposit = layout.collection_deposit
-    url = clone_url(base_url, deposit.relpath)
+    target = layout.collection_export
+    url = clone_url(base_url, target.relpath)
     try:
         ensure_superdataset(
             path, f'TCIA collection {layout.collection}', layout.temp_path(path)
@@ -149,11 +149,11 @@ def build_collection(
             files,
             f'Register {len(entries)} patient dataset(s) of TCIA collection '
             f'{layout.collection}\n\nEach subdataset URL points at its git '
-            f'repository in {base_url}/{layout.patient_deposits}',
+            f'repository in {base_url}/{layout.patient_exports}',
             drop,
         )
         version = make_version(layout, jobs)
-        pushed = push_deposit(path, deposit, force=force)
+        pushed = export_dataset(path, target, force=force)
     except BUILD_ERRORS as e:
         return CollectionOutcome(
             'error',
@@ -165,9 +165,9 @@ def build_collection(
         )
     status = pushed.status if pushed.status != 'notneeded' or commit else 'notneeded'
     if patients_failed and status == 'ok':
-        message = 'deposited, without the patients that failed'
+        message = 'exported, without the patients that failed'
     else:
-        message = pushed.message if status != 'ok' else 'collection dataset deposited'
+        message = pushed.message if status != 'ok' else 'collection dataset exported'
     if version:
         message += f'; version {version}'
     return CollectionOutcome(

@@ -55,56 +55,56 @@ def build_datasets(
     template: str | None = None,
     jobs: int = 1,
     force: bool = False,
-    deposit: CollectionRecords | None = None,
+    stored: CollectionRecords | None = None,
     patients: Iterable[str] | None = None,
     collection_step: bool = True,
     idc: IdcSources | None = None,
     citation: Citation | None = None,
     group_above: int = GROUP_ABOVE,
 ) -> Iterator[PatientOutcome | CollectionOutcome | IdcOutcome | Problem]:
-    """Build and deposit the patient datasets and the superdataset of
-    ``collection`` (name or collection id) from its metadata deposit
-    (``deposit``, if the caller has read it already).
+    """Build and export the patient datasets and the superdataset of
+    ``collection`` (name or collection id) from its metadata records
+    (``stored``, if the caller has read it already).
 
     Only ``patients`` (PatientIDs), if given, are built. Each patient is
     built under its own lock, so that other processes can build the
     collection's other patients at the same time; the collection's lock
     is held only to assign slugs and for the collection step (the
-    superdataset and its deposit), which ``collection_step=False`` skips.
+    superdataset and its export), which ``collection_step=False`` skips.
     With ``idc``, each patient's files gain IDC's URLs first (see
     :func:`~.idc_sources.refresh_idc`). ``citation`` (the collection's DataCite
     record) becomes the collection dataset's ``CITATION.cff``. A collection
     of more than ``group_above`` patients holds them in group datasets.
     """
-    first = deposit.layout if deposit is not None else StoreLayout(store, collection)
+    first = stored.layout if stored is not None else StoreLayout(store, collection)
     stamps = first.record_stamps()  # before any record is read
     idc_version = idc.index.version if idc else None
     template = template or DEFAULT_PATH_TEMPLATE
     done = Unchanged(first, stamps, {} if force else load_built(first), template)
     done.keep(idc_version)
-    if deposit is None:
+    if stored is None:
         # only the series of patients not built from their records as they
         # are: an unchanged patient's records are not even read
         name = next((r.collection for r in done.records.values()), collection)
-        deposit = read_collection(store, name, only=done.unknown())
-        done.discard(deposit.patients)
+        stored = read_collection(store, name, only=done.unknown())
+        done.discard(stored.patients)
     else:
-        done.discard_unlike(deposit.patients)
+        done.discard_unlike(stored.patients)
     while True:
-        git_files = license_files_of([*done.summaries(), *summarize_patients(deposit)])
+        git_files = license_files_of([*done.summaries(), *summarize_patients(stored)])
         done.discard_unless(build_conditions(template, git_files, idc_version))
-        missing = done.unread(deposit.patients)
+        missing = done.unread(stored.patients)
         if not missing:
             break
-        more = read_collection(store, deposit.layout.collection, only=missing)
+        more = read_collection(store, stored.layout.collection, only=missing)
         for pid, deps in more.patients.items():
-            mine = deposit.patients.setdefault(pid, [])
+            mine = stored.patients.setdefault(pid, [])
             mine.extend(deps)
             mine.sort(key=lambda d: d.record.series_uid)  # as read at once
-        deposit.problems.extend(more.problems)
-    for problem in deposit.problems:
+        stored.problems.extend(more.problems)
+    for problem in stored.problems:
         yield Problem('patient', 'error', problem)
-    if not deposit.patients and not done.records:
+    if not stored.patients and not done.records:
         yield Problem(
             'patient',
             'impossible',
@@ -113,12 +113,12 @@ def build_datasets(
             path=store,
         )
         return
-    layout = deposit.layout
+    layout = stored.layout
     try:
         # short: slugs are assigned under the collection's lock, which
         # other processes (shards) hold as briefly: wait for it
         with StoreLock(layout.lock, wait=COLLECTION_LOCK_WAIT):
-            slugs = prepare_collection(deposit, group_above)
+            slugs = prepare_collection(stored, group_above)
     except StoreLocked as e:
         yield Problem('patient', 'impossible', str(e), path=layout.root)
         return
@@ -128,7 +128,7 @@ def build_datasets(
         )
         return
     conditions = build_conditions(template, git_files, idc_version)
-    series_of: dict[str, list[SeriesRecords]] = dict(deposit.patients)
+    series_of: dict[str, list[SeriesRecords]] = dict(stored.patients)
     current = done.records
     if patients is None:
         # a patient whose every series was withdrawn keeps its dataset,
@@ -148,7 +148,7 @@ def build_datasets(
             git_files,
             force,
             idc,
-            not deposit.problems,
+            not stored.problems,
             _stamps_of(series_of[pid], stamps),
             conditions,
         )
@@ -157,7 +157,7 @@ def build_datasets(
     ]
     if idc is not None:
         # one index query for the collection, not one per patient
-        idc.locate([d.record.series_uid for w in works for d in w.deposits])
+        idc.locate([d.record.series_uid for w in works for d in w.patient_series])
     entries: list[SubdatasetEntry] = []
     summaries: list[PatientSummary] = []
     failed = False
@@ -201,7 +201,7 @@ def build_datasets(
         with StoreLock(layout.lock, wait=COLLECTION_LOCK_WAIT):
             # an analysis result: what its series describe, resolved
             analysis = link_analysis_result(
-                layout, deposit, idc.index if idc else None, changed=bool(works)
+                layout, stored, idc.index if idc else None, changed=bool(works)
             )
             files = dict(git_files)
             if analysis is not None:

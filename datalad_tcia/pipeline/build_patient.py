@@ -1,5 +1,5 @@
 """The patient unit of work: build or update one patient dataset from its
-metadata deposit and write its deposit.
+metadata records and write its export.
 
 Nothing here reads or writes another patient's state: patients can be
 worked on by separate threads, processes or cluster jobs.
@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from datalad.runner.exception import CommandError
 from datalad.support.exceptions import IncompleteResultsError
@@ -29,7 +30,7 @@ from datalad_tcia.dataset import (
     series_summary,
     update_dataset,
 )
-from datalad_tcia.export import clone_url, push_deposit
+from datalad_tcia.export import ExportResult, clone_url, export_dataset
 from datalad_tcia.metadata import MetadataError, SeriesRecords
 from datalad_tcia.store import StoreLayout, StoreLock, StoreLocked
 from datalad_tcia.store.git import GitError, dataset_id, git_line, rev_parse
@@ -42,7 +43,7 @@ from .withdraw import withdrawn_since
 
 lgr = logging.getLogger('datalad.tcia.pipeline.build_patient')
 
-#: what building or depositing a dataset can raise besides a bad plan
+#: what building or exporting a dataset can raise besides a bad plan
 BUILD_ERRORS = (GitError, CommandError, IncompleteResultsError, OSError)
 
 
@@ -57,8 +58,8 @@ class PatientWork:
     patient_id: str
       NBIA's PatientID.
     slug: str
-      Its path-safe name (working copy and deposit).
-    deposits: sequence of SeriesRecords
+      Its path-safe name (working copy and export).
+    patient_series: sequence of SeriesRecords
       The patient's series.
     base_url: str
       The store's URL, for clone URLs.
@@ -67,13 +68,13 @@ class PatientWork:
     git_files: mapping
       Files committed to git (the collection's LICENSE).
     force: bool
-      Replace a deposit that holds another history.
+      Replace an export that holds another history.
     idc: IdcSources, optional
       Where to look for IDC's copies of the files (no IDC step if
       ``None``).
     prune: bool
-      Remove files that are no longer in the patient's deposit (off when
-      part of the collection's deposit could not be read).
+      Remove files that are no longer in the patient's records (off when
+      part of the collection's records could not be read).
     stamps: mapping
       The stamps of the series records (see
       :meth:`~datalad_tcia.store.StoreLayout.record_stamps`), taken before
@@ -87,7 +88,7 @@ class PatientWork:
     layout: StoreLayout
     patient_id: str
     slug: str
-    deposits: Sequence[SeriesRecords]
+    patient_series: Sequence[SeriesRecords]
     base_url: str
     template: str
     git_files: Mapping[str, bytes]
@@ -98,22 +99,33 @@ class PatientWork:
     conditions: Mapping[str, str | None] | None = None
 
 
+@dataclass
+class _Progress:
+    """What the patient step has learnt so far, for its outcome (also
+    when it fails part of the way)."""
+
+    found: IdcOutcome | None = None
+    summary: PatientSummary | None = None
+    new: NewRepository | None = None
+    tmp: Path | None = None
+
+
+@dataclass(frozen=True)
+class _Built:
+    update: UpdateResult
+    pushed: ExportResult
+    entry: SubdatasetEntry
+    files: int
+
+
 def build_patient(work: PatientWork) -> PatientOutcome:
-    """Build or update the patient's dataset and write its deposit."""
+    """Build or update the patient's dataset and write its export."""
     layout = work.layout
     path = layout.repo(work.slug)
-    deposit = layout.patient_deposit(work.slug)
-    url = clone_url(work.base_url, deposit.relpath)
+    url = clone_url(work.base_url, layout.patient_export(work.slug).relpath)
+    progress = _Progress()
 
-    def outcome(
-        status: str,
-        message: str,
-        *,
-        files: int | None = None,
-        commit: str | None = None,
-        entry: SubdatasetEntry | None = None,
-        exception: BaseException | None = None,
-    ) -> PatientOutcome:
+    def outcome(status: str, message: str, **kwargs: Any) -> PatientOutcome:
         return PatientOutcome(
             status,
             message,
@@ -121,69 +133,87 @@ def build_patient(work: PatientWork) -> PatientOutcome:
             work.slug,
             path,
             url,
-            files=files,
-            commit=commit,
-            entry=entry,
-            exception=exception,
-            idc=found,
-            summary=summary,
+            idc=progress.found,
+            summary=progress.summary,
+            **kwargs,
         )
 
-    new: NewRepository | None = None
-    found: IdcOutcome | None = None
-    summary: PatientSummary | None = None
-    deposits = work.deposits
-    tmp = path
     try:
         with StoreLock(layout.patient_lock(work.patient_id)):
-            if work.idc is not None:
-                deposits, found = refresh_idc(
-                    layout, work.patient_id, deposits, work.idc
-                )
-            files, sources = plan_patient(deposits, work.template, layout.collection)
-            if not (path / '.git').exists():
-                # a working copy under a temporary name was left by a run
-                # killed while creating it: it is no dataset, start afresh
-                remove_stale_datasets(layout.stale_repos_of(work.slug))
-                tmp = layout.temp_path(path)
-                new = init_repository(
-                    tmp,
-                    f'TCIA {layout.collection} patient {work.patient_id}',
-                    work.template,
-                )
-            update = update_dataset(
-                tmp if new else path,
-                files,
-                sources,
-                work.git_files,
-                partial(_message, work, deposits, len(files)),
-                new=new,
-                template=work.template,
-                prune=work.prune,
-            )
-            if new:
-                tmp.rename(path)
-            pushed = push_deposit(path, deposit, force=work.force)
-            commit = update.commit or rev_parse(path, 'HEAD')
-            entry = SubdatasetEntry(
-                work.slug, url, new.dataset_id if new else dataset_id(path), commit
-            )
-            summary = summarize_patient(layout.collection, deposits)
-            # a series IDC could not list is tried again on the next run:
-            # the patient is not done until then
-            retry = found is not None and bool(found.warnings)
-            if pushed.status != 'impossible' and work.conditions and not retry:
-                _record_built(work, deposits, entry, len(files), summary)
+            built = _build_and_export(work, path, url, progress)
     except StoreLocked as e:
         return outcome('impossible', str(e))
     except (PlanError, MetadataError, *BUILD_ERRORS) as e:
-        if new is not None and tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        if progress.new is not None and progress.tmp and progress.tmp.exists():
+            shutil.rmtree(progress.tmp, ignore_errors=True)
         return outcome(
             'error', failure_message(f'patient {work.patient_id}', e), exception=e
         )
-    if pushed.status == 'impossible':
-        return outcome('impossible', pushed.message)
+    if built.pushed.status == 'impossible':
+        return outcome('impossible', built.pushed.message)
+    done = _changes(built.update)
+    return outcome(
+        'ok' if done or built.pushed.status == 'ok' else 'notneeded',
+        '; '.join([*done, 'exported']) if done else built.pushed.message,
+        files=built.files,
+        commit=built.entry.commit,
+        entry=built.entry,
+    )
+
+
+def _build_and_export(
+    work: PatientWork, path: Path, url: str, progress: _Progress
+) -> _Built:
+    """The patient step under its lock: IDC's sources, the dataset's new
+    state, its export and its built record."""
+    layout = work.layout
+    patient_series = work.patient_series
+    if work.idc is not None:
+        patient_series, progress.found = refresh_idc(
+            layout, work.patient_id, patient_series, work.idc
+        )
+    files, sources = plan_patient(patient_series, work.template, layout.collection)
+    new = None
+    if not (path / '.git').exists():
+        # a working copy under a temporary name was left by a run killed
+        # while creating it: it is no dataset, start afresh
+        remove_stale_datasets(layout.stale_repos_of(work.slug))
+        progress.tmp = layout.temp_path(path)
+        new = progress.new = init_repository(
+            progress.tmp,
+            f'TCIA {layout.collection} patient {work.patient_id}',
+            work.template,
+        )
+    update = update_dataset(
+        progress.tmp if new and progress.tmp else path,
+        files,
+        sources,
+        work.git_files,
+        partial(_message, work, patient_series, len(files)),
+        new=new,
+        template=work.template,
+        prune=work.prune,
+    )
+    if new and progress.tmp:
+        progress.tmp.rename(path)
+    pushed = export_dataset(path, layout.patient_export(work.slug), force=work.force)
+    entry = SubdatasetEntry(
+        work.slug,
+        url,
+        new.dataset_id if new else dataset_id(path),
+        update.commit or rev_parse(path, 'HEAD'),
+    )
+    progress.summary = summarize_patient(layout.collection, patient_series)
+    # a series IDC could not list is tried again on the next run: the
+    # patient is not done until then
+    retry = progress.found is not None and bool(progress.found.warnings)
+    if pushed.status != 'impossible' and work.conditions and not retry:
+        _record_built(work, patient_series, entry, len(files), progress.summary)
+    return _Built(update, pushed, entry, len(files))
+
+
+def _changes(update: UpdateResult) -> list[str]:
+    """What an update changed, in words."""
     done = []
     if update.added + update.changed + update.removed:
         done.append(
@@ -194,18 +224,12 @@ def build_patient(work: PatientWork) -> PatientOutcome:
         done.append(f'{update.sourced} file(s) gained sources')
     if update.remotes:
         done.append('special remotes configured anew')
-    return outcome(
-        'ok' if done or pushed.status == 'ok' else 'notneeded',
-        '; '.join([*done, 'deposited']) if done else pushed.message,
-        files=len(files),
-        commit=commit,
-        entry=entry,
-    )
+    return done
 
 
 def _record_built(
     work: PatientWork,
-    deposits: Sequence[SeriesRecords],
+    patient_series: Sequence[SeriesRecords],
     entry: SubdatasetEntry,
     files: int,
     summary: PatientSummary,
@@ -214,9 +238,9 @@ def _record_built(
     before they were read (a record the IDC step rewrote just now: its new
     stamp; under the patient's lock, nothing else writes them)."""
     layout = work.layout
-    before = {d.record.series_uid: d for d in work.deposits}
+    before = {d.record.series_uid: d for d in work.patient_series}
     stamps = {}
-    for dep in deposits:
+    for dep in patient_series:
         uid = dep.record.series_uid
         stamp = work.stamps.get(uid)
         if stamp is None or before.get(uid) is not dep:
@@ -253,39 +277,39 @@ def failure_message(what: str, e: BaseException) -> str:
             '100 MB by default, free): make room and run again'
         )
     else:
-        advice = 'run again; the datasets and deposits done so far are kept'
+        advice = 'run again; the datasets and exports done so far are kept'
     return f'{what}: {text}; {advice}'
 
 
 def _message(
     work: PatientWork,
-    deposits: Sequence[SeriesRecords],
+    patient_series: Sequence[SeriesRecords],
     n_files: int,
     update: UpdateResult,
 ) -> str:
-    api = next((d.record.api_url for d in deposits), None) or 'NBIA'
+    api = next((d.record.api_url for d in patient_series), None) or 'NBIA'
     lines = [
         f'Register {n_files} DICOM file(s) of TCIA {work.layout.collection} '
         f'patient {work.patient_id}'
-        if deposits
+        if patient_series
         else f'Withdraw every series of TCIA {work.layout.collection} patient '
         f'{work.patient_id}',
         '',
         f'Sources: {api} (getSingleImage'
         + (
             ', getImage archive members)'
-            if any(d.record.archive_url for d in deposits)
+            if any(d.record.archive_url for d in patient_series)
             else ')'
         ),
     ]
-    idc = [d.record.idc for d in deposits if d.record.idc]
+    idc = [d.record.idc for d in patient_series if d.record.idc]
     if idc:
         lines.append(
             f'and IDC (idc-index-data {idc[0].idc_version}): '
             f'{sum(i.matched for i in idc)} file(s) '
             + (
                 'listed with their MD5 and size in its bucket'
-                if all(d.record.source == 'idc' for d in deposits)
+                if all(d.record.source == 'idc' for d in patient_series)
                 else 'matched by MD5 and size'
             )
         )
@@ -296,7 +320,7 @@ def _message(
         )
     since = _head_time(work.layout.repo(work.slug))
     revised = [
-        d for d in deposits if d.record.revised and d.record.revised.time > since
+        d for d in patient_series if d.record.revised and d.record.revised.time > since
     ]
     if revised:
         lines += ['', 'Revised upstream since the last version:']
@@ -313,7 +337,7 @@ def _message(
     lines += ['', 'Series:']
     lines += [
         f'- {series_summary(d)}'
-        for d in sorted(deposits, key=lambda d: d.record.series_uid)
+        for d in sorted(patient_series, key=lambda d: d.record.series_uid)
     ]
     return '\n'.join(lines) + '\n'
 

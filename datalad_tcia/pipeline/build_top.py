@@ -1,6 +1,6 @@
 """The top-level step: every published collection dataset of the store
 registered in the store's top-level dataset (``<store>/tcia.git``), a
-version named whenever one of them moved, and its deposit written.
+version named whenever one of them moved, and its export written.
 
 It runs after the collection steps of a run (``tcia-add``,
 ``tcia-deposit-dataset``), under the top-level dataset's own lock, and
@@ -31,7 +31,7 @@ from datalad_tcia.dataset.versions import (
     tagged_commit,
     version_tags,
 )
-from datalad_tcia.export import clone_url, push_deposit
+from datalad_tcia.export import clone_url, export_dataset
 from datalad_tcia.store import (
     StoreLayout,
     StoreLock,
@@ -55,10 +55,10 @@ TOP_LOCK_WAIT = 300.0
 def build_top(store: Path, base_url: str) -> TopOutcome:
     """Register every collection dataset published in ``store`` in the
     top-level dataset, at the commit its published repository holds, and
-    write the top-level dataset's deposit (``<store>/tcia.git``, and a
+    write the top-level dataset's export (``<store>/tcia.git``, and a
     ``datalad-annex::`` deposit beside it)."""
     top = TopLayout(store)
-    url = clone_url(base_url, top.deposit.relpath)
+    url = clone_url(base_url, top.export.relpath)
     heads = {
         d.name: head
         for d in collection_dirs(store)
@@ -96,7 +96,7 @@ def _update(
         path, 'TCIA: the collection datasets of this store', temp_path_for(path)
     )
     if _current(top, base_url, heads):
-        pushed = push_deposit(path, top.deposit)
+        pushed = export_dataset(path, top.export)
         return TopOutcome(
             pushed.status,
             'every collection is registered: ' + pushed.message,
@@ -117,8 +117,8 @@ def _update(
         f'points at its git repository in {base_url}/<collection-id>/',
     )
     version = _make_version(path, entries)
-    pushed = push_deposit(path, top.deposit)
-    message = pushed.message if pushed.status != 'ok' else 'top-level dataset deposited'
+    pushed = export_dataset(path, top.export)
+    message = pushed.message if pushed.status != 'ok' else 'top-level dataset exported'
     return TopOutcome(
         pushed.status if pushed.status != 'notneeded' else 'ok',
         message + (f'; version {version}' if version else ''),
@@ -138,7 +138,7 @@ def _current(top: TopLayout, base_url: str, heads: dict[str, str]) -> bool:
     urls = gitmodule_urls(path)
     if any(
         urls.get(cid)
-        != clone_url(base_url, StoreLayout(top.store, cid).collection_deposit.relpath)
+        != clone_url(base_url, StoreLayout(top.store, cid).collection_export.relpath)
         for cid in heads
     ):
         return False

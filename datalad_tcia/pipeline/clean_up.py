@@ -1,6 +1,6 @@
 """Delete a collection's archives once nothing depends on them: every file
 of its patient datasets has a TCIA source registered, and the collection
-deposit clones."""
+export clones."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def _delete_verified(layout: StoreLayout, clone_url: str | None) -> ArchivesOutc
     return ArchivesOutcome(
         'ok' if archives else 'notneeded',
         f'{len(archives)} archive(s) deleted: every file has its TCIA '
-        'sources and the collection deposit clones',
+        'sources and the collection export clones',
         layout.archives,
         deleted=len(archives),
     )
@@ -70,14 +70,14 @@ def missing_sources(layout: StoreLayout) -> list[str]:
 
 
 def clone_problems(url: str | None) -> list[str]:
-    """Whether the collection deposit clones (into a throw-away directory
+    """Whether the collection export clones (into a throw-away directory
     that is no git repository)."""
     if not url:
-        return ['the collection deposit has no clone URL']
+        return ['the collection export has no clone URL']
     with tempfile.TemporaryDirectory() as tmp:
         error = clone_probe(url, Path(tmp))
         if error:
-            return [f'the collection deposit does not clone: {error}']
+            return [f'the collection export does not clone: {error}']
         if not (Path(tmp) / 'probe' / '.gitmodules').exists():
             return ['the cloned collection dataset has no subdatasets']
     return []

@@ -21,9 +21,9 @@ def _datalad() -> str:
 
 
 def clone_collection(url: str, target: Path) -> CloneOutcome:
-    """``datalad clone`` the collection deposit at ``url`` into ``target``.
+    """``datalad clone`` the collection export at ``url`` into ``target``.
 
-    A plain git URL (what the store's deposits are) is cloned in-process.
+    A plain git URL (what the store's exports are) is cloned in-process.
     A ``datalad-annex::`` URL (a store of an earlier version) is cloned by
     a ``datalad`` process in a throw-away directory that is no git
     repository: datalad-next's ``datalad-annex::`` helper acts on the

@@ -1,4 +1,4 @@
-"""Where a collection's data came from, read from its metadata deposit,
+"""Where a collection's data came from, read from its metadata records,
 and its DataCite record (for the collection dataset's provenance record
 and ``CITATION.cff``)."""
 
@@ -30,9 +30,9 @@ from datalad_tcia.store.git import cat_blobs
 lgr = logging.getLogger('datalad.tcia.pipeline.gather_provenance')
 
 
-def collection_doi(deposit: CollectionRecords) -> str | None:
+def collection_doi(stored: CollectionRecords) -> str | None:
     """The collection's DOI, from NBIA's series records."""
-    for series in deposit.patients.values():
+    for series in stored.patients.values():
         for dep in series:
             doi = doi_from_uri(dep.series.data_description_uri)
             if doi:
@@ -90,7 +90,7 @@ class PatientSummary:
 
 
 def summarize_patient(collection: str, deps: Sequence[SeriesRecords]) -> PatientSummary:
-    """The :class:`PatientSummary` of a patient's series deposits."""
+    """The :class:`PatientSummary` of a patient's series records."""
     images = [m for d in deps for m in d.images]
     made = next(
         (license_text(collection, d.series) for d in deps if d.series.license_name),
@@ -153,23 +153,23 @@ def license_text(collection: str, series: SeriesInfo) -> str:
     )
 
 
-def summarize_patients(deposit: CollectionRecords) -> list[PatientSummary]:
-    """A summary of each patient of a metadata deposit."""
-    name = deposit.layout.collection
+def summarize_patients(stored: CollectionRecords) -> list[PatientSummary]:
+    """A summary of each patient of a metadata records."""
+    name = stored.layout.collection
     return [
-        summarize_patient(name, deps) for _, deps in sorted(deposit.patients.items())
+        summarize_patient(name, deps) for _, deps in sorted(stored.patients.items())
     ]
 
 
 def provenance_record(
-    deposit: CollectionRecords,
+    stored: CollectionRecords,
     citation: Citation | None,
     idc_version: str | None = None,
 ) -> dict[str, Any]:
     """The provenance record of the collection dataset (``idc_version``:
     the IDC index this run consulted)."""
     return provenance_of(
-        deposit.layout, summarize_patients(deposit), citation, idc_version
+        stored.layout, summarize_patients(stored), citation, idc_version
     )
 
 
@@ -229,11 +229,11 @@ def _release(index_version: str) -> int:
 
 
 def lookup_citation(
-    datacite: CitationLookup, deposit: CollectionRecords
+    datacite: CitationLookup, stored: CollectionRecords
 ) -> Citation | None:
     """The collection's DataCite record, or ``None`` (no DOI, DataCite
     unreachable or without the DOI: the catalog step says so)."""
-    doi = collection_doi(deposit)
+    doi = collection_doi(stored)
     if not doi:
         return None
     try:

@@ -1,7 +1,7 @@
 """The IDC step of a patient: find where IDC keeps each of the patient's
 series (the IDC index), list the series' objects (S3, no credentials),
-match them to the deposited files by MD5 and size, and record each
-file's IDC URL in the metadata deposit (the series record says which IDC
+match them to the recorded files by MD5 and size, and record each
+file's IDC URL in the metadata records (the series record says which IDC
 version and series UUID, and how many files matched).
 
 It runs under the patient's lock, before the patient dataset is built,
@@ -75,10 +75,10 @@ def _record(loc: IdcSeries, idc: IdcSources, matched: int, files: int) -> IdcRec
     )
 
 
-def _is_current(deposit: SeriesRecords, loc: IdcSeries, idc: IdcSources) -> bool:
-    """Whether the deposit already holds the matches of this version of
+def _is_current(series_records: SeriesRecords, loc: IdcSeries, idc: IdcSources) -> bool:
+    """Whether the records already holds the matches of this version of
     the series (same object prefix, same endpoint)."""
-    done = deposit.record.idc
+    done = series_records.record.idc
     return bool(
         done
         and done.series_uuid == loc.series_uuid
@@ -90,18 +90,18 @@ def _is_current(deposit: SeriesRecords, loc: IdcSeries, idc: IdcSources) -> bool
 def refresh_idc(
     layout: StoreLayout,
     patient_id: str,
-    deposits: Sequence[SeriesRecords],
+    patient_series: Sequence[SeriesRecords],
     idc: IdcSources,
 ) -> tuple[list[SeriesRecords], IdcOutcome]:
-    """Record IDC's URLs of the patient's files in the metadata deposit.
+    """Record IDC's URLs of the patient's files in the metadata records.
 
-    Returns the deposits as they are now, and what was done. Call only
+    Returns the series records as they are now, and what was done. Call only
     while holding the patient's lock.
     """
     out = IdcOutcome('notneeded', 'IDC sources up to date', patient_id)
-    locations = idc.locate([d.record.series_uid for d in deposits])
+    locations = idc.locate([d.record.series_uid for d in patient_series])
     result = []
-    for dep in deposits:
+    for dep in patient_series:
         loc = locations.get(dep.record.series_uid)
         if loc is None or _is_current(dep, loc, idc):
             result.append(dep)
@@ -160,7 +160,7 @@ def _write(
     urls: dict[str, str],
     found: IdcRecord,
 ) -> SeriesRecords:
-    """The deposit with ``urls`` (member path -> IDC URL) and ``found``
+    """The series records with ``urls`` (member path -> IDC URL) and ``found``
     (the series record's ``idc``) written; files without a match lose an
     IDC URL an earlier version of the series had."""
     new = SeriesRecords(

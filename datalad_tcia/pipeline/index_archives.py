@@ -1,4 +1,4 @@
-"""The metadata deposit of archives already on disk (store archives, or
+"""The metadata records of archives already on disk (store archives, or
 ZIP/tar archives from elsewhere such as INM-ICF visit tarballs)."""
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ def index_archives(
     tags: Sequence[str],
     force: bool = False,
 ) -> Iterator[MetadataOutcome | Problem]:
-    """Deposit the metadata of ``archives`` (all store archives if none),
-    one deposit per series found in them."""
+    """Record the metadata of ``archives`` (all store archives if none),
+    one series record per series found in them."""
     if store.exists() and not store.is_dir():
         yield Problem(
             'metadata',
@@ -186,13 +186,13 @@ def _record_file(
         if dpath.exists() and not force:
             same = same_dicoms(dpath, [MemberRecord.from_json(m) for m in members])
             if same and prev:
-                yield outcome('notneeded', 'metadata already deposited')
+                yield outcome('notneeded', 'metadata already recorded')
                 continue
             if not same:
                 yield outcome(
                     'impossible',
                     f'different metadata for series {uid} is already '
-                    'deposited; use --force to replace it',
+                    'recorded; use --force to replace it',
                 )
                 continue
         first = next((m for m in members if m.get('dicom')), {})
@@ -221,7 +221,7 @@ def _record_file(
         if kept is not None and kept.downloaded:
             record = replace(record, downloaded=kept.downloaded)
         record_archive(layout, record, sub)
-        yield outcome('ok', f'deposited metadata of {n_dicoms} DICOM file(s)')
+        yield outcome('ok', f'recorded the metadata of {n_dicoms} DICOM file(s)')
 
 
 def _text(value: Any) -> str | None:

@@ -1,5 +1,5 @@
 """What each patient dataset was built from: its built record,
-``<collection-id>/built/<slug>.json``, written after the patient's deposit.
+``<collection-id>/built/<slug>.json``, written after the patient's export.
 
 A run over a collection (``tcia-deposit-dataset``, ``tcia-add``) takes
 the stamps of the series records (:meth:`~datalad_tcia.store.StoreLayout.
@@ -12,7 +12,7 @@ the collection step takes their commits and summaries from the built
 records. Measured on NLST (26,254 patients, 203,087 series): see
 ``docs/source/hpc.rst``.
 
-A built record is written after the deposit it describes, atomically; a
+A built record is written after the export it describes, atomically; a
 run killed before leaves the patient to be built again, which finds its
 dataset done.
 """
@@ -52,7 +52,7 @@ class BuiltPatient:
     patient_id, slug, collection: str
       The patient and its collection (NBIA's name).
     commit, dataset_id: str
-      The dataset's commit and ID, as its deposit holds them.
+      The dataset's commit and ID, as its export holds them.
     files: int
       Its files.
     stamps: mapping
@@ -75,7 +75,7 @@ class BuiltPatient:
 
     def entry(self, layout: StoreLayout, base_url: str) -> SubdatasetEntry:
         """Its entry in the collection dataset."""
-        url = clone_url(base_url, layout.patient_deposit(self.slug).relpath)
+        url = clone_url(base_url, layout.patient_export(self.slug).relpath)
         return SubdatasetEntry(self.slug, url, self.dataset_id, self.commit)
 
     def to_json(self) -> dict[str, Any]:
@@ -202,7 +202,7 @@ def gather_built(layout: StoreLayout) -> None:
 
 def save_built(layout: StoreLayout, record: BuiltPatient) -> None:
     """Write a patient's built record (call under the patient's lock,
-    after its deposit is written)."""
+    after its export is written)."""
     atomic_write_json(layout.built_record(record.slug), record.to_json())
 
 
@@ -264,7 +264,7 @@ class Unchanged:
 
     def discard_unlike(self, patients: Mapping[str, Iterable[Any]]) -> None:
         """Keep the patients whose series (``patients``: PatientID -> its
-        series deposits) are those their datasets were built from."""
+        series records) are those their datasets were built from."""
         for pid, rec in list(self.records.items()):
             now = {d.record.series_uid for d in patients.get(pid, ())}
             if now != set(rec.stamps):
@@ -278,7 +278,7 @@ class Unchanged:
 
     def unread(self, read: Mapping[str, Iterable[Any]]) -> set[str]:
         """Series of discarded patients not among the series ``read``
-        (PatientID -> series deposits)."""
+        (PatientID -> series records)."""
         have = {d.record.series_uid for deps in read.values() for d in deps}
         return {
             u

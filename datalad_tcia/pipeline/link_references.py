@@ -5,7 +5,7 @@ per-file record's ``ReferencedSeriesInstanceUID``, read from the DICOM
 references; see :mod:`datalad_tcia.archive.references`). Here each
 referenced series is resolved to its collection, patient and study: by
 the IDC index (any series IDC holds), else by the store (a collection
-deposited there), else left with its UID alone. The result, the
+recorded there), else left with its UID alone. The result, the
 analysis result's *record*, is kept in the store
 (``<store>/<id>/metadata/analysis_result.json``, for the catalog) and
 committed to the analysis result's dataset
@@ -57,14 +57,14 @@ lgr = logging.getLogger('datalad.tcia.pipeline.link_references')
 ANALYSIS_FILE = '.datalad/tcia/analysis_result.json'
 
 
-def _series(deposit: CollectionRecords) -> list[SeriesRecords]:
-    return [d for deps in deposit.patients.values() for d in deps]
+def _series(stored: CollectionRecords) -> list[SeriesRecords]:
+    return [d for deps in stored.patients.values() for d in deps]
 
 
-def _references(deposit: CollectionRecords) -> dict[str, dict[str, Any]]:
-    """Each series of ``deposit``: what it is and what it references."""
+def _references(stored: CollectionRecords) -> dict[str, dict[str, Any]]:
+    """Each series of ``stored``: what it is and what it references."""
     out = {}
-    for dep in _series(deposit):
+    for dep in _series(stored):
         s = dep.series
         refs = {
             str(uid)
@@ -82,7 +82,7 @@ def _references(deposit: CollectionRecords) -> dict[str, dict[str, Any]]:
 
 
 def _in_store(layout: StoreLayout, uids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """The series of ``uids`` deposited in the store's collections (one
+    """The series of ``uids`` recorded in the store's collections (one
     listing of each collection's records, not one look per series)."""
     found: dict[str, dict[str, Any]] = {}
     wanted = set(uids)
@@ -143,14 +143,14 @@ def resolve_references(
 
 
 def analysis_record(
-    deposit: CollectionRecords,
+    stored: CollectionRecords,
     analysis: AnalysisResult,
     index: IdcIndex | None,
 ) -> dict[str, Any]:
-    """The record of the analysis result whose whole deposit is
-    ``deposit`` (see the module's description)."""
-    series = _references(deposit)
-    referenced = resolve_references(deposit.layout, series, index)
+    """The record of the analysis result whose whole metadata records are
+    ``stored`` (see the module's description)."""
+    series = _references(stored)
+    referenced = resolve_references(stored.layout, series, index)
     counts: dict[str, tuple[set[str], int]] = {}
     for entry in series.values():
         name = str(entry['Collection'] or '')
@@ -192,13 +192,13 @@ def load_analysis_record(layout: StoreLayout) -> dict[str, Any] | None:
 
 def link_analysis_result(
     layout: StoreLayout,
-    deposit: CollectionRecords,
+    stored: CollectionRecords,
     index: IdcIndex | None,
     *,
     changed: bool,
 ) -> dict[str, Any] | None:
     """The record of the analysis result at ``layout`` (``None`` for a
-    collection), made again from its whole deposit if its datasets
+    collection), made again from its whole records if its datasets
     ``changed`` or it has none yet, and kept in the store.
 
     Raises
@@ -210,11 +210,7 @@ def link_analysis_result(
     if old is not None and not changed:
         return old
     ident = next(
-        (
-            d.series.analysis_result
-            for d in _series(deposit)
-            if d.series.analysis_result
-        ),
+        (d.series.analysis_result for d in _series(stored) if d.series.analysis_result),
         None,
     )
     if ident is None and old is None:

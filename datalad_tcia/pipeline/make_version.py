@@ -5,7 +5,7 @@ A version is made when the superdataset's ``HEAD`` is not the commit of
 its newest version tag (so a run killed after the commit and before the
 tag tags on the next run). Every patient dataset gets the same tag on the
 commit the superdataset records (each under its patient's lock, its
-deposit written again), then the superdataset itself.
+export written again), then the superdataset itself.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from datalad_tcia.dataset.versions import (
     tagged_commit,
     version_tags,
 )
-from datalad_tcia.export import clone_url, push_deposit
+from datalad_tcia.export import clone_url, export_dataset
 from datalad_tcia.metadata import load_grouping, load_slugs
 from datalad_tcia.store import StoreLayout, StoreLock
 from datalad_tcia.store.git import cat_blobs, git, git_line, git_succeeds, rev_parse
@@ -48,7 +48,7 @@ def make_version(layout: StoreLayout, jobs: int = 1) -> str | None:
     patient dataset on the commit it records (``jobs`` at once); the new
     version's name, or ``None`` if ``HEAD`` already is a version.
 
-    Call while holding the collection's lock, before its deposit is
+    Call while holding the collection's lock, before its export is
     written.
     """
     path = layout.collection_repo
@@ -111,7 +111,7 @@ def _tag_patient(
                 f'TCIA {layout.collection} patient {patient_id}: version {name}\n',
                 commit,
             )
-        push_deposit(repo, layout.patient_deposit(slug))
+        export_dataset(repo, layout.patient_export(slug))
 
 
 def _source_suffix(path: Path) -> str:
@@ -156,20 +156,20 @@ BUILT_KEY = 'datalad-tcia.built-from'
 
 
 def record_built(layout: StoreLayout, fingerprint: str) -> None:
-    """Note that the datasets reflect the metadata deposit as it was when
+    """Note that the datasets reflect the metadata records as it was when
     ``fingerprint`` was taken."""
     git(layout.collection_repo, 'config', BUILT_KEY, fingerprint)
 
 
 def datasets_current(layout: StoreLayout) -> bool:
     """Whether the collection's datasets were built from its metadata
-    deposit as it is now, with nothing left to do (a version named, no
+    records as they are now, with nothing left to do (a version named, no
     archive waiting for deletion): then an update that downloaded nothing
     has nothing to do."""
     path = layout.collection_repo
     if not (path / '.git').exists() or layout.archive_files():
         return False
-    if not (layout.collection_deposit.bare / 'info' / 'refs').exists():
+    if not (layout.collection_export.bare / 'info' / 'refs').exists():
         # a store of an earlier version: its datasets get plain git
         # repositories (and the remotes of this version) on this run
         return False
@@ -190,6 +190,6 @@ def unchanged(layout: StoreLayout, base_url: str) -> CollectionOutcome:
         f'nothing changed upstream: the datasets are version {tags[-1]}',
         layout.collection,
         layout.collection_repo,
-        clone_url(base_url, layout.collection_deposit.relpath),
+        clone_url(base_url, layout.collection_export.relpath),
         version=None,
     )

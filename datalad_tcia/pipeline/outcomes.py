@@ -47,7 +47,7 @@ class Problem:
 
 @dataclass
 class SeriesOutcome:
-    """The result of acquiring one series (download, verify, deposit)."""
+    """The result of acquiring one series (download, verify, record)."""
 
     status: str
     message: str
@@ -66,7 +66,7 @@ class SeriesOutcome:
 
 @dataclass
 class WithdrawnOutcome:
-    """A deposited series NBIA no longer serves, withdrawn from the
+    """A recorded series NBIA no longer serves, withdrawn from the
     datasets (its records moved to ``metadata/withdrawn/``)."""
 
     status: str
@@ -78,7 +78,7 @@ class WithdrawnOutcome:
 
 @dataclass
 class MetadataOutcome:
-    """The metadata deposit of one series found in an archive on disk."""
+    """The metadata records of one series found in an archive on disk."""
 
     status: str
     message: str
@@ -108,7 +108,7 @@ class IdcOutcome:
 
 @dataclass
 class PatientOutcome:
-    """A patient dataset built or updated, and its deposit written."""
+    """A patient dataset built or updated, and its export written."""
 
     status: str
     message: str
@@ -128,7 +128,7 @@ class PatientOutcome:
 
 @dataclass
 class CollectionOutcome:
-    """The collection superdataset updated and its deposit written."""
+    """The collection superdataset updated and its export written."""
 
     status: str
     message: str
@@ -143,7 +143,7 @@ class CollectionOutcome:
 @dataclass
 class TopOutcome:
     """The store's top-level dataset (every collection as a subdataset)
-    updated and its deposit written."""
+    updated and its export written."""
 
     status: str
     message: str

@@ -123,7 +123,7 @@ class Selection:
     @property
     def is_whole(self) -> bool:
         """Whether it names whole collections or patients (no study,
-        series, manifest or filter): then a deposited series it no longer
+        series, manifest or filter): then a recorded series it no longer
         finds was withdrawn upstream."""
         return bool(
             self.collection

@@ -37,7 +37,7 @@ class RunSettings:
     jobs: int
       Parallel requests.
     force: bool
-      Acquire again what is deposited.
+      Acquire again what is recorded.
     source: str
       ``auto``, ``idc`` or ``nbia`` (see :func:`~.acquire.route`).
     index: IdcIndex or None

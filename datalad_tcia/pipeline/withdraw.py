@@ -1,10 +1,10 @@
-"""Series withdrawn upstream: deposited, selected as part of a whole
+"""Series withdrawn upstream: recorded, selected as part of a whole
 collection or patient, but no longer served by NBIA (or, for series
 acquired from IDC, no longer in the IDC index that planned the
 selection).
 
 Their metadata records move to ``metadata/withdrawn/`` (each under its
-patient's lock, the archive record first: it marks a series deposited),
+patient's lock, the archive record first: it marks a series recorded),
 so the next dataset update removes their files in a new commit; the
 previous versions keep them, with their sources (IDC keeps every version
 of a series).
@@ -38,7 +38,7 @@ def withdraw_missing(
     in_scope: Callable[[SeriesInfo], bool],
     upstream: str = 'nbia',
 ) -> Iterator[WithdrawnOutcome | Problem]:
-    """Withdraw the deposited series of ``layout`` that are ``in_scope``
+    """Withdraw the recorded series of ``layout`` that are ``in_scope``
     (their upstream record is) but whose UID is not ``planned`` (the current list of
     ``upstream``).
 
@@ -51,23 +51,23 @@ def withdraw_missing(
         if uid in planned:
             continue
         try:
-            deposit = read_series_records(layout, uid)
+            series_records = read_series_records(layout, uid)
         except (FileNotFoundError, MetadataError):
             continue  # reported by the dataset step
-        if not in_scope(deposit.series):
+        if not in_scope(series_records.series):
             continue
-        if upstream == 'idc' and deposit.record.source != 'idc':
+        if upstream == 'idc' and series_records.record.source != 'idc':
             continue
-        yield _withdraw(layout, deposit, upstream)
+        yield _withdraw(layout, series_records, upstream)
 
 
 def _withdraw(
-    layout: StoreLayout, deposit: SeriesRecords, upstream: str
+    layout: StoreLayout, series_records: SeriesRecords, upstream: str
 ) -> WithdrawnOutcome | Problem:
-    uid = deposit.record.series_uid
+    uid = series_records.record.series_uid
     try:
-        with StoreLock(layout.patient_lock(deposit.record.patient_id or '')):
-            apath = withdraw_series(layout, deposit, time.time())
+        with StoreLock(layout.patient_lock(series_records.record.patient_id or '')):
+            apath = withdraw_series(layout, series_records, time.time())
     except StoreLocked as e:
         return Problem('series', 'impossible', str(e), path=layout.root)
     except OSError as e:
@@ -80,13 +80,13 @@ def _withdraw(
     lgr.info('series %s withdrawn upstream', uid)
     return WithdrawnOutcome(
         'ok',
-        f'withdrawn from {upstream.upper()}: its {len(deposit.images)} file(s) '
+        f'withdrawn from {upstream.upper()}: its {len(series_records.images)} file(s) '
         'leave the '
         'dataset in a new version (earlier versions keep them); records kept '
         'in metadata/withdrawn/',
-        deposit.series,
+        series_records.series,
         apath,
-        len(deposit.images),
+        len(series_records.images),
     )
 
 

@@ -1,4 +1,4 @@
-"""The catalog of a collection: its deposit, its datasets and its DataCite
+"""The catalog of a collection: its metadata records, its datasets and its DataCite
 record as a datalad-catalog site."""
 
 from __future__ import annotations
@@ -73,12 +73,12 @@ def write_catalog(
     base_url: str,
     datacite: CitationLookup,
     *,
-    deposit: CollectionRecords | None = None,
+    stored: CollectionRecords | None = None,
     limits: CatalogLimits | None = None,
 ) -> Iterator[CatalogOutcome | Problem]:
     """Write the catalog site of ``collection`` (its datasets must exist).
 
-    ``deposit`` is the collection's metadata deposit, if the caller has
+    ``stored`` is the collection's metadata records, if the caller has
     read it already. Each file gets an entry only if the collection has at
     most ``limits.max_files`` files (datalad-catalog writes file entries
     one by one, and its pages load every entry of a dataset); above, the
@@ -87,9 +87,9 @@ def write_catalog(
     subdatasets up to ``limits.max_subdatasets`` patients.
     """
     limits = limits or CatalogLimits()
-    deposit = deposit or read_collection(store, collection)
-    layout = deposit.layout
-    if not deposit.patients or not (layout.collection_repo / '.git').exists():
+    stored = stored or read_collection(store, collection)
+    layout = stored.layout
+    if not stored.patients or not (layout.collection_repo / '.git').exists():
         yield Problem(
             'catalog',
             'impossible',
@@ -101,7 +101,7 @@ def write_catalog(
         return
     try:
         with StoreLock(layout.lock):
-            coll = describe_collection(deposit, base_url)
+            coll = describe_collection(stored, base_url)
             link_datasets(coll, layout)
             add_citation(coll, datacite)
             records = catalog_records(coll, limits)
@@ -154,7 +154,7 @@ def catalog_records(
 
 
 def _n_files(coll: CollectionCatalog) -> int:
-    return sum(len(d.images) for p in coll.patients for d in p.deposits)
+    return sum(len(d.images) for p in coll.patients for d in p.patient_series)
 
 
 def _limits_note(coll: CollectionCatalog, limits: CatalogLimits) -> str:
@@ -176,21 +176,21 @@ def _limits_note(coll: CollectionCatalog, limits: CatalogLimits) -> str:
     return note
 
 
-def describe_collection(deposit: CollectionRecords, base_url: str) -> CollectionCatalog:
+def describe_collection(stored: CollectionRecords, base_url: str) -> CollectionCatalog:
     """What the catalog shows of a collection whose datasets are built."""
-    layout = deposit.layout
+    layout = stored.layout
     slugs = load_slugs(layout)
     superds = layout.collection_repo
     coll = CollectionCatalog(
         name=layout.collection,
         dataset_id=dataset_id(superds),
         dataset_version=rev_parse(superds, 'HEAD'),
-        clone_url=clone_url(base_url, layout.collection_deposit.relpath),
+        clone_url=clone_url(base_url, layout.collection_export.relpath),
         versions=version_notes(superds),
     )
     # what each dataset was built from says its ID and commit: no git
     built = {r.slug: r for r in load_built(layout).values()}
-    for pid in sorted(deposit.patients):
+    for pid in sorted(stored.patients):
         slug = slugs.get(pid)
         if slug is None or not (layout.repo(slug) / '.git').exists():
             continue
@@ -211,12 +211,12 @@ def describe_collection(deposit: CollectionRecords, base_url: str) -> Collection
                 slug=slug,
                 dataset_id=ident,
                 dataset_version=version,
-                clone_url=clone_url(base_url, layout.patient_deposit(slug).relpath),
-                deposits=deposit.patients[pid],
+                clone_url=clone_url(base_url, layout.patient_export(slug).relpath),
+                patient_series=stored.patients[pid],
                 template=template,
             )
         )
-    series = next((d.series for deps in deposit.patients.values() for d in deps), None)
+    series = next((d.series for deps in stored.patients.values() for d in deps), None)
     if series is not None:
         coll.doi = doi_from_uri(series.data_description_uri)
         coll.license_name = series.license_name

@@ -27,7 +27,7 @@ def write_home(store: Path, base_url: str) -> CatalogOutcome | Problem:
     """Write the catalog's home from the top-level dataset (unless the home
     already shows its current state)."""
     top = TopLayout(store)
-    url = clone_url(base_url, top.deposit.relpath)
+    url = clone_url(base_url, top.export.relpath)
     if not (top.repo / '.git').exists():
         return Problem(
             'catalog',

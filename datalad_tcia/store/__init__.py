@@ -1,4 +1,4 @@
-"""The store: where archives, metadata, deposits and catalogs live.
+"""The store: where archives, metadata, exports and catalogs live.
 
 .. currentmodule:: datalad_tcia.store
 .. autosummary::
@@ -7,7 +7,7 @@
    collection_id
    StoreLayout
    TopLayout
-   DepositPaths
+   ExportPaths
    atomic_write_bytes
    atomic_write_json
    StoreLock
@@ -20,7 +20,7 @@ from .hashing import ContentHash, file_md5
 from .layout import (
     COLLECTION,
     DEPOSIT_SUFFIXES,
-    DepositPaths,
+    ExportPaths,
     StoreLayout,
     collection_dirs,
     collection_id,
@@ -33,7 +33,7 @@ __all__ = [
     'COLLECTION',
     'ContentHash',
     'DEPOSIT_SUFFIXES',
-    'DepositPaths',
+    'ExportPaths',
     'StoreLayout',
     'StoreLock',
     'TopLayout',

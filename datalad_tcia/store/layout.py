@@ -44,7 +44,7 @@ _NON_ALNUM = re.compile(r'[^a-z0-9]+')
 #: the two files of a ``datalad-annex::`` deposit, in publication order
 DEPOSIT_SUFFIXES = ('_XDLRA--repo-export', '_XDLRA--refs')
 
-#: name of the collection superdataset's working copy and deposit
+#: name of the collection superdataset's working copy and export
 COLLECTION = 'collection'
 
 #: what a collection directory is named (an IDC ``collection_id``)
@@ -83,7 +83,7 @@ def collection_dirs(store: Path) -> list[Path]:
 
 
 @dataclass(frozen=True)
-class DepositPaths:
+class ExportPaths:
     """Where one ``datalad-annex::`` deposit lives.
 
     Attributes
@@ -116,12 +116,12 @@ class DepositPaths:
     @staticmethod
     def export_of(prefix: Path) -> Path:
         """The repository export of the deposit at ``prefix``."""
-        return DepositPaths.file(prefix, '_XDLRA--repo-export')
+        return ExportPaths.file(prefix, '_XDLRA--repo-export')
 
     @staticmethod
     def refs_of(prefix: Path) -> Path:
         """The refs file of the deposit at ``prefix``."""
-        return DepositPaths.file(prefix, '_XDLRA--refs')
+        return ExportPaths.file(prefix, '_XDLRA--refs')
 
     @staticmethod
     def file(prefix: Path, suffix: str) -> Path:
@@ -204,7 +204,7 @@ class StoreLayout:
     def metadata_fingerprint(
         self, stamps: dict[str, tuple[int, int]] | None = None
     ) -> str:
-        """A digest of the metadata deposit's series records (names,
+        """A digest of the metadata records's series records (names,
         sizes, modification times; ``stamps`` if already taken): it
         changes with any series' records written."""
         digest = hashlib.sha1()  # noqa: S324 (a fingerprint)
@@ -265,10 +265,10 @@ class StoreLayout:
         collections too big to hold them all directly)."""
         return self.repos / '.groups' / group
 
-    def group_deposit(self, group: str) -> DepositPaths:
+    def group_export(self, group: str) -> ExportPaths:
         """The plain git repository of a group dataset
         (``<collection-id>/groups/<group>.git``)."""
-        return DepositPaths(self.root / 'groups' / group, f'{self.cid}/groups/{group}')
+        return ExportPaths(self.root / 'groups' / group, f'{self.cid}/groups/{group}')
 
     def patient_repos(self) -> list[Path]:
         """Working copies of the patient datasets."""
@@ -318,20 +318,20 @@ class StoreLayout:
                 if e.name.endswith('.git') and not e.name.startswith('.')
             }
 
-    # -- deposits and catalog ------------------------------------------------
+    # -- exports and catalog -------------------------------------------------
     @property
-    def patient_deposits(self) -> str:
-        """Where the patient deposits are, relative to the store."""
+    def patient_exports(self) -> str:
+        """Where the patient exports are, relative to the store."""
         return f'{self.cid}/datasets/'
 
-    def patient_deposit(self, slug: str) -> DepositPaths:
-        return DepositPaths(
-            self.root / 'datasets' / slug, f'{self.patient_deposits}{slug}'
+    def patient_export(self, slug: str) -> ExportPaths:
+        return ExportPaths(
+            self.root / 'datasets' / slug, f'{self.patient_exports}{slug}'
         )
 
     @property
-    def collection_deposit(self) -> DepositPaths:
-        return DepositPaths(self.root / COLLECTION, f'{self.cid}/{COLLECTION}')
+    def collection_export(self) -> ExportPaths:
+        return ExportPaths(self.root / COLLECTION, f'{self.cid}/{COLLECTION}')
 
     @property
     def catalog(self) -> Path:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .layout import DepositPaths
+from .layout import ExportPaths
 
-#: name of the top-level dataset's deposit (``<store>/tcia.git``)
+#: name of the top-level dataset's export (``<store>/tcia.git``)
 TOP = 'tcia'
 
 
@@ -36,9 +36,9 @@ class TopLayout:
         return self.root / 'repo'
 
     @property
-    def deposit(self) -> DepositPaths:
-        """Its deposit: ``<store>/tcia.git`` and ``<store>/tcia_XDLRA--*``."""
-        return DepositPaths(self.store / TOP, TOP)
+    def export(self) -> ExportPaths:
+        """Its export: ``<store>/tcia.git`` and ``<store>/tcia_XDLRA--*``."""
+        return ExportPaths(self.store / TOP, TOP)
 
     @property
     def lock(self) -> Path:

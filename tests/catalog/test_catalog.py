@@ -139,8 +139,8 @@ def test_generated_metadata_validates(catalogued: dict) -> None:
     from datalad_tcia.metadata import read_collection
     from datalad_tcia.pipeline.write_catalog import add_citation, describe_collection
 
-    deposit = read_collection(catalogued['store'], ENC)
-    coll = describe_collection(deposit, 'file:///x')
+    stored = read_collection(catalogued['store'], ENC)
+    coll = describe_collection(stored, 'file:///x')
     add_citation(coll, DataCiteClient(catalogued['srv'].datacite_url))
     records = [collection_page(coll)]
     for p in coll.patients:

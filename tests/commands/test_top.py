@@ -58,7 +58,7 @@ def test_every_collection_then_the_store_clones_from_http(
     assert [(t['status'], t['collections']) for t in tops] == [('ok', 3)]
     assert tops[0]['url'] == f'{url}/tcia.git'
     env = fresh_env(tmp_path / 'home')
-    for source in (tops[0]['url'], TopLayout(store).deposit.bare.as_uri()):
+    for source in (tops[0]['url'], TopLayout(store).export.bare.as_uri()):
         clone = tmp_path / ('from-' + source.split(':')[0])
         run_ok([DATALAD, 'clone', source, str(clone)], tmp_path, env=env)
         assert {'README.md', 'CITATION.cff'} <= {p.name for p in clone.iterdir()}
@@ -153,7 +153,7 @@ def test_update_makes_one_version_of_the_changed_collection_and_the_store(
         env = fresh_env(tmp_path / 'home')
         clone = tmp_path / 'clone'
         run_ok(
-            [DATALAD, 'clone', TopLayout(store).deposit.bare.as_uri(), str(clone)],
+            [DATALAD, 'clone', TopLayout(store).export.bare.as_uri(), str(clone)],
             tmp_path,
             env=env,
         )
@@ -184,7 +184,7 @@ def test_a_grouped_collection_installs_and_gets_like_a_flat_one(
     assert res[-1]['status'] == 'ok', res[-1]
     env = fresh_env(tmp_path / 'home')
     clone = tmp_path / 'clone'
-    url = TopLayout(store).deposit.bare.as_uri()
+    url = TopLayout(store).export.bare.as_uri()
     run_ok([DATALAD, 'clone', url, str(clone)], tmp_path, env=env)
     cid = collection_id(PHI)
     # plain DataLad: the collection, the group, the patient

@@ -6,7 +6,7 @@ outside on what a run left behind:
 - :func:`partial_files`: nothing under a final name is incomplete (archives
   pass ``testzip`` and match their metadata, JSON parses, every deposit has
   both halves and both are readable);
-- :func:`deposit_clones`: a deposit still clones with plain ``git``;
+- :func:`export_clones`: a deposit still clones with plain ``git``;
 - :func:`lost_files`: a fresh-HOME ``datalad clone`` of the collection
   deposit and ``datalad get -r`` give every file of the selection with the
   server's MD5.
@@ -231,7 +231,7 @@ def deposit_url(prefix: Path) -> str:
     return clone_url(prefix.parent.as_uri(), prefix.name)
 
 
-def deposit_clones(prefix: Path, tmp: Path) -> str | None:
+def export_clones(prefix: Path, tmp: Path) -> str | None:
     """Clone the deposit at ``prefix`` with git; its HEAD commit, or None."""
     tmp.mkdir(parents=True, exist_ok=True)
     target = tmp / f'probe-{len(list(tmp.iterdir()))}'

@@ -23,8 +23,8 @@ from .harness import (
     Run,
     add_args,
     datalad,
-    deposit_clones,
     deposit_refs,
+    export_clones,
     partial_files,
     record,
     rerun,
@@ -146,13 +146,13 @@ def test_kill_during_deposit_push(
     assert run.complete(), run.stdout + run.stderr
     patient = store / CID / 'datasets' / 'Pseudo-PHI-001'
     good = deposit_refs(patient)['refs/heads/main']
-    assert deposit_clones(patient, tmp_path / 'probe') == good
+    assert export_clones(patient, tmp_path / 'probe') == good
     run = row.add(
         tcia_add(tcia, store, '--collection', PHI, cwd=tmp_path, kill=(point, 1))
     )
     _after_kill(row, run, store, point)
     # the deposit is the last good one or the new one, and it clones
-    head = deposit_clones(patient, tmp_path / 'probe')
+    head = export_clones(patient, tmp_path / 'probe')
     assert head is not None, 'the deposit no longer clones'
     new = subprocess.run(
         ['git', 'rev-parse', 'HEAD'],
@@ -162,7 +162,7 @@ def test_kill_during_deposit_push(
         check=True,
     ).stdout.strip()
     assert head in (good, new)
-    assert deposit_clones(store / CID / 'collection', tmp_path / 'probe')
+    assert export_clones(store / CID / 'collection', tmp_path / 'probe')
     _finish(row, tcia, store, tmp_path, done_before=_done_series(store))
 
 
@@ -185,7 +185,7 @@ def test_kill_between_commit_and_version(
     )
     _after_kill(row, run, store, 'version')
     assert _git(superds, 'tag', '-l', 'tcia-*').split() == first
-    assert deposit_clones(store / CID / 'collection', tmp_path / 'probe') == good
+    assert export_clones(store / CID / 'collection', tmp_path / 'probe') == good
     _finish(row, tcia, store, tmp_path, done_before=_done_series(store))
     tags = _git(superds, 'tag', '-l', 'tcia-*').split()
     assert tags == [*first, f'{first[0]}.2']
@@ -214,13 +214,13 @@ def test_kill_while_the_top_level_dataset_is_written(
     )
     _after_kill(row, run, store, 'top')
     assert _git(top, 'tag', '-l', 'tcia-*').split() == first
-    assert deposit_clones(store / 'tcia', tmp_path / 'probe') == good
+    assert export_clones(store / 'tcia', tmp_path / 'probe') == good
     _finish(row, tcia, store, tmp_path, done_before=_done_series(store))
     tags = _git(top, 'tag', '-l', 'tcia-*').split()
     assert tags == [*first, f'{first[0]}.2']
     head = _git(top, 'rev-parse', 'HEAD')
     assert _git(top, 'rev-parse', f'{tags[-1]}^{{commit}}') == head
-    assert deposit_clones(store / 'tcia', tmp_path / 'probe') == head
+    assert export_clones(store / 'tcia', tmp_path / 'probe') == head
 
 
 def test_kill_during_a_revision(tmp_path: Path, fast_retries) -> None:
@@ -246,7 +246,7 @@ def test_kill_during_a_revision(tmp_path: Path, fast_retries) -> None:
         )
         _after_kill(row, run, store, 'download')
         assert not (store / CID / 'metadata' / 'superseded').exists()
-        assert deposit_clones(store / CID / 'collection', tmp_path / 'probe') == good
+        assert export_clones(store / CID / 'collection', tmp_path / 'probe') == good
         _finish(row, srv, store, tmp_path, done_before=_done_series(store) - {uid})
         assert _git(superds, 'tag', '-l', 'tcia-*').split() == [
             *first,

@@ -241,7 +241,7 @@ def test_listing_failure_is_a_warning_and_next_run_adds_idc(
     assert [r['status'] for r in res if r.get('PatientID')] == ['ok', 'ok']
     n = len(_truth(tcia, ENC))
     built = [r for r in res if r.get('type') == 'dataset' and r.get('PatientID')]
-    assert built[0]['message'] == f'{n} file(s) gained sources; deposited'
+    assert built[0]['message'] == f'{n} file(s) gained sources; exported'
     assert run_ok(['git', 'rev-parse', 'HEAD~1'], patient) == head
     message = run_ok(['git', 'log', '-1', '--format=%B'], patient)
     assert message.startswith(f'Register new sources of {n} file(s)')

@@ -29,11 +29,11 @@ from .conftest import PHI
 
 
 def test_slugs_are_assigned_once(acquired: RunSettings) -> None:
-    deposit = read_collection(acquired.store, PHI)
-    slugs = prepare_collection(deposit)
-    assert sorted(slugs) == sorted(deposit.patients)
+    stored = read_collection(acquired.store, PHI)
+    slugs = prepare_collection(stored)
+    assert sorted(slugs) == sorted(stored.patients)
     assert len(set(slugs.values())) == len(slugs)
-    assert load_slugs(deposit.layout) == slugs
+    assert load_slugs(stored.layout) == slugs
     assert prepare_collection(read_collection(acquired.store, PHI)) == slugs
 
 
@@ -54,16 +54,16 @@ def test_the_superdataset_of_the_patients(acquired: RunSettings) -> None:
         )
         if isinstance(o, PatientOutcome)
     ]
-    deposit = read_collection(acquired.store, PHI)
+    stored = read_collection(acquired.store, PHI)
     layout = StoreLayout(acquired.store, PHI)
     assert not (layout.collection_repo / '.git').exists()
-    citation = lookup_citation(acquired.citations, deposit)
+    citation = lookup_citation(acquired.citations, stored)
     out = build_collection(
         layout,
         [o.entry for o in patients if o.entry is not None],
         acquired.base_url,
         SelfDescription(
-            license_files(deposit), provenance_record(deposit, citation), citation
+            license_files(stored), provenance_record(stored, citation), citation
         ),
     )
     assert out.status == 'ok', out.message
@@ -81,7 +81,7 @@ def test_the_superdataset_of_the_patients(acquired: RunSettings) -> None:
     assert record['collection'] == PHI and record['doi'] == '10.7937/s17z-r072'
     cff = run_ok(['git', 'show', 'HEAD:CITATION.cff'], repo)
     assert citation is not None and citation.title in cff
-    assert (layout.collection_deposit.bare / 'info' / 'refs').exists()
+    assert (layout.collection_export.bare / 'info' / 'refs').exists()
 
 
 def test_a_big_collection_holds_its_patients_in_groups(acquired: RunSettings) -> None:
@@ -106,7 +106,7 @@ def test_a_big_collection_holds_its_patients_in_groups(acquired: RunSettings) ->
     group = layout.group_repo('Pseudo-PHI-00x')
     assert gitlinks(group) == patients
     assert not (group / '.git' / 'annex').exists()
-    bare = layout.group_deposit('Pseudo-PHI-00x').bare
+    bare = layout.group_export('Pseudo-PHI-00x').bare
     assert (bare / 'info' / 'refs').exists()
     modules = run_ok(['git', 'config', '-f', '.gitmodules', '--list'], group)
     assert f'{acquired.base_url}/pseudo_phi_dicom_data/datasets/Pseudo-PHI-001.git' in (

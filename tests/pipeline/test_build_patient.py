@@ -18,17 +18,17 @@ from .conftest import PHI
 
 
 def _work(settings: RunSettings, pid: str | None = None) -> PatientWork:
-    deposit = read_collection(settings.store, PHI)
-    slugs = prepare_collection(deposit)
-    pid = pid or sorted(deposit.patients)[0]
+    stored = read_collection(settings.store, PHI)
+    slugs = prepare_collection(stored)
+    pid = pid or sorted(stored.patients)[0]
     return PatientWork(
-        deposit.layout,
+        stored.layout,
         pid,
         slugs[pid],
-        deposit.patients[pid],
+        stored.patients[pid],
         settings.base_url,
         '{StudyUID}/{SeriesUID}/{member}',
-        license_files(deposit),
+        license_files(stored),
     )
 
 
@@ -49,7 +49,7 @@ def test_a_patient_dataset_from_its_deposit(
             target = run_ok(['git', 'cat-file', 'blob', meta.split()[2]], repo)
             links[path] = target.rsplit('/', 1)[-1]
     expected = {}
-    for dep in work.deposits:
+    for dep in work.patient_series:
         for m in dep.images:
             path = f'{dep.record.study_uid}/{dep.record.series_uid}/{m.path}'
             expected[path] = str(md5e_key(m.size, m.md5, m.path))
@@ -63,7 +63,7 @@ def test_a_patient_dataset_from_its_deposit(
         assert 'getSingleImage' in log, log
     head = git_line(repo, 'rev-parse', 'HEAD')
     assert out.commit == head
-    refs = work.layout.patient_deposit(work.slug).bare / 'info' / 'refs'
+    refs = work.layout.patient_export(work.slug).bare / 'info' / 'refs'
     assert head in refs.read_text()
     again = build_patient(work)
     assert again.status == 'notneeded'

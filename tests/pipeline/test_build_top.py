@@ -8,7 +8,7 @@ import json
 
 from datalad_tcia.dataset.top import LISTING, published_head
 from datalad_tcia.dataset.versions import gitlinks
-from datalad_tcia.export import push_deposit
+from datalad_tcia.export import export_dataset
 from datalad_tcia.pipeline import RunSettings, build_top
 from datalad_tcia.pipeline.make_version import make_version
 from datalad_tcia.store import StoreLayout, TopLayout
@@ -22,7 +22,7 @@ def test_every_collection_in_one_dataset(acquired: RunSettings) -> None:
     top = TopLayout(store)
     # no collection published yet: nothing to hold
     assert build_top(store, acquired.base_url).status == 'notneeded'
-    assert not top.deposit.bare.exists()
+    assert not top.export.bare.exists()
     build(acquired, PHI)
     acquire(acquired, RT)
     build(acquired, RT)
@@ -50,13 +50,13 @@ def test_every_collection_in_one_dataset(acquired: RunSettings) -> None:
     assert 'pseudo_phi_dicom_data' in readme and 'lookalike_rt' in readme
     cff = run_ok(['git', 'show', 'HEAD:CITATION.cff'], top.repo)
     assert 'doi: "10.7937/s17z-r072"' in cff
-    assert (top.deposit.bare / 'info' / 'refs').exists()
-    assert top.deposit.refs.exists()
+    assert (top.export.bare / 'info' / 'refs').exists()
+    assert top.export.refs.exists()
     # nothing moved: nothing read, nothing written
-    refs = top.deposit.refs.stat().st_mtime_ns
+    refs = top.export.refs.stat().st_mtime_ns
     again = build_top(store, acquired.base_url)
     assert again.status == 'notneeded' and again.version is None
-    assert top.deposit.refs.stat().st_mtime_ns == refs
+    assert top.export.refs.stat().st_mtime_ns == refs
     assert run_ok(['git', 'tag', '--list'], top.repo).split() == [out.version]
 
 
@@ -68,7 +68,7 @@ def test_a_moved_collection_is_a_new_version(built: RunSettings) -> None:
     # a new state of the collection, named and published (as a run does)
     run_ok(['git', 'commit', '--allow-empty', '-q', '-m', 'change'], repo)
     name = make_version(layout)
-    assert push_deposit(repo, layout.collection_deposit).status == 'ok'
+    assert export_dataset(repo, layout.collection_export).status == 'ok'
     # not yet registered: the top-level dataset still holds the old state
     top = TopLayout(store)
     assert gitlinks(top.repo)[layout.cid] != published_head(layout)

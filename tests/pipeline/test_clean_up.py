@@ -15,7 +15,7 @@ def test_archives_deleted_once_verified(built: RunSettings) -> None:
     layout = StoreLayout(built.store, PHI)
     n = len(planned(built, PHI))
     assert len(layout.archive_files()) == n
-    url = clone_url(built.base_url, layout.collection_deposit.relpath)
+    url = clone_url(built.base_url, layout.collection_export.relpath)
     assert clone_problems(url) == []
     with StoreLock(layout.lock):  # another run holds the collection
         held = delete_archives(layout, url)

@@ -15,7 +15,7 @@ from .conftest import PHI
 
 def test_clone_of_the_collection(built: RunSettings, tmp_path: Path) -> None:
     layout = StoreLayout(built.store, PHI)
-    url = clone_url(built.base_url, layout.collection_deposit.relpath)
+    url = clone_url(built.base_url, layout.collection_export.relpath)
     target = tmp_path / 'mine'
     out = clone_collection(url, target)
     assert out.status == 'ok', out.message

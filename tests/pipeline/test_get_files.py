@@ -33,7 +33,7 @@ FAST = TransferSettings(jobs=8, retry=FAST_RETRY)
 
 def _clone(settings: RunSettings, target: Path) -> Path:
     layout = StoreLayout(settings.store, PHI)
-    url = clone_url(settings.base_url, layout.collection_deposit.relpath)
+    url = clone_url(settings.base_url, layout.collection_export.relpath)
     out = clone_collection(url, target)
     assert out.status == 'ok', out.message
     return target

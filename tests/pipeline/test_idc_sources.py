@@ -20,8 +20,8 @@ def test_urls_for_the_files_idc_holds(acquired: RunSettings, idc: IdcSide) -> No
     sources = idc_sources(idc)
     patients = read_collection(acquired.store, PHI).patients
     seen_changed = seen_missing = False
-    for pid, deposits in patients.items():
-        now, out = refresh_idc(layout, pid, deposits, sources)
+    for pid, patient_series in patients.items():
+        now, out = refresh_idc(layout, pid, patient_series, sources)
         assert out.status == 'ok' and not out.warnings, out.message
         for dep in now:
             if dep.record.series_uid == idc.missing:
@@ -51,8 +51,10 @@ def test_a_listing_that_fails_is_a_warning(acquired: RunSettings, idc: IdcSide) 
     down = IdcSources(
         IdcIndex(idc.index), S3Client('http://127.0.0.1:9', retry=FAST_RETRY)
     )
-    pid, deposits = next(iter(read_collection(acquired.store, PHI).patients.items()))
-    now, out = refresh_idc(layout, pid, deposits, down)
+    pid, patient_series = next(
+        iter(read_collection(acquired.store, PHI).patients.items())
+    )
+    now, out = refresh_idc(layout, pid, patient_series, down)
     assert out.status == 'ok' and out.warnings
     assert "cannot list IDC's" in out.warnings[0]
     assert 'run again' in out.warnings[0]

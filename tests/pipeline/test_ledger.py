@@ -84,7 +84,7 @@ def test_what_makes_a_patient_built_again(
         != (conditions['git_files'])
     )
     # its published repository gone: built (and published) again
-    bare = layout.patient_deposit('Pseudo-PHI-002').bare
+    bare = layout.patient_export('Pseudo-PHI-002').bare
     shutil.rmtree(bare)
     out = list(
         build_datasets(

@@ -47,7 +47,7 @@ def test_datasets_current_follows_the_deposit(built: RunSettings) -> None:
     layout = StoreLayout(built.store, PHI)
     # archives wait for deletion: something is left to do
     assert not datasets_current(layout)
-    url = clone_url(built.base_url, layout.collection_deposit.relpath)
+    url = clone_url(built.base_url, layout.collection_export.relpath)
     assert delete_archives(layout, url).status == 'ok'
     assert datasets_current(layout)
     # a new metadata record makes the datasets out of date ...

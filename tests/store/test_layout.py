@@ -35,8 +35,8 @@ def test_paths_of_a_collection(tmp_path: Path) -> None:
         layout.dicoms_metadata('1.2') == root / 'metadata' / '1.2_metadata_dicoms.json'
     )
     assert layout.analysis_record == root / 'metadata' / 'analysis_result.json'
-    assert layout.collection_deposit.bare == root / 'collection.git'
-    assert layout.patient_deposit('P-1').relpath == 'rider_lung_ct/datasets/P-1'
+    assert layout.collection_export.bare == root / 'collection.git'
+    assert layout.patient_export('P-1').relpath == 'rider_lung_ct/datasets/P-1'
     # a PatientID is no file name: its lock is named by a hash
     lock = layout.patient_lock('../../etc/passwd')
     assert lock.parent == root / 'locks' and '/' not in lock.name.removesuffix('.lock')
