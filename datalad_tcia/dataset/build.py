@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from datalad_tcia.annex.branch import (
+from datalad_tcia.formats import fastimport
+from datalad_tcia.formats.annex_branch import (
     hashdirlower,
     merge_location_log,
     merge_url_log,
@@ -27,8 +28,8 @@ from datalad_tcia.annex.branch import (
     metadata_line,
     url_log_entry,
 )
-from datalad_tcia.annex.config import read_config
-from datalad_tcia.annex.keys import object_path
+from datalad_tcia.formats.annex_config import read_config
+from datalad_tcia.formats.annex_keys import object_path
 from datalad_tcia.store.git import (
     GitError,
     cat_blobs,
@@ -103,10 +104,6 @@ class UpdateResult:
     commit: str | None = None
 
 
-def _blob_sha(data: bytes) -> str:
-    return hashlib.sha1(b'blob %d\0' % len(data) + data).hexdigest()  # noqa: S324
-
-
 def _tree(repo: Path, ref: str) -> dict[str, tuple[str, str]]:
     """path -> (mode, blob sha) of ``ref``."""
     out = {}
@@ -129,8 +126,63 @@ def _read_blobs(repo: Path, ref: str, paths: Sequence[str]) -> dict[str, str]:
     }
 
 
-def _data(payload: bytes) -> bytes:
-    return b'data %d\n%s\n' % (len(payload), payload)
+@dataclass(frozen=True)
+class _Before:
+    """A dataset as the update finds it."""
+
+    config: Mapping[str, str]
+    uuids: dict[str, str]
+    #: path -> (mode, blob sha) of the checked-out commit
+    tree: dict[str, tuple[str, str]]
+    head: str | None
+    annex_tip: str | None
+
+
+def _before(path: Path, new: NewRepository | None, template: str | None) -> _Before:
+    if new is not None:
+        return _Before({}, dict(new.remote_uuids), {}, None, None)
+    config = read_config(path)
+    if template is not None and config.get(LAYOUT_KEY) != template:
+        git(path, 'config', LAYOUT_KEY, template)
+    _restore_worktree(path)
+    head, annex_tip = rev_parse_many(path, 'HEAD', 'refs/heads/git-annex')
+    return _Before(
+        config, remote_uuids(path, config), _tree(path, 'HEAD'), head, annex_tip
+    )
+
+
+def _tree_changes(
+    files: Sequence[AnnexedFile],
+    git_files: Mapping[str, bytes],
+    current: Mapping[str, tuple[str, str]],
+    prune: bool,
+    result: UpdateResult,
+) -> tuple[list[bytes], set[str]]:
+    """The main branch's changes (counted in ``result``) and the paths
+    they touch."""
+    changes: list[bytes] = []
+    touched: set[str] = set()
+    for f in files:
+        target = ('../' * f.path.count('/') + object_path(f.key)).encode()
+        old = current.get(f.path)
+        if old == (fastimport.SYMLINK, fastimport.blob_sha(target)):
+            continue
+        if old is None:
+            result.added += 1
+        else:
+            result.changed += 1
+        touched.add(f.path)
+        changes.append(fastimport.put(f.path, target, fastimport.SYMLINK))
+    for name, content in sorted(git_files.items()):
+        if current.get(name) != (fastimport.REGULAR, fastimport.blob_sha(content)):
+            changes.append(fastimport.put(name, content))
+    if prune:
+        wanted = {f.path for f in files}
+        for fpath, (mode, _sha) in sorted(current.items()):
+            if mode == fastimport.SYMLINK and fpath not in wanted:
+                result.removed += 1
+                changes.append(fastimport.delete(fpath))
+    return changes, touched
 
 
 def update_dataset(
@@ -152,105 +204,72 @@ def update_dataset(
     the caller could not read all of the dataset's records). The previous
     version keeps them, with their sources. Both
     the main branch and the git-annex branch get one commit each, or none
-    if nothing changed. ``new`` is a repository fresh from
-    :func:`init_repository`, whose first commits are written in the same
-    ``git fast-import``. ``template`` is recorded as the layout of the
-    files (``datalad-tcia.layout``) where it differs. ``message`` is the
-    commit message, or makes it from what the update found.
+    if nothing changed, written by one ``git fast-import``
+    (:mod:`datalad_tcia.formats.fastimport`). ``new`` is a repository fresh
+    from :func:`init_repository`, whose first commits are written in the
+    same run. ``template`` is recorded as the path template of the files
+    (``datalad-tcia.layout``) where it differs. ``message`` is the commit
+    message, or makes it from what the update found.
 
     The sources, metadata and remote settings of unchanged files are
     compared with the git-annex branch only when they differ from what the
     last update registered (a digest in ``datalad-tcia.registered``): a
     re-run with nothing new reads no log.
     """
-    head: str | None
-    annex_tip: str | None
     digest = _registration_digest(files, source_keys)
-    config: Mapping[str, str] = {}
-    if new is None:
-        config = read_config(path)
-        uuids = remote_uuids(path, config)
-        if template is not None and config.get(LAYOUT_KEY) != template:
-            git(path, 'config', LAYOUT_KEY, template)
-        _restore_worktree(path)
-        current = _tree(path, 'HEAD')
-        head, annex_tip = rev_parse_many(path, 'HEAD', 'refs/heads/git-annex')
-    else:
-        uuids = dict(new.remote_uuids)
-        current = {}
-        head = annex_tip = None
+    before = _before(path, new, template)
     result = UpdateResult()
-    main_cmds: list[bytes] = []
-    touched: set[str] = set()
-    for f in files:
-        depth = f.path.count('/')
-        target = ('../' * depth + object_path(f.key)).encode()
-        old = current.get(f.path)
-        if old == ('120000', _blob_sha(target)):
-            continue
-        if old is None:
-            result.added += 1
-        else:
-            result.changed += 1
-        touched.add(f.path)
-        main_cmds.append(f'M 120000 inline {f.path}\n'.encode() + _data(target))
-    for name, content in sorted(git_files.items()):
-        if current.get(name) != ('100644', _blob_sha(content)):
-            main_cmds.append(f'M 100644 inline {name}\n'.encode() + _data(content))
-    if prune:
-        wanted = {f.path for f in files}
-        for fpath, (mode, _sha) in sorted(current.items()):
-            if mode == '120000' and fpath not in wanted:
-                result.removed += 1
-                main_cmds.append(f'D {fpath}\n'.encode())
-    if not main_cmds and config.get(REGISTERED_KEY) == digest:
+    changes, touched = _tree_changes(files, git_files, before.tree, prune, result)
+    if not changes and before.config.get(REGISTERED_KEY) == digest:
         return result
 
     now = int(time.time())
     # every file's logs are compared, so that sources registered since
     # (IDC URLs) and new remote settings (costs) reach existing datasets
-    logs, new_urls = _annex_logs(path, files, source_keys, uuids, now, annex_tip)
+    logs, new_urls = _annex_logs(
+        path, files, source_keys, before.uuids, now, before.annex_tip
+    )
     if new is not None:
         logs.update(new.annex_logs(now))
-    elif annex_tip:
-        config_logs = _remote_logs(path, annex_tip, uuids, now)
+    elif before.annex_tip:
+        config_logs = _remote_logs(path, before.annex_tip, before.uuids, now)
         result.remotes = bool(config_logs)
         logs.update(config_logs)
-    if not main_cmds and not logs:
+    if not changes and not logs:
         git(path, 'config', REGISTERED_KEY, digest)
         return result
-    result.sourced = sum(1 for p in new_urls if p not in touched) if current else 0
-    if not main_cmds and new is None:
+    result.sourced = sum(1 for p in new_urls if p not in touched) if before.tree else 0
+    if not changes and new is None:
         message = _sources_message(result, new_urls)
     elif callable(message):
         # the message may say what the update found (files removed)
         message = message(result)
-    ident = git(path, 'var', 'GIT_COMMITTER_IDENT').decode().strip()
-    stream = bytearray()
-    stream += b'commit refs/heads/git-annex\n'
-    stream += f'committer {ident}\n'.encode()
-    stream += _data(b'update (datalad-tcia)')
-    if annex_tip:
-        stream += f'from {annex_tip}\n'.encode()
-    for lpath, text in sorted(logs.items()):
-        stream += f'M 100644 inline {lpath}\n'.encode() + _data(text.encode())
-    stream += b'\n'
+    commits = [
+        fastimport.Commit(
+            'refs/heads/git-annex',
+            b'update (datalad-tcia)',
+            [
+                fastimport.put(lpath, text.encode())
+                for lpath, text in sorted(logs.items())
+            ],
+            before.annex_tip,
+        )
+    ]
     if new is not None:
-        stream += f'commit refs/heads/{BRANCH}\n'.encode()
-        stream += f'committer {ident}\n'.encode()
-        stream += _data(b'[DATALAD] new dataset')
-        for name, content in new.files().items():
-            stream += f'M 100644 inline {name}\n'.encode() + _data(content)
-        stream += b'\n'
-    stream += f'commit refs/heads/{BRANCH if new else current_branch(path)}\n'.encode()
-    stream += f'committer {ident}\n'.encode()
-    stream += _data(message.encode())
-    if head:
-        stream += f'from {head}\n'.encode()
-    for cmd in main_cmds:
-        stream += cmd
-    stream += b'\n'
-    git(path, 'fast-import', '--quiet', input=bytes(stream))
+        commits.append(
+            fastimport.Commit(
+                f'refs/heads/{BRANCH}',
+                b'[DATALAD] new dataset',
+                [fastimport.put(name, c) for name, c in new.files().items()],
+            )
+        )
+    branch = BRANCH if new else current_branch(path)
+    commits.append(
+        fastimport.Commit(
+            f'refs/heads/{branch}', message.encode(), changes, before.head
+        )
+    )
+    fastimport.fast_import(path, commits)
     # bring index and work tree to the new commit (symlinks only: fast)
     git(path, 'reset', '--hard', '--quiet', 'HEAD')
     git(path, 'config', REGISTERED_KEY, digest)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from datalad.distribution.dataset import Dataset
 
-from datalad_tcia.annex.config import git_config_value
+from datalad_tcia.formats.annex_config import git_config_value
 from datalad_tcia.store.git import git, git_succeeds, rev_parse
 
 from .repository import ensure_dataset

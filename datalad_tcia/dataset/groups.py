@@ -22,7 +22,8 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from datalad_tcia.export import clone_url, publish_repository
+from datalad_tcia.export import clone_url
+from datalad_tcia.formats.bare import publish_repository
 from datalad_tcia.store import StoreLayout, temp_path_for
 from datalad_tcia.store.git import tree_links
 

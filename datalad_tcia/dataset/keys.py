@@ -8,7 +8,7 @@ from datalad_next.types.annexkey import AnnexKey
 from datalad_next.types.archivist import ArchivistLocator
 from datalad_next.types.enums import ArchiveType
 
-from datalad_tcia.annex.keys import key_extension, md5e_key, object_path
+from datalad_tcia.formats.annex_keys import key_extension, md5e_key, object_path
 
 __all__ = ['archive_key', 'key_extension', 'md5e_key', 'member_locator', 'object_path']
 

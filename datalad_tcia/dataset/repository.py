@@ -1,6 +1,6 @@
 """A patient dataset's repository and its special remotes: made by ``git
 init`` and written whole (no ``datalad create``, no ``git annex
-initremote``; the formats are :mod:`datalad_tcia.annex`'s), or, for the
+initremote``; the formats are :mod:`datalad_tcia.formats`'s), or, for the
 collection superdataset, by ``datalad create``."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 
 from datalad.distribution.dataset import Dataset
 
-from datalad_tcia.annex.branch import merge_remote_log, merge_uuid_log
-from datalad_tcia.annex.config import (
+from datalad_tcia.formats.annex_branch import merge_remote_log, merge_uuid_log
+from datalad_tcia.formats.annex_config import (
     annex_config_lines,
     git_config_value,
     read_config,
@@ -312,7 +312,7 @@ LEGACY_FIELDS = {
 def remote_log(old: str, now: int, remotes: Mapping[str, RemoteSpec]) -> str:
     """``remote.log`` with ``remotes`` (uuid -> spec) configured, values of
     earlier versions (:data:`LEGACY_FIELDS`) replaced, what a user set
-    kept (:func:`~datalad_tcia.annex.branch.merge_remote_log`)."""
+    kept (:func:`~datalad_tcia.formats.annex_branch.merge_remote_log`)."""
     return merge_remote_log(
         old, now, {u: s.log_fields() for u, s in remotes.items()}, LEGACY_FIELDS
     )

@@ -7,17 +7,17 @@ find`` with ``--not --in`` each answers that, but costs about half a
 second per dataset (a LIDC-IDRI collection step would spend ten minutes
 on it); the same answer
 is read here from the branch (and git-annex's journal of changes not yet
-committed to it) with three git processes per dataset. The
-location logs are git-annex's own (:mod:`datalad_tcia.annex.branch`); the tests check
-the result with git-annex itself (``whereis``, ``fsck``, clone and get).
+committed to it) with three git processes per dataset. The location logs
+are git-annex's own (:mod:`datalad_tcia.formats.annex_branch`); the tests
+check the result with git-annex itself (``whereis``, ``fsck``, clone and get).
 """
 
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
-from datalad_tcia.annex.branch import hashdirlower, journal_name, present_uuids
-from datalad_tcia.annex.config import read_config
+from datalad_tcia.formats.annex_branch import hashdirlower, journal_name, present_uuids
+from datalad_tcia.formats.annex_config import read_config
 from datalad_tcia.store.git import cat_blobs, git
 
 from .repository import ALL_REMOTES

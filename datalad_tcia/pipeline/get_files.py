@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from datalad_tcia.annex.content import annex_dirs, record_present
+from datalad_tcia.formats.annex_content import annex_dirs, record_present
 from datalad_tcia.retrieve import (
     AnnexedLinks,
     DatasetContent,

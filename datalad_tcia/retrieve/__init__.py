@@ -3,7 +3,7 @@
 ``wanted`` finds what a dataset lacks (keys, URLs, location logs),
 ``install`` installs subdatasets as ``datalad get -n`` does, ``transfer``
 fetches the content, ``sink`` verifies it and makes it present as git-annex
-does (:mod:`datalad_tcia.annex.content`), ``progress`` counts and shows
+does (:mod:`datalad_tcia.formats.annex_content`), ``progress`` counts and shows
 it. The pipeline step is :func:`datalad_tcia.pipeline.get_files`.
 
 .. currentmodule:: datalad_tcia.retrieve

@@ -1,6 +1,6 @@
 """One download's bytes on their way to the object file: hashed as they
 come, written to git-annex's temporary object, checked against the key
-and made present (:mod:`datalad_tcia.annex.content`)."""
+and made present (:mod:`datalad_tcia.formats.annex_content`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ import threading
 import time
 from typing import BinaryIO
 
-from datalad_tcia.annex.content import place_object, record_present, temporary_object
+from datalad_tcia.formats.annex_content import (
+    place_object,
+    record_present,
+    temporary_object,
+)
 
 from .wanted import DatasetContent, WantedKey
 

@@ -35,7 +35,7 @@ from pathlib import Path
 import aiohttp
 
 from datalad_tcia._version import __version__
-from datalad_tcia.annex.content import annex_dirs
+from datalad_tcia.formats.annex_content import annex_dirs
 from datalad_tcia.http.retry import RetryPolicy, parse_retry_after
 
 from .progress import Progress

@@ -21,15 +21,15 @@ from pathlib import Path
 
 from datalad_next.types.annexkey import AnnexKey
 
-from datalad_tcia.annex.branch import present_uuids
-from datalad_tcia.annex.content import (
+from datalad_tcia.dataset.repository import REMOTES
+from datalad_tcia.formats.annex_branch import present_uuids
+from datalad_tcia.formats.annex_content import (
     annex_uuid,
     git_dir,
     journalled,
     location_log_path,
     url_log_path,
 )
-from datalad_tcia.dataset.repository import REMOTES
 from datalad_tcia.store.git import branch_files
 
 #: git-annex backends whose content is checked here, and their hashes

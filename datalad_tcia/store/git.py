@@ -2,8 +2,10 @@
 
 Datasets are assembled with plumbing (``fast-import``, ``cat-file
 --batch``, ``annex examinekey --batch``) whose input and output are bytes,
-so this runner speaks bytes; every failure is a :class:`GitError` that
-carries git's own message.
+so this runner speaks bytes (datalad-next's ``call_git*`` speak text
+lines); every failure is a :class:`GitError`, a datalad ``CommandError``
+that carries the command, its exit code, git's stderr and the working
+directory, and says in one line what failed.
 """
 
 from __future__ import annotations
@@ -12,12 +14,27 @@ import logging
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from datalad.runner.exception import CommandError
 
 lgr = logging.getLogger('datalad.tcia.store.git')
 
 
-class GitError(RuntimeError):
-    """A git or git-annex command failed."""
+class GitError(CommandError):
+    """A git or git-annex command failed, or gave what cannot be used.
+
+    Like datalad's ``CommandError`` (whose handlers catch it) it carries
+    ``cmd``, ``code``, ``stderr`` and ``cwd`` where a command ran; unlike
+    it, ``str()`` is the one-line message alone, as result records show
+    it.
+    """
+
+    def __init__(self, msg: str, **kwargs: Any) -> None:
+        super().__init__(msg=msg, **kwargs)
+
+    def __str__(self) -> str:
+        return self.msg
 
 
 def git(repo: Path, *args: str, input: bytes | None = None) -> bytes:  # noqa: A002
@@ -37,11 +54,15 @@ def git(repo: Path, *args: str, input: bytes | None = None) -> bytes:  # noqa: A
         check=False,
     )
     if proc.returncode:
-        msg = (
-            f'git {" ".join(args[:3])} failed in {repo}: '
-            f'{proc.stderr.decode(errors="replace").strip()}'
+        stderr = proc.stderr.decode(errors='replace').strip()
+        msg = f'git {" ".join(args[:3])} failed in {repo}: {stderr}'
+        raise GitError(
+            msg,
+            cmd=['git', *args],
+            code=proc.returncode,
+            stderr=stderr,
+            cwd=str(repo),
         )
-        raise GitError(msg)
     return proc.stdout
 
 

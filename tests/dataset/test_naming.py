@@ -1,15 +1,10 @@
 """Slugs, paths, key extensions and git-annex log lines (the formats are
-checked against git-annex itself in ``tests/annex/test_formats.py``)."""
+checked against git-annex itself in ``tests/formats/test_formats.py``)."""
 
 from __future__ import annotations
 
 import pytest
 
-from datalad_tcia.annex.branch import (
-    merge_location_log,
-    merge_url_log,
-    metadata_line,
-)
 from datalad_tcia.dataset import (
     DEFAULT_PATH_TEMPLATE,
     assign_slugs,
@@ -18,6 +13,11 @@ from datalad_tcia.dataset import (
     md5e_key,
     patient_slug,
     sanitize,
+)
+from datalad_tcia.formats.annex_branch import (
+    merge_location_log,
+    merge_url_log,
+    metadata_line,
 )
 from datalad_tcia.nbia import SeriesInfo
 

@@ -16,8 +16,8 @@ import pydicom
 import pytest
 from tcia_lookalike import LookalikeServer
 
-from datalad_tcia.annex.branch import hashdirlower
 from datalad_tcia.export import deposit_url
+from datalad_tcia.formats.annex_branch import hashdirlower
 from datalad_tcia.store import collection_id
 from tests.helpers import DATALAD, api, enable_remote, fresh_env, run, run_ok
 

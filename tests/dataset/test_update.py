@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from tcia_lookalike import LookalikeServer
 
-from datalad_tcia.export import deposit_refs
+from datalad_tcia.formats.deposit import deposit_refs
 from datalad_tcia.store import collection_id
 from tests.helpers import DATALAD, api, fresh_env, run_ok
 

@@ -117,9 +117,9 @@ def at_create(counter: Counter) -> None:
 
 
 def at_assembly(counter: Counter) -> None:
-    from datalad_tcia.dataset import build
+    from datalad_tcia.formats import fastimport
 
-    real = build.git
+    real = fastimport.git
 
     def git(repo: Path, *args: str, input: bytes | None = None) -> bytes:  # noqa: A002
         if args and args[0] == 'fast-import' and input and counter.hit():
@@ -131,13 +131,13 @@ def at_assembly(counter: Counter) -> None:
             die('assembly')
         return real(repo, *args, input=input)
 
-    build.git = git  # type: ignore[assignment]
+    fastimport.git = git  # type: ignore[assignment]
 
 
 def at_push(counter: Counter) -> None:
-    from datalad_tcia.export import deposit
+    from datalad_tcia.export import dataset
 
-    real = deposit.write_staging
+    real = dataset.write_staging
 
     def write_staging(gitdir: Path, head: str, refs: Any, paths: Any) -> None:
         real(gitdir, head, refs, paths)
@@ -147,7 +147,7 @@ def at_push(counter: Counter) -> None:
                 fp.truncate(export.stat().st_size // 2)
             die('push')
 
-    deposit.write_staging = write_staging  # type: ignore[assignment]
+    dataset.write_staging = write_staging  # type: ignore[assignment]
 
 
 def at_publish(counter: Counter) -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from tcia_lookalike import LookalikeServer
 
-from datalad_tcia.annex.branch import hashdirlower
-from datalad_tcia.annex.keys import md5e_key
+from datalad_tcia.formats.annex_branch import hashdirlower
+from datalad_tcia.formats.annex_keys import md5e_key
 from datalad_tcia.metadata import read_collection
 from datalad_tcia.pipeline import PatientWork, RunSettings, build_patient
 from datalad_tcia.pipeline.build_collection import license_files, prepare_collection

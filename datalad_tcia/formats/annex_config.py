@@ -1,7 +1,7 @@
 """A git-annex repository's own configuration (``.git/config``), written
 as ``git annex init`` and ``initremote`` write it, without git-annex.
 
-Checked against git-annex 10.20261026 by ``tests/annex/test_formats.py``.
+Checked against git-annex 10.20261026 by ``tests/formats/test_formats.py``.
 """
 
 from __future__ import annotations

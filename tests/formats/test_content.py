@@ -1,4 +1,4 @@
-"""``datalad_tcia.annex.content``: content made present by hand, then
+"""``datalad_tcia.formats.annex_content``: content made present by hand, then
 judged by git-annex itself (``fsck``, ``whereis``, ``drop``, ``get``)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import stat
 import time
 from pathlib import Path
 
-from datalad_tcia.annex.content import (
+from datalad_tcia.formats.annex_content import (
     annex_dirs,
     annex_uuid,
     git_dir,

@@ -8,7 +8,7 @@ import threading
 from functools import partial
 from pathlib import Path
 
-from datalad_tcia.export.bare import PEELED, publish_repository
+from datalad_tcia.formats.bare import PEELED, publish_repository
 from tests.helpers import run_ok
 
 

@@ -1,4 +1,4 @@
-"""Every git-annex format datalad-tcia writes by hand (``datalad_tcia.annex``),
+"""Every git-annex format datalad-tcia writes by hand (``datalad_tcia.formats``),
 checked against the installed git-annex: it reads what is written as it
 reads its own, and writes the same for the same changes."""
 
@@ -12,8 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from datalad_tcia.annex import CHECKED_WITH
-from datalad_tcia.annex.branch import (
+from datalad_tcia.dataset import AnnexedFile, init_repository, update_dataset
+from datalad_tcia.dataset.keys import archive_key
+from datalad_tcia.dataset.repository import REMOTES
+from datalad_tcia.dataset.sources import unsourced_files
+from datalad_tcia.formats import CHECKED_WITH
+from datalad_tcia.formats.annex_branch import (
     hashdirlower,
     journal_name,
     merge_location_log,
@@ -23,12 +27,8 @@ from datalad_tcia.annex.branch import (
     present_uuids,
     remote_log_fields,
 )
-from datalad_tcia.annex.config import read_config
-from datalad_tcia.annex.keys import key_extension, md5e_key, object_path
-from datalad_tcia.dataset import AnnexedFile, init_repository, update_dataset
-from datalad_tcia.dataset.keys import archive_key
-from datalad_tcia.dataset.repository import REMOTES
-from datalad_tcia.dataset.sources import unsourced_files
+from datalad_tcia.formats.annex_config import read_config
+from datalad_tcia.formats.annex_keys import key_extension, md5e_key, object_path
 from tests.helpers import run_ok
 
 

@@ -1,5 +1,5 @@
 """git-annex keys and where a repository keeps their content, computed
-without git-annex (``tests/annex/test_formats.py`` checks each against
+without git-annex (``tests/formats/test_formats.py`` checks each against
 ``git annex examinekey`` and ``calckey``)."""
 
 from __future__ import annotations

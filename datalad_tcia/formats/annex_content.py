@@ -9,7 +9,7 @@ removes the write bits of the file and of its key directory
 journal (``.git/annex/journal/``, one file per branch file holding its
 whole new content, written under ``.git/annex/journal.lck``), from where
 its next command commits it to the git-annex branch. The same steps are
-taken here; ``tests/annex/test_formats.py`` checks the result with
+taken here; ``tests/formats/test_formats.py`` checks the result with
 ``git annex fsck``, ``whereis``, ``drop`` and ``get``.
 """
 
@@ -22,8 +22,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from .branch import hashdirlower, journal_name, merge_location_log
-from .keys import object_path
+from .annex_branch import hashdirlower, journal_name, merge_location_log
+from .annex_keys import object_path
 
 #: what git-annex clears on frozen content (``freezeContent``)
 _WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH

@@ -19,7 +19,7 @@ git-annex writes itself (see git-annex's internals documentation):
   committed to the branch, one file per branch file.
 
 Checked against git-annex 10.20261026 (the ``git-annex`` wheel on PyPI) by
-``tests/annex/test_formats.py``: git-annex reads what is written here as
+``tests/formats/test_formats.py``: git-annex reads what is written here as
 it reads its own, and writes the same for the same changes.
 """
 
