@@ -47,8 +47,13 @@ from datalad_tcia.dataset import (
 from datalad_tcia.export import deposit_url, store_base_url
 from datalad_tcia.http import RetryPolicy
 from datalad_tcia.metadata import SeriesRecord, read_collection
-from datalad_tcia.nbia import SeriesInfo
-from datalad_tcia.pipeline import archive_info, build_datasets, record_archive
+from datalad_tcia.nbia import NbiaClient, SeriesInfo
+from datalad_tcia.pipeline import (
+    RunSettings,
+    archive_info,
+    build_datasets,
+    record_archive,
+)
 from datalad_tcia.pipeline.outcomes import CollectionOutcome
 from datalad_tcia.pipeline.write_catalog import write_catalog
 from datalad_tcia.store import StoreLayout
@@ -94,6 +99,17 @@ class Shape:
                 ]
             )
         return out
+
+
+def _settings(store: Path, jobs: int) -> RunSettings:
+    """The dataset stage's settings: no server is asked."""
+    return RunSettings(
+        store,
+        NbiaClient(),
+        CitationLookup(DataCiteClient('http://127.0.0.1:9')),
+        base_url=store_base_url(store),
+        jobs=jobs,
+    )
 
 
 def _scaled_shape(shape: Shape, n: int) -> Shape:
@@ -283,7 +299,7 @@ def run(
         deposit_s = time.perf_counter() - start
         start = last_patient = time.perf_counter()
         patients_s = None
-        for o in build_datasets(store, COLLECTION, store_base_url(store), jobs=jobs):
+        for o in build_datasets(_settings(store, jobs), COLLECTION):
             if o.status not in ('ok', 'notneeded'):
                 raise SystemExit(f'dataset stage failed: {o.message}')
             if isinstance(o, CollectionOutcome):

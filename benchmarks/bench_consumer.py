@@ -57,19 +57,32 @@ from consumer_data import (
 )
 from tcia_lookalike.idc import S3Lookalike
 
+from datalad_tcia.datacite import CitationLookup, DataCiteClient
 from datalad_tcia.export import deposit_url
-from datalad_tcia.pipeline import build_datasets
+from datalad_tcia.nbia import NbiaClient
+from datalad_tcia.pipeline import RunSettings, build_datasets
 from datalad_tcia.pipeline.outcomes import CollectionOutcome
 from datalad_tcia.store import StoreLayout
 
 DATALAD = str(Path(sys.executable).with_name('datalad'))
 
 
+def _settings(store: Path, base_url: str) -> RunSettings:
+    """The dataset stage's settings: no server is asked."""
+    return RunSettings(
+        store,
+        NbiaClient(),
+        CitationLookup(DataCiteClient('http://127.0.0.1:9')),
+        base_url=base_url,
+        jobs=2,
+    )
+
+
 def build(store: Path, base_url: str) -> str:
     """Datasets and deposits of the deposit in ``store``; the collection's
     clone URL."""
     url = None
-    for out in build_datasets(store, COLLECTION, base_url, jobs=2):
+    for out in build_datasets(_settings(store, base_url), COLLECTION):
         if out.status not in ('ok', 'notneeded'):
             raise SystemExit(f'{out.status}: {out.message}')
         if isinstance(out, CollectionOutcome):

@@ -50,15 +50,32 @@ sys.path.insert(0, str(HERE))
 
 from scale_data import collection_series, patients_of, write_series  # noqa: E402
 
+from datalad_tcia.datacite import CitationLookup, DataCiteClient  # noqa: E402
 from datalad_tcia.dataset.groups import patient_path  # noqa: E402
 from datalad_tcia.export import store_base_url  # noqa: E402
 from datalad_tcia.idc import IdcIndex  # noqa: E402
 from datalad_tcia.metadata import load_grouping, load_slugs  # noqa: E402
-from datalad_tcia.pipeline import build_datasets, build_top  # noqa: E402
+from datalad_tcia.nbia import NbiaClient  # noqa: E402
+from datalad_tcia.pipeline import (  # noqa: E402
+    RunSettings,  # noqa: E402
+    build_datasets,
+    build_top,
+)
 from datalad_tcia.store import StoreLayout  # noqa: E402
 
 DATALAD = str(Path(sys.executable).parent / 'datalad')
 STAGES = ('deposit', 'build', 'rerun', 'catalog', 'clone', 'browser')
+
+
+def _settings(store: Path, jobs: int) -> RunSettings:
+    """The dataset stage's settings: no server is asked."""
+    return RunSettings(
+        store,
+        NbiaClient(),
+        CitationLookup(DataCiteClient('http://127.0.0.1:9')),
+        base_url=store_base_url(store),
+        jobs=jobs,
+    )
 
 
 def user_env(home: Path) -> dict[str, str]:
@@ -119,7 +136,7 @@ def run_size(
         )
     if 'build' in stages and not (layout.collection_export.bare / 'info').exists():
         start = time.perf_counter()
-        for o in build_datasets(store, collection, store_base_url(store), jobs=jobs):
+        for o in build_datasets(_settings(store, jobs), collection):
             if o.status not in ('ok', 'notneeded'):
                 raise SystemExit(f'build failed: {o.message}')
         fig['build s/patient'] = (time.perf_counter() - start) / n

@@ -17,12 +17,11 @@ from datalad_next.commands import (
 from datalad_next.constraints import EnsureBool, EnsureInt, EnsureRange, EnsureStr
 
 from datalad_tcia.dataset import DEFAULT_PATH_TEMPLATE
-from datalad_tcia.export import store_base_url
 from datalad_tcia.pipeline import build_datasets, build_top
 
-from .common import group_above, store_path
+from .common import store_path
 from .constraints import EnsureStoreURL
-from .idc_options import idc_step, no_idc_param
+from .idc_options import no_idc_param
 from .params import (
     force_param,
     jobs_param,
@@ -31,6 +30,7 @@ from .params import (
     store_url_param,
 )
 from .results import to_result
+from .run_settings import run_settings
 
 lgr = logging.getLogger('datalad.tcia.commands.deposit_dataset')
 
@@ -139,20 +139,20 @@ class TciaDepositDataset(ValidatedInterface):
             )
             return
         store_dir = store_path(store)
-        idc, warning = idc_step(no_idc, 'tcia_deposit_dataset')
-        if warning:
-            yield warning
-        outcomes = build_datasets(
+        settings, first = run_settings(
             store_dir,
-            collection,
-            store_base_url(store_dir, store_url),
-            template=layout,
+            'tcia_deposit_dataset',
+            no_idc=no_idc,
+            store_url=store_url,
             jobs=jobs,
             force=force,
-            idc=idc,
-            group_above=group_above(),
+            template=layout,
         )
+        yield from first
+        if settings is None:
+            return
+        outcomes = build_datasets(settings, collection)
         for outcome in outcomes:
             yield to_result(outcome)
         # what is published, in the store's top-level dataset
-        yield to_result(build_top(store_dir, store_base_url(store_dir, store_url)))
+        yield to_result(build_top(store_dir, settings.base_url))

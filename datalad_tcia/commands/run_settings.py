@@ -26,6 +26,7 @@ def run_settings(
     jobs: int = 1,
     force: bool = False,
     keep_archives: bool = False,
+    template: str | None = None,
 ) -> tuple[RunSettings | None, list[dict[str, Any]]]:
     """The :class:`~datalad_tcia.pipeline.RunSettings` of a command call
     (clients configured from ``datalad.tcia.*``, options from the
@@ -48,5 +49,6 @@ def run_settings(
         keep_archives=keep_archives,
         catalog_limits=catalog_limits(),
         group_above=group_above(),
+        **({'template': template} if template else {}),
     )
     return settings, first

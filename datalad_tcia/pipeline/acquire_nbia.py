@@ -16,7 +16,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -37,7 +37,13 @@ from datalad_tcia.metadata import (
     record_state,
     write_series_records,
 )
-from datalad_tcia.nbia import NbiaAccessDenied, NbiaClient, NbiaError, SeriesInfo
+from datalad_tcia.nbia import (
+    ArchiveDownload,
+    NbiaAccessDenied,
+    NbiaClient,
+    NbiaError,
+    SeriesInfo,
+)
 from datalad_tcia.store import StoreLayout, file_md5
 from datalad_tcia.store.atomic import atomic_write_bytes, remove_stale_parts
 
@@ -122,99 +128,32 @@ def acquire_from_nbia(
       ``metadata/superseded/`` (the datasets' history keeps its files).
     """
     uid = series.series_uid
-    meta = layout.archive_metadata(uid)
     final = layout.archive(uid)
-    revision: str | None = None
     state = record_state(layout, series)
     if state.state == 'complete' and not force:
+        meta = layout.archive_metadata(uid)
         return SeriesOutcome(
             'notneeded', 'already recorded and verified', series, None, meta
         )
-    if state.state == 'changed':
-        revision = state.reason
-    layout.archives.mkdir(parents=True, exist_ok=True)
-    layout.metadata.mkdir(parents=True, exist_ok=True)
-    # leftovers of interrupted runs (we hold the store lock)
-    remove_stale_parts(layout.archives, f'{final.name}.')
-    remove_stale_parts(layout.metadata, uid)
-
+    revision = state.reason if state.state == 'changed' else None
+    _clear_leftovers(layout, uid)
     if final.exists() and not force and revision is None:
         # an interrupted run may have renamed the archive but not written
         # its metadata: verify what is there instead of downloading again
         outcome = _adopt_existing(client, layout, series, final, tags)
         if outcome is not None:
             return outcome
-
     problems: list[str] = []
     requests_made = 0
     for attempt in range(1, attempts + 1):
-        tmp = layout.temp_path(final)
-        try:
-            dl = client.download_series(
-                uid, tmp, progress=_incremental(on_bytes) if on_bytes else None
-            )
-            requests_made += dl.attempts
-            index = index_archive(tmp, tags=tags, atype='zip')
-            problems = verification_problems(index, series.image_count)
-        except NbiaAccessDenied as e:
-            tmp.unlink(missing_ok=True)
-            return SeriesOutcome(
-                'error',
-                f'NBIA refuses series {uid}: {e.message}. It is unknown or not '
-                'public on this server (NLST series live on the "nlst" server)',
-                series,
-                attempts=attempt,
-            )
-        except NbiaError as e:
-            tmp.unlink(missing_ok=True)
-            return SeriesOutcome(
-                'error',
-                f'download of series {uid} failed: {e}. Nothing was kept; run '
-                'the command again to resume',
-                series,
-                attempts=attempt,
-            )
-        except ArchiveError as e:
-            problems = [str(e)]
-        except OSError as e:
-            tmp.unlink(missing_ok=True)
-            return _write_failed(series, tmp, e, attempt)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        if not problems:
-            try:
-                tmp.replace(final)
-                revised = supersede(layout, uid, revision) if revision else None
-                _record_series(
-                    client,
-                    layout,
-                    series,
-                    index,
-                    archive_info(index, dl.size, dl.md5, url=dl.url),
-                    revised=revised,
-                )
-            except OSError as e:
-                tmp.unlink(missing_ok=True)
-                return _write_failed(series, final, e, attempt)
-            return SeriesOutcome(
-                'ok',
-                (
-                    f'revised on NBIA ({revision}): downloaded again, '
-                    'the previous records kept in metadata/superseded/; '
-                    if revision
-                    else ''
-                )
-                + f'downloaded and verified {len(index.image_members)} file(s)'
-                + (f' ({requests_made} requests)' if requests_made > 1 else ''),
-                series,
-                final,
-                meta,
-                requests_made,
-                dl.md5,
-                dl.size,
-            )
-        tmp.unlink(missing_ok=True)
+        got = _download_once(client, layout, series, tags, on_bytes, attempt)
+        if isinstance(got, SeriesOutcome):
+            return got
+        requests_made += got.requests
+        if isinstance(got, _Downloaded) and not got.problems:
+            return _keep(client, layout, series, got, revision, requests_made)
+        problems = got.problems
+        got.tmp.unlink(missing_ok=True)
         lgr.debug(
             'series %s attempt %d failed verification: %s', uid, attempt, problems
         )
@@ -228,6 +167,129 @@ def acquire_from_nbia(
         series,
         attempts=attempts,
         problems=problems,
+    )
+
+
+def _clear_leftovers(layout: StoreLayout, uid: str) -> None:
+    """Remove what interrupted runs left of the series (the caller holds
+    its lock)."""
+    layout.archives.mkdir(parents=True, exist_ok=True)
+    layout.metadata.mkdir(parents=True, exist_ok=True)
+    remove_stale_parts(layout.archives, f'{layout.archive(uid).name}.')
+    remove_stale_parts(layout.metadata, uid)
+
+
+@dataclass(frozen=True)
+class _Unverified:
+    """A series archive under a temporary name that failed verification."""
+
+    tmp: Path
+    attempt: int
+    requests: int
+    problems: list[str]
+
+
+@dataclass(frozen=True)
+class _Downloaded(_Unverified):
+    """A series archive downloaded and indexed (``problems``: what its
+    verification found)."""
+
+    download: ArchiveDownload
+    index: ArchiveIndex
+
+
+def _download_once(
+    client: NbiaClient,
+    layout: StoreLayout,
+    series: SeriesInfo,
+    tags: Sequence[str],
+    on_bytes: ByteCallback | None,
+    attempt: int,
+) -> _Unverified | SeriesOutcome:
+    """Download and verify the archive once: what came, or the outcome
+    of a failure that another attempt would not mend."""
+    uid = series.series_uid
+    tmp = layout.temp_path(layout.archive(uid))
+    requests = 0
+    try:
+        dl = client.download_series(
+            uid, tmp, progress=_incremental(on_bytes) if on_bytes else None
+        )
+        requests = dl.attempts
+        index = index_archive(tmp, tags=tags, atype='zip')
+        problems = verification_problems(index, series.image_count)
+    except NbiaAccessDenied as e:
+        tmp.unlink(missing_ok=True)
+        return SeriesOutcome(
+            'error',
+            f'NBIA refuses series {uid}: {e.message}. It is unknown or not '
+            'public on this server (NLST series live on the "nlst" server)',
+            series,
+            attempts=attempt,
+        )
+    except NbiaError as e:
+        tmp.unlink(missing_ok=True)
+        return SeriesOutcome(
+            'error',
+            f'download of series {uid} failed: {e}. Nothing was kept; run '
+            'the command again to resume',
+            series,
+            attempts=attempt,
+        )
+    except ArchiveError as e:
+        return _Unverified(tmp, attempt, requests, [str(e)])
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        return _write_failed(series, tmp, e, attempt)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return _Downloaded(tmp, attempt, requests, problems, dl, index)
+
+
+def _keep(
+    client: NbiaClient,
+    layout: StoreLayout,
+    series: SeriesInfo,
+    got: _Downloaded,
+    revision: str | None,
+    requests_made: int,
+) -> SeriesOutcome:
+    """A verified archive under its final name and its records written
+    (the previous records superseded for a ``revision``)."""
+    uid = series.series_uid
+    final = layout.archive(uid)
+    dl, index = got.download, got.index
+    try:
+        got.tmp.replace(final)
+        revised = supersede(layout, uid, revision) if revision else None
+        _record_series(
+            client,
+            layout,
+            series,
+            index,
+            archive_info(index, dl.size, dl.md5, url=dl.url),
+            revised=revised,
+        )
+    except OSError as e:
+        got.tmp.unlink(missing_ok=True)
+        return _write_failed(series, final, e, got.attempt)
+    return SeriesOutcome(
+        'ok',
+        (
+            f'revised on NBIA ({revision}): downloaded again, '
+            'the previous records kept in metadata/superseded/; '
+            if revision
+            else ''
+        )
+        + f'downloaded and verified {len(index.image_members)} file(s)'
+        + (f' ({requests_made} requests)' if requests_made > 1 else ''),
+        series,
+        final,
+        layout.archive_metadata(uid),
+        requests_made,
+        dl.md5,
+        dl.size,
     )
 
 

@@ -4,7 +4,7 @@ collection (superdataset, catalog, archive deletion) -> clone."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -39,7 +39,7 @@ from .outcomes import (
     SeriesOutcome,
     WithdrawnOutcome,
 )
-from .plan import plan_selection
+from .plan import Plan, plan_selection
 from .settings import RunSettings
 from .third_party import nbia_only
 from .withdraw import withdraw_missing
@@ -170,16 +170,7 @@ def _collection_step(
     # read once, for the datasets and the catalog
     stored = read_collection(store, name)
     citation = lookup_citation(citations, stored)
-    for built in build_datasets(
-        store,
-        name,
-        base_url,
-        jobs=settings.jobs,
-        stored=stored,
-        idc=settings.idc,
-        citation=citation,
-        group_above=settings.group_above,
-    ):
+    for built in build_datasets(settings, name, stored=stored, citation=citation):
         if isinstance(built, CollectionOutcome):
             clone = built.url
         yield built
@@ -285,12 +276,7 @@ def add_selection(
             touched.add(outcome.series.published_in or '')
         return outcome
 
-    store, base_url, jobs, idc = (
-        settings.store,
-        settings.base_url,
-        settings.jobs,
-        settings.idc,
-    )
+    store, jobs = settings.store, settings.jobs
     plan = plan_selection(
         settings.planner, selection, store, jobs=jobs, uuids=settings.uuids
     )
@@ -298,17 +284,7 @@ def add_selection(
         yield report(problem)
     all_series = {name: p for name, p in plan.collections.items() if name}
     if shard is not None:
-        plan.series = [
-            s
-            for s in plan.series
-            if shard.holds(s.published_in or '', s.patient_id or '')
-        ]
-        lgr.info(
-            'shard %s: %d series of %d patient(s)',
-            shard,
-            len(plan.series),
-            sum(len(p) for p in plan.collections.values()),
-        )
+        plan.series = _of_shard(plan, shard)
     if selection.is_whole and not plan.problems:
         yield from map(
             report, _withdraw_missing(settings, selection, all_series, shard)
@@ -323,27 +299,52 @@ def add_selection(
             yield from map(
                 report,
                 build_datasets(
-                    store,
+                    settings,
                     name,
-                    base_url,
-                    jobs=jobs,
                     patients=plan.collections[name],
                     collection_step=False,
-                    idc=idc,
-                    group_above=settings.group_above,
                 ),
             )
         return
+    top_url = yield from _store_steps(settings, collections, summary, touched, report)
+    if clone_to is not None and not summary.failed:
+        # one collection: its dataset; several: the top-level dataset
+        url = summary.clone_urls[collections[0]] if len(collections) == 1 else top_url
+        if url:
+            yield report(clone_collection(url, clone_to))
+
+
+def _of_shard(plan: Plan, shard: Shard) -> list[SeriesInfo]:
+    """The series of ``plan`` that ``shard`` holds."""
+    series = [
+        s for s in plan.series if shard.holds(s.published_in or '', s.patient_id or '')
+    ]
+    lgr.info(
+        'shard %s: %d series of %d patient(s)',
+        shard,
+        len(series),
+        sum(len(p) for p in plan.collections.values()),
+    )
+    return series
+
+
+def _store_steps(
+    settings: RunSettings,
+    collections: Sequence[str],
+    summary: AddSummary,
+    touched: set[str],
+    report: Callable[[Outcome], Outcome],
+) -> Generator[Outcome, None, str | None]:
+    """Each collection's datasets, catalog and archives; the catalogs an
+    analysis result links; the top-level dataset (its clone URL is
+    returned) and the catalog's home. Each outcome goes through
+    ``report`` first."""
     for name in collections:
         yield from map(report, _collection_step(settings, name, summary, touched))
     yield from map(report, relink_catalogs(settings, collections, touched))
-    top = build_top(store, base_url)
+    top = build_top(settings.store, settings.base_url)
     yield report(top)
     if top.status in SUCCESS and (top.path / '.git').exists():
         # the catalog's home: every collection, linking to its catalog
-        yield report(write_home(store, base_url))
-    if clone_to is not None and not summary.failed:
-        # one collection: its dataset; several: the top-level dataset
-        url = summary.clone_urls[collections[0]] if len(collections) == 1 else top.url
-        if url:
-            yield report(clone_collection(url, clone_to))
+        yield report(write_home(settings.store, settings.base_url))
+    return top.url

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from datalad_tcia.archive import DEFAULT_TAGS
 from datalad_tcia.datacite import CitationLookup
-from datalad_tcia.dataset.naming import GROUP_ABOVE
+from datalad_tcia.dataset.naming import DEFAULT_PATH_TEMPLATE, GROUP_ABOVE
 from datalad_tcia.idc import IdcIndex
 from datalad_tcia.nbia import NbiaClient
 from datalad_tcia.pipeline.select import SeriesSource
@@ -54,6 +54,8 @@ class RunSettings:
     group_above: int
       The most patients a collection dataset holds directly (more: in
       group datasets).
+    template: str
+      The path template of the files in a patient dataset.
     """
 
     store: Path
@@ -69,6 +71,7 @@ class RunSettings:
     keep_archives: bool = False
     catalog_limits: CatalogLimits | None = None
     group_above: int = GROUP_ABOVE
+    template: str = DEFAULT_PATH_TEMPLATE
 
     def __post_init__(self) -> None:
         if self.source not in ACQUISITION_SOURCES:

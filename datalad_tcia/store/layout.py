@@ -34,6 +34,7 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -202,9 +203,9 @@ class StoreLayout:
         return stamps
 
     def metadata_fingerprint(
-        self, stamps: dict[str, tuple[int, int]] | None = None
+        self, stamps: Mapping[str, tuple[int, int]] | None = None
     ) -> str:
-        """A digest of the metadata records's series records (names,
+        """A digest of the store's series records (names,
         sizes, modification times; ``stamps`` if already taken): it
         changes with any series' records written."""
         digest = hashlib.sha1()  # noqa: S324 (a fingerprint)

@@ -368,7 +368,7 @@ def test_patients_paged_and_searched_in_headless_chromium(
 
     settings: RunSettings = make_settings(tcia, tmp_path / 'store')
     acquire(settings, PHI)
-    assert {o.status for o in build_datasets(settings.store, PHI, settings.base_url)}
+    assert {o.status for o in build_datasets(settings, PHI)}
     out = list(
         write_catalog(
             settings.store,

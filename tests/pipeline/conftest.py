@@ -76,7 +76,7 @@ def acquire(settings: RunSettings, collection: str) -> list[SeriesInfo]:
 def build(settings: RunSettings, collection: str) -> list[object]:
     """The dataset stage of ``collection`` (patients, then the
     collection), which must succeed."""
-    outcomes = list(build_datasets(settings.store, collection, settings.base_url))
+    outcomes = list(build_datasets(settings, collection))
     assert {o.status for o in outcomes} <= {'ok', 'notneeded'}, outcomes
     return outcomes
 

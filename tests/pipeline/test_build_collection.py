@@ -5,6 +5,7 @@ with its provenance record and citation."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from tcia_lookalike import LookalikeServer
 
@@ -49,9 +50,7 @@ def test_license_comes_from_the_archives(
 def test_the_superdataset_of_the_patients(acquired: RunSettings) -> None:
     patients = [
         o
-        for o in build_datasets(
-            acquired.store, PHI, acquired.base_url, collection_step=False
-        )
+        for o in build_datasets(acquired, PHI, collection_step=False)
         if isinstance(o, PatientOutcome)
     ]
     stored = read_collection(acquired.store, PHI)
@@ -91,10 +90,10 @@ def test_a_big_collection_holds_its_patients_in_groups(acquired: RunSettings) ->
     regrouped in one new version, and stays grouped."""
     store = acquired.store
     layout = StoreLayout(store, PHI)
-    build = list(build_datasets(store, PHI, acquired.base_url))
+    build = list(build_datasets(acquired, PHI))
     patients = {o.slug: o.commit for o in build if isinstance(o, PatientOutcome)}
     assert set(gitlinks(layout.collection_repo)) == set(patients)
-    out = list(build_datasets(store, PHI, acquired.base_url, group_above=1))
+    out = list(build_datasets(replace(acquired, group_above=1), PHI))
     assert {o.status for o in out} <= {'ok', 'notneeded'}, out
     digits = load_grouping(layout)
     assert digits == 1
@@ -120,6 +119,6 @@ def test_a_big_collection_holds_its_patients_in_groups(acquired: RunSettings) ->
     assert len(tags) == 2  # noqa: PLR2004  flat, then grouped
     assert patient_commits(layout, digits, f'refs/tags/{tags[-1]}') == patients
     # grouped for good, and nothing new: nothing changes
-    again = list(build_datasets(store, PHI, acquired.base_url))
+    again = list(build_datasets(acquired, PHI))
     assert {o.status for o in again} == {'notneeded'}, again
     assert run_ok(['git', 'tag', '--list'], layout.collection_repo).split() == tags

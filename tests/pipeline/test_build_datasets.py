@@ -4,6 +4,8 @@ another process holds is skipped, and the collection waits for it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tcia_lookalike import LookalikeServer
 
 from datalad_tcia.pipeline import (
@@ -21,7 +23,7 @@ from .conftest import PHI
 def test_patients_then_the_collection(
     tcia: LookalikeServer, acquired: RunSettings
 ) -> None:
-    out = list(build_datasets(acquired.store, PHI, acquired.base_url, jobs=2))
+    out = list(build_datasets(replace(acquired, jobs=2), PHI))
     patients = [o for o in out if isinstance(o, PatientOutcome)]
     coll = tcia.archive.collection(PHI)
     assert coll is not None
@@ -37,7 +39,7 @@ def test_patients_then_the_collection(
         layout.collection_repo,
     ).split()[1::2]
     assert sorted(paths) == sorted(o.slug for o in patients)
-    again = list(build_datasets(acquired.store, PHI, acquired.base_url))
+    again = list(build_datasets(acquired, PHI))
     assert {o.status for o in again} == {'notneeded'}
 
 
@@ -47,7 +49,7 @@ def test_a_patient_held_elsewhere_keeps_the_collection_unbuilt(
     layout = StoreLayout(acquired.store, PHI)
     pids = sorted({s.patient_id for s in _series(acquired)})
     with StoreLock(layout.patient_lock(pids[0])):
-        out = list(build_datasets(acquired.store, PHI, acquired.base_url))
+        out = list(build_datasets(acquired, PHI))
     by_id = {o.patient_id: o for o in out if isinstance(o, PatientOutcome)}
     assert by_id[pids[0]].status == 'impossible'
     assert {by_id[p].status for p in pids[1:]} == {'ok'}
@@ -66,7 +68,7 @@ def test_a_patient_held_elsewhere_keeps_the_collection_unbuilt(
         == len(pids) - 1
     )
     # the next run builds the one left out, and a new version has everyone
-    done = list(build_datasets(acquired.store, PHI, acquired.base_url))
+    done = list(build_datasets(acquired, PHI))
     by_id = {o.patient_id: o.status for o in done if isinstance(o, PatientOutcome)}
     assert by_id[pids[0]] == 'ok'
     last = [o for o in done if isinstance(o, CollectionOutcome)]
@@ -75,8 +77,8 @@ def test_a_patient_held_elsewhere_keeps_the_collection_unbuilt(
     assert 'failed' not in last[0].message
 
 
-def test_nothing_deposited_is_a_clear_problem(settings: RunSettings) -> None:
-    out = list(build_datasets(settings.store, PHI, settings.base_url))
+def test_nothing_recorded_is_a_clear_problem(settings: RunSettings) -> None:
+    out = list(build_datasets(settings, PHI))
     assert [(o.stage, o.status) for o in out] == [('patient', 'impossible')]
     assert 'run "datalad tcia-download" first' in out[0].message
 

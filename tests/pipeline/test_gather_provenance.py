@@ -58,6 +58,6 @@ def test_citation_current_compares_citation_cff(
     stored = read_collection(built.store, PHI)
     citation = lookup_citation(built.citations, stored)
     assert citation is not None
-    out = list(build_datasets(built.store, PHI, built.base_url, citation=citation))
+    out = list(build_datasets(built, PHI, citation=citation))
     assert out[-1].status == 'ok'
     assert citation_current(built.citations, layout)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -209,11 +210,7 @@ def test_a_path_that_is_not_there(built: RunSettings, tmp_path: Path) -> None:
 def built_idc(acquired: RunSettings, clean_idc: CleanIdc) -> RunSettings:
     """Pseudo-PHI's datasets, every file with IDC's object (first) and
     NBIA's ``getSingleImage`` as sources."""
-    outcomes = list(
-        build_datasets(
-            acquired.store, PHI, acquired.base_url, idc=idc_sources(clean_idc)
-        )
-    )
+    outcomes = list(build_datasets(replace(acquired, idc=idc_sources(clean_idc)), PHI))
     assert {o.status for o in outcomes} <= {'ok', 'notneeded'}, outcomes
     return acquired
 

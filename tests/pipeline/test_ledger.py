@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from tcia_lookalike import LookalikeServer
@@ -47,7 +48,7 @@ def test_an_unchanged_patient_is_not_read(built: RunSettings) -> None:
     for uid in rec.stamps:
         _garble(layout.dicoms_metadata(uid))
         _garble(layout.archive_metadata(uid))
-    out = list(build_datasets(built.store, PHI, built.base_url))
+    out = list(build_datasets(built, PHI))
     assert {o.status for o in out} == {'notneeded'}, [o.message for o in out]
     assert _patients(out) == {
         'Pseudo-PHI-001': 'notneeded',
@@ -61,21 +62,17 @@ def test_what_makes_a_patient_built_again(
     series = planned(settings, PHI)
     first = [s for s in series if s.patient_id == 'Pseudo-PHI-001']
     assert {o.status for o in acquire_all(settings, first[:1])} == {'ok'}
-    out = list(build_datasets(settings.store, PHI, settings.base_url))
+    out = list(build_datasets(settings, PHI))
     assert _patients(out) == {'Pseudo-PHI-001': 'ok'}
     # the rest of the collection: patient 1 has a new series (its first
     # series read again), patient 2 is new
     assert {o.status for o in acquire_all(settings, series)} <= {'ok', 'notneeded'}
-    out = list(build_datasets(settings.store, PHI, settings.base_url))
+    out = list(build_datasets(settings, PHI))
     assert _patients(out) == {'Pseudo-PHI-001': 'ok', 'Pseudo-PHI-002': 'ok'}
     layout = StoreLayout(settings.store, PHI)
     assert len(load_built(layout)['Pseudo-PHI-001'].stamps) == len(first)
     # other conditions: another layout
-    out = list(
-        build_datasets(
-            settings.store, PHI, settings.base_url, template='{SeriesUID}/{member}'
-        )
-    )
+    out = list(build_datasets(replace(settings, template='{SeriesUID}/{member}'), PHI))
     assert set(_patients(out).values()) == {'ok'}
     conditions = load_built(layout)['Pseudo-PHI-002'].conditions
     assert conditions['template'] == '{SeriesUID}/{member}'
@@ -86,11 +83,7 @@ def test_what_makes_a_patient_built_again(
     # its published repository gone: built (and published) again
     bare = layout.patient_export('Pseudo-PHI-002').bare
     shutil.rmtree(bare)
-    out = list(
-        build_datasets(
-            settings.store, PHI, settings.base_url, template='{SeriesUID}/{member}'
-        )
-    )
+    out = list(build_datasets(replace(settings, template='{SeriesUID}/{member}'), PHI))
     assert _patients(out) == {
         'Pseudo-PHI-001': 'notneeded',
         'Pseudo-PHI-002': 'ok',
