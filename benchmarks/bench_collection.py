@@ -37,7 +37,7 @@ from typing import Any
 
 from legacy import create_with_special_remotes
 
-from datalad_tcia.archive import ArchiveIndex
+from datalad_tcia.archive import ArchiveIndex, MemberRecord
 from datalad_tcia.datacite import CitationLookup, DataCiteClient
 from datalad_tcia.dataset import (
     DEFAULT_PATH_TEMPLATE,
@@ -191,7 +191,12 @@ def write_records(
                     'ImageCount': n_files,
                     'FileSize': n_files * 525_000,
                 }
-                index = ArchiveIndex(members, 'zip', 'synthetic licence\n', 'md5s')
+                index = ArchiveIndex(
+                    [MemberRecord.from_json(m) for m in members],
+                    'zip',
+                    'synthetic licence\n',
+                    'md5s',
+                )
                 record_archive(
                     layout,
                     SeriesRecord(

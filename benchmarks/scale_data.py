@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from datalad_tcia.archive import ArchiveIndex
+from datalad_tcia.archive import ArchiveIndex, MemberRecord
 from datalad_tcia.idc import IdcIndex
 from datalad_tcia.metadata import SeriesRecord
 from datalad_tcia.nbia import SeriesInfo
@@ -65,7 +65,12 @@ def _write(store: str, series: Sequence[SeriesInfo], files: int) -> int:
             }
             for f in range(files)
         ]
-        index = ArchiveIndex(members, 'zip', 'synthetic licence\n', 'md5s')
+        index = ArchiveIndex(
+            [MemberRecord.from_json(m) for m in members],
+            'zip',
+            'synthetic licence\n',
+            'md5s',
+        )
         record_archive(
             layout,
             SeriesRecord(

@@ -7,6 +7,7 @@ verification.
 
    index_archive
    ArchiveIndex
+   MemberRecord
    verification_problems
    read_header
    parse_md5_manifest
@@ -15,13 +16,13 @@ verification.
 from .dicomtags import DEFAULT_TAGS, json_value, read_header
 from .md5manifest import LICENSE, MD5_MANIFEST, Md5ManifestError, parse_md5_manifest
 from .members import (
-    SPECIAL_MEMBERS,
     ArchiveError,
     ArchiveIndex,
     archive_type,
     index_archive,
     unsafe_member_name,
 )
+from .record import SPECIAL_MEMBERS, MemberRecord
 from .verify import verification_problems
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     'ArchiveError',
     'ArchiveIndex',
     'Md5ManifestError',
+    'MemberRecord',
     'archive_type',
     'index_archive',
     'json_value',

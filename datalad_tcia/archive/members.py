@@ -30,6 +30,7 @@ from datalad_tcia.store.hashing import ContentHash, file_md5
 
 from .dicomtags import DEFAULT_TAGS, read_header
 from .md5manifest import LICENSE, MD5_MANIFEST
+from .record import SPECIAL_MEMBERS, MemberRecord
 
 lgr = logging.getLogger('datalad.tcia.archive.members')
 
@@ -39,9 +40,6 @@ IN_MEMORY_LIMIT = 4 * 1024 * 1024
 HEAD_BYTES = 1024 * 1024
 _CHUNK = 1024 * 1024
 _CONTROL = re.compile(r'[\x00-\x1f\x7f]')
-
-#: members that NBIA adds beside the DICOM files
-SPECIAL_MEMBERS = frozenset({LICENSE, MD5_MANIFEST})
 
 
 class ArchiveError(Exception):
@@ -73,9 +71,9 @@ class ArchiveIndex:
 
     Attributes
     ----------
-    members: list of dict
-      One record per file member (SPEC 3.2): ``path``, ``size``, ``md5``,
-      ``dicom`` and, for DICOM files, ``SOPInstanceUID`` and tags.
+    members: list of MemberRecord
+      One record per file member (SPEC 3.2): path, size, MD5, whether it
+      is DICOM and, for DICOM files, ``SOPInstanceUID`` and tags.
     atype: str
       ``zip`` or ``tar``.
     license_text: str, optional
@@ -89,7 +87,7 @@ class ArchiveIndex:
       (``index_archive(..., digest=True)``).
     """
 
-    members: list[dict[str, Any]] = field(default_factory=list)
+    members: list[MemberRecord] = field(default_factory=list)
     atype: str = 'zip'
     license_text: str | None = None
     md5_manifest: str | None = None
@@ -98,9 +96,9 @@ class ArchiveIndex:
     size: int | None = None
 
     @property
-    def image_members(self) -> list[dict[str, Any]]:
+    def image_members(self) -> list[MemberRecord]:
         """Members other than ``LICENSE`` and ``md5hashes.csv``."""
-        return [m for m in self.members if m['path'] not in SPECIAL_MEMBERS]
+        return [m for m in self.members if m.is_image]
 
 
 def archive_type(path: Path) -> str:
@@ -260,7 +258,7 @@ def _index_member(
     fp: IO[bytes] | None,
     tags: Sequence[str],
     index: ArchiveIndex,
-) -> dict[str, Any]:
+) -> MemberRecord:
     digest = ContentHash()
     header: dict[str, Any] | None = None
     if fp is None:  # pragma: no cover - iterators give fp for files
@@ -285,17 +283,13 @@ def _index_member(
             # mostly the header lies in the head; if not, pydicom reads it
             # from the (seekable) member again, stopping before the pixels
             header = read_header(fp, tags, head=bytes(head))
-    record: dict[str, Any] = {
-        'path': name,
-        'size': digest.size,
-        'md5': digest.hexdigest(),
-    }
-    if header is None:
-        record['dicom'] = False
-    else:
-        record['dicom'] = True
-        record.update(header)
-    return record
+    return MemberRecord(
+        path=name,
+        size=digest.size,
+        md5=digest.hexdigest(),
+        dicom=header is not None,
+        tags=header or {},
+    )
 
 
 # -- parallel indexing of large ZIP archives ---------------------------------
@@ -368,7 +362,7 @@ def _index_zip_parallel(
     for future in futures:
         part = future.result()
         for record in part.members:
-            _check_name(record['path'], seen, index.problems)
+            _check_name(record.path, seen, index.problems)
             index.members.append(record)
         index.problems.extend(part.problems)
         index.license_text = index.license_text or part.license_text

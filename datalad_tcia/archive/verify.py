@@ -30,15 +30,14 @@ def verification_problems(index: ArchiveIndex, image_count: int | None) -> list[
         problems.append(str(e))
         return problems
     for member in images:
-        want = listed.get(member['path'])
+        want = listed.get(member.path)
         if want is None:
-            problems.append(f'{member["path"]!r} is not listed in md5hashes.csv')
-        elif want != member['md5']:
+            problems.append(f'{member.path!r} is not listed in md5hashes.csv')
+        elif want != member.md5:
             problems.append(
-                f'MD5 of {member["path"]!r} is {member["md5"]}, md5hashes.csv '
-                f'says {want}'
+                f'MD5 of {member.path!r} is {member.md5}, md5hashes.csv says {want}'
             )
-    missing = sorted(set(listed) - {m['path'] for m in images})
+    missing = sorted(set(listed) - {m.path for m in images})
     if missing:
         shown = ', '.join(repr(m) for m in missing[:5])
         more = f' and {len(missing) - 5} more' if len(missing) > 5 else ''

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,39 +64,16 @@ def acquire_all(
     """
     if not series_list:
         return
-    store, client = settings.store, settings.nbia
-    layouts = {
-        name: StoreLayout(store, name)
-        for name in sorted({s.published_in or '' for s in series_list})
-    }
-    unwritable_ = set()
-    for name, layout in layouts.items():
-        try:
-            layout.patient_lock('').parent.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            unwritable_.add(name)
-            yield Problem(
-                'series', 'impossible', unwritable(layout.root, e), path=layout.root
-            )
+    layouts = yield from _writable(settings.store, series_list)
     # a patient's series one after another: few patient locks at a time
     todo = sorted(
-        (s for s in series_list if (s.published_in or '') not in unwritable_),
+        (s for s in series_list if (s.published_in or '') in layouts),
         key=lambda s: (s.published_in or '', s.patient_id or '', s.series_uid),
     )
     from_bucket = route(settings, todo)
     if settings.source == 'idc':
-        version = settings.idc.index.version if settings.idc else 'none'
-        for s in todo:
-            if s.series_uid not in from_bucket:
-                yield SeriesOutcome(
-                    'error',
-                    f'the IDC index ({version}) does not list series '
-                    f'{s.series_uid}: take it from NBIA (--source auto or nbia)',
-                    s,
-                    source='idc',
-                )
+        yield from _not_in_index(settings, todo, from_bucket)
         todo = [s for s in todo if s.series_uid in from_bucket]
-    locks = PatientLocks()
     progress = _Progress(
         sum(s.file_size or 0 for s in todo if s.series_uid not in from_bucket),
         sum(s.image_count or 0 for s in todo if s.series_uid in from_bucket),
@@ -105,50 +82,7 @@ def acquire_all(
     requests = ThreadPoolExecutor(
         max_workers=max(1, settings.jobs), thread_name_prefix='tcia-idc'
     )
-    bucket = (
-        IdcAcquisition(
-            settings.idc.s3,
-            settings.idc.index.version,
-            client.base_url,
-            requests,
-            settings.tags,
-            first=settings.idc.first_range,
-            on_bytes=progress.bytes,
-            on_file=progress.file_done,
-        )
-        if settings.idc is not None
-        else None
-    )
-
-    def acquire(s: SeriesInfo) -> SeriesOutcome | Problem:
-        layout = layouts[s.published_in or '']
-        loc = from_bucket.get(s.series_uid)
-        try:
-            with locks.hold(layout.patient_lock(s.patient_id or '')):
-                failed = None
-                if loc is not None and bucket is not None:
-                    out = acquire_from_idc(bucket, layout, s, loc, force=settings.force)
-                    if out.status != 'error' or settings.source == 'idc':
-                        return out
-                    failed = out.message
-                    lgr.warning('%s; downloading it from NBIA instead', failed)
-                out = acquire_from_nbia(
-                    client,
-                    layout,
-                    s,
-                    force=settings.force,
-                    tags=settings.tags,
-                    attempts=client.retry.max_attempts,
-                    on_bytes=progress.bytes,
-                )
-                if failed and out.status == 'error':
-                    out.message = f'{failed}; and from NBIA: {out.message}'
-                elif failed:
-                    out.message = f'{out.message}, from NBIA (IDC failed: {failed})'
-                return out
-        except StoreLocked as e:
-            return Problem('series', 'impossible', str(e), path=layout.root)
-
+    acquire = _SeriesAcquirer(settings, layouts, from_bucket, requests, progress)
     try:
         # series wait on their requests: as many series as requests, at most
         with ThreadPoolExecutor(max_workers=max(1, settings.jobs)) as pool:
@@ -159,6 +93,111 @@ def acquire_all(
     finally:
         requests.shutdown(cancel_futures=True)
         progress.finish()
+
+
+def _writable(
+    store: Path, series_list: Sequence[SeriesInfo]
+) -> Generator[Problem, None, dict[str, StoreLayout]]:
+    """The layouts of the series' collections (and analysis results) that
+    can be written; a :class:`Problem` for each that cannot."""
+    layouts = {}
+    for name in sorted({s.published_in or '' for s in series_list}):
+        layout = StoreLayout(store, name)
+        try:
+            layout.patient_lock('').parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            yield Problem(
+                'series', 'impossible', unwritable(layout.root, e), path=layout.root
+            )
+        else:
+            layouts[name] = layout
+    return layouts
+
+
+def _not_in_index(
+    settings: RunSettings,
+    todo: Sequence[SeriesInfo],
+    from_bucket: Mapping[str, IdcSeries],
+) -> Iterator[SeriesOutcome]:
+    """With ``--source idc``: an error for each series the index lacks."""
+    version = settings.idc.index.version if settings.idc else 'none'
+    for s in todo:
+        if s.series_uid not in from_bucket:
+            yield SeriesOutcome(
+                'error',
+                f'the IDC index ({version}) does not list series '
+                f'{s.series_uid}: take it from NBIA (--source auto or nbia)',
+                s,
+                source='idc',
+            )
+
+
+class _SeriesAcquirer:
+    """One series under its patient's lock: from IDC's bucket where
+    :func:`route` sends it (from NBIA if that fails, unless ``--source
+    idc``), else from NBIA."""
+
+    def __init__(
+        self,
+        settings: RunSettings,
+        layouts: Mapping[str, StoreLayout],
+        from_bucket: Mapping[str, IdcSeries],
+        requests: ThreadPoolExecutor,
+        progress: _Progress,
+    ) -> None:
+        self.settings = settings
+        self.layouts = layouts
+        self.from_bucket = from_bucket
+        self.progress = progress
+        self.locks = PatientLocks()
+        idc = settings.idc
+        self.bucket = (
+            IdcAcquisition(
+                idc.s3,
+                idc.index.version,
+                settings.nbia.base_url,
+                requests,
+                settings.tags,
+                first=idc.first_range,
+                on_bytes=progress.bytes,
+                on_file=progress.file_done,
+            )
+            if idc is not None
+            else None
+        )
+
+    def __call__(self, s: SeriesInfo) -> SeriesOutcome | Problem:
+        layout = self.layouts[s.published_in or '']
+        try:
+            with self.locks.hold(layout.patient_lock(s.patient_id or '')):
+                return self._acquire(layout, s)
+        except StoreLocked as e:
+            return Problem('series', 'impossible', str(e), path=layout.root)
+
+    def _acquire(self, layout: StoreLayout, s: SeriesInfo) -> SeriesOutcome:
+        settings, client = self.settings, self.settings.nbia
+        loc = self.from_bucket.get(s.series_uid)
+        failed = None
+        if loc is not None and self.bucket is not None:
+            out = acquire_from_idc(self.bucket, layout, s, loc, force=settings.force)
+            if out.status != 'error' or settings.source == 'idc':
+                return out
+            failed = out.message
+            lgr.warning('%s; downloading it from NBIA instead', failed)
+        out = acquire_from_nbia(
+            client,
+            layout,
+            s,
+            force=settings.force,
+            tags=settings.tags,
+            attempts=client.retry.max_attempts,
+            on_bytes=self.progress.bytes,
+        )
+        if failed and out.status == 'error':
+            out.message = f'{failed}; and from NBIA: {out.message}'
+        elif failed:
+            out.message = f'{out.message}, from NBIA (IDC failed: {failed})'
+        return out
 
 
 class PatientLocks:

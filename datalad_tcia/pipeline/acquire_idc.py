@@ -28,6 +28,7 @@ from datalad_tcia.idc.s3 import IdcListingError, S3Client, S3Object
 from datalad_tcia.metadata import (
     IdcRecord,
     MemberRecord,
+    Revision,
     SeriesRecord,
     SeriesRecords,
     record_state,
@@ -168,24 +169,65 @@ def acquire_from_idc(
     state = record_state(layout, series)
     revision: str | None = state.reason if state.state == 'changed' else None
     if state.state == 'complete' and not force:
-        old = state.records.record.idc if state.records else None
-        if (
-            state.records is None
-            or state.records.record.source != 'idc'
-            or old is None
-            or old.series_uuid == loc.series_uuid
-        ):
+        held = state.records.record if state.records else None
+        old = held.idc if held is not None and held.source == 'idc' else None
+        if old is None or old.series_uuid == loc.series_uuid:
             return SeriesOutcome(
                 'notneeded',
                 'already recorded and verified',
                 series,
                 None,
                 meta,
-                source=state.records.record.source if state.records else 'idc',
+                source=held.source if held else 'idc',
             )
         revision = f'crdc_series_uuid {old.series_uuid} -> {loc.series_uuid}'
     layout.metadata.mkdir(parents=True, exist_ok=True)
     remove_stale_parts(layout.metadata, uid)
+    facts = _read_series(acq, series, loc)
+    if isinstance(facts, SeriesOutcome):
+        return facts
+    members = _members(acq.s3, loc.bucket, facts)
+    try:
+        revised = supersede(layout, uid, revision) if revision else None
+        record = _series_record(acq, layout, series, loc, len(members), revised)
+        write_series_records(layout, SeriesRecords(record, members))
+    except OSError as e:
+        return SeriesOutcome(
+            'error',
+            f'cannot write {layout.metadata}: {e.strerror or e} (disk full or '
+            'not writable?); nothing partial was kept; make room and run the '
+            'command again',
+            series,
+            attempts=1,
+            source='idc',
+        )
+    received = sum(f.received for f in facts)
+    return SeriesOutcome(
+        'ok',
+        (
+            f'revised on IDC ({revision}): acquired again, the previous '
+            'records kept in metadata/superseded/; '
+            if revision
+            else ''
+        )
+        + f"{len(members)} file(s) from IDC's {loc.bucket}/{loc.series_uuid}/: "
+        f'listed, headers read ({received} bytes of {sum(f.size for f in facts)})',
+        series,
+        None,
+        meta,
+        1,
+        source='idc',
+        received=received,
+    )
+
+
+def _read_series(
+    acq: IdcAcquisition, series: SeriesInfo, loc: IdcSeries
+) -> list[ObjectFacts] | SeriesOutcome:
+    """Every object of the series listed and its header read, verified
+    against the index's instance count (and NBIA's ImageCount where NBIA
+    planned); or the error that says what failed."""
+    uid = series.series_uid
     where = f'{loc.bucket}/{loc.series_uuid}/'
     try:
         objects = acq.s3.series_objects(loc.bucket, loc.series_uuid)
@@ -199,8 +241,6 @@ def acquire_from_idc(
             attempts=1,
             source='idc',
         )
-    received = sum(f.received for f in facts)
-    # the index's instanceCount, and NBIA's ImageCount where NBIA planned
     counts = {'the IDC index': loc.instance_count}
     if not from_idc(series):
         counts['NBIA'] = series.image_count
@@ -215,57 +255,36 @@ def acquire_from_idc(
             attempts=1,
             problems=problems,
             source='idc',
-            received=received,
+            received=sum(f.received for f in facts),
         )
-    members = _members(acq.s3, loc.bucket, facts)
-    try:
-        revised = supersede(layout, uid, revision) if revision else None
-        record = SeriesRecord(
-            collection=layout.collection,
-            collection_id=layout.cid,
-            series=series,
-            source='idc',
-            image_count=series.image_count
-            if series.image_count is not None
-            else len(members),
-            # NBIA serves TCIA's collections only
-            api_url=acq.api_url if _nbia_has(series) else None,
-            idc=IdcRecord(
-                idc_version=acq.index_version,
-                bucket=loc.bucket,
-                series_uuid=loc.series_uuid,
-                endpoint=acq.s3.endpoint,
-                matched=len(members),
-                files=len(members),
-                index_row=dict(loc.row),
-            ),
-            revised=revised,
-        )
-        write_series_records(layout, SeriesRecords(record, members))
-    except OSError as e:
-        return SeriesOutcome(
-            'error',
-            f'cannot write {layout.metadata}: {e.strerror or e} (disk full or '
-            'not writable?); nothing partial was kept; make room and run the '
-            'command again',
-            series,
-            attempts=1,
-            source='idc',
-        )
-    return SeriesOutcome(
-        'ok',
-        (
-            f'revised on IDC ({revision}): acquired again, the previous '
-            'records kept in metadata/superseded/; '
-            if revision
-            else ''
-        )
-        + f"{len(members)} file(s) from IDC's {where}: listed, headers read "
-        f'({received} bytes of {sum(f.size for f in facts)})',
-        series,
-        None,
-        meta,
-        1,
+    return facts
+
+
+def _series_record(
+    acq: IdcAcquisition,
+    layout: StoreLayout,
+    series: SeriesInfo,
+    loc: IdcSeries,
+    n_files: int,
+    revised: Revision | None,
+) -> SeriesRecord:
+    """The series record of a series acquired from IDC."""
+    return SeriesRecord(
+        collection=layout.collection,
+        collection_id=layout.cid,
+        series=series,
         source='idc',
-        received=received,
+        image_count=series.image_count if series.image_count is not None else n_files,
+        # NBIA serves TCIA's collections only
+        api_url=acq.api_url if _nbia_has(series) else None,
+        idc=IdcRecord(
+            idc_version=acq.index_version,
+            bucket=loc.bucket,
+            series_uuid=loc.series_uuid,
+            endpoint=acq.s3.endpoint,
+            matched=n_files,
+            files=n_files,
+            index_row=dict(loc.row),
+        ),
+        revised=revised,
     )

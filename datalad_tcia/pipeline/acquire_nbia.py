@@ -29,7 +29,6 @@ from datalad_tcia.archive import (
 )
 from datalad_tcia.metadata import (
     ArchiveInfo,
-    MemberRecord,
     Revision,
     SeriesRecord,
     SeriesRecords,
@@ -62,7 +61,7 @@ def record_archive(
     for archives downloaded from NBIA and archives found on disk alike."""
     series_records = SeriesRecords(
         replace(record, license_text=index.license_text),
-        tuple(MemberRecord.from_json(m) for m in index.members),
+        tuple(index.members),
     )
     write_series_records(layout, series_records)
     return series_records

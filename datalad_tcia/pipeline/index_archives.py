@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -156,88 +156,108 @@ def _record_file(
             path=path,
         )
         return
-    in_store = path.parent == layout.archives
-    md5, size = index.md5 or '', index.size or 0
+    found = _Archive(path, index, path.parent == layout.archives, len(groups) == 1)
     for uid, members in groups.items():
-        prev = _previous(layout, uid)
-        # NBIA's record of a store archive's series (and its count, read
-        # with its quirks by SeriesInfo) is kept
-        upstream = prev.series if prev is not None and in_store else None
-        expected = upstream.image_count if upstream is not None else None
-        sub = ArchiveIndex(
-            members=members,
-            atype=index.atype,
-            license_text=index.license_text,
-            md5_manifest=index.md5_manifest if len(groups) == 1 else None,
-            problems=index.problems,
+        yield _record_one(layout, found, uid, members, force)
+
+
+@dataclass(frozen=True)
+class _Archive:
+    """An archive indexed: where it is (``in_store``: the store's own
+    download), and whether it holds ``one`` series."""
+
+    path: Path
+    index: ArchiveIndex
+    in_store: bool
+    one: bool
+
+
+def _record_one(
+    layout: StoreLayout,
+    found: _Archive,
+    uid: str,
+    members: list[MemberRecord],
+    force: bool,
+) -> MetadataOutcome:
+    """The records of the series ``uid`` of an archive (unless they are
+    recorded already, or differ and not ``force``)."""
+    path, index = found.path, found.index
+    prev = _previous(layout, uid)
+    # NBIA's record of a store archive's series (and its count, read with
+    # its quirks by SeriesInfo) is kept
+    kept = prev if prev is not None and found.in_store else None
+    upstream = kept.series if kept is not None else None
+    expected = upstream.image_count if upstream is not None else None
+    sub = ArchiveIndex(
+        members=members,
+        atype=index.atype,
+        license_text=index.license_text,
+        md5_manifest=index.md5_manifest if found.one else None,
+        problems=index.problems,
+    )
+    problems = verification_problems(sub, expected)
+    dpath = layout.dicoms_metadata(uid)
+    n_dicoms = sum(1 for m in members if m.dicom)
+
+    def outcome(status: str, message: str) -> MetadataOutcome:
+        return MetadataOutcome(status, message, dpath, path, uid, n_dicoms)
+
+    if problems:
+        return outcome(
+            'error', f'{path.name} fails verification: {"; ".join(problems[:3])}'
         )
-        problems = verification_problems(sub, expected)
-        dpath = layout.dicoms_metadata(uid)
-        n_dicoms = sum(1 for m in members if m.get('dicom'))
-
-        def outcome(status: str, message: str) -> MetadataOutcome:
-            return MetadataOutcome(status, message, dpath, path, uid, n_dicoms)  # noqa: B023
-
-        if problems:
-            yield outcome(
-                'error', f'{path.name} fails verification: {"; ".join(problems[:3])}'
+    if dpath.exists() and not force:
+        same = same_dicoms(dpath, members)
+        if same and prev:
+            return outcome('notneeded', 'metadata already recorded')
+        if not same:
+            return outcome(
+                'impossible',
+                f'different metadata for series {uid} is already recorded; '
+                'use --force to replace it',
             )
-            continue
-        if dpath.exists() and not force:
-            same = same_dicoms(dpath, [MemberRecord.from_json(m) for m in members])
-            if same and prev:
-                yield outcome('notneeded', 'metadata already recorded')
-                continue
-            if not same:
-                yield outcome(
-                    'impossible',
-                    f'different metadata for series {uid} is already '
-                    'recorded; use --force to replace it',
-                )
-                continue
-        first = next((m for m in members if m.get('dicom')), {})
-        series = upstream or SeriesInfo(
-            uid,
-            _text(first.get('StudyInstanceUID')) or (prev.study_uid if prev else None),
-            _text(first.get('PatientID')) or (prev.patient_id if prev else None),
-            layout.collection,
-        )
-        kept = prev if prev is not None and in_store else None
-        record = SeriesRecord(
-            collection=layout.collection,
-            collection_id=layout.cid,
-            series=series,
-            source='nbia' if kept and kept.archive_url else 'file',
-            image_count=expected if expected is not None else n_dicoms,
-            api_url=kept.api_url if kept else None,
-            archive=archive_info(
-                sub,
-                size,
-                md5,
-                url=kept.archive_url if kept else None,
-                path=None if in_store else str(path),
-            ),
-        )
-        if kept is not None and kept.downloaded:
-            record = replace(record, downloaded=kept.downloaded)
-        record_archive(layout, record, sub)
-        yield outcome('ok', f'recorded the metadata of {n_dicoms} DICOM file(s)')
+    first = next((m.tags for m in members if m.dicom), {})
+    series = upstream or SeriesInfo(
+        uid,
+        _text(first.get('StudyInstanceUID')) or (prev.study_uid if prev else None),
+        _text(first.get('PatientID')) or (prev.patient_id if prev else None),
+        layout.collection,
+    )
+    record = SeriesRecord(
+        collection=layout.collection,
+        collection_id=layout.cid,
+        series=series,
+        source='nbia' if kept and kept.archive_url else 'file',
+        image_count=expected if expected is not None else n_dicoms,
+        api_url=kept.api_url if kept else None,
+        archive=archive_info(
+            sub,
+            index.size or 0,
+            index.md5 or '',
+            url=kept.archive_url if kept else None,
+            path=None if found.in_store else str(path),
+        ),
+    )
+    if kept is not None and kept.downloaded:
+        record = replace(record, downloaded=kept.downloaded)
+    record_archive(layout, record, sub)
+    return outcome('ok', f'recorded the metadata of {n_dicoms} DICOM file(s)')
 
 
 def _text(value: Any) -> str | None:
     return str(value) if value else None
 
 
-def _by_series(index: ArchiveIndex) -> dict[str, list[dict[str, Any]]]:
+def _by_series(index: ArchiveIndex) -> dict[str, list[MemberRecord]]:
     """Members per SeriesInstanceUID; other members go with every series."""
-    groups: dict[str, list[dict[str, Any]]] = {}
+    groups: dict[str, list[MemberRecord]] = {}
     for m in index.members:
-        uid = m.get('SeriesInstanceUID')
-        if m.get('dicom') and uid:
+        uid = m.tags.get('SeriesInstanceUID')
+        if m.dicom and uid:
             groups.setdefault(str(uid), [])
     for m in index.members:
-        uid = m.get('SeriesInstanceUID')
-        if m.get('dicom') and uid:
+        uid = m.tags.get('SeriesInstanceUID')
+        if m.dicom and uid:
             groups[str(uid)].append(m)
         else:
             # LICENSE, md5hashes.csv, non-DICOM files, DICOM without a

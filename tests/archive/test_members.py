@@ -114,12 +114,12 @@ def test_index_nbia_zip(tmp_path: Path) -> None:
     members.append(('md5hashes.csv', csv.encode()))
     index = index_archive(_zip(tmp_path / 'a.zip', members))
     assert index.atype == 'zip'
-    assert [m['path'] for m in index.members] == [n for n, _ in members]
+    assert [m.path for m in index.members] == [n for n, _ in members]
     assert index.license_text == 'License Information.'
     for (_name, data), rec in zip(members, index.members, strict=True):
-        assert rec['size'] == len(data)
-        assert rec['md5'] == _md5(data)
-    assert [m['dicom'] for m in index.members] == [False, True, True, True, False]
+        assert rec.size == len(data)
+        assert rec.md5 == _md5(data)
+    assert [m.dicom for m in index.members] == [False, True, True, True, False]
     assert verification_problems(index, len(series.instances)) == []
     # fewer files than NBIA says
     assert 'ImageCount is 4' in verification_problems(index, 4)[0]
@@ -187,11 +187,11 @@ def test_tar_archive(tmp_path: Path) -> None:
         tf.addfile(link)
     index = index_archive(path)
     assert index.atype == 'tar'
-    assert [m['path'] for m in index.members] == [
+    assert [m.path for m in index.members] == [
         'visit/CT_small.dcm',
         'visit/MR_small.dcm',
     ]
-    assert all(m['dicom'] for m in index.members)
+    assert all(m.dicom for m in index.members)
     assert any('symlink' in p for p in index.problems)
     assert index.md5 is None and index.size is None  # not asked for
 
@@ -218,7 +218,7 @@ def test_digest_of_the_archive_while_indexing(
     index = index_archive(path, digest=True, workers=workers)
     raw = path.read_bytes()
     assert (index.md5, index.size) == (hashlib.md5(raw).hexdigest(), len(raw))
-    assert [m['path'] for m in index.members] == names
+    assert [m.path for m in index.members] == names
 
 
 @pytest.mark.parametrize('head', [1024 * 1024, 300])
@@ -246,8 +246,8 @@ def test_large_members_are_streamed(
         for rec, d in zip(index.members, data, strict=True):
             header = read_header(d)
             assert header is not None
-            assert rec == {
-                'path': rec['path'],
+            assert rec.to_json() == {
+                'path': rec.path,
                 'size': len(d),
                 'md5': _md5(d),
                 'dicom': True,
@@ -334,4 +334,4 @@ def test_hostile_members_on_both_indexing_paths(tmp_path: Path, workers: int) ->
     assert any("'evil-link' is a symlink, not a file" in p for p in problems)
     assert any("'../escape.dcm'" in p and '(..)' in p for p in problems)
     assert any("duplicate member name '1-000.dcm'" in p for p in problems)
-    assert 'evil-link' not in {m['path'] for m in index.members}
+    assert 'evil-link' not in {m.path for m in index.members}
