@@ -6,6 +6,7 @@ Reads the source; nothing is imported or run.
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 from pathlib import Path
 
@@ -351,3 +352,25 @@ def test_no_public_constant_is_defined_twice() -> None:
                 ):
                     where.setdefault(t.id, []).append(str(path.relative_to(PACKAGE)))
     assert {k: v for k, v in where.items() if len(v) > 1} == {}
+
+
+def test_a_selection_is_named_in_one_place() -> None:
+    """``Selection``'s fields are the selection's parameters: the shared
+    parameter table, the joint constraint and ``make_selection`` all take
+    them from there, and each command that selects has every one."""
+    from datalad_tcia.commands.constraints import SELECTION
+    from datalad_tcia.commands.selection import make_selection, selection_params
+    from datalad_tcia.pipeline.select import Selection
+
+    assert list(selection_params) == list(SELECTION)
+    assert make_selection({'collection': 'X', 'series': ['1.2']}) == Selection(
+        collection='X', series=('1.2',)
+    )
+    from datalad_tcia.commands.add import TciaAdd
+    from datalad_tcia.commands.download import TciaDownload
+    from datalad_tcia.commands.ls import TciaLs
+
+    for command in (TciaAdd, TciaDownload, TciaLs):
+        assert set(SELECTION) <= set(command._params_), command
+        taken = inspect.signature(command.__call__).parameters
+        assert set(SELECTION) <= set(taken), command

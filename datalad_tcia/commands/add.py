@@ -158,12 +158,14 @@ class TciaAdd(ValidatedInterface):
         update: bool = False,
         output_format: str | None = None,
     ) -> Iterator[dict[str, Any]]:
-        selection = make_selection(locals())
+        # the call's validated arguments, by the names of its parameter
+        # table: the selection, and a job's command line (--slurm), are
+        # made from them
+        arguments = dict(locals())
+        selection = make_selection(arguments)
         store_dir = store_path(store)
         if slurm is not None:
-            # the call's own arguments, by the names of its parameter table
-            given = {k: v for k, v in locals().items() if k in TciaAdd._params_}
-            yield submit(store_dir, TciaAdd._params_, given)
+            yield submit(store_dir, TciaAdd._params_, arguments)
             return
         settings, first = run_settings(
             store_dir,

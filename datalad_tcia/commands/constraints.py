@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 from datalad_next.constraints import Constraint, EnsureURL
 
 from datalad_tcia.http import redact
+from datalad_tcia.pipeline.select import Selection
 
-#: the parameters that make up a selection, in the order of Selection
-SELECTION = (
-    'collection',
-    'patient',
-    'study',
-    'series',
-    'manifest',
-    'modality',
-    'body_part',
-    'manufacturer',
-    'all_collections',
-    'where',
-    'analysis_result',
-    'with_analysis_results',
-)
+#: the parameters that make up a selection: the fields of ``Selection``,
+#: the one place they are named
+SELECTION = tuple(f.name for f in fields(Selection))
 
 
 class EnsureStoreURL(EnsureURL):
