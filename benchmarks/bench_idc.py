@@ -165,7 +165,8 @@ def _cohort(patients: int, series_per_patient: list[int]) -> Archive:
 def listing(tmp: Path, repeat: int) -> None:
     from datalad_tcia.idc import IdcIndex
     from datalad_tcia.nbia import NbiaClient
-    from datalad_tcia.pipeline.select import Selection, resolve_selection
+    from datalad_tcia.pipeline.select import resolve_selection
+    from datalad_tcia.pipeline.selection import Selection
 
     patients, series = 1010, 1308
     per = [2 if i < series - patients else 1 for i in range(patients)]

@@ -360,7 +360,7 @@ def test_a_selection_is_named_in_one_place() -> None:
     them from there, and each command that selects has every one."""
     from datalad_tcia.commands.constraints import SELECTION
     from datalad_tcia.commands.selection import make_selection, selection_params
-    from datalad_tcia.pipeline.select import Selection
+    from datalad_tcia.pipeline.selection import Selection
 
     assert list(selection_params) == list(SELECTION)
     assert make_selection({'collection': 'X', 'series': ['1.2']}) == Selection(

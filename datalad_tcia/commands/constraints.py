@@ -8,7 +8,7 @@ from typing import Any
 from datalad_next.constraints import Constraint, EnsureURL
 
 from datalad_tcia.http import redact
-from datalad_tcia.pipeline.select import Selection
+from datalad_tcia.pipeline.selection import Selection
 
 #: the parameters that make up a selection: the fields of ``Selection``,
 #: the one place they are named

@@ -22,7 +22,7 @@ from datalad_next.exceptions import CapturedException
 from datalad_tcia.idc import IdcIndex, IdcIndexError
 from datalad_tcia.idc.s5cmd import is_s5cmd
 from datalad_tcia.nbia import NbiaError
-from datalad_tcia.pipeline.select import SeriesSource, resolve_selection
+from datalad_tcia.pipeline import SeriesSource, resolve_selection
 from datalad_tcia.pipeline.summarize import LEVELS, format_row, summarize
 
 from .common import nbia_client

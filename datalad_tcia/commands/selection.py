@@ -10,7 +10,7 @@ from typing import Any
 from datalad.support.param import Parameter
 from datalad_next.constraints.parameter import ParameterConstraintContext
 
-from datalad_tcia.pipeline.select import Selection
+from datalad_tcia.pipeline.selection import Selection
 
 from .constraints import SELECTION, EnsureSelection
 

@@ -32,11 +32,12 @@ from datalad_tcia.formats.annex_config import read_config
 from datalad_tcia.formats.annex_keys import object_path
 from datalad_tcia.store.git import (
     GitError,
-    cat_blobs,
     current_branch,
     git,
     rev_parse,
     rev_parse_many,
+    text_blobs,
+    tree_entries,
 )
 
 from .naming import PATH_TEMPLATE_CONFIG as LAYOUT_KEY
@@ -104,28 +105,6 @@ class UpdateResult:
     commit: str | None = None
 
 
-def _tree(repo: Path, ref: str) -> dict[str, tuple[str, str]]:
-    """path -> (mode, blob sha) of ``ref``."""
-    out = {}
-    for entry in git(repo, 'ls-tree', '-r', '-z', ref).split(b'\0'):
-        if not entry:
-            continue
-        meta, _, path = entry.partition(b'\t')
-        mode, _type, sha = meta.decode().split()
-        out[path.decode('utf-8', 'surrogateescape')] = (mode, sha)
-    return out
-
-
-def _read_blobs(repo: Path, ref: str, paths: Sequence[str]) -> dict[str, str]:
-    """Contents of ``paths`` in ``ref`` (missing ones are left out)."""
-    blobs = cat_blobs(repo, [f'{ref}:{p}' for p in paths])
-    return {
-        p: blobs[f'{ref}:{p}'].decode('utf-8', 'replace')
-        for p in paths
-        if f'{ref}:{p}' in blobs
-    }
-
-
 @dataclass(frozen=True)
 class _Before:
     """A dataset as the update finds it."""
@@ -147,7 +126,7 @@ def _before(path: Path, new: NewRepository | None, template: str | None) -> _Bef
     _restore_worktree(path)
     head, annex_tip = rev_parse_many(path, 'HEAD', 'refs/heads/git-annex')
     return _Before(
-        config, remote_uuids(path, config), _tree(path, 'HEAD'), head, annex_tip
+        config, remote_uuids(path, config), tree_entries(path, 'HEAD'), head, annex_tip
     )
 
 
@@ -304,7 +283,7 @@ def _remote_logs(
 ) -> dict[str, str]:
     """``remote.log`` and ``uuid.log`` where the remotes' settings (cost,
     match expression, a new remote) differ from :data:`REMOTES`."""
-    old = _read_blobs(path, annex_tip, ['remote.log', 'uuid.log'])
+    old = text_blobs(path, annex_tip, ['remote.log', 'uuid.log'])
     wanted = {
         'remote.log': remote_log(
             old.get('remote.log', ''),
@@ -369,7 +348,7 @@ def _annex_logs(
         wanted += [base + '.log', base + '.log.web']
         if meta:
             wanted.append(base + '.log.met')
-    old = _read_blobs(path, annex_tip, wanted) if annex_tip else {}
+    old = text_blobs(path, annex_tip, wanted) if annex_tip else {}
     logs: dict[str, str] = {}
     new_urls: dict[str, list[str]] = {}
     for fpath, key, urls, remotes, meta in entries:

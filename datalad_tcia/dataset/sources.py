@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from datalad_tcia.formats.annex_branch import hashdirlower, journal_name, present_uuids
 from datalad_tcia.formats.annex_config import read_config
-from datalad_tcia.store.git import cat_blobs, git
+from datalad_tcia.store.git import cat_blobs, tree_entries
 
 from .repository import ALL_REMOTES
 
@@ -31,11 +31,11 @@ def unsourced_files(repo: Path, ref: str = 'HEAD') -> list[str]:
         for name in ALL_REMOTES
         if f'remote.{name}.annex-uuid' in config
     }
-    links: dict[str, str] = {}
-    for entry in git(repo, 'ls-tree', '-r', '-z', ref).split(b'\0'):
-        meta, _, name = entry.partition(b'\t')
-        if meta.startswith(b'120000 '):
-            links[meta.split()[2].decode()] = name.decode('utf-8', 'surrogateescape')
+    links = {
+        sha: path
+        for path, (mode, sha) in tree_entries(repo, ref).items()
+        if mode == '120000'
+    }
     targets = cat_blobs(repo, list(links))
     keys: dict[str, str] = {}
     for sha, path in links.items():

@@ -11,7 +11,8 @@ from .analysis import (
     read_analysis_results,
 )
 from .convert import from_idc, idc_collection_id, normalize_doi, series_info
-from .index import IdcIndex, IdcIndexError, IdcSeries, default_index_path
+from .index import IdcIndex
+from .located import IdcIndexError, IdcSeries, VersionMatch, default_index_path
 
 __all__ = [
     'AnalysisChoice',
@@ -23,6 +24,7 @@ __all__ = [
     'IdcIndex',
     'IdcIndexError',
     'IdcSeries',
+    'VersionMatch',
     'default_index_path',
     'from_idc',
     'idc_collection_id',

@@ -95,7 +95,8 @@ if TYPE_CHECKING:
         WithdrawnOutcome,
     )
     from .plan import Plan, plan_selection
-    from .select import Resolution, Selection, resolve_selection
+    from .select import resolve_selection
+    from .selection import Resolution, Selection, SeriesSource
     from .settings import ACQUISITION_SOURCES, RunSettings
     from .write_catalog import write_catalog
     from .write_home import write_home
@@ -136,11 +137,12 @@ _WHERE = {
     'prepare_collection': 'build_collection',
     'Problem': 'outcomes',
     'refresh_idc': 'idc_sources',
-    'Resolution': 'select',
+    'Resolution': 'selection',
     'resolve_selection': 'select',
     'route': 'acquire',
     'RunSettings': 'settings',
-    'Selection': 'select',
+    'Selection': 'selection',
+    'SeriesSource': 'selection',
     'SeriesOutcome': 'outcomes',
     'SUCCESS': 'outcomes',
     'TopOutcome': 'outcomes',
@@ -173,6 +175,7 @@ __all__ = [
     'Problem',
     'Resolution',
     'Selection',
+    'SeriesSource',
     'SeriesOutcome',
     'TopOutcome',
     'WithdrawnOutcome',

@@ -16,7 +16,7 @@ from datalad_tcia.metadata import (
     stored_collections,
 )
 from datalad_tcia.nbia import SeriesInfo
-from datalad_tcia.pipeline.select import Selection
+from datalad_tcia.pipeline.selection import Selection
 from datalad_tcia.store import StoreLayout
 
 from .acquire import acquire_all

@@ -7,12 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from datalad_tcia.nbia import NbiaError, SeriesInfo
-from datalad_tcia.pipeline.select import (
-    Selection,
-    SeriesSource,
-    UuidResolver,
-    resolve_selection,
-)
+from datalad_tcia.pipeline.select import resolve_selection
+from datalad_tcia.pipeline.selection import Selection, SeriesSource, UuidResolver
 
 from .outcomes import Problem
 

@@ -14,18 +14,25 @@ bad input.
 
 from __future__ import annotations
 
-import difflib
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from datalad_tcia.idc import AnalysisChoice, AnalysisResult
-from datalad_tcia.idc.s5cmd import is_s5cmd, read_s5cmd_manifest
+from datalad_tcia.idc.s5cmd import is_s5cmd
 from datalad_tcia.idc.where import WhereError
-from datalad_tcia.nbia import ManifestError, SeriesInfo, is_uid, read_manifest
+from datalad_tcia.nbia import ManifestError, SeriesInfo, read_manifest
 
+from .named import canonical_collection, lookup_series_uids, s5cmd_series_uids
+from .selection import (
+    Resolution,
+    Selection,
+    SelectionProblem,
+    SeriesSource,
+    UuidResolver,
+)
 from .third_party import (
     analysis_mode,
     canonical_analysis_result,
@@ -36,155 +43,9 @@ from .third_party import (
 )
 
 if TYPE_CHECKING:
-    from datalad_tcia.idc.index import VersionMatch
+    pass
 
 lgr = logging.getLogger('datalad.tcia.pipeline.select')
-
-
-class UuidResolver(Protocol):
-    """What maps IDC's series UUIDs to series (the IDC index)."""
-
-    version: str
-
-    def series_of_uuids(self, uuids: Sequence[str]) -> Mapping[str, VersionMatch]: ...
-
-
-class SeriesSource(Protocol):
-    """What answers a selection: NBIA (:class:`~datalad_tcia.nbia.NbiaClient`)
-    or the IDC index (:class:`~datalad_tcia.idc.IdcIndex`)."""
-
-    @property
-    def where(self) -> str:
-        """Who answers, for messages."""
-        ...
-
-    def get_collection_values(self) -> list[str]: ...
-
-    def collection_alias(self, name: str) -> str | None:
-        """The name of the collection known by another name ``name``."""
-        ...
-
-    def get_series(
-        self,
-        *,
-        collection: str | None = None,
-        patient_id: str | None = None,
-        study_uid: str | None = None,
-        series_uid: str | None = None,
-        modality: str | None = None,
-        body_part: str | None = None,
-        manufacturer: str | None = None,
-    ) -> list[SeriesInfo]: ...
-
-
-@dataclass(frozen=True)
-class Selection:
-    """What a user asked for.
-
-    All given parts must match (they are combined with AND); series UIDs from
-    ``series`` and from the manifest are pooled. ``all_collections``
-    selects every collection; ``where`` is an SQL condition over the IDC
-    index's columns.
-    """
-
-    collection: str | None = None
-    patient: str | None = None
-    study: str | None = None
-    series: tuple[str, ...] = ()
-    manifest: str | None = None
-    modality: str | None = None
-    body_part: str | None = None
-    manufacturer: str | None = None
-    all_collections: bool = False
-    where: str | None = None
-    analysis_result: str | None = None
-    with_analysis_results: bool = False
-
-    @property
-    def is_empty(self) -> bool:
-        """Whether nothing at all was selected."""
-        return not (
-            self.collection
-            or self.patient
-            or self.study
-            or self.series
-            or self.manifest
-            or self.all_collections
-            or self.analysis_result
-            or self.has_filter
-        )
-
-    @property
-    def has_filter(self) -> bool:
-        """Whether a filter (modality, body part, manufacturer, an SQL
-        condition) narrows it."""
-        return bool(self.modality or self.body_part or self.manufacturer or self.where)
-
-    @property
-    def is_whole(self) -> bool:
-        """Whether it names whole collections or patients (no study,
-        series, manifest or filter): then a recorded series it no longer
-        finds was withdrawn upstream."""
-        return bool(
-            self.collection
-            or self.patient
-            or self.all_collections
-            or self.analysis_result
-        ) and not (self.study or self.series or self.manifest or self.has_filter)
-
-    def describe(self) -> str:
-        """A short human-readable description, for messages."""
-        parts = ['every collection'] if self.all_collections else []
-        for label, value in (
-            ('collection', self.collection),
-            ('patient', self.patient),
-            ('study', self.study),
-            ('manifest', self.manifest),
-            ('modality', self.modality),
-            ('body part', self.body_part),
-            ('manufacturer', self.manufacturer),
-            ('condition', self.where),
-            ('analysis result', self.analysis_result),
-        ):
-            if value:
-                parts.append(f'{label} {value!r}')
-        if self.series:
-            parts.append(f'{len(self.series)} series UID(s)')
-        if self.with_analysis_results:
-            parts.append('with their analysis results')
-        return ', '.join(parts) or 'nothing'
-
-
-@dataclass(frozen=True)
-class SelectionProblem:
-    """One part of a selection that selects nothing.
-
-    Attributes
-    ----------
-    kind: str
-      ``unknown-collection``, ``unknown-patient``, ``unknown-study``,
-      ``unknown-series``, ``malformed-uid``, ``bad-manifest``,
-      ``bad-where`` or ``no-match``.
-    value: str
-      The offending input.
-    message: str
-      What is wrong and what to do about it.
-    """
-
-    kind: str
-    value: str
-    message: str
-
-
-@dataclass
-class Resolution:
-    """The series a selection resolved to, its problems, and notes on
-    parts skipped that do not stop the rest (``.s5cmd`` lines that match
-    no series, as idc-index treats them)."""
-
-    series: list[SeriesInfo] = field(default_factory=list)
-    problems: list[SelectionProblem] = field(default_factory=list)
-    notes: list[SelectionProblem] = field(default_factory=list)
 
 
 def resolve_selection(
@@ -232,7 +93,7 @@ def resolve_selection(
         return res
     collection = selection.collection
     if collection is not None:
-        collection = _canonical_collection(client, collection, res)
+        collection = canonical_collection(client, collection, res)
         if collection is None:
             return res
     where = None
@@ -242,7 +103,7 @@ def resolve_selection(
             return res
     one_by_one = bool(uids or selection.manifest)
     if one_by_one:
-        series = _lookup_uids(client, list(dict.fromkeys(uids)), res, jobs)
+        series = lookup_series_uids(client, list(dict.fromkeys(uids)), res, jobs)
         series = [s for s in series if _matches(s, selection, collection)]
     elif selection.is_empty:
         msg = 'empty selection: give a collection, patient, study, series or manifest'
@@ -273,7 +134,7 @@ def _named_uids(
     manifest); ``None`` (and a problem) if its manifest cannot be used."""
     uids = list(selection.series)
     if selection.manifest and is_s5cmd(selection.manifest):
-        if not _s5cmd_uids(selection.manifest, uuids, uids, res):
+        if not s5cmd_series_uids(selection.manifest, uuids, uids, res):
             return None
     elif selection.manifest:
         try:
@@ -430,136 +291,6 @@ def _every_collection(
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         answers = pool.map(lambda name: client.get_series(collection=name), names)
         return [s for series in answers for s in series]
-
-
-def _s5cmd_uids(
-    path: str, uuids: UuidResolver | None, out: list[str], res: Resolution
-) -> bool:
-    """Add the series an ``.s5cmd`` manifest names to ``out``; notes for
-    lines that name none. False when the manifest cannot be used."""
-    try:
-        manifest = read_s5cmd_manifest(path)
-    except ManifestError as e:
-        res.problems.append(SelectionProblem('bad-manifest', path, str(e)))
-        return False
-    if uuids is None:
-        res.problems.append(
-            SelectionProblem(
-                'bad-manifest',
-                path,
-                f"{path} is an .s5cmd manifest: it names IDC's series UUIDs, "
-                'which only the IDC index maps to series. Install it (pip '
-                'install idc-index-data) or point datalad.tcia.idc-index at '
-                'one, and do not turn IDC off (--no-idc)',
-            )
-        )
-        return False
-    found = uuids.series_of_uuids(manifest.series_uuids)
-    for line in manifest.lines:
-        match = found.get(line.series_uuid or '')
-        where = f'{path}, line {line.number} ({line.text.strip()!r})'
-        if match is None:
-            res.notes.append(
-                SelectionProblem(
-                    'unmatched-line',
-                    line.text.strip(),
-                    f'{where} names no series the IDC index '
-                    f'({uuids.version}) knows: skipped',
-                )
-            )
-            continue
-        if not match.current:
-            res.notes.append(
-                SelectionProblem(
-                    'earlier-version',
-                    line.text.strip(),
-                    f'{where} names the version of series {match.series_uid} '
-                    f'IDC served in {match.versions}: the series is selected, '
-                    'in its current version (the earlier stays in IDC)',
-                )
-            )
-        out.append(match.series_uid)
-    if not out:
-        res.problems.append(
-            SelectionProblem(
-                'bad-manifest',
-                path,
-                f'no line of {path} names a series the IDC index '
-                f'({uuids.version}) knows',
-            )
-        )
-        return False
-    return True
-
-
-def _canonical_collection(
-    client: SeriesSource, name: str, res: Resolution
-) -> str | None:
-    names = client.get_collection_values()
-    by_upper = {n.upper(): n for n in names}
-    # NBIA matches collection names case-insensitively; use its spelling
-    if name.upper() in by_upper:
-        return by_upper[name.upper()]
-    # the IDC index also knows a collection by its collection_id and DOI
-    alias = client.collection_alias(name)
-    if alias is not None:
-        return alias
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
-    hint = f' Did you mean {", ".join(map(repr, close))}?' if close else ''
-    res.problems.append(
-        SelectionProblem(
-            'unknown-collection',
-            name,
-            f'unknown collection {name!r}: {client.where} does not '
-            f'serve it.{hint} Run "datalad tcia-ls" to list all collections.',
-        )
-    )
-    return None
-
-
-def _lookup_uids(
-    client: SeriesSource, uids: list[str], res: Resolution, jobs: int
-) -> list[SeriesInfo]:
-    valid = []
-    for uid in uids:
-        if is_uid(uid):
-            valid.append(uid)
-        else:
-            res.problems.append(
-                SelectionProblem(
-                    'malformed-uid',
-                    uid,
-                    f'malformed SeriesInstanceUID {uid!r}: a DICOM UID is '
-                    'digits and dots, at most 64 characters',
-                )
-            )
-
-    def one(uid: str) -> list[SeriesInfo]:
-        return client.get_series(series_uid=uid)
-
-    # an index answers for all UIDs in one query; NBIA one by one
-    many = getattr(client, 'series_many', None)
-    found: list[SeriesInfo] = []
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        if many is not None:
-            known = many(valid)
-            answers = [[known[u]] if u in known else [] for u in valid]
-        else:
-            answers = list(pool.map(one, valid))
-        for uid, rows in zip(valid, answers, strict=True):
-            if rows:
-                found.extend(r for r in rows if r.series_uid == uid)
-            else:
-                res.problems.append(
-                    SelectionProblem(
-                        'unknown-series',
-                        uid,
-                        f'unknown series {uid!r}: {client.where} has '
-                        'no public series with this SeriesInstanceUID (NLST '
-                        "series live on the 'nlst' server)",
-                    )
-                )
-    return found
 
 
 def _matches(s: SeriesInfo, sel: Selection, collection: str | None) -> bool:

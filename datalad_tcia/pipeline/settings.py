@@ -10,7 +10,7 @@ from datalad_tcia.datacite import CitationLookup
 from datalad_tcia.dataset.naming import DEFAULT_PATH_TEMPLATE, GROUP_ABOVE
 from datalad_tcia.idc import IdcIndex
 from datalad_tcia.nbia import NbiaClient
-from datalad_tcia.pipeline.select import SeriesSource
+from datalad_tcia.pipeline.selection import SeriesSource
 
 from .idc_sources import IdcSources
 from .write_catalog import CatalogLimits

@@ -125,6 +125,30 @@ def cat_blobs(repo: Path, specs: Sequence[str]) -> dict[str, bytes]:
     return result
 
 
+def tree_entries(repo: Path, ref: str) -> dict[str, tuple[str, str]]:
+    """Every file of ``ref``'s tree, recursively: path -> (mode, blob
+    sha), with one ``git ls-tree``."""
+    out = {}
+    for entry in git(repo, 'ls-tree', '-r', '-z', ref).split(b'\0'):
+        if not entry:
+            continue
+        meta, _, path = entry.partition(b'\t')
+        mode, _type, sha = meta.decode().split()
+        out[path.decode('utf-8', 'surrogateescape')] = (mode, sha)
+    return out
+
+
+def text_blobs(repo: Path, ref: str, paths: Sequence[str]) -> dict[str, str]:
+    """The text of the files ``paths`` in ``ref`` (missing ones are left
+    out), with one ``git cat-file``."""
+    blobs = cat_blobs(repo, [f'{ref}:{p}' for p in paths])
+    return {
+        p: blobs[f'{ref}:{p}'].decode('utf-8', 'replace')
+        for p in paths
+        if f'{ref}:{p}' in blobs
+    }
+
+
 def branch_files(repo: Path, ref: str, paths: Sequence[str]) -> dict[str, bytes]:
     """The content of the files ``paths`` in the tree of ``ref`` (missing
     ones left out), read in this process through libgit2 (pygit2): one

@@ -12,7 +12,8 @@ from tcia_lookalike.idc_index import write_index
 
 from datalad_tcia.idc import IdcIndex, IdcIndexError
 from datalad_tcia.nbia import NbiaClient
-from datalad_tcia.pipeline.select import Selection, resolve_selection
+from datalad_tcia.pipeline.select import resolve_selection
+from datalad_tcia.pipeline.selection import Selection
 from tests.helpers import api
 from tests.idc_fixtures import ENC, PHI
 
