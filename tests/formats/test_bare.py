@@ -1,4 +1,4 @@
-"""``export/bare.py``: a bare repository written without git, that plain
+"""``formats/bare.py``: a bare repository written without git, that plain
 ``git clone`` reads from a file URL and over git's dumb HTTP protocol."""
 
 from __future__ import annotations
