@@ -2,7 +2,7 @@
 
 A look-alike collection of N patients with one 4-file CT series each
 (``LOOKALIKE-COHORT``) is added end to end by ``datalad tcia-add`` (plan,
-download, metadata, patient datasets and deposits, superdataset, catalog,
+download, metadata, patient datasets and exports, superdataset, catalog,
 verified archive deletion) into a fresh store, for each N. With
 ``--baseline REV``, the same is timed, in the same run, with the code of
 git revision REV (checked out into a temporary worktree and put first on

@@ -1,13 +1,13 @@
-"""Datasets, deposits and catalog of a collection shaped like a real one.
+"""Datasets, exports and catalog of a collection shaped like a real one.
 
-A synthetic metadata deposit with the shape of a real TCIA collection
+A synthetic metadata records with the shape of a real TCIA collection
 (patients, studies, series and files per series; LIDC-IDRI by default, the
 row of ``shared/reference/idc-sources.md``: 1,010 patients, 1,308 studies,
 1,308 series, 244,527 files) is written into a fresh store with the
 library's own metadata writer (synthetic MD5s and DICOM headers, no
 network, no archives). Then, timed separately, the pipeline's dataset
-stage (every patient dataset and its deposit, then the collection
-superdataset and its deposit) and the catalog are run on it, and the
+stage (every patient dataset and its export, then the collection
+superdataset and its export) and the catalog are run on it, and the
 figures printed: seconds per patient, files per second.
 
 ``--patients N ...`` takes the first N patients of the shape (files per
@@ -143,7 +143,7 @@ def write_records(
     api: str = API,
     file_facts: Callable[[str, int], Mapping[str, Any]] | None = None,
 ) -> Iterator[int]:
-    """Write the metadata deposit of the first ``n_patients``; yields the
+    """Write the metadata records of the first ``n_patients``; yields the
     number of files of each series written. ``file_facts(series_uid, i)``
     gives a file's own ``size``, ``md5`` and further fields (e.g. its
     ``idc_url``) in place of the synthetic ones."""
@@ -266,7 +266,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 def legacy_patients(store: Path, n: int) -> float:
     """Seconds per patient of the per-dataset path this project used until
-    issue 12, on the first ``n`` patients of the deposit in ``store``:
+    issue 12, on the first ``n`` patients recorded in ``store``:
     ``datalad create``, two ``git annex initremote``, the files registered
     by the same ``git fast-import``, and the deposit written by a ``git
     push`` through datalad-next's ``datalad-annex::`` remote helper."""
@@ -301,7 +301,7 @@ def run(
         store = Path(tmp) / 'store'
         start = time.perf_counter()
         files = sum(write_records(store, shape, n_patients))
-        deposit_s = time.perf_counter() - start
+        records_s = time.perf_counter() - start
         start = last_patient = time.perf_counter()
         patients_s = None
         for o in build_datasets(_settings(store, jobs), COLLECTION):
@@ -338,7 +338,7 @@ def run(
         per_patient = patients_s / n_patients
         total = datasets_s + (catalog_s or 0)
         print(
-            f'{n_patients:6d} patients {files:8d} files: metadata {deposit_s:6.1f} s | '
+            f'{n_patients:6d} patients {files:8d} files: metadata {records_s:6.1f} s | '
             f'patients {patients_s:7.1f} s = {per_patient:5.3f} s/patient, '
             f'{files / patients_s:7.0f} files/s | superdataset {superds_s:5.1f} s'
             + (f' | catalog {catalog_s:6.1f} s' if catalog_s is not None else '')

@@ -1,7 +1,7 @@
 """What a user of a built collection pays: installing patients, getting files.
 
 A store is built with the library's own pipeline (``build_datasets``)
-from a synthetic metadata deposit shaped like a real collection
+from a synthetic metadata records shaped like a real collection
 (LIDC-IDRI's patients, studies, series and files per series, from
 ``shared/reference/idc-sources.md``; files of 531 KB, LIDC-IDRI's mean),
 each file with an IDC URL on a loopback object server: the project's S3
@@ -79,7 +79,7 @@ def _settings(store: Path, base_url: str) -> RunSettings:
 
 
 def build(store: Path, base_url: str) -> str:
-    """Datasets and deposits of the deposit in ``store``; the collection's
+    """Datasets and exports of the records in ``store``; the collection's
     clone URL."""
     url = None
     for out in build_datasets(_settings(store, base_url), COLLECTION):

@@ -5,7 +5,7 @@ Starts the TCIA look-alike in its own process with a series of
 other:
 
 - ``datalad tcia-download`` of that collection into a temporary store
-  (download, verification, metadata deposit);
+  (download, verification, metadata records);
 - the naive recipe of tcia_utils-like clients: ``requests.get(url).content``
   written to a file;
 

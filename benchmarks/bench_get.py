@@ -3,7 +3,7 @@
 What a researcher pays to get a collection's DICOM files, against what
 IDC's own tools run (``idc download``: s5cmd, 256 workers, straight from
 the bucket, nothing verified). A store is built with the library's own
-pipeline from a synthetic metadata deposit whose files have IDC URLs on
+pipeline from a synthetic metadata records whose files have IDC URLs on
 the S3 look-alike (moto in server mode), holding the objects:
 
 - *LIDC-IDRI first N* (default 8): LIDC-IDRI's patients, studies, series
@@ -79,7 +79,7 @@ MODELS = {
 
 def write_store(store: Path, shape: Shape, n: int, s3: S3Lookalike, bucket: str,
                 size: int) -> dict[str, str]:  # fmt: skip
-    """The metadata deposit of the first ``n`` patients of ``shape``,
+    """The metadata records of the first ``n`` patients of ``shape``,
     every file an object of ``bucket`` (uploaded); key -> MD5."""
     objects: dict[str, str] = {}
 

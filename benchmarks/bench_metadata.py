@@ -1,11 +1,11 @@
-"""Metadata deposit throughput against MD5 alone, side by side.
+"""Metadata recording throughput against MD5 alone, side by side.
 
 Builds a 2,000-file, ~80 MB DEFLATE ZIP of distinct DICOM files (pydicom's
 CT_small with its own SOP UID each), then times in one run, alternating:
 
 - ``md5``: every member read from the ZIP (inflate) and hashed with MD5 --
   the least any verifier must do;
-- ``deposit``: :func:`datalad_tcia.archive.index_archive`, which reads each
+- ``record``: :func:`datalad_tcia.archive.index_archive`, which reads each
   member once for size, MD5 and DICOM header, with 1 worker and with the
   default (all CPUs);
 
@@ -80,17 +80,17 @@ def main() -> int:
         # warm caches and the worker pool
         md5_only(path)
         index_archive(path)
-        best = {'md5': float('inf'), 'deposit-1': float('inf'), 'deposit': float('inf')}
+        best = {'md5': float('inf'), 'record-1': float('inf'), 'record': float('inf')}
         for _ in range(args.repeat):
             best['md5'] = min(best['md5'], timed(md5_only, path))
-            best['deposit-1'] = min(
-                best['deposit-1'], timed(index_archive, path, workers=1)
+            best['record-1'] = min(
+                best['record-1'], timed(index_archive, path, workers=1)
             )
-            best['deposit'] = min(best['deposit'], timed(index_archive, path))
+            best['record'] = min(best['record'], timed(index_archive, path))
         for key, label in (
             ('md5', 'MD5 alone (inflate + MD5)'),
-            ('deposit-1', 'metadata deposit, 1 worker'),
-            ('deposit', f'metadata deposit, {available_cpus()} workers'),
+            ('record-1', 'metadata records, 1 worker'),
+            ('record', f'metadata records, {available_cpus()} workers'),
         ):
             secs = best[key]
             print(
@@ -98,7 +98,7 @@ def main() -> int:
                 f'{args.files / secs:7.0f} files/s  ratio to MD5 '
                 f'{best["md5"] / secs:.2f}'
             )
-        ratio = best['md5'] / best['deposit']
+        ratio = best['md5'] / best['record']
         print(f'RESULT metadata/MD5 throughput ratio: {ratio:.2f} (target >= 0.5)')
     return 0
 

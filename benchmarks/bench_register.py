@@ -1,6 +1,6 @@
-"""Registration speed of datasets from a metadata deposit, side by side.
+"""Registration speed of datasets from a metadata records, side by side.
 
-For a synthetic deposit of N files (series of 200 files, one patient), times:
+For synthetic metadata records of N files (series of 200 files, one patient), times:
 
 - ``datalad-tcia``: :func:`datalad_tcia.dataset.update_dataset` (one
   ``git fast-import`` for the main and the git-annex branch, with archive
@@ -45,7 +45,7 @@ PER_SERIES = 200
 
 
 def patient_series(n: int) -> list[SeriesRecords]:
-    """A synthetic metadata deposit of ``n`` files."""
+    """A synthetic metadata records of ``n`` files."""
     out = []
     for s in range((n + PER_SERIES - 1) // PER_SERIES):
         uid = f'1.2.826.0.1.3680043.8.498.{s + 1}'

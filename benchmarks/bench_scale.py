@@ -4,7 +4,7 @@ The patients, studies and series of a collection as the installed IDC
 index lists them (NLST by default: 26,254 patients, 73,113 studies,
 203,087 series in IDC v25; one file per series -- per-file costs are
 measured by ``bench_collection.py`` and ``bench_get.py``) are written as
-its metadata deposit, for the first N patients of each size given (default
+its metadata records, for the first N patients of each size given (default
 32 and all). Then, for each size, what the data manager and a user pay,
 each through the CLI as a user runs it (``datalad`` processes, fresh HOME
 for the user):
@@ -64,7 +64,7 @@ from datalad_tcia.pipeline import (  # noqa: E402
 from datalad_tcia.store import StoreLayout  # noqa: E402
 
 DATALAD = str(Path(sys.executable).parent / 'datalad')
-STAGES = ('deposit', 'build', 'rerun', 'catalog', 'clone', 'browser')
+STAGES = ('record', 'build', 'rerun', 'catalog', 'clone', 'browser')
 
 
 def _settings(store: Path, jobs: int) -> RunSettings:
@@ -125,12 +125,12 @@ def run_size(
     fig: dict[str, float | str] = {}
     env = user_env(work / f'home-{n}')
     layout = StoreLayout(store, collection)
-    if 'deposit' in stages and not layout.metadata.is_dir():
+    if 'record' in stages and not layout.metadata.is_dir():
         series = collection_series(index, collection, n)
         start = time.perf_counter()
         write_series(store, series)
         print(
-            f'  {n}: metadata deposit of {len(patients_of(series))} patients, '
+            f'  {n}: metadata records of {len(patients_of(series))} patients, '
             f'{len(series)} series in {time.perf_counter() - start:.0f} s',
             flush=True,
         )

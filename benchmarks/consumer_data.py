@@ -1,4 +1,4 @@
-"""The synthetic collection of ``bench_consumer.py``: a metadata deposit
+"""The synthetic collection of ``bench_consumer.py``: a metadata records
 shaped like a real collection whose files have IDC URLs, and the servers
 of their objects (the S3 look-alike, or a static server that makes each
 object's bytes from its name)."""
@@ -81,7 +81,7 @@ def serve(handler: type | partial) -> Iterator[str]:
 
 
 def write_records(store: Path, shape: Shape, n: int, objects: str) -> list[str]:
-    """The metadata deposit of the first ``n`` patients of ``shape``
+    """The metadata records of the first ``n`` patients of ``shape``
     (``bench_collection``'s writer), every file with its IDC URL on
     ``objects`` and the size and MD5 of the object there; returns every
     IDC URL."""

@@ -1,4 +1,4 @@
-"""Metadata deposits with the make-up of real collections, for
+"""Metadata records with the make-up of real collections, for
 ``bench_scale.py``: the patients, studies and series of a collection as
 the installed IDC index (idc-index-data, v25) lists them -- their real
 PatientIDs, UIDs, modalities and descriptions -- with files per series
@@ -94,7 +94,7 @@ def _write(store: str, series: Sequence[SeriesInfo], files: int) -> int:
 def write_series(
     store: Path, series: Sequence[SeriesInfo], files: int = 1, jobs: int | None = None
 ) -> int:
-    """Write the metadata deposit of ``series`` (``files`` files each)."""
+    """Write the metadata records of ``series`` (``files`` files each)."""
     jobs = jobs or os.cpu_count() or 1
     chunks = [series[i : i + 2000] for i in range(0, len(series), 2000)]
     with ProcessPoolExecutor(jobs) as pool:
