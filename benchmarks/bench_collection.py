@@ -102,11 +102,14 @@ class Shape:
 
 
 def _settings(store: Path, jobs: int) -> RunSettings:
-    """The dataset stage's settings: no server is asked."""
+    """The dataset stage's and the catalog's settings: no server is asked
+    (NBIA's synthetic records have no DOI: DataCite is not asked)."""
     return RunSettings(
         store,
         NbiaClient(),
-        CitationLookup(DataCiteClient('http://127.0.0.1:9')),
+        CitationLookup(
+            DataCiteClient('http://127.0.0.1:9', retry=RetryPolicy(max_attempts=1))
+        ),
         base_url=store_base_url(store),
         jobs=jobs,
     )
@@ -317,11 +320,8 @@ def run(
         catalog_s = None
         if catalog:
             # DataCite is not asked: NBIA's synthetic record has no DOI
-            datacite = CitationLookup(
-                DataCiteClient('http://127.0.0.1:9', retry=RetryPolicy(max_attempts=1))
-            )
             start = time.perf_counter()
-            for o in write_catalog(store, COLLECTION, store_base_url(store), datacite):
+            for o in write_catalog(_settings(store, jobs), COLLECTION):
                 if o.status != 'ok':
                     raise SystemExit(f'catalog failed: {o.message}')
                 print(f'    catalog: {o.message}', flush=True)

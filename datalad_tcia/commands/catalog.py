@@ -16,11 +16,10 @@ from datalad_next.commands import (
 )
 from datalad_next.constraints import EnsureStr
 
-from datalad_tcia.export import store_base_url
 from datalad_tcia.pipeline import write_catalog, write_home
 from datalad_tcia.store import TopLayout
 
-from .common import catalog_limits, citations, store_path
+from .common import store_path
 from .constraints import EnsureStoreURL
 from .params import (
     datacite_url_param,
@@ -29,6 +28,7 @@ from .params import (
     store_url_param,
 )
 from .results import to_result
+from .run_settings import run_settings
 
 lgr = logging.getLogger('datalad.tcia.commands.catalog')
 
@@ -100,15 +100,19 @@ class TciaCatalog(ValidatedInterface):
             )
             return
         store_dir = store_path(store)
-        outcomes = write_catalog(
+        # no IDC this run: the catalog is written from the store alone
+        settings, first = run_settings(
             store_dir,
-            collection,
-            store_base_url(store_dir, store_url),
-            citations(datacite_url),
-            limits=catalog_limits(),
+            'tcia_catalog',
+            no_idc=True,
+            store_url=store_url,
+            datacite_url=datacite_url,
         )
-        for outcome in outcomes:
+        yield from first
+        if settings is None:
+            return
+        for outcome in write_catalog(settings, collection):
             yield to_result(outcome)
         # the catalog's home, if the store has its top-level dataset
         if TopLayout(store_dir).repo.exists():
-            yield to_result(write_home(store_dir, store_base_url(store_dir, store_url)))
+            yield to_result(write_home(store_dir, settings.base_url))

@@ -34,13 +34,14 @@ class ExportResult:
 def export_dataset(
     repo: Path, target: ExportPaths, *, force: bool = False
 ) -> ExportResult:
-    """Deposit the checked-out branch, ``git-annex`` and the tags of
-    ``repo``: as a ``datalad-annex::`` deposit and as a bare git
-    repository (:mod:`.bare`) beside it.
+    """Export the checked-out branch, ``git-annex`` and the tags of
+    ``repo`` to ``target``: as a bare git repository
+    (:mod:`datalad_tcia.formats.bare`) and as a ``datalad-annex::``
+    deposit beside it (:mod:`datalad_tcia.formats.deposit`).
 
-    An existing deposit with the same refs is left alone; one whose history
-    is not an ancestor of the local one is not overwritten unless
-    ``force``.
+    An export whose deposit holds the same refs is left alone (its bare
+    repository made if missing); one whose history is not an ancestor of
+    the local one is not overwritten unless ``force``.
     """
     prefix = target.prefix
     head, local = local_refs(repo)

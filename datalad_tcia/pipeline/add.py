@@ -179,14 +179,7 @@ def _collection_step(
         # no collection dataset: the errors above say why; a catalog of
         # nothing would only add noise
         return
-    yield from write_catalog(
-        store,
-        name,
-        base_url,
-        citations,
-        stored=stored,
-        limits=settings.catalog_limits,
-    )
+    yield from write_catalog(settings, name, stored=stored)
     if not settings.keep_archives and not summary.failed:
         yield delete_archives(layout, clone)
 
@@ -207,13 +200,7 @@ def relink_catalogs(
     for cid in sorted(described):
         layout = StoreLayout(store, cid)
         if (layout.catalog / 'index.html').is_file():
-            yield from write_catalog(
-                store,
-                cid,
-                settings.base_url,
-                settings.citations,
-                limits=settings.catalog_limits,
-            )
+            yield from write_catalog(settings, cid)
 
 
 def stored_selections(selection: Selection, store: Path) -> list[Selection]:

@@ -6,8 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from datalad_tcia.catalog import (
     MAX_SUBDATASETS,
@@ -41,6 +40,9 @@ from .ledger import load_built
 from .link_references import analyses_of, load_analysis_record
 from .outcomes import CatalogOutcome, Problem
 
+if TYPE_CHECKING:
+    from .settings import RunSettings
+
 lgr = logging.getLogger('datalad.tcia.pipeline.write_catalog')
 
 
@@ -68,25 +70,24 @@ class CatalogLimits:
 
 
 def write_catalog(
-    store: Path,
+    settings: RunSettings,
     collection: str,
-    base_url: str,
-    datacite: CitationLookup,
     *,
     stored: CollectionRecords | None = None,
-    limits: CatalogLimits | None = None,
 ) -> Iterator[CatalogOutcome | Problem]:
     """Write the catalog site of ``collection`` (its datasets must exist).
 
     ``stored`` is the collection's metadata records, if the caller has
-    read it already. Each file gets an entry only if the collection has at
-    most ``limits.max_files`` files (datalad-catalog writes file entries
-    one by one, and its pages load every entry of a dataset); above, the
-    patient pages show their studies and series without a file listing.
-    The collection page lists every patient in its Patients tab, and as
-    subdatasets up to ``limits.max_subdatasets`` patients.
+    read them already. Each file gets an entry only if the collection has
+    at most ``settings.catalog_limits.max_files`` files (datalad-catalog
+    writes file entries one by one, and its pages load every entry of a
+    dataset); above, the patient pages show their studies and series
+    without a file listing. The collection page lists every patient in its
+    Patients tab, and as subdatasets up to ``max_subdatasets`` patients.
+    DataCite (``settings.citations``) gives the citation shown.
     """
-    limits = limits or CatalogLimits()
+    store, base_url = settings.store, settings.base_url
+    limits = settings.catalog_limits or CatalogLimits()
     stored = stored or read_collection(store, collection)
     layout = stored.layout
     if not stored.patients or not (layout.collection_repo / '.git').exists():
@@ -103,7 +104,7 @@ def write_catalog(
         with StoreLock(layout.lock):
             coll = describe_collection(stored, base_url)
             link_datasets(coll, layout)
-            add_citation(coll, datacite)
+            add_citation(coll, settings.citations)
             records = catalog_records(coll, limits)
             publish_catalog(
                 layout.catalog, records, records[0], patient_search_files(coll)

@@ -10,6 +10,7 @@ import re
 import shutil
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
@@ -371,11 +372,7 @@ def test_patients_paged_and_searched_in_headless_chromium(
     assert {o.status for o in build_datasets(settings, PHI)}
     out = list(
         write_catalog(
-            settings.store,
-            PHI,
-            settings.base_url,
-            settings.citations,
-            limits=CatalogLimits(patients_on_page=1),
+            replace(settings, catalog_limits=CatalogLimits(patients_on_page=1)), PHI
         )
     )
     assert [type(o) for o in out] == [CatalogOutcome] and out[0].status == 'ok'

@@ -3,6 +3,7 @@ collection, with its DataCite record or a note saying why not."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from tcia_lookalike import LookalikeServer
@@ -22,7 +23,7 @@ def test_catalog_of_a_built_collection(
     tcia: LookalikeServer, built: RunSettings
 ) -> None:
     layout = StoreLayout(built.store, PHI)
-    out = list(write_catalog(built.store, PHI, built.base_url, built.citations))
+    out = list(write_catalog(built, PHI))
     assert [o.status for o in out] == ['ok'], out
     assert out[0].doi == '10.7937/s17z-r072'
     assert out[0].url and out[0].url.endswith('/collection.git')
@@ -43,11 +44,10 @@ def test_limits_and_an_unreachable_datacite_are_noted(
     tcia.faults.add('status', 'dois', status=503, times=None)
     out = list(
         write_catalog(
-            built.store,
+            replace(
+                built, catalog_limits=CatalogLimits(max_files=1, max_subdatasets=1)
+            ),
             PHI,
-            built.base_url,
-            built.citations,
-            limits=CatalogLimits(max_files=1, max_subdatasets=1),
         )
     )
     assert [o.status for o in out] == ['ok']
@@ -62,8 +62,6 @@ def test_limits_and_an_unreachable_datacite_are_noted(
 
 
 def test_no_datasets_no_catalog(acquired: RunSettings) -> None:
-    out = list(
-        write_catalog(acquired.store, PHI, acquired.base_url, acquired.citations)
-    )
+    out = list(write_catalog(acquired, PHI))
     assert [(o.stage, o.status) for o in out] == [('catalog', 'impossible')]
     assert 'tcia-deposit-dataset' in out[0].message

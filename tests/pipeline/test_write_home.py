@@ -29,7 +29,7 @@ def test_the_home_lists_every_collection(acquired: RunSettings) -> None:
     acquire(acquired, RT)
     build(acquired, RT)
     for name in (PHI, RT):
-        out = list(write_catalog(store, name, acquired.base_url, acquired.citations))
+        out = list(write_catalog(acquired, name))
         assert [o.status for o in out] == ['ok']
     assert build_top(store, acquired.base_url).status == 'ok'
     out = write_home(store, acquired.base_url)
