@@ -1,4 +1,4 @@
-"""Write a dataset into the store as a ``datalad-annex::`` deposit.
+"""The ``datalad-annex::`` deposit of a dataset, written by hand.
 
 A deposit is two files in the format of datalad-next's ``datalad-annex``
 git remote helper: ``<name>_XDLRA--repo-export``, a ZIP archive of a bare

@@ -37,7 +37,9 @@ class RunSettings:
     jobs: int
       Parallel requests.
     force: bool
-      Acquire again what is recorded.
+      Acquire again what is recorded; build every patient's dataset again
+      (not only the changed ones) and replace an export that holds
+      another history.
     source: str
       ``auto``, ``idc`` or ``nbia`` (see :func:`~.acquire.route`).
     index: IdcIndex or None
