@@ -56,7 +56,7 @@ class MemberRecord:
             md5=str(obj['md5']),
             dicom=bool(obj.get('dicom')),
             tags=tags,
-            idc_url=_str(obj.get('idc_url')),
+            idc_url=None if obj.get('idc_url') is None else str(obj['idc_url']),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -81,7 +81,3 @@ class MemberRecord:
     def is_image(self) -> bool:
         """Whether it is a file of the series (not LICENSE or md5hashes.csv)."""
         return self.path not in SPECIAL_MEMBERS
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None else str(value)
